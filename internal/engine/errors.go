@@ -1,0 +1,62 @@
+package engine
+
+import "fmt"
+
+// ErrorAction is an error handler's decision.
+type ErrorAction int
+
+// Error handler decisions.
+const (
+	// Fail stops processing with the error.
+	Fail ErrorAction = iota
+	// Skip drops the record, counts it in Metrics.Dropped and continues.
+	Skip
+)
+
+// ErrorContext describes the record an error happened on.
+type ErrorContext struct {
+	Task   TaskID
+	Node   string
+	Record *RawRecord
+}
+
+// ErrorHandler decides what to do with a record that cannot be processed
+// (undecodable key or value, invalid timestamp).
+type ErrorHandler func(ec ErrorContext, err error) ErrorAction
+
+// FailOnError is the default handler: every error stops processing.
+func FailOnError(ErrorContext, error) ErrorAction { return Fail }
+
+// SkipOnError drops bad records and counts them.
+func SkipOnError(ErrorContext, error) ErrorAction { return Skip }
+
+// RecordError is a processing error pinned to the input record that caused it.
+type RecordError struct {
+	Task      TaskID
+	Node      string
+	Topic     string
+	Partition int32
+	Offset    int64
+	Key       []byte
+	Err       error
+}
+
+// Error names the task, node and record position.
+func (e *RecordError) Error() string {
+	key := "null"
+	if e.Key != nil {
+		key = fmt.Sprintf("%q", truncate(e.Key, 64))
+	}
+	return fmt.Sprintf("task %s, node %s: record at topic %q partition %d offset %d (key %s): %v",
+		e.Task, e.Node, e.Topic, e.Partition, e.Offset, key, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RecordError) Unwrap() error { return e.Err }
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}

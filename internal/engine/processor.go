@@ -1,0 +1,58 @@
+package engine
+
+// Processor receives typed records from its parent, one at a time.
+type Processor[K, V any] interface {
+	Process(r Record[K, V]) error
+}
+
+// Parent is a processor instance that forwards records of type K, V to
+// children. The topology links children to parents after instantiation.
+type Parent[K, V any] interface {
+	AddChild(p Processor[K, V])
+}
+
+// RawProcessor is a source node: it consumes raw records of its topics.
+type RawProcessor interface {
+	ProcessRaw(raw *RawRecord) error
+}
+
+// Initializer is implemented by node instances that need the task once the
+// whole graph is linked and the stores are open.
+type Initializer interface {
+	Init(t *Task) error
+}
+
+// Closer is implemented by node instances that hold resources.
+type Closer interface {
+	Close() error
+}
+
+// Forwarder holds a node's children and forwards records to them
+// depth-first. Embed it in processors.
+type Forwarder[K, V any] struct {
+	children []Processor[K, V]
+}
+
+// AddChild appends a child.
+func (f *Forwarder[K, V]) AddChild(p Processor[K, V]) { f.children = append(f.children, p) }
+
+// Forward hands r to every child in order, stopping at the first error.
+func (f *Forwarder[K, V]) Forward(r Record[K, V]) error {
+	for _, c := range f.children {
+		if err := c.Process(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ForwardTo hands r to the i-th child only.
+func (f *Forwarder[K, V]) ForwardTo(i int, r Record[K, V]) error {
+	if i < 0 || i >= len(f.children) {
+		return nil
+	}
+	return f.children[i].Process(r)
+}
+
+// NumChildren reports the number of children.
+func (f *Forwarder[K, V]) NumChildren() int { return len(f.children) }

@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"fmt"
+
+	"github.com/eddy-streams/eddy/state"
+)
+
+// TaskID identifies a task: sub-topology × partition, printed as "0_3".
+type TaskID struct {
+	Subtopology int
+	Partition   int32
+}
+
+// String formats the id as Kafka Streams does: <subtopology>_<partition>.
+func (id TaskID) String() string { return fmt.Sprintf("%d_%d", id.Subtopology, id.Partition) }
+
+// StoreKind says which store interface a store implements.
+type StoreKind int
+
+// Store kinds.
+const (
+	KeyValueKind StoreKind = iota
+	WindowKind
+)
+
+// StoreSpec declares a store a sub-topology uses.
+type StoreSpec struct {
+	Name string
+	Kind StoreKind
+	// Logged enables the changelog topic <app>-<name>-changelog.
+	Logged bool
+	// Window configures window stores.
+	Window state.WindowOptions
+}
+
+// ChangelogTopic returns the changelog topic name of store in app.
+func ChangelogTopic(app, store string) string { return app + "-" + store + "-changelog" }
+
+// NodeSpec describes how to instantiate one node of a sub-topology.
+type NodeSpec struct {
+	// ID is the node's index in the topology; Link functions address
+	// instances by it.
+	ID int
+	// Name is the node's unique name (used in errors).
+	Name string
+	// Topics lists the topics a source node consumes.
+	Topics []string
+	// New creates the node's processor instance for task t.
+	New func(t *Task) (any, error)
+	// Links connect this node's instance to its children; instances is
+	// indexed by node ID.
+	Links []func(instances []any)
+}
+
+// Spec is the instantiable form of one sub-topology.
+type Spec struct {
+	Nodes  []NodeSpec
+	Stores []StoreSpec
+}

@@ -1,0 +1,170 @@
+package engine
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/eddy-streams/eddy/state"
+)
+
+// KVStore is a task's key-value store with changelogging and Kafka Streams'
+// timestamped value layout (8-byte big-endian timestamp ‖ value).
+type KVStore struct {
+	Store state.KeyValueStore
+	topic string // changelog topic; "" when logging is disabled
+	t     *Task
+	buf   []byte
+}
+
+// WindowStore is a task's window store with changelogging and the
+// timestamped value layout.
+type WindowStore struct {
+	Store state.WindowStore
+	topic string
+	t     *Task
+	buf   []byte
+}
+
+func (t *Task) openStore(ss StoreSpec) error {
+	topic := ""
+	if ss.Logged {
+		topic = ChangelogTopic(t.cfg.AppID, ss.Name)
+	}
+	switch ss.Kind {
+	case KeyValueKind:
+		s, err := t.cfg.Backend.KeyValue(ss.Name)
+		if err != nil {
+			return err
+		}
+		t.kv[ss.Name] = &KVStore{Store: s, topic: topic, t: t}
+	case WindowKind:
+		s, err := t.cfg.Backend.Window(ss.Name, ss.Window)
+		if err != nil {
+			return err
+		}
+		t.windows[ss.Name] = &WindowStore{Store: s, topic: topic, t: t}
+	default:
+		return fmt.Errorf("unknown store kind %d", ss.Kind)
+	}
+	return nil
+}
+
+// KeyValue returns the key-value store name.
+func (t *Task) KeyValue(name string) (*KVStore, error) {
+	s, ok := t.kv[name]
+	if !ok {
+		return nil, fmt.Errorf("task %s: no key-value store %q (is it connected to this sub-topology?)", t.cfg.ID, name)
+	}
+	return s, nil
+}
+
+// Window returns the window store name.
+func (t *Task) Window(name string) (*WindowStore, error) {
+	s, ok := t.windows[name]
+	if !ok {
+		return nil, fmt.Errorf("task %s: no window store %q (is it connected to this sub-topology?)", t.cfg.ID, name)
+	}
+	return s, nil
+}
+
+// Stores lists the task's stores by name: state.KeyValueStore or state.WindowStore.
+func (t *Task) Stores() map[string]any {
+	out := make(map[string]any, len(t.kv)+len(t.windows))
+	for n, s := range t.kv {
+		out[n] = s.Store
+	}
+	for n, s := range t.windows {
+		out[n] = s.Store
+	}
+	return out
+}
+
+// ChangelogTopic returns the store's changelog topic, or "" if not logged.
+func (s *KVStore) ChangelogTopic() string { return s.topic }
+
+// GetTimestamped returns the value bytes and timestamp stored under key.
+func (s *KVStore) GetTimestamped(key []byte) (value []byte, ts int64, found bool, err error) {
+	b, err := s.Store.Get(key)
+	if err != nil || b == nil {
+		return nil, 0, false, err
+	}
+	if len(b) < 8 {
+		return nil, 0, false, fmt.Errorf("store %s: corrupt timestamped value of %d bytes", s.Store.Name(), len(b))
+	}
+	return b[8:], int64(binary.BigEndian.Uint64(b)), true, nil
+}
+
+// PutTimestamped stores value with timestamp ts under key and logs the
+// change (plain value, record timestamp ts). A nil value deletes the key.
+func (s *KVStore) PutTimestamped(key, value []byte, ts int64) error {
+	if value == nil {
+		if err := s.Store.Delete(key); err != nil {
+			return err
+		}
+	} else {
+		s.buf = binary.BigEndian.AppendUint64(s.buf[:0], uint64(ts))
+		s.buf = append(s.buf, value...)
+		if err := s.Store.Put(key, s.buf); err != nil {
+			return err
+		}
+	}
+	return s.log(key, value, ts)
+}
+
+func (s *KVStore) log(key, value []byte, ts int64) error {
+	if s.topic == "" {
+		return nil
+	}
+	return s.t.cfg.Collector.Send(&RawRecord{
+		Topic: s.topic, Partition: s.t.cfg.ID.Partition,
+		Key: clone(key), Value: clone(value), Timestamp: ts,
+	})
+}
+
+// ChangelogTopic returns the store's changelog topic, or "" if not logged.
+func (s *WindowStore) ChangelogTopic() string { return s.topic }
+
+// FetchTimestamped returns the value bytes and timestamp of (key, start).
+func (s *WindowStore) FetchTimestamped(key []byte, start int64) (value []byte, ts int64, found bool, err error) {
+	b, err := s.Store.Fetch(key, start)
+	if err != nil || b == nil {
+		return nil, 0, false, err
+	}
+	if len(b) < 8 {
+		return nil, 0, false, fmt.Errorf("store %s: corrupt timestamped value of %d bytes", s.Store.Name(), len(b))
+	}
+	return b[8:], int64(binary.BigEndian.Uint64(b)), true, nil
+}
+
+// PutTimestamped stores value with timestamp ts for (key, start) and logs
+// the change: changelog key = key ‖ 8-byte start ‖ 4-byte sequence 0, as in
+// Kafka Streams.
+func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts int64) error {
+	var stored []byte
+	if value != nil {
+		s.buf = binary.BigEndian.AppendUint64(s.buf[:0], uint64(ts))
+		s.buf = append(s.buf, value...)
+		stored = s.buf
+	}
+	if err := s.Store.Put(key, start, stored); err != nil {
+		return err
+	}
+	if s.topic == "" {
+		return nil
+	}
+	ck := make([]byte, 0, len(key)+12)
+	ck = append(ck, key...)
+	ck = binary.BigEndian.AppendUint64(ck, uint64(start))
+	ck = binary.BigEndian.AppendUint32(ck, 0)
+	return s.t.cfg.Collector.Send(&RawRecord{
+		Topic: s.topic, Partition: s.t.cfg.ID.Partition,
+		Key: ck, Value: clone(value), Timestamp: ts,
+	})
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
+}

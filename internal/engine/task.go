@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+
+	"github.com/eddy-streams/eddy/state"
+)
+
+// Collector receives every record a task produces: sink output,
+// repartition records and changelog records.
+type Collector interface {
+	// Send delivers r. Partition -1 lets the collector choose (null keys).
+	// The collector owns r's slices after the call.
+	Send(r *RawRecord) error
+	// PartitionCount returns the number of partitions of topic.
+	PartitionCount(topic string) (int32, error)
+}
+
+// Config configures a task.
+type Config struct {
+	AppID     string
+	ID        TaskID
+	Spec      *Spec
+	Backend   state.Backend
+	Collector Collector
+	// OnError handles undecodable records and invalid timestamps;
+	// nil means FailOnError.
+	OnError ErrorHandler
+	// Clock returns wall-clock time in epoch milliseconds.
+	Clock  func() int64
+	Logger *slog.Logger
+}
+
+// UnknownTime is the stream time of a task that has seen no record.
+const UnknownTime int64 = math.MinInt64
+
+// Task runs one sub-topology for one partition. It is not safe for
+// concurrent use: the owner feeds it one record at a time.
+type Task struct {
+	cfg        Config
+	instances  []any
+	sources    map[string]RawProcessor
+	kv         map[string]*KVStore
+	windows    map[string]*WindowStore
+	streamTime int64
+	rc         RecordContext
+	node       string // node being processed, for errors
+	punct      punctuations
+	metrics    Metrics
+	log        *slog.Logger
+	commitReq  bool
+}
+
+// NewTask instantiates the processor graph, opens the stores and links nodes.
+func NewTask(cfg Config) (*Task, error) {
+	if cfg.Spec == nil || cfg.Backend == nil || cfg.Collector == nil {
+		return nil, errors.New("engine: task config needs Spec, Backend and Collector")
+	}
+	if cfg.OnError == nil {
+		cfg.OnError = FailOnError
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	t := &Task{
+		cfg:        cfg,
+		sources:    make(map[string]RawProcessor),
+		kv:         make(map[string]*KVStore),
+		windows:    make(map[string]*WindowStore),
+		streamTime: UnknownTime,
+		log:        cfg.Logger.With("task", cfg.ID.String()),
+	}
+	for _, ss := range cfg.Spec.Stores {
+		if err := t.openStore(ss); err != nil {
+			return nil, fmt.Errorf("task %s: open store %q: %w", cfg.ID, ss.Name, err)
+		}
+	}
+	maxID := 0
+	for _, n := range cfg.Spec.Nodes {
+		maxID = max(maxID, n.ID)
+	}
+	t.instances = make([]any, maxID+1)
+	for _, n := range cfg.Spec.Nodes {
+		inst, err := n.New(t)
+		if err != nil {
+			return nil, fmt.Errorf("task %s: create node %s: %w", cfg.ID, n.Name, err)
+		}
+		t.instances[n.ID] = inst
+		if len(n.Topics) > 0 {
+			rp, ok := inst.(RawProcessor)
+			if !ok {
+				return nil, fmt.Errorf("task %s: source node %s cannot consume raw records", cfg.ID, n.Name)
+			}
+			for _, topic := range n.Topics {
+				t.sources[topic] = rp
+			}
+		}
+	}
+	for _, n := range cfg.Spec.Nodes {
+		for _, link := range n.Links {
+			link(t.instances)
+		}
+	}
+	for _, n := range cfg.Spec.Nodes {
+		if in, ok := t.instances[n.ID].(Initializer); ok {
+			t.node = n.Name
+			if err := in.Init(t); err != nil {
+				return nil, fmt.Errorf("task %s: init node %s: %w", cfg.ID, n.Name, err)
+			}
+		}
+	}
+	t.node = ""
+	return t, nil
+}
+
+// ID returns the task id.
+func (t *Task) ID() TaskID { return t.cfg.ID }
+
+// AppID returns the application id.
+func (t *Task) AppID() string { return t.cfg.AppID }
+
+// Metrics returns the task's counters.
+func (t *Task) Metrics() *Metrics { return &t.metrics }
+
+// Logger returns the task's logger.
+func (t *Task) Logger() *slog.Logger { return t.log }
+
+// Topics returns the input topics of the task.
+func (t *Task) Topics() []string {
+	out := make([]string, 0, len(t.sources))
+	for topic := range t.sources {
+		out = append(out, topic)
+	}
+	return out
+}
+
+// StreamTime returns the largest record timestamp processed, or UnknownTime.
+func (t *Task) StreamTime() int64 { return t.streamTime }
+
+// SetStreamTime restores stream time (e.g. from committed metadata).
+func (t *Task) SetStreamTime(ts int64) { t.streamTime = max(t.streamTime, ts) }
+
+// RecordContext returns the metadata of the input record being processed.
+func (t *Task) RecordContext() *RecordContext { return &t.rc }
+
+// Collector returns the task's collector.
+func (t *Task) Collector() Collector { return t.cfg.Collector }
+
+// Now returns wall-clock time in epoch milliseconds.
+func (t *Task) Now() int64 {
+	if t.cfg.Clock != nil {
+		return t.cfg.Clock()
+	}
+	return nowMillis()
+}
+
+// Drop counts a dropped record.
+func (t *Task) Drop(reason string) { t.metrics.drop(reason) }
+
+// RequestCommit asks the owner to commit soon (Kafka Streams' context.commit()).
+func (t *Task) RequestCommit() { t.commitReq = true }
+
+// CommitRequested reports and clears a pending commit request.
+func (t *Task) CommitRequested() bool {
+	r := t.commitReq
+	t.commitReq = false
+	return r
+}
+
+// Process runs one input record through the graph, depth-first, then fires
+// due stream-time punctuations.
+func (t *Task) Process(raw *RawRecord) error {
+	src, ok := t.sources[raw.Topic]
+	if !ok {
+		return fmt.Errorf("task %s: no source for %s", t.cfg.ID, raw.Where())
+	}
+	t.rc = RecordContext{Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Timestamp: raw.Timestamp, Headers: raw.Headers}
+	t.metrics.processed.Add(1)
+	if err := src.ProcessRaw(raw); err != nil {
+		var re *RecordError
+		if errors.As(err, &re) {
+			return err
+		}
+		return &RecordError{Task: t.cfg.ID, Node: t.node, Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Key: raw.Key, Err: err}
+	}
+	return t.punctuateStreamTime()
+}
+
+// HandleError applies the configured error handler to a bad input record:
+// it returns nil when the record is to be skipped (and counts it under
+// reason) or the error to stop with.
+func (t *Task) HandleError(node string, raw *RawRecord, reason string, err error) error {
+	if t.cfg.OnError(ErrorContext{Task: t.cfg.ID, Node: node, Record: raw}, err) == Skip {
+		t.Drop(reason)
+		t.log.Warn("skipping bad record", "node", node, "topic", raw.Topic, "partition", raw.Partition, "offset", raw.Offset, "reason", reason, "err", err)
+		return nil
+	}
+	return &RecordError{Task: t.cfg.ID, Node: node, Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Key: raw.Key, Err: err}
+}
+
+// Advance moves stream time forward to ts (sources call it for each
+// record, after timestamp extraction).
+func (t *Task) Advance(ts int64) {
+	t.rc.Timestamp = ts
+	if ts > t.streamTime {
+		t.streamTime = ts
+	}
+}
+
+// SetNode records which node is processing, for error messages.
+func (t *Task) SetNode(name string) { t.node = name }
+
+// Commit makes the task's state durable together with changelog offsets.
+func (t *Task) Commit(offsets map[string]int64) error {
+	return t.cfg.Backend.Commit(offsets)
+}
+
+// Abort drops uncommitted state changes.
+func (t *Task) Abort() error { return t.cfg.Backend.Abort() }
+
+// Close closes node instances and the backend. Uncommitted state is dropped.
+func (t *Task) Close() error {
+	var errs []error
+	for _, inst := range t.instances {
+		if c, ok := inst.(Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	errs = append(errs, t.cfg.Backend.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,88 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/serde"
+)
+
+// Aggregate folds a grouped stream into a table: Count, Reduce and
+// Aggregate. Records with a null key or value are dropped and counted, as in
+// Kafka Streams. The first record of a key yields Initial(key, value); later
+// ones Add(key, value, aggregate). The result's timestamp is the largest
+// timestamp that contributed to it.
+type Aggregate[K, V, A any] struct {
+	engine.Forwarder[K, engine.Change[A]]
+	Node     string
+	Store    string
+	KeySerde serde.Serde[K]
+	AggSerde serde.Serde[A]
+	Initial  func(key K, value V) A
+	Add      func(key K, value V, agg A) A
+	store    *engine.KVStore
+	t        *engine.Task
+	topic    string
+}
+
+// Init implements engine.Initializer.
+func (p *Aggregate[K, V, A]) Init(t *engine.Task) error {
+	s, err := t.KeyValue(p.Store)
+	if err != nil {
+		return err
+	}
+	p.store, p.t = s, t
+	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
+	return nil
+}
+
+func storeTopic(changelog, store string) string {
+	if changelog != "" {
+		return changelog
+	}
+	return store
+}
+
+// Process implements engine.Processor.
+func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
+	if r.KeyNull {
+		p.t.Drop(engine.DropNullKey)
+		return nil
+	}
+	if r.ValueNull {
+		p.t.Drop(engine.DropNullValue)
+		return nil
+	}
+	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
+	if err != nil {
+		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
+	}
+	old, oldTs, found, err := p.store.GetTimestamped(kb)
+	if err != nil {
+		return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+	}
+	var oldAgg, newAgg A
+	ts := r.Timestamp
+	if found {
+		if oldAgg, err = p.AggSerde.Deserialize(p.topic, old); err != nil {
+			return fmt.Errorf("%s: decode aggregate from store %s: %w", p.Node, p.Store, err)
+		}
+		newAgg = p.Add(r.Key, r.Value, oldAgg)
+		ts = max(ts, oldTs)
+	} else {
+		newAgg = p.Initial(r.Key, r.Value)
+	}
+	nb, err := p.AggSerde.Serialize(p.topic, newAgg)
+	if err != nil {
+		return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+	}
+	if err := p.store.PutTimestamped(kb, nb, ts); err != nil {
+		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
+	}
+	return p.Forward(engine.Record[K, engine.Change[A]]{
+		Key:       r.Key,
+		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: true, HasOld: found},
+		Timestamp: ts,
+		Headers:   r.Headers,
+	})
+}

@@ -1,0 +1,100 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/partition"
+	"github.com/eddy-streams/eddy/serde"
+)
+
+// PartitionKeyer is implemented by key serdes whose partitioning key is a
+// part of the serialized key, such as windowed keys, which Kafka Streams
+// partitions by the base key so all windows of a key share a partition.
+type PartitionKeyer interface {
+	PartitionKey(serializedKey []byte) []byte
+}
+
+// Sink serializes records and hands them to the task's collector.
+type Sink[K, V any] struct {
+	Node string
+	// Topic is the fixed output topic; TopicFn chooses one per record.
+	Topic   string
+	TopicFn func(key K, value V, rc *engine.RecordContext) string
+	// TopicOf resolves Topic once the task (and so the application id) is
+	// known; used for repartition topics.
+	TopicOf    func(t *engine.Task) string
+	KeySerde   serde.Serde[K]
+	ValueSerde serde.Serde[V]
+	// Partitioner picks the partition; nil uses Kafka's murmur2 of the
+	// serialized key (the partition key for windowed keys), and lets the
+	// collector choose for null keys.
+	Partitioner func(key K, value V, numPartitions int32) int32
+	// DropNullKeys drops records without a key (repartitioning for an
+	// aggregation, where they would be dropped anyway).
+	DropNullKeys bool
+	t            *engine.Task
+	counts       map[string]int32
+}
+
+// Init implements engine.Initializer.
+func (s *Sink[K, V]) Init(t *engine.Task) error {
+	s.t = t
+	if s.TopicOf != nil {
+		s.Topic = s.TopicOf(t)
+	}
+	s.counts = make(map[string]int32)
+	return nil
+}
+
+// Process implements engine.Processor.
+func (s *Sink[K, V]) Process(r engine.Record[K, V]) error {
+	if r.KeyNull && s.DropNullKeys {
+		s.t.Drop(engine.DropNullKey)
+		return nil
+	}
+	topic := s.Topic
+	if s.TopicFn != nil {
+		topic = s.TopicFn(r.Key, r.Value, s.t.RecordContext())
+		if topic == "" {
+			return fmt.Errorf("%s: topic chooser returned an empty topic name", s.Node)
+		}
+	}
+	var key, value []byte
+	var err error
+	if !r.KeyNull {
+		if key, err = s.KeySerde.Serialize(topic, r.Key); err != nil {
+			return fmt.Errorf("%s: serialize key for topic %q: %w", s.Node, topic, err)
+		}
+	}
+	if !r.ValueNull {
+		if value, err = s.ValueSerde.Serialize(topic, r.Value); err != nil {
+			return fmt.Errorf("%s: serialize value for topic %q: %w", s.Node, topic, err)
+		}
+	}
+	part := int32(-1)
+	if s.Partitioner != nil || key != nil {
+		n, ok := s.counts[topic]
+		if !ok {
+			if n, err = s.t.Collector().PartitionCount(topic); err != nil {
+				return fmt.Errorf("%s: %w", s.Node, err)
+			}
+			s.counts[topic] = n
+		}
+		if s.Partitioner != nil {
+			part = s.Partitioner(r.Key, r.Value, n)
+			if part < 0 || part >= n {
+				return fmt.Errorf("%s: partitioner chose partition %d of topic %q, which has %d", s.Node, part, topic, n)
+			}
+		} else {
+			pk := key
+			if pker, ok := s.KeySerde.(PartitionKeyer); ok {
+				pk = pker.PartitionKey(key)
+			}
+			part = partition.ForKey(pk, n)
+		}
+	}
+	return s.t.Collector().Send(&engine.RawRecord{
+		Topic: topic, Partition: part, Key: key, Value: value, Timestamp: r.Timestamp, Headers: r.Headers,
+	})
+}

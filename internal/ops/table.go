@@ -1,0 +1,122 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/serde"
+)
+
+// Materialize turns a stream of upserts into a table: it stores each value
+// under its key (a null value deletes the key) and forwards the change with
+// the previous value. Records with a null key are dropped. It backs both
+// table sources and Stream.ToTable.
+type Materialize[K, V any] struct {
+	engine.Forwarder[K, engine.Change[V]]
+	Node       string
+	Store      string
+	KeySerde   serde.Serde[K]
+	ValueSerde serde.Serde[V]
+	store      *engine.KVStore
+	t          *engine.Task
+	topic      string
+}
+
+// Init implements engine.Initializer.
+func (p *Materialize[K, V]) Init(t *engine.Task) error {
+	s, err := t.KeyValue(p.Store)
+	if err != nil {
+		return err
+	}
+	p.store, p.t = s, t
+	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
+	return nil
+}
+
+// Process implements engine.Processor.
+func (p *Materialize[K, V]) Process(r engine.Record[K, V]) error {
+	if r.KeyNull {
+		p.t.Drop(engine.DropNullKey)
+		return nil
+	}
+	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
+	if err != nil {
+		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
+	}
+	old, _, found, err := p.store.GetTimestamped(kb)
+	if err != nil {
+		return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+	}
+	var ch engine.Change[V]
+	if found {
+		if ch.Old, err = p.ValueSerde.Deserialize(p.topic, old); err != nil {
+			return fmt.Errorf("%s: decode value from store %s: %w", p.Node, p.Store, err)
+		}
+		ch.HasOld = true
+	}
+	var nb []byte
+	if !r.ValueNull {
+		if nb, err = p.ValueSerde.Serialize(p.topic, r.Value); err != nil {
+			return fmt.Errorf("%s: serialize value for store %s: %w", p.Node, p.Store, err)
+		}
+		ch.New, ch.HasNew = r.Value, true
+	} else if !found {
+		// Deleting an absent key changes nothing; Kafka Streams still
+		// forwards the tombstone.
+		ch.HasNew = false
+	}
+	if err := p.store.PutTimestamped(kb, nb, r.Timestamp); err != nil {
+		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
+	}
+	return p.Forward(engine.Record[K, engine.Change[V]]{Key: r.Key, Value: ch, Timestamp: r.Timestamp, Headers: r.Headers})
+}
+
+// ToStream turns table changes into a stream of the new values; deletions
+// become records with a null value.
+type ToStream[K, V any] struct {
+	engine.Forwarder[K, V]
+}
+
+// Process implements engine.Processor.
+func (p *ToStream[K, V]) Process(r engine.Record[K, engine.Change[V]]) error {
+	return p.Forward(engine.Record[K, V]{Key: r.Key, Value: r.Value.New, ValueNull: !r.Value.HasNew, Timestamp: r.Timestamp, Headers: r.Headers, KeyNull: r.KeyNull})
+}
+
+// TableFilter keeps table rows matching Keep. A row that does not match is
+// forwarded as a deletion, as Kafka Streams does, so downstream consumers
+// drop rows that stop matching.
+type TableFilter[K, V any] struct {
+	engine.Forwarder[K, engine.Change[V]]
+	Keep func(K, V) bool
+}
+
+// Process implements engine.Processor.
+func (p *TableFilter[K, V]) Process(r engine.Record[K, engine.Change[V]]) error {
+	var out engine.Change[V]
+	if r.Value.HasNew && p.Keep(r.Key, r.Value.New) {
+		out.New, out.HasNew = r.Value.New, true
+	}
+	if r.Value.HasOld && p.Keep(r.Key, r.Value.Old) {
+		out.Old, out.HasOld = r.Value.Old, true
+	}
+	r2 := engine.Record[K, engine.Change[V]]{Key: r.Key, Value: out, Timestamp: r.Timestamp, Headers: r.Headers}
+	return p.Forward(r2)
+}
+
+// TableMapValues maps new and old values of table changes.
+type TableMapValues[K, V, V2 any] struct {
+	engine.Forwarder[K, engine.Change[V2]]
+	Fn func(K, V) V2
+}
+
+// Process implements engine.Processor.
+func (p *TableMapValues[K, V, V2]) Process(r engine.Record[K, engine.Change[V]]) error {
+	var out engine.Change[V2]
+	if r.Value.HasNew {
+		out.New, out.HasNew = p.Fn(r.Key, r.Value.New), true
+	}
+	if r.Value.HasOld {
+		out.Old, out.HasOld = p.Fn(r.Key, r.Value.Old), true
+	}
+	return p.Forward(engine.Record[K, engine.Change[V2]]{Key: r.Key, Value: out, Timestamp: r.Timestamp, Headers: r.Headers})
+}

@@ -1,0 +1,98 @@
+package ops
+
+import (
+	"fmt"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/window"
+)
+
+// WindowAggregate folds a grouped stream into per-window aggregates.
+//
+// As in Kafka Streams' time-windowed aggregations, only records with a null
+// key are dropped (null values reach the aggregator as the zero value), and
+// a record is dropped for a window, counted as late, once
+// window end <= observed stream time - grace.
+type WindowAggregate[K, V, A any] struct {
+	engine.Forwarder[window.Windowed[K], engine.Change[A]]
+	Node     string
+	Store    string
+	Windows  window.TimeWindows
+	KeySerde serde.Serde[K]
+	AggSerde serde.Serde[A]
+	Initial  func(key K, value V) A
+	Add      func(key K, value V, agg A) A
+	store    *engine.WindowStore
+	t        *engine.Task
+	topic    string
+	observed int64
+	buf      []window.Window
+}
+
+// Init implements engine.Initializer.
+func (p *WindowAggregate[K, V, A]) Init(t *engine.Task) error {
+	s, err := t.Window(p.Store)
+	if err != nil {
+		return err
+	}
+	p.store, p.t = s, t
+	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
+	p.observed = t.StreamTime()
+	return nil
+}
+
+// Process implements engine.Processor.
+func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
+	if r.KeyNull {
+		p.t.Drop(engine.DropNullKey)
+		return nil
+	}
+	p.observed = max(p.observed, r.Timestamp)
+	closeTime := p.observed - p.Windows.GracePeriod()
+	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
+	if err != nil {
+		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
+	}
+	p.buf = p.Windows.AppendFor(p.buf[:0], r.Timestamp)
+	for _, w := range p.buf {
+		if w.End <= closeTime {
+			p.t.Drop(engine.DropLate)
+			p.t.Logger().Debug("dropping late record for closed window",
+				"node", p.Node, "window", w.String(), "timestamp", r.Timestamp, "streamTime", p.observed, "grace", p.Windows.GracePeriod())
+			continue
+		}
+		old, oldTs, found, err := p.store.FetchTimestamped(kb, w.Start)
+		if err != nil {
+			return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+		}
+		var oldAgg, newAgg A
+		ts := r.Timestamp
+		if found {
+			if oldAgg, err = p.AggSerde.Deserialize(p.topic, old); err != nil {
+				return fmt.Errorf("%s: decode aggregate from store %s: %w", p.Node, p.Store, err)
+			}
+			newAgg = p.Add(r.Key, r.Value, oldAgg)
+			ts = max(ts, oldTs)
+		} else {
+			newAgg = p.Initial(r.Key, r.Value)
+		}
+		nb, err := p.AggSerde.Serialize(p.topic, newAgg)
+		if err != nil {
+			return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+		}
+		if err := p.store.PutTimestamped(kb, w.Start, nb, ts); err != nil {
+			return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
+		}
+		err = p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
+			Key:       window.Windowed[K]{Key: r.Key, Window: w},
+			Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: true, HasOld: found},
+			Timestamp: ts,
+			Headers:   r.Headers,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+package io.eddystreams.reference;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.WindowedSerdes;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The reference topologies, by the names the Eddy examples use. */
+public final class Topologies {
+    private static final Logger LOG = LoggerFactory.getLogger(Topologies.class);
+
+    // ---- wordcount ----
+    public static final String TEXT_LINES = "text-lines";
+    public static final String WORD_COUNTS = "word-counts";
+    public static final String WORD_COUNTS_OUTPUT = "word-counts-output";
+
+    // ---- pageviews ----
+    public static final String PAGE_VIEWS = "page-views";
+    public static final String PAGEVIEWS_PER_MINUTE = "pageviews-per-minute";
+    public static final String PAGE_VIEW_COUNTS = "page-view-counts";
+    public static final Duration PAGEVIEW_WINDOW = Duration.ofMinutes(1);
+    public static final Duration PAGEVIEW_GRACE = Duration.ofSeconds(10);
+
+    // ---- enrichment ----
+    public static final String ORDERS = "orders";
+    public static final String CUSTOMERS = "customers";
+    public static final String ENRICHED_ORDERS = "enriched-orders";
+
+    /** Java's {@code \s}: exactly [ \t\n\x0B\f\r] (ASCII only, no UNICODE_CHARACTER_CLASS). */
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+
+    /** A topology with its user (non-internal) topics, for --create-topics. */
+    public record Spec(String name, List<String> inputs, List<String> outputs, Supplier<Topology> build) {}
+
+    private static final Map<String, Spec> SPECS = new LinkedHashMap<>();
+
+    static {
+        add(new Spec("wordcount", List.of(TEXT_LINES), List.of(WORD_COUNTS_OUTPUT), Topologies::wordcount));
+        add(new Spec("pageviews", List.of(PAGE_VIEWS), List.of(PAGE_VIEW_COUNTS), Topologies::pageviews));
+        add(new Spec("enrichment", List.of(ORDERS, CUSTOMERS), List.of(ENRICHED_ORDERS), Topologies::enrichment));
+    }
+
+    private static void add(Spec s) {
+        SPECS.put(s.name(), s);
+    }
+
+    private Topologies() {}
+
+    public static Map<String, Spec> all() {
+        return Collections.unmodifiableMap(SPECS);
+    }
+
+    public static Spec spec(String name) {
+        return SPECS.get(name);
+    }
+
+    // ------------------------------------------------------------------------------------
+
+    /** Lower-cases (Locale.ROOT) and splits on runs of ASCII whitespace, dropping empties. */
+    static List<String> words(String line) {
+        if (line == null) {
+            return List.of();
+        }
+        String[] parts = WHITESPACE.split(line.toLowerCase(Locale.ROOT));
+        List<String> out = new ArrayList<>(parts.length);
+        for (String p : parts) {
+            if (!p.isEmpty()) {
+                out.add(p);
+            }
+        }
+        return out;
+    }
+
+    public static Topology wordcount() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream(TEXT_LINES, Consumed.with(Serdes.String(), Serdes.String()))
+                .flatMapValues(Topologies::words)
+                .groupBy((key, word) -> word, Grouped.with(WORD_COUNTS, Serdes.String(), Serdes.String()))
+                .count(Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as(WORD_COUNTS)
+                        .withKeySerde(Serdes.String())
+                        .withValueSerde(Serdes.Long()))
+                .toStream()
+                .to(WORD_COUNTS_OUTPUT, Produced.with(Serdes.String(), Serdes.Long()));
+        return b.build();
+    }
+
+    public static Topology pageviews() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream(PAGE_VIEWS, Consumed.with(Serdes.String(), Serdes.String())
+                        .withTimestampExtractor(new PageViewTimestampExtractor()))
+                .groupBy((user, json) -> PageViewTimestampExtractor.page(json),
+                        Grouped.with(PAGEVIEWS_PER_MINUTE, Serdes.String(), Serdes.String()))
+                .windowedBy(TimeWindows.ofSizeAndGrace(PAGEVIEW_WINDOW, PAGEVIEW_GRACE))
+                .count(Materialized.<String, Long, WindowStore<Bytes, byte[]>>as(PAGEVIEWS_PER_MINUTE)
+                        .withKeySerde(Serdes.String())
+                        .withValueSerde(Serdes.Long()))
+                .toStream()
+                .to(PAGE_VIEW_COUNTS, Produced.with(
+                        WindowedSerdes.timeWindowedSerdeFrom(String.class, PAGEVIEW_WINDOW.toMillis()),
+                        Serdes.Long()));
+        return b.build();
+    }
+
+    /** A validated order. */
+    record Order(String orderId, String customerId, long amount) {}
+
+    /** Parses an order; invalid ones yield an empty list (skipped, logged). */
+    static List<Order> parseOrder(String key, String value) {
+        JsonNode o = Json.object(value);
+        if (o != null) {
+            String orderId = Json.string(o, "orderId");
+            String customerId = Json.string(o, "customerId");
+            if (orderId != null && customerId != null && Json.isLong(o, "amount")) {
+                return List.of(new Order(orderId, customerId, Json.longValue(o, "amount")));
+            }
+        }
+        LOG.warn("skipping invalid order key={}: value is not a JSON object with string \"orderId\", "
+                + "string \"customerId\" and integer \"amount\"", key);
+        return List.of();
+    }
+
+    /** The join output, or null (then filtered out) when the customer row is not valid JSON. */
+    static String enrich(Order order, String customerJson) {
+        JsonNode c = Json.object(customerJson);
+        String name = c == null ? null : Json.string(c, "name");
+        String region = c == null ? null : Json.string(c, "region");
+        if (name == null || region == null) {
+            LOG.warn("skipping order {}: customer {} is not a JSON object with string \"name\" and \"region\"",
+                    order.orderId(), order.customerId());
+            return null;
+        }
+        return GoJson.object()
+                .field("orderId", order.orderId())
+                .field("customerId", order.customerId())
+                .field("amount", order.amount())
+                .field("customerName", name)
+                .field("region", region)
+                .end();
+    }
+
+    public static Topology enrichment() {
+        StreamsBuilder b = new StreamsBuilder();
+        KTable<String, String> customers = b.table(CUSTOMERS, Consumed.with(Serdes.String(), Serdes.String()),
+                Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as(CUSTOMERS)
+                        .withKeySerde(Serdes.String())
+                        .withValueSerde(Serdes.String()));
+        KStream<String, Order> orders = b.stream(ORDERS, Consumed.with(Serdes.String(), Serdes.String()))
+                .flatMapValues(Topologies::parseOrder);
+        orders.join(customers, Topologies::enrich)
+                .filter((k, v) -> v != null)
+                .to(ENRICHED_ORDERS, Produced.with(Serdes.String(), Serdes.String()));
+        return b.build();
+    }
+
+    static String names() {
+        return String.join("|", SPECS.keySet());
+    }
+}

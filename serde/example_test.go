@@ -1,0 +1,61 @@
+package serde_test
+
+import (
+	"fmt"
+
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/window"
+)
+
+func ExampleInt64() {
+	b, _ := serde.Int64().Serialize("counts", 1)
+	fmt.Printf("% x\n", b)
+	// Output: 00 00 00 00 00 00 00 01
+}
+
+func ExampleAppend() {
+	buf := make([]byte, 0, 64) // reused for every record
+	for _, word := range []string{"hello", "world"} {
+		buf, _ = serde.Append(serde.String(), buf[:0], "words", word)
+		fmt.Printf("%q\n", buf)
+	}
+	// Output:
+	// "hello"
+	// "world"
+}
+
+func ExampleTimeWindowed() {
+	s := serde.TimeWindowed(serde.String(), 60_000)
+	b, _ := s.Serialize("counts", window.Of("user-42", 1_700_000_040_000, 1_700_000_100_000))
+	fmt.Printf("% x\n", b)
+
+	key, start, _ := serde.SplitTimeWindowedKey(b) // partition by key
+	fmt.Printf("%s %d\n", key, start)
+
+	w, _ := s.Deserialize("counts", b)
+	fmt.Println(w)
+	// Output:
+	// 75 73 65 72 2d 34 32 00 00 01 8b cf e6 04 40
+	// user-42 1700000040000
+	// user-42@[1700000040000,1700000100000)
+}
+
+func ExampleAvroWriterSchema() {
+	const v1 = `{"type":"record","name":"User","fields":[{"name":"name","type":"string"}]}`
+	const v2 = `{"type":"record","name":"User","fields":[{"name":"name","type":"string"},
+		{"name":"age","type":"int","default":-1}]}`
+	type User struct {
+		Name string `avro:"name"`
+		Age  int32  `avro:"age"`
+	}
+	old, _ := serde.Avro[map[string]any](v1)
+	data, _ := old.Serialize("users", map[string]any{"name": "ann"})
+
+	s, err := serde.Avro[User](v2, serde.AvroWriterSchema(v1))
+	if err != nil {
+		panic(err)
+	}
+	u, _ := s.Deserialize("users", data)
+	fmt.Printf("%+v\n", u)
+	// Output: {Name:ann Age:-1}
+}

@@ -1,0 +1,130 @@
+package memory
+
+import (
+	"bytes"
+	"iter"
+
+	"github.com/eddy-streams/eddy/state"
+	"github.com/eddy-streams/eddy/state/internal/btree"
+	"github.com/eddy-streams/eddy/state/internal/wincore"
+)
+
+// kvStore is a key-value store in a B-tree.
+type kvStore struct {
+	b         *Backend
+	name      string
+	tree      *btree.Tree
+	committed *btree.Tree // contents at the last Commit
+	dirty     bool        // written since the last Commit or Abort
+}
+
+func newKVStore(b *Backend, name string) *kvStore {
+	return &kvStore{b: b, name: name, tree: &btree.Tree{}, committed: &btree.Tree{}}
+}
+
+func (s *kvStore) commit() {
+	if s.dirty {
+		s.committed = s.tree.Clone()
+		s.dirty = false
+	}
+}
+
+func (s *kvStore) abort() {
+	if s.dirty {
+		s.tree = s.committed.Clone()
+		s.dirty = false
+	}
+}
+
+func (s *kvStore) Name() string { return s.name }
+
+func (s *kvStore) Get(key []byte) ([]byte, error) {
+	if err := s.b.usable(); err != nil {
+		return nil, err
+	}
+	v, ok := s.tree.Get(key)
+	if !ok {
+		return nil, nil
+	}
+	return bytes.Clone(v), nil
+}
+
+func (s *kvStore) Put(key, value []byte) error {
+	if value == nil {
+		return s.Delete(key)
+	}
+	if err := s.b.usable(); err != nil {
+		return err
+	}
+	s.tree.Set(key, value)
+	s.dirty = true
+	return nil
+}
+
+func (s *kvStore) Delete(key []byte) error {
+	if err := s.b.usable(); err != nil {
+		return err
+	}
+	if s.tree.Delete(key) {
+		s.dirty = true
+	}
+	return nil
+}
+
+// inclusiveEnd turns an inclusive upper bound into an exclusive one.
+func inclusiveEnd(to []byte) []byte {
+	if to == nil {
+		return nil
+	}
+	return append(bytes.Clone(to), 0)
+}
+
+func (s *kvStore) Range(from, to []byte) iter.Seq2[state.KeyValue, error] {
+	return s.scan(from, inclusiveEnd(to), false)
+}
+
+func (s *kvStore) ReverseRange(from, to []byte) iter.Seq2[state.KeyValue, error] {
+	return s.scan(bytes.Clone(from), inclusiveEnd(to), true)
+}
+
+func (s *kvStore) PrefixScan(prefix []byte) iter.Seq2[state.KeyValue, error] {
+	return s.scan(prefix, wincore.PrefixEnd(prefix), false)
+}
+
+func (s *kvStore) All() iter.Seq2[state.KeyValue, error] {
+	return s.scan(nil, nil, false)
+}
+
+// scan walks [lo, hi) of a snapshot taken when the loop starts.
+func (s *kvStore) scan(lo, hi []byte, reverse bool) iter.Seq2[state.KeyValue, error] {
+	return func(yield func(state.KeyValue, error) bool) {
+		if err := s.b.usable(); err != nil {
+			yield(state.KeyValue{}, err)
+			return
+		}
+		r := s.tree.Read()
+		s.b.loops++
+		defer func() {
+			r.Close()
+			s.b.loops--
+		}()
+		var c *btree.Cursor
+		if reverse {
+			c = r.Descend(lo, hi)
+		} else {
+			c = r.Ascend(lo, hi)
+		}
+		for ; c.Valid(); c.Next() {
+			if !yield(state.KeyValue{Key: c.Key(), Value: c.Value()}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (s *kvStore) ApproximateNumEntries() (int64, error) {
+	if err := s.b.usable(); err != nil {
+		return 0, err
+	}
+	return int64(s.tree.Len()), nil
+}

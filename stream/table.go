@@ -1,0 +1,98 @@
+package stream
+
+import (
+	"errors"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/ops"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/table"
+)
+
+// Table is a typed changelog stream: the latest value per key (Kafka
+// Streams' KTable). A null value deletes its key.
+type Table[K, V any] struct {
+	b     *Builder
+	node  *topology.Node
+	ks    serde.Serde[K]
+	vs    serde.Serde[V]
+	store *topology.Store
+}
+
+// Table reads topic as a table, materialized in a store (named with
+// table.Named) so it can be queried and, in the runtime, restored.
+func (b *Builder) Table[K, V any](topic string, ks serde.Serde[K], vs serde.Serde[V], opts ...table.Option) Table[K, V] {
+	s := b.Stream(topic, ks, vs)
+	return s.toTable("TABLE-SOURCE", opts)
+}
+
+// ToTable turns the stream into a table: each record upserts its key, a
+// null value deletes it, records with a null key are dropped.
+func (s Stream[K, V]) ToTable(opts ...table.Option) Table[K, V] {
+	return s.toTable("TOTABLE", opts)
+}
+
+func (s Stream[K, V]) toTable(op string, opts []table.Option) Table[K, V] {
+	m, mErr := table.Resolve(opts...)
+	store := &topology.Store{UserName: m.Name, Op: op, Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
+	ks, vs := orDefault(s.ks), orDefault(s.vs)
+	n := &topology.Node{Kind: topology.Processor, Op: op}
+	n.Check = func() error {
+		var retErr error
+		if m.Retention != 0 {
+			retErr = errors.New("table.WithRetention applies to windowed stores only")
+		}
+		return errors.Join(mErr, retErr,
+			need(ks == nil, missingSerde[K]("key", "the table's store needs one; set it with WithKeySerde")),
+			need(vs == nil, missingSerde[V]("value", "the table's store needs one; set it with WithValueSerde")))
+	}
+	n.New = func(*engine.Task) (any, error) {
+		return &ops.Materialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs}, nil
+	}
+	s.b.g.AddNode(n, s.node)
+	s.b.g.AddStore(store, n)
+	link[K, V](s.node, n)
+	return Table[K, V]{b: s.b, node: n, ks: ks, vs: vs, store: store}
+}
+
+// StoreName returns the name of the table's store once the topology is
+// built, or "" if the table is not materialized.
+func (t Table[K, V]) StoreName() string {
+	if t.store == nil {
+		return ""
+	}
+	return t.store.Name
+}
+
+// ToStream turns the table's changes into a stream; deletions become records
+// with a null value.
+func (t Table[K, V]) ToStream(opts ...Option) Stream[K, V] {
+	n := addTableProcessor(t, "TOSTREAM", opts, func() any { return &ops.ToStream[K, V]{} })
+	return Stream[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
+}
+
+// Filter keeps rows matching pred; rows that do not match are forwarded as
+// deletions, so a row that stops matching disappears downstream.
+func (t Table[K, V]) Filter(pred func(key K, value V) bool, opts ...Option) Table[K, V] {
+	n := addTableProcessor(t, "FILTER", opts, func() any { return &ops.TableFilter[K, V]{Keep: pred} })
+	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
+}
+
+// FilterNot drops rows matching pred (as deletions).
+func (t Table[K, V]) FilterNot(pred func(key K, value V) bool, opts ...Option) Table[K, V] {
+	keep := func(k K, v V) bool { return !pred(k, v) }
+	n := addTableProcessor(t, "FILTER", opts, func() any { return &ops.TableFilter[K, V]{Keep: keep} })
+	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
+}
+
+// MapValues maps each row's value.
+func (t Table[K, V]) MapValues[V2 any](fn func(value V) V2, opts ...Option) Table[K, V2] {
+	f := func(_ K, v V) V2 { return fn(v) }
+	n := addTableProcessor(t, "MAPVALUES", opts, func() any { return &ops.TableMapValues[K, V, V2]{Fn: f} })
+	return Table[K, V2]{b: t.b, node: n, ks: t.ks, vs: orDefault(carry[V, V2](t.vs))}
+}
+
+func addTableProcessor[K, V any](t Table[K, V], op string, opts []Option, newFn func() any) *topology.Node {
+	return addNode[K, engine.Change[V]](t.b, t.node, "KTABLE-"+op, opts, func(*topology.Node) any { return newFn() })
+}

@@ -1,0 +1,79 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/ops"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/state"
+	"github.com/eddy-streams/eddy/table"
+	"github.com/eddy-streams/eddy/window"
+)
+
+// Windowed is a grouped stream further grouped by time windows (Kafka
+// Streams' TimeWindowedKStream). Its aggregations yield tables keyed by
+// window.Windowed[K].
+type Windowed[K, V any] struct {
+	g Grouped[K, V]
+	w window.TimeWindows
+}
+
+// Count counts records per key and window. As in Kafka Streams, only
+// records with a null key are dropped.
+func (w Windowed[K, V]) Count(opts ...table.Option) WindowedTable[K, int64] {
+	return windowAggregate(w, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, serde.Int64(), opts)
+}
+
+// Reduce combines the values of each key and window.
+func (w Windowed[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) WindowedTable[K, V] {
+	return windowAggregate(w, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, orDefault(w.g.s.vs), opts)
+}
+
+// Aggregate folds the values of each key and window into an aggregate,
+// starting from init() in every window.
+func (w Windowed[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) WindowedTable[K, A] {
+	return windowAggregate(w, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, orDefault(as), opts)
+}
+
+func windowAggregate[K, V, A any](w Windowed[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
+	m, mErr := table.Resolve(opts...)
+	spec := w.w
+	retention := spec.Size() + spec.GracePeriod()
+	if m.Retention != 0 {
+		retention = m.Retention.Milliseconds()
+	}
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", WindowSize: spec.Size(), Spec: engine.StoreSpec{
+		Kind: engine.WindowKind, Logged: m.Logging, Window: state.WindowOptions{Retention: max(retention, 1)},
+	}}
+	in := w.g.prepare(store, op)
+	ks := orDefault(in.ks)
+	n := &topology.Node{Kind: topology.Processor, Op: "WINDOWED-AGGREGATE"}
+	n.Check = func() error {
+		var retErr error
+		if err := spec.Validate(); err != nil {
+			return err
+		}
+		if retention < spec.Size()+spec.GracePeriod() {
+			retErr = fmt.Errorf("retention %v is shorter than window size + grace (%v)",
+				time.Duration(retention)*time.Millisecond, time.Duration(spec.Size()+spec.GracePeriod())*time.Millisecond)
+		}
+		return errors.Join(mErr, retErr,
+			need(ks == nil, missingSerde[K]("key", op+" stores keys; pass one to GroupBy or WithKeySerde")),
+			need(as == nil, missingSerde[A]("aggregate", op+" stores the aggregate; pass a serde")))
+	}
+	n.New = func(*engine.Task) (any, error) {
+		return &ops.WindowAggregate[K, V, A]{Node: n.Name, Store: store.Name, Windows: spec, KeySerde: ks, AggSerde: as, Initial: initial, Add: add}, nil
+	}
+	in.b.g.AddNode(n, in.node)
+	in.b.g.AddStore(store, n)
+	link[K, V](in.node, n)
+	var wks serde.Serde[window.Windowed[K]]
+	if ks != nil {
+		wks = serde.TimeWindowed(ks, spec.Size())
+	}
+	return WindowedTable[K, A]{b: in.b, node: n, ks: wks, vs: as, store: store}
+}

@@ -1,0 +1,329 @@
+// Package topologytest runs a topology without a broker, in the spirit of
+// Kafka Streams' TopologyTestDriver, through the same task engine the
+// runtime uses.
+//
+// Beyond TopologyTestDriver, every topic can have N partitions: input keys
+// are routed with Kafka's murmur2 partitioner, one task runs per
+// sub-topology and partition, and records written to repartition topics are
+// routed to the task owning their partition, so repartitioning and
+// co-partitioning behave as in production. Every record is processed
+// synchronously when piped; every store update is visible downstream at
+// once (as with Kafka Streams' cache disabled).
+//
+// Time is explicit: input records carry event time (from the pipe call or
+// the input topic's auto-advancing clock) and wall-clock time only moves
+// with AdvanceWallClock. Both start at the Unix epoch unless set.
+package topologytest
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/partition"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/state"
+	"github.com/eddy-streams/eddy/state/memory"
+	"github.com/eddy-streams/eddy/stream"
+)
+
+// Option configures a Driver.
+type Option func(*config)
+
+type config struct {
+	app        string
+	partitions int32
+	perTopic   map[string]int32
+	wallClock  time.Time
+	backend    func(task string) (state.Backend, error)
+	onError    engine.ErrorHandler
+	logger     *slog.Logger
+}
+
+// AppID sets the application id, which prefixes internal topic names
+// (<app>-<name>-repartition, <app>-<store>-changelog). Default "test-app".
+func AppID(id string) Option { return func(c *config) { c.app = id } }
+
+// Partitions gives every topic n partitions (default 1). Keys are routed
+// with Kafka's murmur2 partitioner, as a Java or franz-go producer would.
+func Partitions(n int32) Option { return func(c *config) { c.partitions = n } }
+
+// TopicPartitions gives one user topic n partitions, overriding Partitions.
+func TopicPartitions(topic string, n int32) Option {
+	return func(c *config) {
+		if c.perTopic == nil {
+			c.perTopic = map[string]int32{}
+		}
+		c.perTopic[topic] = n
+	}
+}
+
+// WallClock sets the initial wall-clock time (default the Unix epoch).
+func WallClock(t time.Time) Option { return func(c *config) { c.wallClock = t } }
+
+// Backend sets the state backend of each task (default in-memory). The
+// function gets the task id ("0_1"); use it to open e.g. a Pebble store in
+// a per-task directory.
+func Backend(open func(task string) (state.Backend, error)) Option {
+	return func(c *config) { c.backend = open }
+}
+
+// SkipBadRecords makes undecodable records and invalid timestamps skipped
+// and counted instead of failing the pipe call.
+func SkipBadRecords() Option { return func(c *config) { c.onError = engine.SkipOnError } }
+
+// Logger sets the logger (default: discard).
+func Logger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// Driver runs a topology in process.
+type Driver struct {
+	cfg     config
+	topo    *topology.Topology
+	parts   map[string]int32 // every source topic (full names) -> partitions
+	reader  map[string]int   // source topic -> sub-topology
+	tasks   map[engine.TaskID]*engine.Task
+	order   []engine.TaskID
+	logs    map[string]*topicLog
+	queue   []*engine.RawRecord
+	offsets map[string][]int64 // topic -> next offset per partition
+	rr      map[string]int32
+	now     int64
+	closed  bool
+}
+
+type topicLog struct {
+	records []*engine.RawRecord
+	read    int
+}
+
+// New builds a driver for topo and creates its tasks.
+func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
+	t, ok := topology.Of(topo)
+	if !ok {
+		return nil, errors.New("topologytest: nil or unbuilt topology")
+	}
+	cfg := config{app: "test-app", partitions: 1, onError: engine.FailOnError, logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.partitions <= 0 {
+		return nil, fmt.Errorf("topologytest: partitions must be positive, got %d", cfg.partitions)
+	}
+	if cfg.backend == nil {
+		cfg.backend = func(string) (state.Backend, error) { return memory.New(), nil }
+	}
+	d := &Driver{
+		cfg: cfg, topo: t, reader: map[string]int{}, tasks: map[engine.TaskID]*engine.Task{},
+		logs: map[string]*topicLog{}, offsets: map[string][]int64{}, rr: map[string]int32{},
+		now: cfg.wallClock.UnixMilli(),
+	}
+	if cfg.wallClock.IsZero() {
+		d.now = 0
+	}
+	parts, err := t.Partitions(cfg.app, d.userPartitions)
+	if err != nil {
+		return nil, fmt.Errorf("topologytest: %w", err)
+	}
+	d.parts = parts
+	for _, st := range t.Subtopologies() {
+		var n int32
+		for _, topic := range t.SourceTopics(st.ID, cfg.app) {
+			d.reader[topic] = st.ID
+			n = max(n, parts[topic])
+		}
+		spec := t.Spec(st.ID, cfg.app)
+		for p := range n {
+			id := engine.TaskID{Subtopology: st.ID, Partition: p}
+			be, err := cfg.backend(id.String())
+			if err != nil {
+				d.Close()
+				return nil, fmt.Errorf("topologytest: open state of task %s: %w", id, err)
+			}
+			task, err := engine.NewTask(engine.Config{
+				AppID: cfg.app, ID: id, Spec: spec, Backend: be, Collector: d,
+				OnError: cfg.onError, Clock: func() int64 { return d.now }, Logger: cfg.logger,
+			})
+			if err != nil {
+				be.Close()
+				d.Close()
+				return nil, err
+			}
+			d.tasks[id] = task
+			d.order = append(d.order, id)
+		}
+	}
+	return d, nil
+}
+
+func (d *Driver) userPartitions(topic string) (int32, error) {
+	if n, ok := d.cfg.perTopic[topic]; ok {
+		if n <= 0 {
+			return 0, fmt.Errorf("partition count must be positive, got %d", n)
+		}
+		return n, nil
+	}
+	return d.cfg.partitions, nil
+}
+
+// PartitionCount implements engine.Collector.
+func (d *Driver) PartitionCount(topic string) (int32, error) {
+	if n, ok := d.parts[topic]; ok {
+		return n, nil
+	}
+	return d.userPartitions(topic)
+}
+
+// Send implements engine.Collector: it appends r to its topic's log and, if a
+// sub-topology reads the topic, queues it for processing.
+func (d *Driver) Send(r *engine.RawRecord) error {
+	n, err := d.PartitionCount(r.Topic)
+	if err != nil {
+		return err
+	}
+	if r.Partition < 0 {
+		r.Partition = d.rr[r.Topic] % n
+		d.rr[r.Topic]++
+	}
+	if r.Partition >= n {
+		return fmt.Errorf("record for partition %d of topic %q, which has %d partitions", r.Partition, r.Topic, n)
+	}
+	offs := d.offsets[r.Topic]
+	if offs == nil {
+		offs = make([]int64, n)
+		d.offsets[r.Topic] = offs
+	}
+	r.Offset = offs[r.Partition]
+	offs[r.Partition]++
+	l := d.logs[r.Topic]
+	if l == nil {
+		l = &topicLog{}
+		d.logs[r.Topic] = l
+	}
+	l.records = append(l.records, r)
+	if _, ok := d.reader[r.Topic]; ok {
+		d.queue = append(d.queue, r)
+	}
+	return nil
+}
+
+// pipe writes an input record and processes it and everything it causes.
+func (d *Driver) pipe(r *engine.RawRecord) error {
+	if d.closed {
+		return errors.New("topologytest: driver is closed")
+	}
+	if _, ok := d.reader[r.Topic]; !ok {
+		return fmt.Errorf("topologytest: no source reads topic %q (source topics: %v)", r.Topic, d.sourceTopics())
+	}
+	if r.Key != nil && r.Partition < 0 {
+		n, _ := d.PartitionCount(r.Topic)
+		r.Partition = partition.ForKey(r.Key, n)
+	}
+	if err := d.Send(r); err != nil {
+		return err
+	}
+	return d.drain()
+}
+
+func (d *Driver) drain() error {
+	for len(d.queue) > 0 {
+		r := d.queue[0]
+		d.queue = d.queue[1:]
+		id := engine.TaskID{Subtopology: d.reader[r.Topic], Partition: r.Partition}
+		task, ok := d.tasks[id]
+		if !ok {
+			return fmt.Errorf("topologytest: no task %s for %s", id, r.Where())
+		}
+		if err := task.Process(r); err != nil {
+			d.queue = nil
+			d.abortAll()
+			return err
+		}
+	}
+	return d.commitAll()
+}
+
+func (d *Driver) commitAll() error {
+	for _, id := range d.order {
+		if err := d.tasks[id].Commit(nil); err != nil {
+			return fmt.Errorf("topologytest: commit task %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func (d *Driver) abortAll() {
+	for _, id := range d.order {
+		_ = d.tasks[id].Abort()
+	}
+}
+
+func (d *Driver) sourceTopics() []string {
+	out := make([]string, 0, len(d.reader))
+	for t := range d.reader {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AdvanceWallClock moves wall-clock time forward by dt and fires due
+// wall-clock punctuations.
+func (d *Driver) AdvanceWallClock(dt time.Duration) error {
+	d.now += dt.Milliseconds()
+	for _, id := range d.order {
+		if err := d.tasks[id].PunctuateWallClock(d.now); err != nil {
+			d.abortAll()
+			return err
+		}
+	}
+	return d.drain()
+}
+
+// ProducedTopics lists every topic the topology wrote to, including
+// repartition and changelog topics, sorted.
+func (d *Driver) ProducedTopics() []string {
+	out := make([]string, 0, len(d.logs))
+	for t := range d.logs {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Dropped sums the dropped-record counts of all tasks by reason ("late",
+// "null-key", "null-value", "deserialization", "invalid-timestamp").
+func (d *Driver) Dropped() map[string]int64 {
+	out := map[string]int64{}
+	for _, t := range d.tasks {
+		for k, v := range t.Metrics().Dropped() {
+			out[k] += v
+		}
+	}
+	return out
+}
+
+// Tasks lists the task ids ("0_0", "1_3", …) in creation order.
+func (d *Driver) Tasks() []string {
+	out := make([]string, len(d.order))
+	for i, id := range d.order {
+		out[i] = id.String()
+	}
+	return out
+}
+
+// Close closes every task and its state.
+func (d *Driver) Close() error {
+	if d.closed {
+		return nil
+	}
+	d.closed = true
+	var errs []error
+	for _, id := range slices.Clone(d.order) {
+		errs = append(errs, d.tasks[id].Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,126 @@
+package topologytest
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/eddy-streams/eddy/serde"
+)
+
+// ErrEmpty is returned when reading from an output topic with no unread
+// records.
+var ErrEmpty = errors.New("topologytest: no more records in output topic")
+
+// OutputTopic reads typed records the topology wrote to a topic, across all
+// partitions, in the order they were written.
+type OutputTopic[K, V any] struct {
+	d     *Driver
+	topic string
+	ks    serde.Serde[K]
+	vs    serde.Serde[V]
+}
+
+// Output returns a reader of topic that deserializes with ks and vs.
+func (d *Driver) Output[K, V any](topic string, ks serde.Serde[K], vs serde.Serde[V]) *OutputTopic[K, V] {
+	return &OutputTopic[K, V]{d: d, topic: topic, ks: ks, vs: vs}
+}
+
+// QueueSize returns the number of unread records.
+func (o *OutputTopic[K, V]) QueueSize() int {
+	l := o.d.logs[o.topic]
+	if l == nil {
+		return 0
+	}
+	return len(l.records) - l.read
+}
+
+// IsEmpty reports whether every record has been read.
+func (o *OutputTopic[K, V]) IsEmpty() bool { return o.QueueSize() == 0 }
+
+// ReadRecord reads the next record.
+func (o *OutputTopic[K, V]) ReadRecord() (Record[K, V], error) {
+	var r Record[K, V]
+	l := o.d.logs[o.topic]
+	if l == nil || l.read >= len(l.records) {
+		return r, fmt.Errorf("%w %q", ErrEmpty, o.topic)
+	}
+	raw := l.records[l.read]
+	l.read++
+	r.Timestamp, r.Headers, r.Partition, r.Offset = time.UnixMilli(raw.Timestamp), raw.Headers, raw.Partition, raw.Offset
+	var err error
+	if raw.Key == nil {
+		r.KeyNull = true
+	} else if r.Key, err = o.ks.Deserialize(o.topic, raw.Key); err != nil {
+		return r, fmt.Errorf("topologytest: %s: key: %w", raw.Where(), err)
+	}
+	if raw.Value == nil {
+		r.ValueNull = true
+	} else if r.Value, err = o.vs.Deserialize(o.topic, raw.Value); err != nil {
+		return r, fmt.Errorf("topologytest: %s: value: %w", raw.Where(), err)
+	}
+	return r, nil
+}
+
+// ReadKeyValue reads the next record's key and value.
+func (o *OutputTopic[K, V]) ReadKeyValue() (KeyValue[K, V], error) {
+	r, err := o.ReadRecord()
+	return KeyValue[K, V]{Key: r.Key, Value: r.Value}, err
+}
+
+// ReadValue reads the next record's value.
+func (o *OutputTopic[K, V]) ReadValue() (V, error) {
+	r, err := o.ReadRecord()
+	return r.Value, err
+}
+
+// ReadRecords reads every unread record.
+func (o *OutputTopic[K, V]) ReadRecords() ([]Record[K, V], error) {
+	var out []Record[K, V]
+	for !o.IsEmpty() {
+		r, err := o.ReadRecord()
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// ReadKeyValues reads every unread record's key and value.
+func (o *OutputTopic[K, V]) ReadKeyValues() ([]KeyValue[K, V], error) {
+	rs, err := o.ReadRecords()
+	out := make([]KeyValue[K, V], len(rs))
+	for i, r := range rs {
+		out[i] = KeyValue[K, V]{Key: r.Key, Value: r.Value}
+	}
+	return out, err
+}
+
+// ReadValues reads every unread record's value.
+func (o *OutputTopic[K, V]) ReadValues() ([]V, error) {
+	rs, err := o.ReadRecords()
+	out := make([]V, len(rs))
+	for i, r := range rs {
+		out[i] = r.Value
+	}
+	return out, err
+}
+
+// ReadToMap reads every unread record into a map holding the last value per
+// key, the view of a table's output; a tombstone removes its key.
+func ReadToMap[K comparable, V any](o *OutputTopic[K, V]) (map[K]V, error) {
+	out := map[K]V{}
+	for !o.IsEmpty() {
+		r, err := o.ReadRecord()
+		if err != nil {
+			return out, err
+		}
+		if r.ValueNull {
+			delete(out, r.Key)
+		} else {
+			out[r.Key] = r.Value
+		}
+	}
+	return out, nil
+}

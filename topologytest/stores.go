@@ -1,0 +1,191 @@
+package topologytest
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/state"
+	"github.com/eddy-streams/eddy/window"
+)
+
+// KeyValueStore reads a DSL key-value store (aggregations, tables) across
+// all tasks' partitions.
+type KeyValueStore[K, V any] struct {
+	name   string
+	topic  string
+	ks     serde.Serde[K]
+	vs     serde.Serde[V]
+	stores []state.KeyValueStore
+}
+
+// KeyValueStore opens typed read access to the store called name.
+func (d *Driver) KeyValueStore[K, V any](name string, ks serde.Serde[K], vs serde.Serde[V]) (*KeyValueStore[K, V], error) {
+	s := &KeyValueStore[K, V]{name: name, topic: engine.ChangelogTopic(d.cfg.app, name), ks: ks, vs: vs}
+	for _, id := range d.order {
+		if st, ok := d.tasks[id].Stores()[name].(state.KeyValueStore); ok {
+			s.stores = append(s.stores, st)
+		}
+	}
+	if len(s.stores) == 0 {
+		return nil, fmt.Errorf("topologytest: no key-value store %q (stores: %v)", name, storeNames(d))
+	}
+	return s, nil
+}
+
+// Get returns the value under key.
+func (s *KeyValueStore[K, V]) Get(key K) (V, bool, error) {
+	v, _, ok, err := s.GetWithTimestamp(key)
+	return v, ok, err
+}
+
+// GetWithTimestamp returns the value under key and its timestamp.
+func (s *KeyValueStore[K, V]) GetWithTimestamp(key K) (V, time.Time, bool, error) {
+	var zero V
+	kb, err := s.ks.Serialize(s.topic, key)
+	if err != nil {
+		return zero, time.Time{}, false, err
+	}
+	for _, st := range s.stores {
+		b, err := st.Get(kb)
+		if err != nil {
+			return zero, time.Time{}, false, err
+		}
+		if b != nil {
+			v, ts, err := decodeTimestamped(s.topic, s.vs, b)
+			return v, ts, err == nil, err
+		}
+	}
+	return zero, time.Time{}, false, nil
+}
+
+// All returns every entry of every partition, ordered by serialized key.
+func (s *KeyValueStore[K, V]) All() ([]KeyValue[K, V], error) {
+	type entry struct{ k, v []byte }
+	var es []entry
+	for _, st := range s.stores {
+		for kv, err := range st.All() {
+			if err != nil {
+				return nil, err
+			}
+			es = append(es, entry{bytes.Clone(kv.Key), bytes.Clone(kv.Value)})
+		}
+	}
+	sort.Slice(es, func(i, j int) bool { return bytes.Compare(es[i].k, es[j].k) < 0 })
+	out := make([]KeyValue[K, V], 0, len(es))
+	for _, e := range es {
+		k, err := s.ks.Deserialize(s.topic, e.k)
+		if err != nil {
+			return nil, err
+		}
+		v, _, err := decodeTimestamped(s.topic, s.vs, e.v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, KeyValue[K, V]{Key: k, Value: v})
+	}
+	return out, nil
+}
+
+// WindowStore reads a DSL window store (windowed aggregations) across all
+// tasks' partitions.
+type WindowStore[K, V any] struct {
+	name   string
+	topic  string
+	size   int64
+	ks     serde.Serde[K]
+	vs     serde.Serde[V]
+	stores []state.WindowStore
+}
+
+// WindowStore opens typed read access to the window store called name.
+func (d *Driver) WindowStore[K, V any](name string, ks serde.Serde[K], vs serde.Serde[V]) (*WindowStore[K, V], error) {
+	st, ok := d.topo.Store(name)
+	if !ok {
+		return nil, fmt.Errorf("topologytest: no window store %q (stores: %v)", name, storeNames(d))
+	}
+	s := &WindowStore[K, V]{name: name, topic: engine.ChangelogTopic(d.cfg.app, name), size: st.WindowSize, ks: ks, vs: vs}
+	for _, id := range d.order {
+		if ws, ok := d.tasks[id].Stores()[name].(state.WindowStore); ok {
+			s.stores = append(s.stores, ws)
+		}
+	}
+	if len(s.stores) == 0 {
+		return nil, fmt.Errorf("topologytest: %q is not a window store", name)
+	}
+	return s, nil
+}
+
+// Fetch returns the value of key in the window starting at start.
+func (s *WindowStore[K, V]) Fetch(key K, start time.Time) (V, bool, error) {
+	var zero V
+	kb, err := s.ks.Serialize(s.topic, key)
+	if err != nil {
+		return zero, false, err
+	}
+	for _, st := range s.stores {
+		b, err := st.Fetch(kb, start.UnixMilli())
+		if err != nil {
+			return zero, false, err
+		}
+		if b != nil {
+			v, _, err := decodeTimestamped(s.topic, s.vs, b)
+			return v, err == nil, err
+		}
+	}
+	return zero, false, nil
+}
+
+// All returns every unexpired window of every partition, ordered by
+// serialized key, then window start.
+func (s *WindowStore[K, V]) All() ([]KeyValue[window.Windowed[K], V], error) {
+	var es []state.WindowEntry
+	for _, st := range s.stores {
+		for e, err := range st.All() {
+			if err != nil {
+				return nil, err
+			}
+			es = append(es, state.WindowEntry{Key: bytes.Clone(e.Key), WindowStart: e.WindowStart, Value: bytes.Clone(e.Value)})
+		}
+	}
+	sort.SliceStable(es, func(i, j int) bool {
+		if c := bytes.Compare(es[i].Key, es[j].Key); c != 0 {
+			return c < 0
+		}
+		return es[i].WindowStart < es[j].WindowStart
+	})
+	out := make([]KeyValue[window.Windowed[K], V], 0, len(es))
+	for _, e := range es {
+		k, err := s.ks.Deserialize(s.topic, e.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, _, err := decodeTimestamped(s.topic, s.vs, e.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, KeyValue[window.Windowed[K], V]{Key: window.Of(k, e.WindowStart, e.WindowStart+s.size), Value: v})
+	}
+	return out, nil
+}
+
+func decodeTimestamped[V any](topic string, vs serde.Serde[V], b []byte) (V, time.Time, error) {
+	var zero V
+	if len(b) < 8 {
+		return zero, time.Time{}, fmt.Errorf("topologytest: corrupt timestamped value of %d bytes", len(b))
+	}
+	v, err := vs.Deserialize(topic, b[8:])
+	return v, time.UnixMilli(int64(binary.BigEndian.Uint64(b))), err
+}
+
+func storeNames(d *Driver) []string {
+	var out []string
+	for _, s := range d.topo.Stores() {
+		out = append(out, s.Name)
+	}
+	return out
+}
