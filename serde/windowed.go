@@ -146,3 +146,21 @@ func SplitSessionWindowedKey(b []byte) (key []byte, start, end int64, err error)
 	start = int64(binary.BigEndian.Uint64(b[n+8:]))
 	return b[:n:n], start, end, nil
 }
+
+// PartitionKey returns the inner key bytes of a time-windowed key: Kafka
+// Streams partitions windowed keys by their base key, so every window of a
+// key lands in the same partition.
+func (timeWindowed[K]) PartitionKey(serialized []byte) []byte {
+	if len(serialized) < 8 {
+		return serialized
+	}
+	return serialized[:len(serialized)-8]
+}
+
+// PartitionKey returns the inner key bytes of a session-windowed key.
+func (sessionWindowed[K]) PartitionKey(serialized []byte) []byte {
+	if len(serialized) < 16 {
+		return serialized
+	}
+	return serialized[:len(serialized)-16]
+}

@@ -72,7 +72,7 @@ func windowAggregate[K, V, A any](w Windowed[K, V], op string, initial func(K, V
 	in.b.g.AddStore(store, n)
 	link[K, V](in.node, n)
 	var wks serde.Serde[window.Windowed[K]]
-	if ks != nil {
+	if ks != nil && spec.Validate() == nil {
 		wks = serde.TimeWindowed(ks, spec.Size())
 	}
 	return WindowedTable[K, A]{b: in.b, node: n, ks: wks, vs: as, store: store}

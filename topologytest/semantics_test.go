@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/partition"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -326,4 +327,23 @@ func TestInputClockAutoAdvance(t *testing.T) {
 	assert.Equal(t, []int64{1000, 2000, 63000}, []int64{rs[0].Timestamp.UnixMilli(), rs[1].Timestamp.UnixMilli(), rs[2].Timestamp.UnixMilli()})
 	_, err = d.Output("out", serde.String(), serde.String()).ReadValue()
 	assert.ErrorIs(t, err, topologytest.ErrEmpty)
+}
+
+// Windowed keys are partitioned by their base key, as Kafka Streams'
+// WindowedStreamPartitioner does: all windows of a key share a partition,
+// the one a plain key would get.
+func TestWindowedOutputPartitionedByBaseKey(t *testing.T) {
+	d := driver(t, windowedCount(window.Tumbling(10*time.Second)), topologytest.Partitions(5))
+	in := d.Input("in", serde.String(), serde.String())
+	keys := []string{"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}
+	for i, k := range keys {
+		require.NoError(t, in.PipeAt(k, "v", ms(int64(i)*7_000)))
+		require.NoError(t, in.PipeAt(k, "v", ms(int64(i)*7_000+5_000)))
+	}
+	rs, err := d.Output("out", serde.TimeWindowed(serde.String(), 10_000), serde.Int64()).ReadRecords()
+	require.NoError(t, err)
+	require.NotEmpty(t, rs)
+	for _, r := range rs {
+		assert.Equal(t, partition.ForKey([]byte(r.Key.Key), 5), r.Partition, "key %v", r.Key)
+	}
 }

@@ -45,9 +45,16 @@ func (s *Source[K, V]) ProcessRaw(raw *engine.RawRecord) error {
 	ts := raw.Timestamp
 	if s.Timestamp != nil {
 		ts = s.Timestamp(r.Key, r.Value, raw.Timestamp)
-	}
-	if ts < 0 {
-		return s.t.HandleError(s.Node, raw, engine.DropTimestamp, fmt.Errorf("invalid (negative) timestamp %d", ts))
+		if ts < 0 {
+			// A custom extractor rejects a record with a negative time:
+			// dropped and counted, as Kafka Streams does.
+			s.t.Drop(engine.DropTimestamp)
+			s.t.Logger().Warn("dropping record: timestamp extractor returned a negative time",
+				"node", s.Node, "topic", raw.Topic, "partition", raw.Partition, "offset", raw.Offset, "timestamp", ts)
+			return nil
+		}
+	} else if ts < 0 {
+		return s.t.HandleError(s.Node, raw, engine.DropTimestamp, fmt.Errorf("invalid (negative) record timestamp %d", ts))
 	}
 	r.Timestamp = ts
 	r.Headers = raw.Headers

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/fixture"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/topologytest"
+)
+
+func newDriver(t *testing.T, opts ...topologytest.Option) *topologytest.Driver {
+	t.Helper()
+	topo, err := Topology()
+	require.NoError(t, err)
+	d, err := topologytest.New(topo, append([]topologytest.Option{topologytest.SkipBadRecords()}, opts...)...)
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+type update struct {
+	page  string
+	start int64
+	count int64
+}
+
+func TestPageViewsWindows(t *testing.T) {
+	d := newDriver(t, topologytest.Partitions(3))
+	in := d.Input(InputTopic, serde.String(), serde.String())
+	view := func(user, page string, ts int64) {
+		t.Helper()
+		require.NoError(t, in.Pipe(user, fmt.Sprintf(`{"page":%q,"user":%q,"ts":%d}`, page, user, ts)))
+	}
+	view("u1", "/home", 0)      // [0,60s)
+	view("u2", "/home", 59_999) // last ms of [0,60s)
+	view("u3", "/home", 60_000) // first ms of [60s,120s)
+	view("u1", "/cart", 65_000)
+	view("u2", "/home", 30_000) // out of order; stream time 65s < 60s+10s grace: counted
+	view("u4", "/home", 70_000) // stream time 70s closes [0,60s)
+	view("u5", "/home", 59_000) // late: dropped
+	require.NoError(t, in.Pipe("u6", `{"page":"/home","user":"u6"}`)) // no ts: dropped
+	require.NoError(t, in.Pipe("u7", `{"ts":1,"user":"u7"}`))         // no page: dropped
+	require.NoError(t, in.Pipe("u8", `not json`))                     // undecodable: skipped
+
+	rs, err := d.Output(OutputTopic, serde.TimeWindowed(serde.String(), 60_000), serde.Int64()).ReadRecords()
+	require.NoError(t, err)
+	var got []update
+	for _, r := range rs {
+		got = append(got, update{r.Key.Key, r.Key.Window.Start, r.Value})
+	}
+	assert.Equal(t, []update{
+		{"/home", 0, 1}, {"/home", 0, 2}, {"/home", 60_000, 1}, {"/cart", 60_000, 1},
+		{"/home", 0, 3}, {"/home", 60_000, 2},
+	}, got)
+	assert.Equal(t, map[string]int64{engine.DropLate: 1, engine.DropTimestamp: 2, engine.DropDeserialization: 1}, d.Dropped())
+
+	ws, err := d.WindowStore(Store, serde.String(), serde.Int64())
+	require.NoError(t, err)
+	n, ok, err := ws.Fetch("/home", time.UnixMilli(0))
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, int64(3), n)
+}
+
+func TestPageViewsMatchKafkaStreams(t *testing.T) {
+	f, err := fixture.Load("../../java/src/test/resources/fixtures/pageviews.json")
+	require.NoError(t, err)
+	fixture.Replay(t, newDriver(t), f)
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/eddy-streams/eddy/internal/fixture"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/topologytest"
+)
+
+func newDriver(t *testing.T, opts ...topologytest.Option) *topologytest.Driver {
+	t.Helper()
+	topo, err := Topology()
+	require.NoError(t, err)
+	d, err := topologytest.New(topo, opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestWordCountUpdates(t *testing.T) {
+	d := newDriver(t)
+	in := d.Input(InputTopic, serde.String(), serde.String())
+	require.NoError(t, in.PipeAt("", "Hello World hello", time.UnixMilli(1000)))
+	require.NoError(t, in.PipeAt("", "\tworld\n", time.UnixMilli(500)))
+	out := d.Output(OutputTopic, serde.String(), serde.Int64())
+	rs, err := out.ReadRecords()
+	require.NoError(t, err)
+	type upd struct {
+		word string
+		n    int64
+		ts   int64
+	}
+	var got []upd
+	for _, r := range rs {
+		got = append(got, upd{r.Key, r.Value, r.Timestamp.UnixMilli()})
+	}
+	// Every update is emitted; the count's timestamp is the largest
+	// contributing timestamp (the 500 ms line does not move it back).
+	assert.Equal(t, []upd{{"hello", 1, 1000}, {"world", 1, 1000}, {"hello", 2, 1000}, {"world", 2, 1000}}, got)
+
+	store, err := d.KeyValueStore(Store, serde.String(), serde.Int64())
+	require.NoError(t, err)
+	n, ok, err := store.Get("world")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, int64(2), n)
+}
+
+func TestWordCountPartitioned(t *testing.T) {
+	d := newDriver(t, topologytest.Partitions(6))
+	in := d.Input(InputTopic, serde.String(), serde.String())
+	require.NoError(t, in.PipeValues(sample...))
+	counts, err := topologytest.ReadToMap(d.Output(OutputTopic, serde.String(), serde.Int64()))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{
+		"the": 3, "quick": 2, "brown": 2, "fox": 1, "fox,": 1, "jumps": 1, "over": 1, "lazy": 1,
+		"dog": 3, "barks": 1, "a": 3, "and": 1, "cat": 1,
+	}, counts)
+}
+
+// Same input bytes as the Java Kafka Streams reference run, same output
+// bytes, order and timestamps (java/src/test/resources/fixtures).
+func TestWordCountMatchesKafkaStreams(t *testing.T) {
+	f, err := fixture.Load("../../java/src/test/resources/fixtures/wordcount.json")
+	require.NoError(t, err)
+	fixture.Replay(t, newDriver(t), f)
+}
+
+func TestWords(t *testing.T) {
+	assert.Equal(t, []string{"a", "b\u00a0c", "d"}, Words(" A\tb\u00a0c\x0bD "), "only ASCII whitespace splits, as Java's \\s")
+}
