@@ -41,9 +41,9 @@ func TestPageViewsWindows(t *testing.T) {
 	view("u2", "/home", 59_999) // last ms of [0,60s)
 	view("u3", "/home", 60_000) // first ms of [60s,120s)
 	view("u1", "/cart", 65_000)
-	view("u2", "/home", 30_000) // out of order; stream time 65s < 60s+10s grace: counted
-	view("u4", "/home", 70_000) // stream time 70s closes [0,60s)
-	view("u5", "/home", 59_000) // late: dropped
+	view("u2", "/home", 30_000)                                       // out of order; stream time 65s < 60s+10s grace: counted
+	view("u4", "/home", 70_000)                                       // stream time 70s closes [0,60s)
+	view("u5", "/home", 59_000)                                       // late: dropped
 	require.NoError(t, in.Pipe("u6", `{"page":"/home","user":"u6"}`)) // no ts: dropped
 	require.NoError(t, in.Pipe("u7", `{"ts":1,"user":"u7"}`))         // no page: dropped
 	require.NoError(t, in.Pipe("u8", `not json`))                     // undecodable: skipped
