@@ -22,5 +22,6 @@ func (d *Driver) ReadRaw(topic string) []RawRecord {
 		r := l.records[l.read]
 		out = append(out, RawRecord{Key: r.Key, Value: r.Value, Timestamp: time.UnixMilli(r.Timestamp), Partition: r.Partition, Offset: r.Offset})
 	}
+	l.records, l.read = l.records[:0], 0 // everything is read: let the log shrink
 	return out
 }
