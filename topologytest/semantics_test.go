@@ -347,3 +347,30 @@ func TestWindowedOutputPartitionedByBaseKey(t *testing.T) {
 		assert.Equal(t, partition.ForKey([]byte(r.Key.Key), 5), r.Partition, "key %v", r.Key)
 	}
 }
+
+// Repartition with an explicit partition count creates that many tasks
+// downstream, and routes each key by murmur2 of its serialized bytes.
+func TestRepartitionPartitionCount(t *testing.T) {
+	b := stream.NewBuilder()
+	b.Stream("in", serde.String(), serde.String()).
+		SelectKey(func(_, v string) string { return v }).
+		Repartition(stream.As("by-value"), stream.Partitions(3)).
+		To("out", nil, nil)
+	d := driver(t, b, topologytest.AppID("rp"))
+	assert.Equal(t, []string{"0_0", "1_0", "1_1", "1_2"}, d.Tasks())
+	in := d.Input("in", serde.String(), serde.String())
+	for _, v := range []string{"x", "y", "z", "x"} {
+		require.NoError(t, in.Pipe("k", v))
+	}
+	rs, err := d.Output("out", serde.String(), serde.String()).ReadRecords()
+	require.NoError(t, err)
+	require.Len(t, rs, 4)
+	for _, r := range rs {
+		assert.Equal(t, r.Value, r.Key)
+	}
+	reparted := d.ReadRaw("rp-by-value-repartition")
+	require.Len(t, reparted, 4)
+	for _, r := range reparted {
+		assert.Equal(t, partition.ForKey(r.Key, 3), r.Partition)
+	}
+}
