@@ -2,64 +2,91 @@
 // one-minute window, with a 10-second grace period for late events, from
 // JSON events whose event time comes from the payload.
 //
-// Until the Kafka runtime lands, it runs the topology on built-in sample
-// events through the broker-free test driver and prints the windows.
+// With no flags it starts an embedded broker, produces sample events
+// (including an out-of-order one inside the grace period, a late one after
+// it and an undecodable one), runs the application until the windows are
+// complete, prints them and exits. See wordcount for the flags.
 package main
 
 import (
+	"context"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eddy-streams/eddy/examples/internal/demo"
+	"github.com/eddy-streams/eddy/runtime"
 	"github.com/eddy-streams/eddy/serde"
-	"github.com/eddy-streams/eddy/topologytest"
 )
 
+var base = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixMilli()
+
+var sample = []struct {
+	user, page string
+	at         int64 // ms after base
+}{
+	{"u1", "/home", 1_000}, {"u2", "/home", 20_000}, {"u1", "/cart", 30_000},
+	{"u3", "/home", 61_000}, {"u2", "/home", 59_000}, // out of order, within grace
+	{"u4", "/home", 75_000}, {"u1", "/home", 10_000}, // late: [12:00,12:01) closed at 12:01:10
+}
+
+// want is the final count per page and window start of the sample.
+var want = map[string]int64{"/home@12:00": 3, "/cart@12:00": 1, "/home@12:01": 2}
+
 func main() {
-	if err := run(); err != nil {
+	if err := run(demo.Parse()); err != nil {
 		fmt.Fprintln(os.Stderr, "pageviews:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	topo, err := Topology()
+func run(f demo.Flags) error {
+	app, cleanup, err := demo.New(f, "pageviews", Topology, func(c *runtime.Config) { c.OnError = runtime.Skip })
 	if err != nil {
 		return err
 	}
-	d, err := topologytest.New(topo, topologytest.AppID("pageviews"), topologytest.Partitions(3), topologytest.SkipBadRecords())
-	if err != nil {
+	defer cleanup()
+	brokers := app.Brokers()
+	ctx := context.Background()
+	// One input partition keeps the order of the sample, so which record
+	// is late does not depend on how partitions interleave.
+	if err := demo.CreateTopics(ctx, brokers, 1, InputTopic); err != nil {
 		return err
 	}
-	defer d.Close()
-	base := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC).UnixMilli()
-	events := []struct {
-		user, page string
-		at         int64 // ms after base
-	}{
-		{"u1", "/home", 1_000}, {"u2", "/home", 20_000}, {"u1", "/cart", 30_000},
-		{"u3", "/home", 61_000}, {"u2", "/home", 59_000}, // out of order, within grace
-		{"u4", "/home", 75_000}, {"u1", "/home", 10_000}, // late: window closed at 70s
+	if err := demo.CreateTopics(ctx, brokers, int32(f.Partitions), OutputTopic); err != nil {
+		return err
 	}
-	in := d.Input(InputTopic, serde.String(), serde.String())
-	for _, e := range events {
+	var input []*kgo.Record
+	for _, e := range sample {
 		v := fmt.Sprintf(`{"page":%q,"user":%q,"ts":%d}`, e.page, e.user, base+e.at)
-		if err := in.Pipe(e.user, v); err != nil {
+		input = append(input, &kgo.Record{Topic: InputTopic, Key: []byte(e.user), Value: []byte(v)})
+	}
+	input = append(input, &kgo.Record{Topic: InputTopic, Key: []byte("u9"), Value: []byte("not json")})
+	windowed := serde.TimeWindowed(serde.String(), Windows.Size())
+	return demo.Run(f, app, func(ctx context.Context) error {
+		if err := demo.Produce(ctx, brokers, input...); err != nil {
 			return err
 		}
-	}
-	if err := in.Pipe("u9", "not json"); err != nil {
-		return err
-	}
-	out := d.Output(OutputTopic, serde.TimeWindowed(serde.String(), Windows.Size()), serde.Int64())
-	rs, err := out.ReadRecords()
-	if err != nil {
-		return err
-	}
-	fmt.Println("window updates (page, window start, count):")
-	for _, r := range rs {
-		fmt.Printf("  %-6s %s  %d\n", r.Key.Key, time.UnixMilli(r.Key.Window.Start).UTC().Format("15:04:05"), r.Value)
-	}
-	fmt.Printf("dropped: %v\n", d.Dropped())
-	return nil
+		got := map[string]int64{}
+		err := demo.ReadUntil(ctx, brokers, OutputTopic, func(r *kgo.Record) {
+			k, err1 := windowed.Deserialize(OutputTopic, r.Key)
+			n, err2 := serde.Int64().Deserialize(OutputTopic, r.Value)
+			if err1 == nil && err2 == nil {
+				got[k.Key+"@"+time.UnixMilli(k.Window.Start).UTC().Format("15:04")] = n
+			}
+		}, func() bool { return maps.Equal(got, want) })
+		if err != nil {
+			return err
+		}
+		fmt.Println("views per page per minute:")
+		for _, k := range slices.Sorted(maps.Keys(got)) {
+			fmt.Printf("  %-12s %d\n", k, got[k])
+		}
+		fmt.Printf("dropped records: %v\n", app.Metrics().Dropped)
+		return nil
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eddy-streams/eddy/examples/internal/demo"
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/fixture"
 	"github.com/eddy-streams/eddy/serde"
@@ -72,4 +73,8 @@ func TestPageViewsMatchKafkaStreams(t *testing.T) {
 	f, err := fixture.Load("../../java/src/test/resources/fixtures/pageviews.json")
 	require.NoError(t, err)
 	fixture.Replay(t, newDriver(t), f)
+}
+
+func TestMainOnEmbeddedBroker(t *testing.T) {
+	require.NoError(t, run(demo.Flags{Partitions: 2, StateDir: t.TempDir()}))
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eddy-streams/eddy/examples/internal/demo"
 	"github.com/eddy-streams/eddy/internal/fixture"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/topologytest"
@@ -73,4 +74,11 @@ func TestWordCountMatchesKafkaStreams(t *testing.T) {
 
 func TestWords(t *testing.T) {
 	assert.Equal(t, []string{"a", "b\u00a0c", "d"}, Words(" A\tb\u00a0c\x0bD "), "only ASCII whitespace splits, as Java's \\s")
+}
+
+// The program itself: embedded broker, sample input, exact counts, under
+// both guarantees.
+func TestMainOnEmbeddedBroker(t *testing.T) {
+	require.NoError(t, run(demo.Flags{Partitions: 3, StateDir: t.TempDir()}))
+	require.NoError(t, run(demo.Flags{Partitions: 3, StateDir: t.TempDir(), ExactlyOnce: true}))
 }

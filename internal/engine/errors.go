@@ -47,8 +47,12 @@ func (e *RecordError) Error() string {
 	if e.Key != nil {
 		key = fmt.Sprintf("%q", truncate(e.Key, 64))
 	}
-	return fmt.Sprintf("task %s, node %s: record at topic %q partition %d offset %d (key %s): %v",
-		e.Task, e.Node, e.Topic, e.Partition, e.Offset, key, e.Err)
+	node := ""
+	if e.Node != "" {
+		node = ", node " + e.Node
+	}
+	return fmt.Sprintf("task %s%s: record at topic %q partition %d offset %d (key %s): %v",
+		e.Task, node, e.Topic, e.Partition, e.Offset, key, e.Err)
 }
 
 // Unwrap returns the cause.

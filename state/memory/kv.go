@@ -9,32 +9,19 @@ import (
 	"github.com/eddy-streams/eddy/state/internal/wincore"
 )
 
-// kvStore is a key-value store in a B-tree.
+// kvStore is a key-value store in a journaled B-tree.
 type kvStore struct {
-	b         *Backend
-	name      string
-	tree      *btree.Tree
-	committed *btree.Tree // contents at the last Commit
-	dirty     bool        // written since the last Commit or Abort
+	b    *Backend
+	name string
+	j    *journal
 }
 
 func newKVStore(b *Backend, name string) *kvStore {
-	return &kvStore{b: b, name: name, tree: &btree.Tree{}, committed: &btree.Tree{}}
+	return &kvStore{b: b, name: name, j: newJournal()}
 }
 
-func (s *kvStore) commit() {
-	if s.dirty {
-		s.committed = s.tree.Clone()
-		s.dirty = false
-	}
-}
-
-func (s *kvStore) abort() {
-	if s.dirty {
-		s.tree = s.committed.Clone()
-		s.dirty = false
-	}
-}
+func (s *kvStore) commit() { s.j.commit() }
+func (s *kvStore) abort()  { s.j.abort() }
 
 func (s *kvStore) Name() string { return s.name }
 
@@ -42,7 +29,7 @@ func (s *kvStore) Get(key []byte) ([]byte, error) {
 	if err := s.b.usable(); err != nil {
 		return nil, err
 	}
-	v, ok := s.tree.Get(key)
+	v, ok := s.j.tree.Get(key)
 	if !ok {
 		return nil, nil
 	}
@@ -56,8 +43,7 @@ func (s *kvStore) Put(key, value []byte) error {
 	if err := s.b.usable(); err != nil {
 		return err
 	}
-	s.tree.Set(key, value)
-	s.dirty = true
+	s.j.set(key, value)
 	return nil
 }
 
@@ -65,9 +51,7 @@ func (s *kvStore) Delete(key []byte) error {
 	if err := s.b.usable(); err != nil {
 		return err
 	}
-	if s.tree.Delete(key) {
-		s.dirty = true
-	}
+	s.j.delete(key)
 	return nil
 }
 
@@ -80,7 +64,7 @@ func inclusiveEnd(to []byte) []byte {
 }
 
 func (s *kvStore) Range(from, to []byte) iter.Seq2[state.KeyValue, error] {
-	return s.scan(from, inclusiveEnd(to), false)
+	return s.scan(bytes.Clone(from), inclusiveEnd(to), false)
 }
 
 func (s *kvStore) ReverseRange(from, to []byte) iter.Seq2[state.KeyValue, error] {
@@ -88,7 +72,7 @@ func (s *kvStore) ReverseRange(from, to []byte) iter.Seq2[state.KeyValue, error]
 }
 
 func (s *kvStore) PrefixScan(prefix []byte) iter.Seq2[state.KeyValue, error] {
-	return s.scan(prefix, wincore.PrefixEnd(prefix), false)
+	return s.scan(bytes.Clone(prefix), wincore.PrefixEnd(prefix), false)
 }
 
 func (s *kvStore) All() iter.Seq2[state.KeyValue, error] {
@@ -102,7 +86,7 @@ func (s *kvStore) scan(lo, hi []byte, reverse bool) iter.Seq2[state.KeyValue, er
 			yield(state.KeyValue{}, err)
 			return
 		}
-		r := s.tree.Read()
+		r := s.j.tree.Read()
 		s.b.loops++
 		defer func() {
 			r.Close()
@@ -126,5 +110,5 @@ func (s *kvStore) ApproximateNumEntries() (int64, error) {
 	if err := s.b.usable(); err != nil {
 		return 0, err
 	}
-	return int64(s.tree.Len()), nil
+	return int64(s.j.tree.Len()), nil
 }

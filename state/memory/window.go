@@ -11,23 +11,28 @@ import (
 	"github.com/eddy-streams/eddy/state/internal/wincore"
 )
 
-// windowStore keeps one B-tree per segment, keyed by the within-segment
-// encoding of wincore. Expired segments are dropped whole.
+// windowStore keeps one journaled B-tree per segment, keyed by the
+// within-segment encoding of wincore. Expired segments are dropped whole.
 type windowStore struct {
 	b     *Backend
 	name  string
 	opts  state.WindowOptions
 	clock wincore.Clock
 	seq   uint32
-	segs  map[int64]*btree.Tree
+	segs  map[int64]*segment
 
-	// State at the last Commit.
-	cClock wincore.Clock
-	cSeq   uint32
-	cSegs  map[int64]*btree.Tree
-	dirty  bool
+	// Undo state since the last Commit.
+	dropped map[int64]*segment // segments dropped that existed at the commit
+	cClock  wincore.Clock
+	cSeq    uint32
 
 	buf []byte // scratch for entry keys
+}
+
+// segment is the tree of one segment.
+type segment struct {
+	j       *journal
+	created bool // since the last Commit
 }
 
 func newWindowStore(b *Backend, name string, opts state.WindowOptions) *windowStore {
@@ -35,30 +40,32 @@ func newWindowStore(b *Backend, name string, opts state.WindowOptions) *windowSt
 	return &windowStore{
 		b: b, name: name, opts: opts,
 		clock: c, cClock: c,
-		segs: map[int64]*btree.Tree{}, cSegs: map[int64]*btree.Tree{},
+		segs: map[int64]*segment{}, dropped: map[int64]*segment{},
 	}
-}
-
-func cloneSegments(segs map[int64]*btree.Tree) map[int64]*btree.Tree {
-	out := make(map[int64]*btree.Tree, len(segs))
-	for id, t := range segs {
-		out[id] = t.Clone()
-	}
-	return out
 }
 
 func (s *windowStore) commit() {
-	if s.dirty {
-		s.cSegs, s.cClock, s.cSeq = cloneSegments(s.segs), s.clock, s.seq
-		s.dirty = false
+	for _, sg := range s.segs {
+		sg.j.commit()
+		sg.created = false
 	}
+	clear(s.dropped)
+	s.cClock, s.cSeq = s.clock, s.seq
 }
 
 func (s *windowStore) abort() {
-	if s.dirty {
-		s.segs, s.clock, s.seq = cloneSegments(s.cSegs), s.cClock, s.cSeq
-		s.dirty = false
+	for id, sg := range s.dropped {
+		s.segs[id] = sg
 	}
+	clear(s.dropped)
+	for id, sg := range s.segs {
+		if sg.created {
+			delete(s.segs, id)
+		} else {
+			sg.j.abort()
+		}
+	}
+	s.clock, s.seq = s.cClock, s.cSeq
 }
 
 func (s *windowStore) Name() string { return s.name }
@@ -73,11 +80,13 @@ func (s *windowStore) Put(key []byte, windowStart int64, value []byte) error {
 		return nil
 	}
 	if s.clock.Advance(windowStart) {
-		s.dirty = true
 		minLive := s.clock.MinLiveSegment()
-		for id := range s.segs {
+		for id, sg := range s.segs {
 			if id < minLive {
 				delete(s.segs, id)
+				if !sg.created {
+					s.dropped[id] = sg
+				}
 			}
 		}
 	}
@@ -88,19 +97,18 @@ func (s *windowStore) Put(key []byte, windowStart int64, value []byte) error {
 	}
 	s.buf = wincore.AppendEntry(s.buf[:0], key, windowStart, seq)
 	segID := s.clock.Segment(windowStart)
-	t := s.segs[segID]
+	sg := s.segs[segID]
 	if value == nil {
-		if t != nil && t.Delete(s.buf) {
-			s.dirty = true
+		if sg != nil {
+			sg.j.delete(s.buf)
 		}
 		return nil
 	}
-	if t == nil {
-		t = &btree.Tree{}
-		s.segs[segID] = t
+	if sg == nil {
+		sg = &segment{j: newJournal(), created: true}
+		s.segs[segID] = sg
 	}
-	t.Set(s.buf, value)
-	s.dirty = true
+	sg.j.set(s.buf, value)
 	return nil
 }
 
@@ -111,10 +119,11 @@ func (s *windowStore) Fetch(key []byte, windowStart int64) ([]byte, error) {
 	if _, _, ok := s.clock.Clip(windowStart, windowStart); !ok {
 		return nil, nil
 	}
-	t := s.segs[s.clock.Segment(windowStart)]
-	if t == nil {
+	sg := s.segs[s.clock.Segment(windowStart)]
+	if sg == nil {
 		return nil, nil
 	}
+	t := sg.j.tree
 	if !s.opts.RetainDuplicates {
 		s.buf = wincore.AppendEntry(s.buf[:0], key, windowStart, 0)
 		v, ok := t.Get(s.buf)
@@ -146,7 +155,7 @@ func (s *windowStore) live(lo, hi int64) []*btree.Reader {
 	slices.Sort(ids)
 	rs := make([]*btree.Reader, len(ids))
 	for i, id := range ids {
-		rs[i] = s.segs[id].Read()
+		rs[i] = s.segs[id].j.tree.Read()
 	}
 	return rs
 }
@@ -198,7 +207,7 @@ func (s *windowStore) fetchRange(key []byte, from, to int64, backward bool) iter
 					c = r.Ascend(start, end)
 				}
 				for ; c.Valid(); c.Next() {
-					_, ws, _, _, err := wincore.DecodeEntry(c.Key(), nil)
+					ws, err := wincore.EntryStart(c.Key())
 					if err != nil {
 						yield(state.WindowEntry{}, err)
 						return

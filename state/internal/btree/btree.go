@@ -2,21 +2,25 @@
 // as a copy-on-write B-tree.
 //
 // The in-memory state backend uses it for key-value stores and window-store
-// segments. Two properties matter there:
+// segments. What matters there:
 //
-//   - Clone is O(1): the clone and the original share every node and copy a
-//     node only when one of them first writes to it. The backend clones a
-//     store at Commit and restores the clone on Abort.
 //   - Readers see a snapshot: a [Cursor] opened by [Tree.Read] keeps seeing
 //     the tree as it was when it was opened, even if the tree is written
 //     while the cursor is in use. The tree switches to copy-on-write only
 //     when a write happens while readers are active, so read-only loops cost
 //     nothing extra.
+//   - Set and Delete return the value they replace, for undo logs. Values are
+//     never modified in place, so such a slice stays valid.
+//   - Clone is O(1): the clone and the original share every node and copy a
+//     node only when one of them first writes to it.
 //
 // A Tree is not safe for concurrent use.
 package btree
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 const (
 	degree   = 16
@@ -33,36 +37,96 @@ type owner struct {
 	readers int
 }
 
-// entry is one key/value pair. Key and value share one allocation.
-type entry struct {
-	buf  []byte // key ‖ value
-	klen int
-}
-
-func (e entry) key() []byte   { return e.buf[:e.klen:e.klen] }
-func (e entry) value() []byte { return e.buf[e.klen:len(e.buf):len(e.buf)] }
-
+// node holds its keys side by side in one buffer, so that a binary search
+// or a scan touches a few adjacent cache lines instead of one allocation per
+// key. Values are separate allocations, never modified in place.
 type node struct {
-	items    []entry
-	children []*node // nil for leaves, else len(items)+1
+	keys     []byte   // the keys, concatenated
+	ends     []uint32 // ends[i] is where key i ends in keys
+	vals     [][]byte
+	children []*node // nil for leaves, else len(ends)+1
 	owner    *owner
 }
 
 func (n *node) leaf() bool { return n.children == nil }
+func (n *node) len() int   { return len(n.ends) }
 
-// find returns the index of the first item whose key is >= key, and whether
-// that item's key equals key.
+func (n *node) start(i int) int {
+	if i == 0 {
+		return 0
+	}
+	return int(n.ends[i-1])
+}
+
+// key returns key i. It aliases the node's buffer.
+func (n *node) key(i int) []byte {
+	end := n.ends[i]
+	return n.keys[n.start(i):end:end]
+}
+
+// find returns the index of the first key >= key, and whether that key
+// equals key.
 func (n *node) find(key []byte) (int, bool) {
-	lo, hi := 0, len(n.items)
+	lo, hi := 0, n.len()
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if bytes.Compare(n.items[m].key(), key) < 0 {
+		if bytes.Compare(n.key(m), key) < 0 {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(n.items) && bytes.Equal(n.items[lo].key(), key)
+	return lo, lo < n.len() && bytes.Equal(n.key(lo), key)
+}
+
+// insertAt inserts (key, val) as entry i. key must not alias n.keys.
+func (n *node) insertAt(i int, key, val []byte) {
+	at := n.start(i)
+	n.keys = slices.Insert(n.keys, at, key...)
+	n.ends = slices.Insert(n.ends, i, uint32(at))
+	for j := i; j < len(n.ends); j++ {
+		n.ends[j] += uint32(len(key))
+	}
+	n.vals = slices.Insert(n.vals, i, val)
+}
+
+// replaceAt replaces entry i by (key, val). key must not alias n.keys.
+func (n *node) replaceAt(i int, key, val []byte) {
+	from, to := n.start(i), int(n.ends[i])
+	n.keys = slices.Replace(n.keys, from, to, key...)
+	delta := uint32(len(key) - (to - from)) // wraps for shrinking keys; sums stay right
+	for j := i; j < len(n.ends); j++ {
+		n.ends[j] += delta
+	}
+	n.vals[i] = val
+}
+
+// removeAt removes entry i.
+func (n *node) removeAt(i int) {
+	from, to := n.start(i), int(n.ends[i])
+	n.keys = slices.Delete(n.keys, from, to)
+	n.ends = slices.Delete(n.ends, i, i+1)
+	for j := i; j < len(n.ends); j++ {
+		n.ends[j] -= uint32(to - from)
+	}
+	n.vals = slices.Delete(n.vals, i, i+1)
+}
+
+// appendRange appends entries [i, j) of m.
+func (n *node) appendRange(m *node, i, j int) {
+	base := uint32(len(n.keys)) - uint32(m.start(i))
+	n.keys = append(n.keys, m.keys[m.start(i):m.start(j)]...)
+	for _, e := range m.ends[i:j] {
+		n.ends = append(n.ends, e+base)
+	}
+	n.vals = append(n.vals, m.vals[i:j]...)
+}
+
+// truncate keeps entries [0, i).
+func (n *node) truncate(i int) {
+	n.keys = n.keys[:n.start(i)]
+	clear(n.vals[i:])
+	n.ends, n.vals = n.ends[:i], n.vals[:i]
 }
 
 // Tree is an ordered byte map. The zero value is an empty tree ready to use.
@@ -91,8 +155,13 @@ func (t *Tree) prepareWrite() *owner {
 	return o
 }
 
-func newNode(o *owner, leaf bool) *node {
-	n := &node{items: make([]entry, 0, maxItems), owner: o}
+func newNode(o *owner, leaf bool, keyBytes int) *node {
+	n := &node{
+		keys:  make([]byte, 0, keyBytes),
+		ends:  make([]uint32, 0, maxItems),
+		vals:  make([][]byte, 0, maxItems),
+		owner: o,
+	}
 	if !leaf {
 		n.children = make([]*node, 0, maxItems+1)
 	}
@@ -104,8 +173,10 @@ func (n *node) mutable(o *owner) *node {
 	if n.owner == o {
 		return n
 	}
-	c := newNode(o, n.leaf())
-	c.items = append(c.items, n.items...)
+	c := newNode(o, n.leaf(), len(n.keys)+len(n.keys)/4+16)
+	c.keys = append(c.keys, n.keys...)
+	c.ends = append(c.ends, n.ends...)
+	c.vals = append(c.vals, n.vals...)
 	if !n.leaf() {
 		c.children = append(c.children, n.children...)
 	}
@@ -129,14 +200,14 @@ func (t *Tree) Clone() *Tree {
 	return &Tree{root: t.root, length: t.length, owner: &owner{}}
 }
 
-// Get returns the value stored under key. The returned slice aliases the
-// tree's storage and must not be modified.
+// Get returns the value stored under key. The returned slice must not be
+// modified; it stays valid and unchanged.
 func (t *Tree) Get(key []byte) ([]byte, bool) {
 	n := t.root
 	for n != nil {
 		i, found := n.find(key)
 		if found {
-			return n.items[i].value(), true
+			return n.vals[i], true
 		}
 		if n.leaf() {
 			return nil, false
@@ -146,81 +217,73 @@ func (t *Tree) Get(key []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// Set stores a copy of key and value, replacing any previous value. It
-// reports whether the key was already present.
-func (t *Tree) Set(key, value []byte) bool {
-	buf := make([]byte, len(key)+len(value))
-	copy(buf, key)
-	copy(buf[len(key):], value)
-	e := entry{buf: buf, klen: len(key)}
+// Set stores a copy of key and value. It returns the value it replaced, if
+// any; that slice stays valid and unchanged.
+func (t *Tree) Set(key, value []byte) (old []byte, replaced bool) {
+	val := make([]byte, len(value))
+	copy(val, value)
 
 	o := t.prepareWrite()
 	if t.root == nil {
-		t.root = newNode(o, true)
-		t.root.items = append(t.root.items, e)
+		t.root = newNode(o, true, 16*len(key))
+		t.root.insertAt(0, key, val)
 		t.length++
-		return false
+		return nil, false
 	}
 	t.root = t.root.mutable(o)
-	if len(t.root.items) >= maxItems {
-		mid, right := t.root.split(maxItems/2, o)
+	if t.root.len() >= maxItems {
+		midKey, midVal, right := t.root.split(maxItems/2, o)
 		left := t.root
-		t.root = newNode(o, false)
-		t.root.items = append(t.root.items, mid)
+		t.root = newNode(o, false, 4*len(midKey))
+		t.root.insertAt(0, midKey, midVal)
 		t.root.children = append(t.root.children, left, right)
 	}
-	replaced := t.root.insert(e, o)
+	old, replaced = t.root.insert(key, val, o)
 	if !replaced {
 		t.length++
 	}
-	return replaced
+	return old, replaced
 }
 
-// split moves the items after index i (and their children) to a new node and
-// returns the item at i, which the caller lifts into the parent. n must be
+// split moves the entries after i (and their children) to a new node, removes
+// entry i and returns it for the caller to lift into the parent. n must be
 // owned by o.
-func (n *node) split(i int, o *owner) (entry, *node) {
-	mid := n.items[i]
-	right := newNode(o, n.leaf())
-	right.items = append(right.items, n.items[i+1:]...)
-	clear(n.items[i:])
-	n.items = n.items[:i]
+func (n *node) split(i int, o *owner) (midKey, midVal []byte, right *node) {
+	midKey, midVal = bytes.Clone(n.key(i)), n.vals[i]
+	right = newNode(o, n.leaf(), len(n.keys)-int(n.ends[i])+16)
+	right.appendRange(n, i+1, n.len())
+	n.truncate(i)
 	if !n.leaf() {
 		right.children = append(right.children, n.children[i+1:]...)
 		clear(n.children[i+1:])
 		n.children = n.children[:i+1]
 	}
-	return mid, right
+	return midKey, midVal, right
 }
 
-// insert adds e to the subtree rooted at n, which must be owned by o and not
-// full. It reports whether an existing entry was replaced.
-func (n *node) insert(e entry, o *owner) bool {
+// insert adds (key, val) to the subtree rooted at n, which must be owned by o
+// and not full. It returns the value it replaced, if any.
+func (n *node) insert(key, val []byte, o *owner) ([]byte, bool) {
 	for {
-		i, found := n.find(e.key())
+		i, found := n.find(key)
 		if found {
-			n.items[i] = e
-			return true
+			prev := n.vals[i]
+			n.vals[i] = val
+			return prev, true
 		}
 		if n.leaf() {
-			n.items = append(n.items, entry{})
-			copy(n.items[i+1:], n.items[i:])
-			n.items[i] = e
-			return false
+			n.insertAt(i, key, val)
+			return nil, false
 		}
-		if len(n.children[i].items) >= maxItems {
+		if n.children[i].len() >= maxItems {
 			child := n.mutableChild(i, o)
-			mid, right := child.split(maxItems/2, o)
-			n.items = append(n.items, entry{})
-			copy(n.items[i+1:], n.items[i:])
-			n.items[i] = mid
-			n.children = append(n.children, nil)
-			copy(n.children[i+2:], n.children[i+1:])
-			n.children[i+1] = right
-			switch c := bytes.Compare(e.key(), mid.key()); {
+			midKey, midVal, right := child.split(maxItems/2, o)
+			n.insertAt(i, midKey, midVal)
+			n.children = slices.Insert(n.children, i+1, right)
+			switch c := bytes.Compare(key, midKey); {
 			case c == 0:
-				n.items[i] = e
-				return true
+				n.vals[i] = val
+				return midVal, true
 			case c > 0:
 				i++
 			}
@@ -229,53 +292,51 @@ func (n *node) insert(e entry, o *owner) bool {
 	}
 }
 
-// Delete removes key. It reports whether the key was present.
-func (t *Tree) Delete(key []byte) bool {
+// Delete removes key. It returns the removed value, if any; that slice stays
+// valid and unchanged.
+func (t *Tree) Delete(key []byte) (old []byte, deleted bool) {
 	if _, ok := t.Get(key); !ok {
-		return false // avoid copying nodes for a no-op
+		return nil, false // avoid copying nodes for a no-op
 	}
 	o := t.prepareWrite()
 	t.root = t.root.mutable(o)
-	t.root.remove(key, false, o)
+	_, old = t.root.remove(key, false, o)
 	t.length--
-	if len(t.root.items) == 0 {
+	if t.root.len() == 0 {
 		if t.root.leaf() {
 			t.root = nil
 		} else {
 			t.root = t.root.children[0]
 		}
 	}
-	return true
+	return old, true
 }
 
 // remove deletes key (or, if max is set, the largest entry) from the subtree
 // rooted at n, which must be owned by o, and returns the removed entry. The
 // key must be present.
-func (n *node) remove(key []byte, max bool, o *owner) entry {
+func (n *node) remove(key []byte, max bool, o *owner) (k, v []byte) {
 	for {
 		var i int
 		var found bool
 		if max {
 			if n.leaf() {
-				last := len(n.items) - 1
-				e := n.items[last]
-				n.items[last] = entry{}
-				n.items = n.items[:last]
-				return e
+				last := n.len() - 1
+				k, v = bytes.Clone(n.key(last)), n.vals[last]
+				n.truncate(last)
+				return k, v
 			}
-			i = len(n.items)
+			i = n.len()
 		} else {
 			i, found = n.find(key)
 			if n.leaf() {
-				e := n.items[i]
-				copy(n.items[i:], n.items[i+1:])
-				n.items[len(n.items)-1] = entry{}
-				n.items = n.items[:len(n.items)-1]
-				return e
+				v = n.vals[i]
+				n.removeAt(i)
+				return nil, v
 			}
 		}
-		if len(n.children[i].items) <= minItems {
-			// Make sure the child we descend into can lose an item, then
+		if n.children[i].len() <= minItems {
+			// Make sure the child we descend into can lose an entry, then
 			// search again: the restructuring may have moved the key.
 			n.growChild(i, o)
 			continue
@@ -284,69 +345,57 @@ func (n *node) remove(key []byte, max bool, o *owner) entry {
 		if found {
 			// Replace the separator with its predecessor, the largest entry
 			// of the left subtree.
-			e := n.items[i]
-			n.items[i] = child.remove(nil, true, o)
-			return e
+			v = n.vals[i]
+			pk, pv := child.remove(nil, true, o)
+			n.replaceAt(i, pk, pv)
+			return nil, v
 		}
 		n = child
 	}
 }
 
-// growChild gives child i at least minItems+1 items by borrowing from a
+// growChild gives child i at least minItems+1 entries by borrowing from a
 // sibling or merging with one. n must be owned by o.
 func (n *node) growChild(i int, o *owner) {
 	switch {
-	case i > 0 && len(n.children[i-1].items) > minItems:
+	case i > 0 && n.children[i-1].len() > minItems:
 		// Rotate right through the separator from the left sibling.
 		child := n.mutableChild(i, o)
 		left := n.mutableChild(i-1, o)
-		last := len(left.items) - 1
-		child.items = append(child.items, entry{})
-		copy(child.items[1:], child.items)
-		child.items[0] = n.items[i-1]
-		n.items[i-1] = left.items[last]
-		left.items[last] = entry{}
-		left.items = left.items[:last]
+		last := left.len() - 1
+		child.insertAt(0, n.key(i-1), n.vals[i-1])
+		n.replaceAt(i-1, left.key(last), left.vals[last])
+		left.truncate(last)
 		if !left.leaf() {
 			lc := len(left.children) - 1
-			child.children = append(child.children, nil)
-			copy(child.children[1:], child.children)
-			child.children[0] = left.children[lc]
+			child.children = slices.Insert(child.children, 0, left.children[lc])
 			left.children[lc] = nil
 			left.children = left.children[:lc]
 		}
-	case i < len(n.items) && len(n.children[i+1].items) > minItems:
+	case i < n.len() && n.children[i+1].len() > minItems:
 		// Rotate left through the separator from the right sibling.
 		child := n.mutableChild(i, o)
 		right := n.mutableChild(i+1, o)
-		child.items = append(child.items, n.items[i])
-		n.items[i] = right.items[0]
-		copy(right.items, right.items[1:])
-		right.items[len(right.items)-1] = entry{}
-		right.items = right.items[:len(right.items)-1]
+		child.insertAt(child.len(), n.key(i), n.vals[i])
+		n.replaceAt(i, right.key(0), right.vals[0])
+		right.removeAt(0)
 		if !right.leaf() {
 			child.children = append(child.children, right.children[0])
-			copy(right.children, right.children[1:])
-			right.children[len(right.children)-1] = nil
-			right.children = right.children[:len(right.children)-1]
+			right.children = slices.Delete(right.children, 0, 1)
 		}
 	default:
 		// Merge child i with its right sibling (or i-1 with i).
-		if i >= len(n.items) {
+		if i >= n.len() {
 			i--
 		}
 		child := n.mutableChild(i, o)
 		right := n.children[i+1]
-		child.items = append(child.items, n.items[i])
-		child.items = append(child.items, right.items...)
+		child.insertAt(child.len(), n.key(i), n.vals[i])
+		child.appendRange(right, 0, right.len())
 		if !child.leaf() {
 			child.children = append(child.children, right.children...)
 		}
-		copy(n.items[i:], n.items[i+1:])
-		n.items[len(n.items)-1] = entry{}
-		n.items = n.items[:len(n.items)-1]
-		copy(n.children[i+1:], n.children[i+2:])
-		n.children[len(n.children)-1] = nil
-		n.children = n.children[:len(n.children)-1]
+		n.removeAt(i)
+		n.children = slices.Delete(n.children, i+1, i+2)
 	}
 }

@@ -61,17 +61,25 @@ func checkTree(t *testing.T, tr *Tree, m model) {
 
 func checkNode(t *testing.T, n *node, root bool) int {
 	t.Helper()
-	if !root && len(n.items) < minItems {
-		t.Fatalf("node has %d items, below minimum %d", len(n.items), minItems)
+	if !root && n.len() < minItems {
+		t.Fatalf("node has %d items, below minimum %d", n.len(), minItems)
 	}
-	if len(n.items) > maxItems {
-		t.Fatalf("node has %d items, above maximum %d", len(n.items), maxItems)
+	if n.len() > maxItems {
+		t.Fatalf("node has %d items, above maximum %d", n.len(), maxItems)
+	}
+	if len(n.vals) != n.len() || (n.len() > 0 && int(n.ends[n.len()-1]) != len(n.keys)) {
+		t.Fatalf("node buffers inconsistent")
+	}
+	for i := 1; i < n.len(); i++ {
+		if bytes.Compare(n.key(i-1), n.key(i)) >= 0 {
+			t.Fatalf("node keys out of order")
+		}
 	}
 	if n.leaf() {
 		return 1
 	}
-	if len(n.children) != len(n.items)+1 {
-		t.Fatalf("node has %d items and %d children", len(n.items), len(n.children))
+	if len(n.children) != n.len()+1 {
+		t.Fatalf("node has %d items and %d children", n.len(), len(n.children))
 	}
 	depth := -1
 	for _, c := range n.children {
@@ -95,15 +103,15 @@ func TestRandomOperations(t *testing.T) {
 		switch op := rng.IntN(10); {
 		case op < 6:
 			v := fmt.Sprint(step)
-			_, existed := m[k]
-			if tr.Set([]byte(k), []byte(v)) != existed {
-				t.Fatalf("Set(%q) replaced mismatch", k)
+			prev, existed := m[k]
+			if old, replaced := tr.Set([]byte(k), []byte(v)); replaced != existed || string(old) != prev {
+				t.Fatalf("Set(%q) replaced %q %v, want %q %v", k, old, replaced, prev, existed)
 			}
 			m[k] = v
 		case op < 9:
-			_, existed := m[k]
-			if tr.Delete([]byte(k)) != existed {
-				t.Fatalf("Delete(%q) mismatch", k)
+			prev, existed := m[k]
+			if old, deleted := tr.Delete([]byte(k)); deleted != existed || string(old) != prev {
+				t.Fatalf("Delete(%q) = %q %v, want %q %v", k, old, deleted, prev, existed)
 			}
 			delete(m, k)
 		default:

@@ -34,7 +34,8 @@ type frame struct {
 }
 
 // Cursor walks a snapshot in one direction. The key and value slices it
-// returns alias the tree's storage and must not be modified.
+// returns alias the tree's storage and must not be modified; keys may
+// change once the reader is closed.
 type Cursor struct {
 	stack   []frame
 	reverse bool
@@ -66,13 +67,13 @@ func (c *Cursor) Valid() bool { return len(c.stack) > 0 }
 // Key returns the current key.
 func (c *Cursor) Key() []byte {
 	f := c.stack[len(c.stack)-1]
-	return f.n.items[f.i].key()
+	return f.n.key(f.i)
 }
 
 // Value returns the current value.
 func (c *Cursor) Value() []byte {
 	f := c.stack[len(c.stack)-1]
-	return f.n.items[f.i].value()
+	return f.n.vals[f.i]
 }
 
 // Next moves the cursor to the following entry in its direction.
@@ -119,7 +120,7 @@ func (c *Cursor) seekGE(n *node, key []byte) {
 func (c *Cursor) upForward() {
 	for len(c.stack) > 0 {
 		f := c.stack[len(c.stack)-1]
-		if f.i < len(f.n.items) {
+		if f.i < f.n.len() {
 			return
 		}
 		c.stack = c.stack[:len(c.stack)-1]
@@ -147,7 +148,7 @@ func (c *Cursor) next() {
 // seekLT positions on the last key < key (nil: the last key).
 func (c *Cursor) seekLT(n *node, key []byte) {
 	for n != nil {
-		i := len(n.items)
+		i := n.len()
 		if key != nil {
 			i, _ = n.find(key)
 		}
@@ -185,7 +186,7 @@ func (c *Cursor) prev() {
 		n := top.n.children[top.i]
 		for {
 			if n.leaf() {
-				c.push(n, len(n.items)-1)
+				c.push(n, n.len()-1)
 				break
 			}
 			c.push(n, len(n.children)-1)

@@ -108,6 +108,15 @@ func DecodeEntry(b, scratch []byte) (key []byte, start int64, seq uint32, newScr
 	return key[:len(key):len(key)], Int64(tail), binary.BigEndian.Uint32(tail[8:]), scratch, nil
 }
 
+// EntryStart returns the window start of a within-segment entry key without
+// decoding its key.
+func EntryStart(b []byte) (int64, error) {
+	if len(b) < 2+suffixLen {
+		return 0, ErrCorrupt
+	}
+	return Int64(b[len(b)-suffixLen:]), nil
+}
+
 // PrefixEnd returns the smallest byte string greater than every string that
 // starts with prefix, or nil if there is none (prefix is empty or all 0xFF).
 func PrefixEnd(prefix []byte) []byte {

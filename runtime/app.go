@@ -1,0 +1,281 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"log/slog"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eddy-streams/eddy/internal/devbroker"
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/state/pebble"
+	"github.com/eddy-streams/eddy/stream"
+)
+
+// App is one application instance.
+type App struct {
+	cfg     Config
+	topo    *topology.Topology
+	log     *slog.Logger
+	brokers []string
+	fake    *devbroker.Broker
+	adm     *kadm.Client
+	admCl   *kgo.Client
+	cache   *pebble.Cache
+	parts   *partitionCache
+	plan    *topicPlan
+	metrics metrics
+
+	mu      sync.Mutex
+	state   State
+	workers []*worker
+	cancel  context.CancelFunc
+	done    chan struct{}
+	runErr  error
+	started bool
+}
+
+// New prepares an instance of the application; Run starts it. With no
+// brokers configured, New starts the embedded broker, so Brokers can be used
+// (to create topics, produce input) before Run.
+func New(topo *stream.Topology, cfg Config) (*App, error) {
+	t, ok := topology.Of(topo)
+	if !ok {
+		return nil, errors.New("runtime: nil or unbuilt topology")
+	}
+	if err := cfg.withDefaults(); err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, topo: t, log: cfg.Logger.With("app", cfg.AppID), brokers: cfg.Brokers, done: make(chan struct{})}
+	if len(a.brokers) == 0 {
+		b, err := devbroker.Start(context.Background(), devbroker.Options{DisableAutoCreateTopics: true, Logger: a.log})
+		if err != nil {
+			return nil, fmt.Errorf("runtime: start embedded broker: %w", err)
+		}
+		a.fake, a.brokers = b, b.Addrs()
+		a.log.Info("no brokers configured: started an embedded in-process broker; its data is lost on exit", "addrs", a.brokers)
+	}
+	cl, err := kgo.NewClient(a.baseOpts()...)
+	if err != nil {
+		a.closeBroker()
+		return nil, fmt.Errorf("runtime: admin client: %w", err)
+	}
+	a.admCl, a.adm = cl, kadm.NewClient(cl)
+	a.parts = &partitionCache{adm: a.adm, counts: map[string]int32{}}
+	if a.cache, err = pebble.NewCache(64 << 20); err != nil {
+		a.Close(context.Background())
+		return nil, err
+	}
+	return a, nil
+}
+
+// Brokers returns the bootstrap servers the instance uses (the embedded
+// broker's address when none were configured).
+func (a *App) Brokers() []string { return a.brokers }
+
+// State returns the lifecycle state.
+func (a *App) State() State {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.state
+}
+
+func (a *App) setState(s State) {
+	a.mu.Lock()
+	old := a.state
+	if old == s || old == Error || old == NotRunning && s != NotRunning {
+		a.mu.Unlock()
+		return
+	}
+	a.state = s
+	a.mu.Unlock()
+	a.log.Info("state change", "from", old.String(), "to", s.String())
+	if a.cfg.StateListener != nil {
+		a.cfg.StateListener(old, s)
+	}
+}
+
+func (a *App) baseOpts() []kgo.Opt {
+	opts := []kgo.Opt{kgo.SeedBrokers(a.brokers...)}
+	return append(opts, a.cfg.ClientOptions...)
+}
+
+func (a *App) taskDir(id engine.TaskID) string {
+	return filepath.Join(a.cfg.StateDir, a.cfg.AppID, id.String())
+}
+
+// Run starts the workers and blocks until ctx ends (graceful shutdown:
+// commit, close stores, leave the group) or a fatal error.
+func (a *App) Run(ctx context.Context) error {
+	a.mu.Lock()
+	if a.started {
+		a.mu.Unlock()
+		return errors.New("runtime: Run called twice")
+	}
+	a.started = true
+	ctx, cancel := context.WithCancel(ctx)
+	a.cancel = cancel
+	a.mu.Unlock()
+	defer close(a.done)
+	defer cancel()
+
+	a.setState(Rebalancing)
+	plan, err := setupTopics(ctx, a.adm, a.topo, a.cfg.AppID)
+	if err != nil {
+		a.fail(err)
+		return a.runErr
+	}
+	a.plan = plan
+	for topic, n := range plan.partitions {
+		a.parts.counts[topic] = n
+	}
+	if err := os.MkdirAll(filepath.Join(a.cfg.StateDir, a.cfg.AppID), 0o755); err != nil {
+		a.fail(fmt.Errorf("state directory: %w", err))
+		return a.runErr
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, a.cfg.Workers)
+	for i := range a.cfg.Workers {
+		w, err := newWorker(ctx, a, i)
+		if err != nil {
+			cancel()
+			wg.Wait()
+			a.fail(err)
+			return a.runErr
+		}
+		a.mu.Lock()
+		a.workers = append(a.workers, w)
+		a.mu.Unlock()
+		wg.Go(func() {
+			if err := w.run(ctx); err != nil {
+				errc <- fmt.Errorf("worker %d: %w", w.id, err)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	var errs []error
+	for err := range errc {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		a.fail(errors.Join(errs...))
+		return a.runErr
+	}
+	a.setState(PendingShutdown)
+	a.setState(NotRunning)
+	return nil
+}
+
+func (a *App) fail(err error) {
+	a.mu.Lock()
+	if a.runErr == nil {
+		a.runErr = err
+	}
+	a.mu.Unlock()
+	a.log.Error("application failed", "err", err)
+	a.setState(Error)
+}
+
+// Close stops a running instance gracefully, waiting until ctx ends, and
+// releases the admin client, the block cache and the embedded broker.
+func (a *App) Close(ctx context.Context) error {
+	a.mu.Lock()
+	cancel, started := a.cancel, a.started
+	a.mu.Unlock()
+	if started {
+		a.setState(PendingShutdown)
+		if cancel != nil {
+			cancel()
+		}
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+			return fmt.Errorf("runtime: close: %w", ctx.Err())
+		}
+	}
+	if a.admCl != nil {
+		a.admCl.Close()
+	}
+	if a.cache != nil {
+		a.cache.Close()
+	}
+	a.closeBroker()
+	if a.State() != Error {
+		a.setState(NotRunning)
+	}
+	return nil
+}
+
+func (a *App) closeBroker() {
+	if a.fake != nil {
+		if err := a.fake.Close(); err != nil {
+			a.log.Warn("close embedded broker", "err", err)
+		}
+		a.fake = nil
+	}
+}
+
+// updateRunning moves to RUNNING once every worker has restored its tasks.
+func (a *App) updateRunning() {
+	a.mu.Lock()
+	ready := len(a.workers) == a.cfg.Workers
+	for _, w := range a.workers {
+		ready = ready && w.ready.Load()
+	}
+	a.mu.Unlock()
+	if ready {
+		a.setState(Running)
+	} else {
+		a.setState(Rebalancing)
+	}
+}
+
+type metrics struct {
+	restored  atomic.Int64
+	commits   atomic.Int64
+	commitDur atomic.Int64 // nanoseconds
+	aborts    atomic.Int64
+}
+
+// Metrics is a snapshot of an instance's counters.
+type Metrics struct {
+	// Processed counts input records per task ("0_3").
+	Processed map[string]int64
+	// Dropped counts dropped records by reason, summed over tasks.
+	Dropped map[string]int64
+	// Commits is the number of successful commit cycles; Aborts the number
+	// of exactly-once cycles that aborted.
+	Commits, Aborts int64
+	// CommitLatency is the mean duration of a commit.
+	CommitLatency time.Duration
+	// Restored is the number of changelog records restored into stores.
+	Restored int64
+}
+
+// Metrics returns a snapshot of the instance's counters.
+func (a *App) Metrics() Metrics {
+	m := Metrics{Processed: map[string]int64{}, Dropped: map[string]int64{},
+		Commits: a.metrics.commits.Load(), Aborts: a.metrics.aborts.Load(), Restored: a.metrics.restored.Load()}
+	if m.Commits > 0 {
+		m.CommitLatency = time.Duration(a.metrics.commitDur.Load() / m.Commits)
+	}
+	a.mu.Lock()
+	workers := append([]*worker(nil), a.workers...)
+	a.mu.Unlock()
+	for _, w := range workers {
+		w.snapshot(&m)
+	}
+	return m
+}

@@ -1,0 +1,134 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+)
+
+// producer is what the collector produces through: a plain client under
+// at-least-once, the transactional session under exactly-once.
+type producer interface {
+	Produce(ctx context.Context, r *kgo.Record, promise func(*kgo.Record, error))
+}
+
+// collector sends a worker's output, repartition and changelog records and
+// tracks the changelog offsets each commit records with the state.
+type collector struct {
+	ctx        context.Context
+	p          producer
+	parts      *partitionCache
+	changelogs map[string]bool
+
+	mu        sync.Mutex
+	err       error            // first produce error since the last reset
+	pending   map[string]int64 // changelog "topic/partition" → next offset, this cycle
+	committed map[string]int64 // as of the last successful commit
+}
+
+func newCollector(ctx context.Context, p producer, parts *partitionCache, changelogs map[string]bool) *collector {
+	return &collector{ctx: ctx, p: p, parts: parts, changelogs: changelogs,
+		pending: map[string]int64{}, committed: map[string]int64{}}
+}
+
+// PartitionCount implements engine.Collector.
+func (c *collector) PartitionCount(topic string) (int32, error) { return c.parts.get(c.ctx, topic) }
+
+// Send implements engine.Collector.
+func (c *collector) Send(r *engine.RawRecord) error {
+	c.mu.Lock()
+	err := c.err
+	c.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	kr := &kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: r.Key, Value: r.Value}
+	kr.Timestamp = msTime(r.Timestamp)
+	if len(r.Headers) > 0 {
+		kr.Headers = make([]kgo.RecordHeader, len(r.Headers))
+		for i, h := range r.Headers {
+			kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+		}
+	}
+	track := c.changelogs[r.Topic]
+	c.p.Produce(c.ctx, kr, func(kr *kgo.Record, err error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if err != nil {
+			if c.err == nil {
+				c.err = fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, err)
+			}
+			return
+		}
+		if track {
+			k := engine.OffsetKey(kr.Topic, kr.Partition)
+			c.pending[k] = max(c.pending[k], kr.Offset+1)
+		}
+	})
+	return nil
+}
+
+// Err returns the first produce error of the cycle.
+func (c *collector) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// offsetsFor returns the changelog offsets of the cycle (merged over the
+// committed ones) for the given changelog topics and partition.
+func (c *collector) offsetsFor(topics map[string]string, partition int32) map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[string]int64{}
+	for topic := range topics {
+		k := engine.OffsetKey(topic, partition)
+		if v, ok := c.pending[k]; ok {
+			out[k] = v
+		} else if v, ok := c.committed[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// committedCycle folds the cycle's offsets into the committed ones.
+func (c *collector) committedCycle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, v := range c.pending {
+		c.committed[k] = v
+	}
+	clear(c.pending)
+	c.err = nil
+}
+
+// abortedCycle forgets the cycle's offsets and errors.
+func (c *collector) abortedCycle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.pending)
+	c.err = nil
+}
+
+// partitioner honours the partition the engine chose and spreads records
+// without one (null keys) round-robin.
+type partitioner struct{}
+
+func (partitioner) ForTopic(string) kgo.TopicPartitioner { return &topicPartitioner{} }
+
+type topicPartitioner struct{ next int }
+
+func (*topicPartitioner) RequiresConsistency(*kgo.Record) bool { return true }
+
+func (p *topicPartitioner) Partition(r *kgo.Record, n int) int {
+	if r.Partition >= 0 && int(r.Partition) < n {
+		return int(r.Partition)
+	}
+	p.next = (p.next + 1) % n
+	return p.next
+}

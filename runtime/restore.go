@@ -1,0 +1,156 @@
+package runtime
+
+import (
+	"context"
+
+	"fmt"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+)
+
+// restore brings task's stores up to the end of their changelog partitions:
+// from the offset committed with the local state (0 for a new store) to the
+// last stable offset, read_committed. Local state that is current needs no
+// fetch at all. It returns the number of records applied.
+func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
+	changelogs := task.Changelogs()
+	if len(changelogs) == 0 {
+		return 0, nil
+	}
+	p := task.ID().Partition
+	stored, err := task.Offsets()
+	if err != nil {
+		return 0, err
+	}
+	topics := make([]string, 0, len(changelogs))
+	for t := range changelogs {
+		topics = append(topics, t)
+	}
+	ends, err := a.listOffsets(ctx, a.adm.ListCommittedOffsets, topics, p)
+	if err != nil {
+		return 0, fmt.Errorf("task %s: list changelog end offsets: %w", task.ID(), err)
+	}
+	starts, err := a.listOffsets(ctx, a.adm.ListStartOffsets, topics, p)
+	if err != nil {
+		return 0, fmt.Errorf("task %s: list changelog start offsets: %w", task.ID(), err)
+	}
+	from := map[string]map[int32]kgo.Offset{}
+	target := map[string]int64{}
+	next := map[string]int64{}
+	for _, topic := range topics {
+		end, ok := ends.Lookup(topic, p)
+		if !ok || end.Err != nil {
+			return 0, fmt.Errorf("task %s: changelog %s partition %d: no end offset (%v)", task.ID(), topic, p, end.Err)
+		}
+		off := stored[engine.OffsetKey(topic, p)]
+		if st, ok := starts.Lookup(topic, p); ok && st.Err == nil && off < st.Offset {
+			off = st.Offset // compacted or deleted below the local position
+		}
+		if off > end.Offset {
+			return 0, fmt.Errorf("task %s: local state of changelog %s partition %d is at offset %d, past the changelog end %d: "+
+				"the state directory belongs to another run of the application; delete %s", task.ID(), topic, p, off, end.Offset, a.taskDir(task.ID()))
+		}
+		if off == end.Offset {
+			continue
+		}
+		from[topic] = map[int32]kgo.Offset{p: kgo.NewOffset().At(off)}
+		target[topic] = end.Offset
+		next[topic] = off
+	}
+	if len(from) == 0 {
+		return 0, nil
+	}
+	start := time.Now()
+	opts := append(a.baseOpts(),
+		kgo.ConsumePartitions(from),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	var n int64
+	for len(target) > 0 {
+		fs := cl.PollRecords(ctx, 10_000)
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		var ferr error
+		fs.EachError(func(t string, part int32, err error) {
+			ferr = fmt.Errorf("task %s: restore changelog %s partition %d: %w", task.ID(), t, part, err)
+		})
+		if ferr != nil {
+			return n, ferr
+		}
+		var aerr error
+		fs.EachRecord(func(r *kgo.Record) {
+			if aerr != nil {
+				return
+			}
+			if !r.Attrs.IsControl() {
+				if aerr = task.Restore(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli()); aerr != nil {
+					return
+				}
+				n++
+			}
+			next[r.Topic] = r.Offset + 1
+			if next[r.Topic] >= target[r.Topic] {
+				delete(target, r.Topic)
+			}
+		})
+		if aerr != nil {
+			return n, aerr
+		}
+	}
+	offsets := map[string]int64{}
+	for t, o := range next {
+		offsets[engine.OffsetKey(t, p)] = o
+	}
+	if err := task.Commit(offsets); err != nil {
+		return n, err
+	}
+	a.metrics.restored.Add(n)
+	a.log.Info("restored task state", "task", task.ID().String(), "records", n, "took", time.Since(start).Round(time.Millisecond))
+	return n, nil
+}
+
+// listOffsets lists offsets of partition p of topics, retrying while a
+// just-created topic is not yet known to every broker.
+func (a *App) listOffsets(ctx context.Context, list func(context.Context, ...string) (kadm.ListedOffsets, error), topics []string, p int32) (kadm.ListedOffsets, error) {
+	backoff := 50 * time.Millisecond
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		offs, err := list(ctx, topics...)
+		missing := ""
+		if err == nil {
+			for _, t := range topics {
+				if o, ok := offs.Lookup(t, p); !ok || o.Err != nil {
+					missing = t
+					if ok {
+						err = o.Err
+					}
+				}
+			}
+			if missing == "" {
+				return offs, nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			if err == nil {
+				err = fmt.Errorf("no offsets for topic %q partition %d", missing, p)
+			}
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
+	}
+}

@@ -1,0 +1,169 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/topology"
+)
+
+// changelogExtraRetention is Kafka Streams'
+// windowstore.changelog.additional.retention.ms: how much longer than the
+// store a window changelog keeps records.
+const changelogExtraRetention = 24 * 60 * 60 * 1000
+
+// topicPlan is the resolved topic layout of an application.
+type topicPlan struct {
+	partitions map[string]int32 // every source topic (full name) → partitions
+	subOf      map[string]int   // source topic → sub-topology
+	tasks      map[int]int32    // sub-topology → number of tasks
+	sources    []string         // every source topic, for the consumer
+	groups     [][]string       // per sub-topology, its source topics (co-partitioned)
+}
+
+// setupTopics checks that user source topics exist, derives partition counts
+// and creates (or validates) repartition and changelog topics.
+func setupTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology, app string) (*topicPlan, error) {
+	var users []string
+	for _, st := range topo.Subtopologies() {
+		for _, s := range st.Sources {
+			if _, internal := st.SourceInternal[s]; !internal {
+				users = append(users, s)
+			}
+		}
+	}
+	details, err := listTopics(ctx, adm, users)
+	if err != nil {
+		return nil, err
+	}
+	parts, err := topo.Partitions(app, func(topic string) (int32, error) {
+		d, ok := details[topic]
+		if !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+			return 0, fmt.Errorf("source topic %q does not exist: create it before starting application %q", topic, app)
+		}
+		if d.Err != nil {
+			return 0, fmt.Errorf("source topic %q: %w", topic, d.Err)
+		}
+		return int32(len(d.Partitions)), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	plan := &topicPlan{partitions: parts, subOf: map[string]int{}, tasks: map[int]int32{}}
+	for _, st := range topo.Subtopologies() {
+		plan.groups = append(plan.groups, topo.SourceTopics(st.ID, app))
+		for _, topic := range topo.SourceTopics(st.ID, app) {
+			plan.subOf[topic] = st.ID
+			plan.sources = append(plan.sources, topic)
+			plan.tasks[st.ID] = max(plan.tasks[st.ID], parts[topic])
+		}
+	}
+	want := map[string]topicSpec{}
+	for _, it := range topo.InternalTopics() {
+		full := it.FullName(app)
+		want[full] = topicSpec{partitions: parts[full], configs: map[string]string{
+			"cleanup.policy": "delete", "message.timestamp.type": "CreateTime",
+		}}
+	}
+	for _, st := range topo.Subtopologies() {
+		for _, s := range st.Stores {
+			if !s.Spec.Logged {
+				continue
+			}
+			cfg := map[string]string{"cleanup.policy": "compact", "message.timestamp.type": "CreateTime"}
+			if s.Spec.Kind == engine.WindowKind {
+				cfg["cleanup.policy"] = "compact,delete"
+				cfg["retention.ms"] = strconv.FormatInt(s.Spec.Window.Retention+changelogExtraRetention, 10)
+			}
+			want[engine.ChangelogTopic(app, s.Name)] = topicSpec{partitions: plan.tasks[st.ID], configs: cfg}
+		}
+	}
+	if err := ensureTopics(ctx, adm, want); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+type topicSpec struct {
+	partitions int32
+	configs    map[string]string
+}
+
+func listTopics(ctx context.Context, adm *kadm.Client, topics []string) (kadm.TopicDetails, error) {
+	if len(topics) == 0 {
+		return kadm.TopicDetails{}, nil
+	}
+	d, err := adm.ListTopics(ctx, topics...)
+	if err != nil {
+		return nil, fmt.Errorf("list topics %v: %w", topics, err)
+	}
+	return d, nil
+}
+
+// ensureTopics creates missing internal topics and checks the partition
+// count of existing ones.
+func ensureTopics(ctx context.Context, adm *kadm.Client, want map[string]topicSpec) error {
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	existing, err := listTopics(ctx, adm, names)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for name, spec := range want {
+		if d, ok := existing[name]; ok && d.Err == nil {
+			if got := int32(len(d.Partitions)); got != spec.partitions {
+				errs = append(errs, fmt.Errorf("internal topic %q has %d partitions, the topology needs %d: "+
+					"delete it (and reset the application) or restore the source topics' partition counts", name, got, spec.partitions))
+			}
+			continue
+		}
+		cfg := map[string]*string{}
+		for k, v := range spec.configs {
+			cfg[k] = kadm.StringPtr(v)
+		}
+		resp, err := adm.CreateTopic(ctx, spec.partitions, -1, cfg, name)
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			errs = append(errs, fmt.Errorf("create internal topic %q: %w %s", name, err, resp.ErrMessage))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// partitionCache answers the partition counts sinks need.
+type partitionCache struct {
+	mu     sync.Mutex
+	adm    *kadm.Client
+	counts map[string]int32
+}
+
+func (c *partitionCache) get(ctx context.Context, topic string) (int32, error) {
+	c.mu.Lock()
+	n, ok := c.counts[topic]
+	c.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	d, err := listTopics(ctx, c.adm, []string{topic})
+	if err != nil {
+		return 0, err
+	}
+	td, ok := d[topic]
+	if !ok || td.Err != nil || len(td.Partitions) == 0 {
+		return 0, fmt.Errorf("output topic %q does not exist: create it (Eddy creates only its internal topics)", topic)
+	}
+	n = int32(len(td.Partitions))
+	c.mu.Lock()
+	c.counts[topic] = n
+	c.mu.Unlock()
+	return n, nil
+}

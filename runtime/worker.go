@@ -1,0 +1,468 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eddy-streams/eddy/internal/balancer"
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/state/pebble"
+)
+
+const (
+	pollInterval = 100 * time.Millisecond // Kafka Streams' poll.ms
+	endTimeout   = 30 * time.Second       // bound on flushing and ending a transaction
+)
+
+// worker is one processing goroutine: a group member with its own client
+// (a transactional session under exactly-once), tasks and collector.
+type worker struct {
+	id   int
+	app  *App
+	log  *slog.Logger
+	cl   *kgo.Client
+	sess *kgo.GroupTransactSession // exactly-once only
+	coll *collector
+
+	mu       sync.Mutex
+	tasks    map[engine.TaskID]*engine.Task
+	pending  []engine.TaskID // created, not yet restored
+	ready    atomic.Bool
+	stopping atomic.Bool // shutdown has committed (or dropped) everything
+	inTxn    bool        // exactly-once: a transaction is open
+	fatal    error
+}
+
+func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
+	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*engine.Task{}}
+	changelogs := map[string]bool{}
+	for _, st := range a.topo.Subtopologies() {
+		for _, s := range st.Stores {
+			if s.Spec.Logged {
+				changelogs[engine.ChangelogTopic(a.cfg.AppID, s.Name)] = true
+			}
+		}
+	}
+	opts := append(a.baseOpts(),
+		kgo.ConsumerGroup(a.cfg.AppID),
+		kgo.ConsumeTopics(a.plan.sources...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.BlockRebalanceOnPoll(),
+		kgo.RecordPartitioner(partitioner{}),
+		kgo.Balancers(balancer.New(a.plan.groups)),
+		kgo.OnPartitionsAssigned(w.assigned),
+		kgo.OnPartitionsRevoked(w.revoked),
+		kgo.OnPartitionsLost(w.lost),
+		kgo.MaxBufferedRecords(1_000_000),
+	)
+	var err error
+	if a.cfg.Guarantee == ExactlyOnce {
+		opts = append(opts,
+			kgo.TransactionalID(fmt.Sprintf("%s-%s-%d", a.cfg.AppID, a.cfg.InstanceID, id)),
+			kgo.TransactionTimeout(10*time.Second),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		)
+		if w.sess, err = kgo.NewGroupTransactSession(opts...); err != nil {
+			return nil, err
+		}
+		w.cl = w.sess.Client()
+		w.coll = newCollector(context.WithoutCancel(ctx), w.sess, a.parts, changelogs)
+	} else {
+		opts = append(opts, kgo.DisableAutoCommit())
+		if w.cl, err = kgo.NewClient(opts...); err != nil {
+			return nil, err
+		}
+		w.coll = newCollector(context.WithoutCancel(ctx), w.cl, a.parts, changelogs)
+	}
+	return w, nil
+}
+
+// assigned creates tasks for newly assigned partitions; they are restored
+// by the poll loop before any of their records is processed.
+func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for topic, ps := range parts {
+		sub, ok := w.app.plan.subOf[topic]
+		if !ok {
+			continue
+		}
+		for _, p := range ps {
+			id := engine.TaskID{Subtopology: sub, Partition: p}
+			if _, ok := w.tasks[id]; ok {
+				continue
+			}
+			t, err := w.app.newTask(id, w.coll)
+			if err != nil {
+				w.fatal = errors.Join(w.fatal, err)
+				continue
+			}
+			w.tasks[id] = t
+			w.pending = append(w.pending, id)
+		}
+	}
+	w.ready.Store(len(w.pending) == 0)
+	w.log.Info("partitions assigned", "partitions", parts, "tasks", len(w.tasks))
+}
+
+// revoked closes the tasks of revoked partitions. Their state was committed
+// at the end of the last cycle (rebalances only run between cycles).
+func (w *worker) revoked(ctx context.Context, cl *kgo.Client, parts map[string][]int32) {
+	if w.sess == nil && !w.stopping.Load() {
+		// At-least-once: commit what was processed before giving it up.
+		if err := w.commitALOS(ctx); err != nil {
+			w.log.Warn("commit on revocation failed; revoked records will be processed again", "err", err)
+		}
+	}
+	w.closeTasks(parts, false)
+}
+
+// lost drops the tasks of lost partitions without committing.
+func (w *worker) lost(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	w.closeTasks(parts, true)
+}
+
+func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for topic, ps := range parts {
+		sub, ok := w.app.plan.subOf[topic]
+		if !ok {
+			continue
+		}
+		for _, p := range ps {
+			id := engine.TaskID{Subtopology: sub, Partition: p}
+			t, ok := w.tasks[id]
+			if !ok {
+				continue
+			}
+			if dirty {
+				_ = t.Abort()
+			}
+			if err := t.Close(); err != nil {
+				w.log.Warn("close task", "task", id.String(), "err", err)
+			}
+			delete(w.tasks, id)
+		}
+	}
+	w.log.Info("partitions released", "partitions", parts, "dirty", dirty, "tasks", len(w.tasks))
+}
+
+func (a *App) newTask(id engine.TaskID, coll engine.Collector) (*engine.Task, error) {
+	be, err := pebble.Open(a.taskDir(id), pebble.Options{Cache: a.cache, Logger: a.log})
+	if err != nil {
+		return nil, fmt.Errorf("task %s: open state in %s: %w", id, a.taskDir(id), err)
+	}
+	t, err := engine.NewTask(engine.Config{
+		AppID: a.cfg.AppID, ID: id, Spec: a.topo.Spec(id.Subtopology, a.cfg.AppID),
+		Backend: be, Collector: coll, OnError: a.cfg.errorHandler(), Logger: a.log,
+	})
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// run is the poll → process → commit loop.
+func (w *worker) run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			w.log.Error("worker stopping on error", "err", err)
+		}
+		if cerr := w.shutdown(err == nil); err == nil {
+			err = cerr
+		}
+	}()
+	if w.sess != nil {
+		if err := w.begin(); err != nil {
+			return err
+		}
+	}
+	lastCommit := time.Now()
+	for {
+		// Poll at most pollInterval so idle instances still commit,
+		// punctuate and report RUNNING.
+		pctx, pcancel := context.WithTimeout(ctx, pollInterval)
+		var fs kgo.Fetches
+		if w.sess != nil {
+			fs = w.sess.PollRecords(pctx, w.app.cfg.MaxPollRecords)
+		} else {
+			fs = w.cl.PollRecords(pctx, w.app.cfg.MaxPollRecords)
+		}
+		pcancel()
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return nil
+		}
+		if err := w.takeFatal(); err != nil {
+			return err
+		}
+		var ferr error
+		fs.EachError(func(t string, p int32, err error) {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return
+			}
+			w.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
+		})
+		if err := w.restorePending(ctx); err != nil {
+			return err
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if ferr != nil {
+				return
+			}
+			ferr = w.process(r)
+		})
+		if ferr != nil {
+			return ferr
+		}
+		if err := w.punctuate(); err != nil {
+			return err
+		}
+		if time.Since(lastCommit) >= w.app.cfg.CommitInterval || w.commitRequested() {
+			if err := w.commit(ctx); err != nil {
+				return err
+			}
+			lastCommit = time.Now()
+		}
+		if w.sess != nil {
+			w.sess.AllowRebalance()
+		} else {
+			w.cl.AllowRebalance()
+		}
+	}
+}
+
+func (w *worker) takeFatal() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.fatal
+}
+
+func (w *worker) process(r *kgo.Record) error {
+	sub, ok := w.app.plan.subOf[r.Topic]
+	if !ok {
+		return fmt.Errorf("record from unexpected topic %q partition %d offset %d", r.Topic, r.Partition, r.Offset)
+	}
+	id := engine.TaskID{Subtopology: sub, Partition: r.Partition}
+	w.mu.Lock()
+	t, ok := w.tasks[id]
+	w.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("no task %s for topic %q partition %d offset %d", id, r.Topic, r.Partition, r.Offset)
+	}
+	raw := engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli()}
+	if len(r.Headers) > 0 {
+		raw.Headers = make([]engine.Header, len(r.Headers))
+		for i, h := range r.Headers {
+			raw.Headers[i] = engine.Header{Key: h.Key, Value: h.Value}
+		}
+	}
+	return t.Process(&raw)
+}
+
+func (w *worker) restorePending(ctx context.Context) error {
+	w.mu.Lock()
+	ids := w.pending
+	w.pending = nil
+	tasks := make([]*engine.Task, 0, len(ids))
+	for _, id := range ids {
+		if t, ok := w.tasks[id]; ok {
+			tasks = append(tasks, t)
+		}
+	}
+	w.mu.Unlock()
+	for _, t := range tasks {
+		if _, err := w.app.restore(ctx, t); err != nil {
+			return err
+		}
+	}
+	w.ready.Store(true)
+	w.app.updateRunning()
+	return nil
+}
+
+func (w *worker) punctuate() error {
+	now := time.Now().UnixMilli()
+	for _, t := range w.snapshotTasks() {
+		if err := t.PunctuateWallClock(now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *worker) commitRequested() bool {
+	req := false
+	for _, t := range w.snapshotTasks() {
+		req = t.CommitRequested() || req
+	}
+	return req
+}
+
+func (w *worker) snapshotTasks() []*engine.Task {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ids := make([]engine.TaskID, 0, len(w.tasks))
+	for id := range w.tasks {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if ids[i].Subtopology != ids[j].Subtopology {
+			return ids[i].Subtopology < ids[j].Subtopology
+		}
+		return ids[i].Partition < ids[j].Partition
+	})
+	out := make([]*engine.Task, len(ids))
+	for i, id := range ids {
+		out[i] = w.tasks[id]
+	}
+	return out
+}
+
+func (w *worker) commit(ctx context.Context) error {
+	start := time.Now()
+	if w.sess != nil {
+		if err := w.commitEOS(ctx); err != nil {
+			return err
+		}
+	} else if err := w.commitALOS(ctx); err != nil {
+		return err
+	}
+	w.app.metrics.commits.Add(1)
+	w.app.metrics.commitDur.Add(int64(time.Since(start)))
+	return nil
+}
+
+// commitALOS: flush the producer, commit the consumed offsets, then make
+// the stores durable with the changelog offsets their writes reached.
+func (w *worker) commitALOS(ctx context.Context) error {
+	if err := w.cl.Flush(ctx); err != nil {
+		return fmt.Errorf("flush: %w", err)
+	}
+	if err := w.coll.Err(); err != nil {
+		return err
+	}
+	if err := w.cl.CommitUncommittedOffsets(ctx); err != nil {
+		return fmt.Errorf("commit offsets: %w", err)
+	}
+	return w.commitTasks()
+}
+
+func (w *worker) commitTasks() error {
+	for _, t := range w.snapshotTasks() {
+		if err := t.Commit(w.coll.offsetsFor(t.Changelogs(), t.ID().Partition)); err != nil {
+			return fmt.Errorf("task %s: commit state: %w", t.ID(), err)
+		}
+	}
+	w.coll.committedCycle()
+	return nil
+}
+
+// commitEOS ends the transaction; its state writes are applied only if it
+// committed, otherwise dropped (the session rewinds the consumer).
+func (w *worker) commitEOS(ctx context.Context) error {
+	if !w.inTxn {
+		return nil
+	}
+	if err := w.coll.Err(); err != nil {
+		w.log.Warn("produce failed; aborting the transaction", "err", err)
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
+		defer cancel()
+		if ferr := w.sess.Client().Flush(fctx); ferr != nil {
+			return ferr
+		}
+		return w.endEOS(ctx, kgo.TryAbort)
+	}
+	return w.endEOS(ctx, kgo.TryCommit)
+}
+
+// endEOS ends the transaction and, unless ctx is done, begins the next.
+func (w *worker) endEOS(ctx context.Context, try kgo.TransactionEndTry) error {
+	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
+	defer cancel()
+	committed, err := w.sess.End(endCtx, try)
+	w.inTxn = false
+	if err != nil {
+		return fmt.Errorf("end transaction: %w", err)
+	}
+	if committed {
+		if err := w.commitTasks(); err != nil {
+			return err
+		}
+	} else {
+		w.app.metrics.aborts.Add(1)
+		w.log.Info("transaction aborted; state changes dropped, input rewound")
+		for _, t := range w.snapshotTasks() {
+			if err := t.Abort(); err != nil {
+				return fmt.Errorf("task %s: abort state: %w", t.ID(), err)
+			}
+		}
+		w.coll.abortedCycle()
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return w.begin()
+}
+
+func (w *worker) begin() error {
+	if err := w.sess.Begin(); err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	w.inTxn = true
+	return nil
+}
+
+// shutdown commits (if clean), closes tasks and leaves the group.
+func (w *worker) shutdown(clean bool) error {
+	var err error
+	if w.sess != nil {
+		if clean {
+			done, cancel := context.WithCancel(context.Background())
+			cancel() // a done context: end the transaction, begin no other
+			err = w.commitEOS(done)
+		}
+	} else if clean {
+		ctx, cancel := context.WithTimeout(context.Background(), endTimeout)
+		err = w.commitALOS(ctx)
+		cancel()
+	}
+	w.mu.Lock()
+	for id, t := range w.tasks {
+		if !clean {
+			_ = t.Abort()
+		}
+		if cerr := t.Close(); cerr != nil {
+			err = errors.Join(err, cerr)
+		}
+		delete(w.tasks, id)
+	}
+	w.mu.Unlock()
+	w.stopping.Store(true)
+	if w.sess != nil {
+		w.sess.CloseAllowingRebalance()
+	} else {
+		w.cl.CloseAllowingRebalance()
+	}
+	return err
+}
+
+func (w *worker) snapshot(m *Metrics) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, t := range w.tasks {
+		m.Processed[id.String()] += t.Metrics().Processed()
+		for k, v := range t.Metrics().Dropped() {
+			m.Dropped[k] += v
+		}
+	}
+}

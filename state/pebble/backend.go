@@ -1,0 +1,301 @@
+// Package pebble is the persistent state backend: one Pebble v2 database per
+// task directory holding all of the task's stores.
+//
+// Writes of a processing cycle go into an indexed batch, so reads see them
+// (read-your-writes) while the database does not. Commit adds the changelog
+// offsets (and window-store retention state) to the same batch and applies it
+// atomically; Abort drops it. After a crash the database therefore holds
+// exactly the state of the last Commit together with the offsets to resume
+// the changelog from, and nothing has to be wiped.
+package pebble
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+
+	pdb "github.com/cockroachdb/pebble/v2"
+
+	"github.com/eddy-streams/eddy/state"
+	"github.com/eddy-streams/eddy/state/internal/wincore"
+)
+
+// Backend is a task's database. It implements [state.Backend]. It is not safe
+// for concurrent use.
+type Backend struct {
+	db     *pdb.DB
+	batch  *pdb.Batch // writes since the last Commit
+	wopts  *pdb.WriteOptions
+	stores map[string]storeRecord // registrations, committed as made
+	nextID uint32
+
+	kvs     map[string]*kvStore
+	windows map[string]*windowStore
+	offsets map[string]int64 // committed offsets
+	loops   int              // range loops running over any store
+	closed  bool
+}
+
+var _ state.Backend = (*Backend)(nil)
+
+// Open opens (creating if needed) the database in dir. Only one Backend may
+// have a directory open at a time; Pebble locks it.
+func Open(dir string, opts Options) (*Backend, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	db, err := pdb.Open(dir, opts.pebbleOptions())
+	if err != nil {
+		return nil, fmt.Errorf("state/pebble: open %s: %w", dir, err)
+	}
+	b := &Backend{
+		db:      db,
+		wopts:   pdb.NoSync,
+		stores:  map[string]storeRecord{},
+		nextID:  1,
+		kvs:     map[string]*kvStore{},
+		windows: map[string]*windowStore{},
+		offsets: map[string]int64{},
+	}
+	if opts.Sync {
+		b.wopts = pdb.Sync
+	}
+	if err := b.loadMeta(); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	b.batch = db.NewIndexedBatch()
+	return b, nil
+}
+
+// loadMeta reads store registrations and committed offsets.
+func (b *Backend) loadMeta() error {
+	err := b.scanMeta(tagStore, func(name, v []byte) error {
+		r, err := decodeStoreRecord(string(name), v)
+		if err != nil {
+			return err
+		}
+		b.stores[string(name)] = r
+		b.nextID = max(b.nextID, r.id+1)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return b.scanMeta(tagOffset, func(k, v []byte) error {
+		if len(v) != 8 {
+			return fmt.Errorf("state/pebble: corrupt offset of %q", k)
+		}
+		b.offsets[string(k)] = int64(binary.BigEndian.Uint64(v))
+		return nil
+	})
+}
+
+// scanMeta calls fn with the name and value of every committed metadata key
+// with tag.
+func (b *Backend) scanMeta(tag byte, fn func(name, value []byte) error) error {
+	lower := metaKey(tag, nil)
+	it, err := b.db.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: wincore.PrefixEnd(lower)})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		v, err := it.ValueAndErr()
+		if err == nil {
+			err = fn(it.Key()[len(lower):], v)
+		}
+		if err != nil {
+			return errors.Join(err, it.Close())
+		}
+	}
+	return it.Close()
+}
+
+func (b *Backend) usable() error {
+	if b.closed {
+		return state.ErrClosed
+	}
+	return nil
+}
+
+// register returns the registration of store name, creating it if needed.
+// A new registration is written straight to the database: an empty store
+// needs no atomicity, and the id must stay stable even if the current cycle
+// is aborted.
+func (b *Backend) register(name string, kind byte, interval int64) (storeRecord, error) {
+	if r, ok := b.stores[name]; ok {
+		if r.kind != kind {
+			return r, fmt.Errorf("state/pebble: store %q is a %s store, not a %s store", name, kindName(r.kind), kindName(kind))
+		}
+		if r.interval != interval {
+			return r, fmt.Errorf("state/pebble: window store %q was created with segment interval %d, cannot open it with %d", name, r.interval, interval)
+		}
+		return r, nil
+	}
+	if b.nextID == 1<<32-1 {
+		return storeRecord{}, errors.New("state/pebble: too many stores")
+	}
+	r := storeRecord{kind: kind, id: b.nextID, interval: interval}
+	if err := b.db.Set(metaKey(tagStore, []byte(name)), r.encode(), b.wopts); err != nil {
+		return r, fmt.Errorf("state/pebble: register store %q: %w", name, err)
+	}
+	b.nextID++
+	b.stores[name] = r
+	return r, nil
+}
+
+// KeyValue opens (or returns the already open) key-value store name.
+func (b *Backend) KeyValue(name string) (state.KeyValueStore, error) {
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	if s, ok := b.kvs[name]; ok {
+		return s, nil
+	}
+	r, err := b.register(name, kindKeyValue, 0)
+	if err != nil {
+		return nil, err
+	}
+	s := &kvStore{b: b, name: name, prefix: storePrefix(r.id)}
+	b.kvs[name] = s
+	return s, nil
+}
+
+// Window opens (or returns the already open) window store name. The segment
+// interval is fixed when the store is created; Retention may change between
+// runs. Opening an open store with different options fails.
+func (b *Backend) Window(name string, opts state.WindowOptions) (state.WindowStore, error) {
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("state: window store %q: %w", name, err)
+	}
+	if s, ok := b.windows[name]; ok {
+		if s.opts != opts {
+			return nil, fmt.Errorf("state: window store %q already open with options %+v", name, s.opts)
+		}
+		return s, nil
+	}
+	r, err := b.register(name, kindWindow, opts.Segment())
+	if err != nil {
+		return nil, err
+	}
+	s, err := newWindowStore(b, name, r.id, opts)
+	if err != nil {
+		return nil, err
+	}
+	b.windows[name] = s
+	return s, nil
+}
+
+// Commit applies the cycle's writes, the window stores' retention state and
+// offsets to the database in one atomic batch.
+func (b *Backend) Commit(offsets map[string]int64) error {
+	if err := b.usable(); err != nil {
+		return err
+	}
+	if b.loops > 0 {
+		return state.ErrInLoop
+	}
+	for _, s := range b.windows {
+		if err := s.writeMeta(); err != nil {
+			return err
+		}
+	}
+	for k, off := range offsets {
+		if err := b.batch.Set(metaKey(tagOffset, []byte(k)), binary.BigEndian.AppendUint64(nil, uint64(off)), nil); err != nil {
+			return err
+		}
+	}
+	if !b.batch.Empty() {
+		if err := b.batch.Commit(b.wopts); err != nil {
+			return fmt.Errorf("state/pebble: commit: %w", err)
+		}
+	}
+	b.newBatch()
+	for _, s := range b.windows {
+		s.committed()
+	}
+	maps.Copy(b.offsets, offsets)
+	return nil
+}
+
+func (b *Backend) newBatch() {
+	_ = b.batch.Close() // only fails for a batch closed twice
+	b.batch = b.db.NewIndexedBatch()
+}
+
+// Abort drops the writes made since the last Commit.
+func (b *Backend) Abort() error {
+	if err := b.usable(); err != nil {
+		return err
+	}
+	if b.loops > 0 {
+		return state.ErrInLoop
+	}
+	b.newBatch()
+	for _, s := range b.windows {
+		s.abort()
+	}
+	return nil
+}
+
+// Offsets returns a copy of the committed offsets, including those of
+// earlier runs.
+func (b *Backend) Offsets() (map[string]int64, error) {
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	return maps.Clone(b.offsets), nil
+}
+
+// Close drops uncommitted writes and closes the database. Closing twice is a
+// no-op.
+func (b *Backend) Close() error {
+	if b.closed {
+		return nil
+	}
+	if b.loops > 0 {
+		return state.ErrInLoop
+	}
+	b.closed = true
+	_ = b.batch.Close()
+	b.kvs, b.windows = nil, nil
+	return b.db.Close()
+}
+
+// DB returns the underlying database, for metrics and checkpoints. Writing to
+// it directly bypasses the cycle batch.
+func (b *Backend) DB() *pdb.DB { return b.db }
+
+// get reads key through the cycle batch. The result is owned by the caller.
+func (b *Backend) get(key []byte) ([]byte, error) {
+	var v []byte
+	var closer io.Closer
+	var err error
+	if b.batch.Empty() {
+		v, closer, err = b.db.Get(key) // skips merging an empty batch
+	} else {
+		v, closer, err = b.batch.Get(key)
+	}
+	if errors.Is(err, pdb.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := bytes.Clone(v)
+	if out == nil {
+		out = []byte{}
+	}
+	return out, closer.Close()
+}
+
+// newIter opens an iterator over the cycle batch merged with the database.
+// It sees the batch as it is now, not later writes to it.
+func (b *Backend) newIter(lower, upper []byte) (*pdb.Iterator, error) {
+	return b.batch.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upper})
+}

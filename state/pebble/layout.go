@@ -1,0 +1,105 @@
+package pebble
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/eddy-streams/eddy/state/internal/wincore"
+)
+
+// Key layout of a task database.
+//
+// Every store gets a stable 4-byte id (big-endian, from 1) the first time it
+// is opened; its keys are the id followed by the store's own key:
+//
+//	key-value store:  id ‖ key
+//	window store:     id ‖ segment (8 bytes) ‖ escaped key ‖ 0x00 0x01 ‖ start (8) ‖ seq (4)
+//
+// (see package wincore for the window encoding). Id 0 is the metadata space:
+//
+//	0 ‖ 's' ‖ store name      -> kind (1 byte) ‖ id (4) [‖ segment interval (8) for window stores]
+//	0 ‖ 'o' ‖ changelog key   -> next offset (8 bytes)
+//	0 ‖ 'w' ‖ id              -> observed time (8) ‖ sequence number (4)
+//
+// Offsets and window state are written in the same batch as the data they
+// describe, so they always match it after a crash.
+
+const (
+	idLen = 4
+
+	tagStore  = 's'
+	tagOffset = 'o'
+	tagWindow = 'w'
+
+	kindKeyValue byte = 1
+	kindWindow   byte = 2
+)
+
+var metaPrefix = []byte{0, 0, 0, 0}
+
+func storePrefix(id uint32) []byte { return binary.BigEndian.AppendUint32(nil, id) }
+
+func metaKey(tag byte, name []byte) []byte {
+	k := append(append([]byte(nil), metaPrefix...), tag)
+	return append(k, name...)
+}
+
+// storeRecord is a store's registration.
+type storeRecord struct {
+	kind     byte
+	id       uint32
+	interval int64 // window stores: segment interval the layout depends on
+}
+
+func (r storeRecord) encode() []byte {
+	b := append([]byte{r.kind}, storePrefix(r.id)...)
+	if r.kind == kindWindow {
+		b = binary.BigEndian.AppendUint64(b, uint64(r.interval))
+	}
+	return b
+}
+
+func decodeStoreRecord(name string, b []byte) (storeRecord, error) {
+	if len(b) < 1+idLen {
+		return storeRecord{}, fmt.Errorf("state/pebble: corrupt registration of store %q", name)
+	}
+	r := storeRecord{kind: b[0], id: binary.BigEndian.Uint32(b[1:])}
+	switch {
+	case r.kind == kindKeyValue && len(b) == 1+idLen:
+	case r.kind == kindWindow && len(b) == 1+idLen+8:
+		r.interval = int64(binary.BigEndian.Uint64(b[1+idLen:]))
+	default:
+		return storeRecord{}, fmt.Errorf("state/pebble: corrupt registration of store %q", name)
+	}
+	return r, nil
+}
+
+func kindName(k byte) string {
+	if k == kindWindow {
+		return "window"
+	}
+	return "key-value"
+}
+
+// windowMeta is the persisted part of a window store's retention state.
+type windowMeta struct {
+	observed int64
+	seq      uint32
+}
+
+func (m windowMeta) encode() []byte {
+	b := binary.BigEndian.AppendUint64(nil, uint64(m.observed))
+	return binary.BigEndian.AppendUint32(b, m.seq)
+}
+
+func decodeWindowMeta(b []byte) (windowMeta, error) {
+	if len(b) != 12 {
+		return windowMeta{}, fmt.Errorf("state/pebble: corrupt window store state")
+	}
+	return windowMeta{observed: int64(binary.BigEndian.Uint64(b)), seq: binary.BigEndian.Uint32(b[8:])}, nil
+}
+
+// segmentKey appends the prefix of segment seg of a window store.
+func segmentKey(dst, prefix []byte, seg int64) []byte {
+	return wincore.AppendInt64(append(dst, prefix...), seg)
+}

@@ -1,0 +1,142 @@
+package pebble
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync/atomic"
+
+	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+)
+
+// DefaultMemTableSize is the memtable size used when Options.MemTableSize is
+// zero. It is small on purpose: every task has its own database.
+const DefaultMemTableSize = 4 << 20
+
+// Limits of Options.MemTableSize.
+const (
+	MinMemTableSize = 64 << 10
+	MaxMemTableSize = 1 << 30
+)
+
+// Options configure a task's database.
+type Options struct {
+	// Cache is the block and file cache, normally one shared by all the
+	// tasks of an application instance. Nil gives the database a private
+	// 8 MiB block cache.
+	Cache *Cache
+	// MemTableSize is the size of a memtable in bytes. Zero means
+	// DefaultMemTableSize; otherwise it must lie in [MinMemTableSize,
+	// MaxMemTableSize]. Pebble stalls writes at twice this much unflushed
+	// data, and a batch of half this size or more is flushed as a whole.
+	MemTableSize uint64
+	// Logger receives Pebble's log messages, at Info and Error level. Nil
+	// discards them.
+	Logger *slog.Logger
+	// Sync makes Commit wait until the write-ahead log is on disk. The
+	// default writes the WAL without syncing: a process crash loses nothing,
+	// and a power loss loses a suffix of commits, which the changelog
+	// restores. Set it for stores that have no changelog.
+	Sync bool
+}
+
+// Validate reports whether the options are usable.
+func (o Options) Validate() error {
+	if o.MemTableSize != 0 && (o.MemTableSize < MinMemTableSize || o.MemTableSize > MaxMemTableSize) {
+		return fmt.Errorf("state/pebble: MemTableSize %d outside [%d, %d]", o.MemTableSize, MinMemTableSize, MaxMemTableSize)
+	}
+	if o.Cache != nil && o.Cache.isClosed() {
+		return errors.New("state/pebble: Cache is closed")
+	}
+	return nil
+}
+
+// pebbleOptions translates o into Pebble options.
+func (o Options) pebbleOptions() *pdb.Options {
+	po := &pdb.Options{
+		MemTableSize:       DefaultMemTableSize,
+		FormatMajorVersion: pdb.FormatNewest,
+		Logger:             slogAdapter{o.Logger},
+	}
+	if o.MemTableSize != 0 {
+		po.MemTableSize = o.MemTableSize
+	}
+	if o.Logger == nil {
+		po.Logger = slogAdapter{slog.New(slog.DiscardHandler)}
+	}
+	if o.Cache != nil {
+		po.Cache = o.Cache.block
+		po.FileCache = o.Cache.files
+	}
+	// Bloom filters on every level (later levels inherit L0's): Get and
+	// window Fetch are point reads of whole keys.
+	po.Levels[0].FilterPolicy = bloom.FilterPolicy(10)
+	return po
+}
+
+// DefaultMaxOpenFiles is the number of sstables a Cache keeps open across all
+// the databases sharing it.
+const DefaultMaxOpenFiles = 1024
+
+// Cache is a block cache and sstable file cache shared by many databases,
+// which bounds the memory and file descriptors of an instance running many
+// tasks. Create one per application instance, pass it in Options.Cache to
+// every Open, and Close it when the instance stops; databases still open keep
+// it alive until they are closed.
+type Cache struct {
+	block  *pdb.Cache
+	files  *pdb.FileCache
+	closed atomic.Bool
+}
+
+// NewCache returns a shared cache holding up to blockBytes bytes of
+// uncompressed blocks and DefaultMaxOpenFiles open sstables.
+func NewCache(blockBytes int64) (*Cache, error) {
+	if blockBytes <= 0 {
+		return nil, fmt.Errorf("state/pebble: cache size %d must be positive", blockBytes)
+	}
+	return &Cache{
+		block: pdb.NewCache(blockBytes),
+		files: pdb.NewFileCache(2*runtime.GOMAXPROCS(0), DefaultMaxOpenFiles),
+	}, nil
+}
+
+// Close releases the creator's reference to the cache. Memory is freed once
+// every database using the cache is closed too. Closing twice is a no-op.
+// Do not call Close concurrently with an Open that uses the cache.
+func (c *Cache) Close() error {
+	if !c.closed.Swap(true) {
+		c.files.Unref()
+		c.block.Unref()
+	}
+	return nil
+}
+
+func (c *Cache) isClosed() bool { return c.closed.Load() }
+
+// slogAdapter passes Pebble's printf-style logging to slog.
+type slogAdapter struct{ l *slog.Logger }
+
+func (a slogAdapter) logf(level slog.Level, format string, args ...any) {
+	if a.l.Enabled(context.Background(), level) {
+		a.l.Log(context.Background(), level, fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+// Infof logs at Debug level: Pebble reports routine events (WAL
+// recovery, flushes) at its info level, too chatty for an application log.
+func (a slogAdapter) Infof(format string, args ...any) { a.logf(slog.LevelDebug, format, args...) }
+
+// Errorf logs at Error level.
+func (a slogAdapter) Errorf(format string, args ...any) { a.logf(slog.LevelError, format, args...) }
+
+// Fatalf logs at Error level and panics: Pebble calls it on unrecoverable
+// corruption and expects it not to return.
+func (a slogAdapter) Fatalf(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	a.l.Error(msg, "component", "pebble", "fatal", true)
+	panic("state/pebble: fatal: " + msg)
+}
