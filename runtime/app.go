@@ -106,7 +106,12 @@ func (a *App) setState(s State) {
 }
 
 func (a *App) baseOpts() []kgo.Opt {
-	opts := []kgo.Opt{kgo.SeedBrokers(a.brokers...)}
+	opts := []kgo.Opt{
+		kgo.SeedBrokers(a.brokers...),
+		// Refresh metadata at most once a second (kgo's default is 5 s),
+		// so leader moves and coordinator changes heal quickly.
+		kgo.MetadataMinAge(time.Second),
+	}
 	return append(opts, a.cfg.ClientOptions...)
 }
 
@@ -136,6 +141,14 @@ func (a *App) Run(ctx context.Context) error {
 		return a.runErr
 	}
 	a.plan = plan
+	if a.cfg.OnError == DeadLetter {
+		if err := ensureTopics(ctx, a.adm, map[string]topicSpec{a.cfg.DeadLetterTopic: {
+			partitions: 1, configs: map[string]string{"cleanup.policy": "delete"}, keepExisting: true,
+		}}); err != nil {
+			a.fail(err)
+			return a.runErr
+		}
+	}
 	for topic, n := range plan.partitions {
 		a.parts.counts[topic] = n
 	}
@@ -262,11 +275,14 @@ type Metrics struct {
 	CommitLatency time.Duration
 	// Restored is the number of changelog records restored into stores.
 	Restored int64
+	// Lag is, per input "topic/partition" of this instance's tasks, how many
+	// records the last fetch was behind the partition's high watermark.
+	Lag map[string]int64
 }
 
 // Metrics returns a snapshot of the instance's counters.
 func (a *App) Metrics() Metrics {
-	m := Metrics{Processed: map[string]int64{}, Dropped: map[string]int64{},
+	m := Metrics{Processed: map[string]int64{}, Dropped: map[string]int64{}, Lag: map[string]int64{},
 		Commits: a.metrics.commits.Load(), Aborts: a.metrics.aborts.Load(), Restored: a.metrics.restored.Load()}
 	if m.Commits > 0 {
 		m.CommitLatency = time.Duration(a.metrics.commitDur.Load() / m.Commits)

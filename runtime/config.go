@@ -14,6 +14,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -55,6 +57,22 @@ const (
 	Fail ErrorPolicy = iota
 	// Skip logs, counts and drops the record.
 	Skip
+	// DeadLetter writes the record's original key, value, timestamp and
+	// headers to Config.DeadLetterTopic with the error and the record's
+	// origin in headers (see DeadLetterHeaders), then counts it as
+	// skipped. Under exactly-once the dead letter commits atomically with
+	// the input offset.
+	DeadLetter
+)
+
+// Headers added to dead-lettered records.
+const (
+	HeaderErrorMessage   = "eddy.error.message"
+	HeaderErrorTopic     = "eddy.error.topic"
+	HeaderErrorPartition = "eddy.error.partition"
+	HeaderErrorOffset    = "eddy.error.offset"
+	HeaderErrorTask      = "eddy.error.task"
+	HeaderErrorNode      = "eddy.error.node"
 )
 
 // Config configures an application instance. Zero values take the
@@ -83,6 +101,9 @@ type Config struct {
 	CommitInterval time.Duration
 	// OnError handles undecodable records. Default Fail.
 	OnError ErrorPolicy
+	// DeadLetterTopic receives records under the DeadLetter policy. It is
+	// created (1 partition) if missing. Default <AppID>-dlq.
+	DeadLetterTopic string
 	// ClientOptions are passed to every franz-go client the instance
 	// creates (group consumer, producer, admin, restore): TLS, SASL, …
 	ClientOptions []kgo.Opt
@@ -129,12 +150,38 @@ func (c *Config) withDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.OnError == DeadLetter && c.DeadLetterTopic == "" {
+		c.DeadLetterTopic = c.AppID + "-dlq"
+	}
 	return nil
 }
 
 func (c *Config) errorHandler() engine.ErrorHandler {
-	if c.OnError == Skip {
+	switch c.OnError {
+	case Skip:
 		return engine.SkipOnError
+	case DeadLetter:
+		return c.deadLetter
 	}
 	return engine.FailOnError
+}
+
+// deadLetter sends the bad record to the dead-letter topic; if that fails
+// the application stops rather than losing the record.
+func (c *Config) deadLetter(ec engine.ErrorContext, err error) engine.ErrorAction {
+	r := ec.Record
+	headers := append(slices.Clone(r.Headers),
+		engine.Header{Key: HeaderErrorMessage, Value: []byte(err.Error())},
+		engine.Header{Key: HeaderErrorTopic, Value: []byte(r.Topic)},
+		engine.Header{Key: HeaderErrorPartition, Value: []byte(strconv.Itoa(int(r.Partition)))},
+		engine.Header{Key: HeaderErrorOffset, Value: []byte(strconv.FormatInt(r.Offset, 10))},
+		engine.Header{Key: HeaderErrorTask, Value: []byte(ec.Task.String())},
+		engine.Header{Key: HeaderErrorNode, Value: []byte(ec.Node)},
+	)
+	dl := &engine.RawRecord{Topic: c.DeadLetterTopic, Partition: -1, Key: slices.Clone(r.Key), Value: slices.Clone(r.Value),
+		Timestamp: r.Timestamp, Headers: headers}
+	if ec.Collector == nil || ec.Collector.Send(dl) != nil {
+		return engine.Fail
+	}
+	return engine.Skip
 }

@@ -22,6 +22,9 @@ func TestInjectedBrokerFaults(t *testing.T) {
 	for _, g := range []runtime.Guarantee{runtime.AtLeastOnce, runtime.ExactlyOnce} {
 		t.Run(g.String(), func(t *testing.T) {
 			c := newCluster(t, map[string]int32{"lines": 3, "counts-out": 3})
+			c.produce(t, "lines", "p q", "q r", "r")
+			// Installed after the input is written, so the faults hit the
+			// application's own requests.
 			h := c.c.Fault(
 				kfake.Fault{Keys: []kmsg.Key{kmsg.Produce}, Err: kerr.NotLeaderForPartition, Count: 5},
 				kfake.Fault{Keys: []kmsg.Key{kmsg.Fetch}, Err: kerr.NotLeaderForPartition, Count: 5},
@@ -29,7 +32,6 @@ func TestInjectedBrokerFaults(t *testing.T) {
 				kfake.Fault{Keys: []kmsg.Key{kmsg.EndTxn}, Err: kerr.CoordinatorLoadInProgress, TopLevel: true, Count: 2},
 			)
 			defer h.Remove()
-			c.produce(t, "lines", "p q", "q r", "r")
 			_, stop := startApp(t, wordCount(t), runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(),
 				Guarantee: g, CommitInterval: 20 * time.Millisecond, Logger: quiet(t)})
 			want := map[string]int64{"p": 1, "q": 2, "r": 2}

@@ -76,7 +76,16 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	}
 	defer cl.Close()
 	var n int64
+	lastLog := time.Now()
 	for len(target) > 0 {
+		if time.Since(lastLog) > 5*time.Second {
+			var remaining int64
+			for t, end := range target {
+				remaining += end - next[t]
+			}
+			a.log.Info("restoring task state", "task", task.ID().String(), "restored", n, "remaining", remaining)
+			lastLog = time.Now()
+		}
 		fs := cl.PollRecords(ctx, 10_000)
 		if err := ctx.Err(); err != nil {
 			return n, err

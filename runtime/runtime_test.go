@@ -45,7 +45,7 @@ func newCluster(t *testing.T, topics map[string]int32) *cluster {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.MetadataMinAge(100*time.Millisecond))
 	require.NoError(t, err)
 	t.Cleanup(cl.Close)
 	adm := kadm.NewClient(cl)
@@ -151,4 +151,26 @@ func TestWordCountEndToEnd(t *testing.T) {
 			assert.Equal(t, runtime.NotRunning, app.State())
 		})
 	}
+}
+
+func TestStateListenerAndLag(t *testing.T) {
+	c := newCluster(t, map[string]int32{"lines": 2, "counts-out": 2})
+	c.produce(t, "lines", "a", "b")
+	var mu sync.Mutex
+	var seen []runtime.State
+	app, stop := startApp(t, wordCount(t), runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(),
+		CommitInterval: 20 * time.Millisecond, Logger: quiet(t),
+		StateListener: func(_, s runtime.State) { mu.Lock(); seen = append(seen, s); mu.Unlock() }})
+	want := map[string]int64{"a": 1, "b": 1}
+	got, _ := c.readCounts(t, "counts-out", want, 20*time.Second)
+	require.Equal(t, want, got)
+	m := app.Metrics()
+	assert.NotEmpty(t, m.Lag)
+	for k, v := range m.Lag {
+		assert.Zero(t, v, "lag of %s", k)
+	}
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []runtime.State{runtime.Rebalancing, runtime.Running, runtime.PendingShutdown, runtime.NotRunning}, seen)
 }

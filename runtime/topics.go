@@ -92,8 +92,9 @@ func setupTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology,
 }
 
 type topicSpec struct {
-	partitions int32
-	configs    map[string]string
+	partitions   int32
+	configs      map[string]string
+	keepExisting bool // an existing topic may have any partition count
 }
 
 func listTopics(ctx context.Context, adm *kadm.Client, topics []string) (kadm.TopicDetails, error) {
@@ -121,7 +122,7 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, want map[string]topicSp
 	var errs []error
 	for name, spec := range want {
 		if d, ok := existing[name]; ok && d.Err == nil {
-			if got := int32(len(d.Partitions)); got != spec.partitions {
+			if got := int32(len(d.Partitions)); got != spec.partitions && !spec.keepExisting {
 				errs = append(errs, fmt.Errorf("internal topic %q has %d partitions, the topology needs %d: "+
 					"delete it (and reset the application) or restore the source topics' partition counts", name, got, spec.partitions))
 			}

@@ -34,7 +34,8 @@ type worker struct {
 
 	mu       sync.Mutex
 	tasks    map[engine.TaskID]*engine.Task
-	pending  []engine.TaskID // created, not yet restored
+	lag      map[string]int64 // "topic/partition" → records behind the high watermark
+	pending  []engine.TaskID  // created, not yet restored
 	ready    atomic.Bool
 	stopping atomic.Bool // shutdown has committed (or dropped) everything
 	inTxn    bool        // exactly-once: a transaction is open
@@ -42,7 +43,7 @@ type worker struct {
 }
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
-	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*engine.Task{}}
+	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*engine.Task{}, lag: map[string]int64{}}
 	changelogs := map[string]bool{}
 	for _, st := range a.topo.Subtopologies() {
 		for _, s := range st.Stores {
@@ -51,6 +52,11 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 			}
 		}
 	}
+	// The collector exists before the client: the client's group goroutine
+	// may call assigned (which hands it to new tasks) before NewClient
+	// returns. Its producer is set once the client exists, before any task
+	// processes a record.
+	w.coll = newCollector(context.WithoutCancel(ctx), nil, a.parts, changelogs)
 	opts := append(a.baseOpts(),
 		kgo.ConsumerGroup(a.cfg.AppID),
 		kgo.ConsumeTopics(a.plan.sources...),
@@ -74,13 +80,13 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 			return nil, err
 		}
 		w.cl = w.sess.Client()
-		w.coll = newCollector(context.WithoutCancel(ctx), w.sess, a.parts, changelogs)
+		w.coll.p = w.sess
 	} else {
 		opts = append(opts, kgo.DisableAutoCommit())
 		if w.cl, err = kgo.NewClient(opts...); err != nil {
 			return nil, err
 		}
-		w.coll = newCollector(context.WithoutCancel(ctx), w.cl, a.parts, changelogs)
+		w.coll.p = w.cl
 	}
 	return w, nil
 }
@@ -151,6 +157,7 @@ func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
 				w.log.Warn("close task", "task", id.String(), "err", err)
 			}
 			delete(w.tasks, id)
+			delete(w.lag, engine.OffsetKey(topic, p))
 		}
 	}
 	w.log.Info("partitions released", "partitions", parts, "dirty", dirty, "tasks", len(w.tasks))
@@ -215,6 +222,7 @@ func (w *worker) run(ctx context.Context) (err error) {
 		if err := w.restorePending(ctx); err != nil {
 			return err
 		}
+		w.trackLag(fs)
 		fs.EachRecord(func(r *kgo.Record) {
 			if ferr != nil {
 				return
@@ -239,6 +247,16 @@ func (w *worker) run(ctx context.Context) (err error) {
 			w.cl.AllowRebalance()
 		}
 	}
+}
+
+func (w *worker) trackLag(fs kgo.Fetches) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if n := len(p.Records); n > 0 {
+			w.lag[engine.OffsetKey(p.Topic, p.Partition)] = max(0, p.HighWatermark-p.Records[n-1].Offset-1)
+		}
+	})
 }
 
 func (w *worker) takeFatal() error {
@@ -334,8 +352,14 @@ func (w *worker) commit(ctx context.Context) error {
 		if err := w.commitEOS(ctx); err != nil {
 			return err
 		}
-	} else if err := w.commitALOS(ctx); err != nil {
-		return err
+	} else {
+		// A commit that started finishes even if shutdown begins meanwhile.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
+		err := w.commitALOS(cctx)
+		cancel()
+		if err != nil {
+			return err
+		}
 	}
 	w.app.metrics.commits.Add(1)
 	w.app.metrics.commitDur.Add(int64(time.Since(start)))
@@ -459,6 +483,9 @@ func (w *worker) shutdown(clean bool) error {
 func (w *worker) snapshot(m *Metrics) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for k, v := range w.lag {
+		m.Lag[k] = v
+	}
 	for id, t := range w.tasks {
 		m.Processed[id.String()] += t.Metrics().Processed()
 		for k, v := range t.Metrics().Dropped() {

@@ -18,6 +18,9 @@ type ErrorContext struct {
 	Task   TaskID
 	Node   string
 	Record *RawRecord
+	// Collector sends records in the task's output stream (and, under
+	// exactly-once, its transaction), e.g. to a dead-letter topic.
+	Collector Collector
 }
 
 // ErrorHandler decides what to do with a record that cannot be processed

@@ -45,6 +45,7 @@ type Task struct {
 	sources    map[string]RawProcessor
 	kv         map[string]*KVStore
 	windows    map[string]*WindowStore
+	sessions   map[string]*SessionStore // created by openStore when needed
 	streamTime int64
 	rc         RecordContext
 	node       string // node being processed, for errors
@@ -193,7 +194,7 @@ func (t *Task) Process(raw *RawRecord) error {
 // it returns nil when the record is to be skipped (and counts it under
 // reason) or the error to stop with.
 func (t *Task) HandleError(node string, raw *RawRecord, reason string, err error) error {
-	if t.cfg.OnError(ErrorContext{Task: t.cfg.ID, Node: node, Record: raw}, err) == Skip {
+	if t.cfg.OnError(ErrorContext{Task: t.cfg.ID, Node: node, Record: raw, Collector: t.cfg.Collector}, err) == Skip {
 		t.Drop(reason)
 		t.log.Warn("skipping bad record", "node", node, "topic", raw.Topic, "partition", raw.Partition, "offset", raw.Offset, "reason", reason, "err", err)
 		return nil
