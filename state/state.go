@@ -1,6 +1,6 @@
-// Package state defines Eddy's state stores: byte-level key-value and window
-// stores, the per-task [Backend] that opens them and commits their writes
-// atomically with changelog offsets, and typed views over them.
+// Package state defines Eddy's state stores: byte-level key-value, window and
+// session stores, the per-task [Backend] that opens them and commits their
+// writes atomically with changelog offsets, and typed views over them.
 //
 // Two backends implement the same interfaces: package state/memory (tests,
 // small state) and package state/pebble (persistent, Pebble v2). Package
@@ -132,6 +132,84 @@ func (o WindowOptions) Segment() int64 {
 	return max(o.Retention/2, 60_000)
 }
 
+// SessionEntry is one session of a session store: the aggregate of key over
+// the session [Start, End], both ends inclusive.
+type SessionEntry struct {
+	Key   []byte
+	Start int64
+	End   int64
+	Value []byte
+}
+
+// SessionStore stores one value per (key, session start, session end), as
+// Kafka Streams' SessionStore does for session-windowed aggregations.
+//
+// Sessions of one key are ordered by end, then start; iterations over
+// several keys are ordered by key bytes, then end, then start. Retention is
+// driven by observed time, the largest session end put so far: sessions
+// that end before observedTime - Retention are expired (no longer returned,
+// and eventually deleted), and a Put of an expired session is ignored.
+// Segments are keyed by session end.
+type SessionStore interface {
+	// Name is the store's name, unique within a topology.
+	Name() string
+	// Put writes value for the session (key, start, end); a nil value
+	// removes the session. It fails if start > end.
+	Put(key []byte, start, end int64, value []byte) error
+	// FetchSession returns the value of the session (key, start, end), or
+	// nil if absent or expired.
+	FetchSession(key []byte, start, end int64) ([]byte, error)
+	// FindSessions iterates key's sessions that overlap the time range
+	// [earliestSessionEnd, latestSessionStart]: those with
+	// end >= earliestSessionEnd and start <= latestSessionStart, ordered by
+	// end, then start.
+	FindSessions(key []byte, earliestSessionEnd, latestSessionStart int64) iter.Seq2[SessionEntry, error]
+	// BackwardFindSessions is FindSessions in descending order.
+	BackwardFindSessions(key []byte, earliestSessionEnd, latestSessionStart int64) iter.Seq2[SessionEntry, error]
+	// FindSessionsKeyRange is FindSessions over the keys in [keyFrom,
+	// keyTo] (nil bounds open), ordered by key, then end, then start.
+	FindSessionsKeyRange(keyFrom, keyTo []byte, earliestSessionEnd, latestSessionStart int64) iter.Seq2[SessionEntry, error]
+	// Fetch iterates every unexpired session of key, ordered by end, then start.
+	Fetch(key []byte) iter.Seq2[SessionEntry, error]
+	// FetchKeyRange iterates every unexpired session of the keys in
+	// [keyFrom, keyTo] (nil bounds open), ordered by key, then end, then start.
+	FetchKeyRange(keyFrom, keyTo []byte) iter.Seq2[SessionEntry, error]
+	// All iterates every unexpired session ordered by key, then end, then start.
+	All() iter.Seq2[SessionEntry, error]
+	// ObservedTime is the largest session end put so far, or MinTime.
+	ObservedTime() int64
+}
+
+// SessionOptions configure a session store.
+type SessionOptions struct {
+	// Retention is how long, in milliseconds of observed time, a session is
+	// kept after its end. Must be > 0.
+	Retention int64
+	// SegmentInterval is the width, in milliseconds of session end, of the
+	// segments expired as a whole. Zero picks max(Retention/2, 60000), as
+	// Kafka Streams does.
+	SegmentInterval int64
+}
+
+// Validate reports whether the options are usable.
+func (o SessionOptions) Validate() error {
+	if o.Retention <= 0 {
+		return errors.New("state: session store retention must be positive")
+	}
+	if o.SegmentInterval < 0 {
+		return errors.New("state: session store segment interval must not be negative")
+	}
+	return nil
+}
+
+// Segment returns the effective segment interval.
+func (o SessionOptions) Segment() int64 {
+	if o.SegmentInterval > 0 {
+		return o.SegmentInterval
+	}
+	return max(o.Retention/2, 60_000)
+}
+
 // Backend holds the stores of one task and commits their writes.
 //
 // Writes made through the backend's stores are visible to reads immediately
@@ -144,6 +222,8 @@ type Backend interface {
 	KeyValue(name string) (KeyValueStore, error)
 	// Window opens (or returns the already open) window store name.
 	Window(name string, opts WindowOptions) (WindowStore, error)
+	// Session opens (or returns the already open) session store name.
+	Session(name string, opts SessionOptions) (SessionStore, error)
 	// Commit makes all writes since the last Commit durable together with
 	// offsets: changelog topic-partition key -> next offset to restore from.
 	// The offsets are merged into those recorded before: keys not in offsets

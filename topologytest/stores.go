@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -188,4 +189,122 @@ func storeNames(d *Driver) []string {
 		out = append(out, s.Name)
 	}
 	return out
+}
+
+// SessionStore reads a DSL session store (session-windowed aggregations)
+// across all tasks' partitions. Sessions are window.Windowed keys whose
+// Start and End are the session's first and last record times, both
+// inclusive.
+type SessionStore[K, V any] struct {
+	name   string
+	topic  string
+	ks     serde.Serde[K]
+	vs     serde.Serde[V]
+	stores []state.SessionStore
+}
+
+// SessionStore opens typed read access to the session store called name.
+func (d *Driver) SessionStore[K, V any](name string, ks serde.Serde[K], vs serde.Serde[V]) (*SessionStore[K, V], error) {
+	if _, ok := d.topo.Store(name); !ok {
+		return nil, fmt.Errorf("topologytest: no session store %q (stores: %v)", name, storeNames(d))
+	}
+	s := &SessionStore[K, V]{name: name, topic: engine.ChangelogTopic(d.cfg.app, name), ks: ks, vs: vs}
+	for _, id := range d.order {
+		if ss, ok := d.tasks[id].Stores()[name].(state.SessionStore); ok {
+			s.stores = append(s.stores, ss)
+		}
+	}
+	if len(s.stores) == 0 {
+		return nil, fmt.Errorf("topologytest: %q is not a session store", name)
+	}
+	return s, nil
+}
+
+// FetchSession returns the aggregate of key's session [start, end].
+func (s *SessionStore[K, V]) FetchSession(key K, start, end time.Time) (V, bool, error) {
+	var zero V
+	kb, err := s.ks.Serialize(s.topic, key)
+	if err != nil {
+		return zero, false, err
+	}
+	for _, st := range s.stores {
+		b, err := st.FetchSession(kb, start.UnixMilli(), end.UnixMilli())
+		if err != nil {
+			return zero, false, err
+		}
+		if b != nil {
+			v, err := s.vs.Deserialize(s.topic, b)
+			return v, err == nil, err
+		}
+	}
+	return zero, false, nil
+}
+
+// Fetch returns every unexpired session of key, ordered by end, then start.
+func (s *SessionStore[K, V]) Fetch(key K) ([]KeyValue[window.Windowed[K], V], error) {
+	return s.find(key, math.MinInt64, math.MaxInt64)
+}
+
+// FindSessions returns key's sessions that overlap [earliestEnd,
+// latestStart] (end >= earliestEnd and start <= latestStart), ordered by
+// end, then start.
+func (s *SessionStore[K, V]) FindSessions(key K, earliestEnd, latestStart time.Time) ([]KeyValue[window.Windowed[K], V], error) {
+	return s.find(key, earliestEnd.UnixMilli(), latestStart.UnixMilli())
+}
+
+func (s *SessionStore[K, V]) find(key K, earliestEnd, latestStart int64) ([]KeyValue[window.Windowed[K], V], error) {
+	kb, err := s.ks.Serialize(s.topic, key)
+	if err != nil {
+		return nil, err
+	}
+	var out []KeyValue[window.Windowed[K], V]
+	for _, st := range s.stores {
+		for e, err := range st.FindSessions(kb, earliestEnd, latestStart) {
+			if err != nil {
+				return nil, err
+			}
+			v, err := s.vs.Deserialize(s.topic, e.Value)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, KeyValue[window.Windowed[K], V]{Key: window.Of(key, e.Start, e.End), Value: v})
+		}
+	}
+	return out, nil
+}
+
+// All returns every unexpired session of every partition, ordered by
+// serialized key, then end, then start.
+func (s *SessionStore[K, V]) All() ([]KeyValue[window.Windowed[K], V], error) {
+	var es []state.SessionEntry
+	for _, st := range s.stores {
+		for e, err := range st.All() {
+			if err != nil {
+				return nil, err
+			}
+			es = append(es, state.SessionEntry{Key: bytes.Clone(e.Key), Start: e.Start, End: e.End, Value: bytes.Clone(e.Value)})
+		}
+	}
+	sort.SliceStable(es, func(i, j int) bool {
+		if c := bytes.Compare(es[i].Key, es[j].Key); c != 0 {
+			return c < 0
+		}
+		if es[i].End != es[j].End {
+			return es[i].End < es[j].End
+		}
+		return es[i].Start < es[j].Start
+	})
+	out := make([]KeyValue[window.Windowed[K], V], 0, len(es))
+	for _, e := range es {
+		k, err := s.ks.Deserialize(s.topic, e.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := s.vs.Deserialize(s.topic, e.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, KeyValue[window.Windowed[K], V]{Key: window.Of(k, e.Start, e.End), Value: v})
+	}
+	return out, nil
 }

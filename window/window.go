@@ -1,9 +1,10 @@
 // Package window holds window specifications for windowed aggregations and the
 // [Windowed] key type their results are keyed by.
 //
-// Windows are epoch-aligned and half-open, [Start, End), as in Kafka Streams.
-// Times are milliseconds since the Unix epoch, the unit of Kafka record
-// timestamps.
+// Time windows (tumbling, hopping) are epoch-aligned and half-open,
+// [Start, End), as in Kafka Streams; session and sliding windows include
+// both ends, [Start, End]. Times are milliseconds since the Unix epoch, the
+// unit of Kafka record timestamps.
 package window
 
 import (
@@ -11,13 +12,14 @@ import (
 	"time"
 )
 
-// Window is a time interval [Start, End) in epoch milliseconds.
+// Window is a time interval in epoch milliseconds: [Start, End) for time
+// windows, [Start, End] for session and sliding windows.
 type Window struct {
 	Start int64
 	End   int64
 }
 
-// String formats the window as [start,end).
+// String formats the window as [start,end) (the time-window notation).
 func (w Window) String() string { return fmt.Sprintf("[%d,%d)", w.Start, w.End) }
 
 // Windowed is a key scoped to a window: the key type of windowed aggregation

@@ -18,13 +18,19 @@ func (t *Task) Changelogs() map[string]string {
 			out[s.topic] = n
 		}
 	}
+	for n, s := range t.sessions {
+		if s.topic != "" {
+			out[s.topic] = n
+		}
+	}
 	return out
 }
 
 // Restore applies one changelog record to the store that owns topic, in the
 // store's local layout: key-value stores keep 8-byte timestamp ‖ value, window
-// stores split the changelog key (key ‖ 8-byte start ‖ 4-byte sequence). A
-// nil value deletes. Restored writes are not logged again.
+// stores split the changelog key (key ‖ 8-byte start ‖ 4-byte sequence),
+// session stores theirs (key ‖ 8-byte end ‖ 8-byte start) and keep the plain
+// value. A nil value deletes. Restored writes are not logged again.
 func (t *Task) Restore(topic string, key, value []byte, ts int64) error {
 	for _, s := range t.kv {
 		if s.topic != topic {
@@ -50,6 +56,17 @@ func (t *Task) Restore(topic string, key, value []byte, ts int64) error {
 			v = append(v, value...)
 		}
 		return s.Store.Put(k, start, v)
+	}
+	for _, s := range t.sessions {
+		if s.topic != topic {
+			continue
+		}
+		if len(key) < 16 {
+			return fmt.Errorf("task %s: changelog %s: session key of %d bytes is shorter than end+start (16)", t.cfg.ID, topic, len(key))
+		}
+		n := len(key) - 16
+		end, start := int64(binary.BigEndian.Uint64(key[n:])), int64(binary.BigEndian.Uint64(key[n+8:]))
+		return s.Store.Put(key[:n], start, end, value)
 	}
 	return fmt.Errorf("task %s: no store is logged to %s", t.cfg.ID, topic)
 }

@@ -22,6 +22,9 @@ type StoreKind int
 const (
 	KeyValueKind StoreKind = iota
 	WindowKind
+	// SessionKind stores implement state.SessionStore (session-windowed
+	// aggregations).
+	SessionKind
 )
 
 // StoreSpec declares a store a sub-topology uses.
@@ -32,6 +35,8 @@ type StoreSpec struct {
 	Logged bool
 	// Window configures window stores.
 	Window state.WindowOptions
+	// Session configures session stores.
+	Session state.SessionOptions
 }
 
 // ChangelogTopic returns the changelog topic name of store in app.

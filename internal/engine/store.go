@@ -43,6 +43,15 @@ func (t *Task) openStore(ss StoreSpec) error {
 			return err
 		}
 		t.windows[ss.Name] = &WindowStore{Store: s, topic: topic, t: t}
+	case SessionKind:
+		s, err := t.cfg.Backend.Session(ss.Name, ss.Session)
+		if err != nil {
+			return err
+		}
+		if t.sessions == nil {
+			t.sessions = make(map[string]*SessionStore)
+		}
+		t.sessions[ss.Name] = &SessionStore{Store: s, topic: topic, t: t}
 	default:
 		return fmt.Errorf("unknown store kind %d", ss.Kind)
 	}
@@ -67,13 +76,26 @@ func (t *Task) Window(name string) (*WindowStore, error) {
 	return s, nil
 }
 
-// Stores lists the task's stores by name: state.KeyValueStore or state.WindowStore.
+// Session returns the session store name.
+func (t *Task) Session(name string) (*SessionStore, error) {
+	s, ok := t.sessions[name]
+	if !ok {
+		return nil, fmt.Errorf("task %s: no session store %q (is it connected to this sub-topology?)", t.cfg.ID, name)
+	}
+	return s, nil
+}
+
+// Stores lists the task's stores by name: state.KeyValueStore,
+// state.WindowStore or state.SessionStore.
 func (t *Task) Stores() map[string]any {
-	out := make(map[string]any, len(t.kv)+len(t.windows))
+	out := make(map[string]any, len(t.kv)+len(t.windows)+len(t.sessions))
 	for n, s := range t.kv {
 		out[n] = s.Store
 	}
 	for n, s := range t.windows {
+		out[n] = s.Store
+	}
+	for n, s := range t.sessions {
 		out[n] = s.Store
 	}
 	return out
@@ -156,6 +178,38 @@ func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts i
 	ck = append(ck, key...)
 	ck = binary.BigEndian.AppendUint64(ck, uint64(start))
 	ck = binary.BigEndian.AppendUint32(ck, 0)
+	return s.t.cfg.Collector.Send(&RawRecord{
+		Topic: s.topic, Partition: s.t.cfg.ID.Partition,
+		Key: ck, Value: clone(value), Timestamp: ts,
+	})
+}
+
+// SessionStore is a task's session store with changelogging. Values are
+// stored plain (Kafka Streams' session stores are not timestamped).
+type SessionStore struct {
+	Store state.SessionStore
+	topic string
+	t     *Task
+}
+
+// ChangelogTopic returns the store's changelog topic, or "" if not logged.
+func (s *SessionStore) ChangelogTopic() string { return s.topic }
+
+// Put stores value for the session (key, start, end) and logs the change
+// with record timestamp ts; a nil value removes the session. The changelog
+// key is key ‖ 8-byte end ‖ 8-byte start (big-endian), the value the plain
+// value or a tombstone, as in Kafka Streams.
+func (s *SessionStore) Put(key []byte, start, end int64, value []byte, ts int64) error {
+	if err := s.Store.Put(key, start, end, value); err != nil {
+		return err
+	}
+	if s.topic == "" {
+		return nil
+	}
+	ck := make([]byte, 0, len(key)+16)
+	ck = append(ck, key...)
+	ck = binary.BigEndian.AppendUint64(ck, uint64(end))
+	ck = binary.BigEndian.AppendUint64(ck, uint64(start))
 	return s.t.cfg.Collector.Send(&RawRecord{
 		Topic: s.topic, Partition: s.t.cfg.ID.Partition,
 		Key: ck, Value: clone(value), Timestamp: ts,

@@ -45,6 +45,7 @@ type Task struct {
 	sources    map[string]RawProcessor
 	kv         map[string]*KVStore
 	windows    map[string]*WindowStore
+	sessions   map[string]*SessionStore // created by openStore when needed
 	streamTime int64
 	rc         RecordContext
 	node       string // node being processed, for errors

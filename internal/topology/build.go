@@ -329,39 +329,62 @@ func (t *Topology) SourceTopics(sub int, app string) []string {
 // sub-topology (full names in application app). userPartitions reports the
 // count of a user topic. Repartition topics take their requested count or
 // the largest count among the sources of the sub-topology that writes them.
+//
+// A sub-topology with a join reads co-partitioned topics: its user topics
+// and repartition topics with a requested count must all have the same
+// number of partitions (else the error names two topics and their counts),
+// and its other repartition topics take that number, as in Kafka Streams'
+// CopartitionedTopicsEnforcer.
 func (t *Topology) Partitions(app string, userPartitions func(topic string) (int32, error)) (map[string]int32, error) {
 	out := map[string]int32{}
 	writer := map[*InternalTopic]int{}
 	for _, it := range t.topics {
 		writer[it] = it.sink.sub
 	}
+	done := map[int]int32{}
 	var resolve func(sub int, depth int) (int32, error)
 	resolve = func(sub int, depth int) (int32, error) {
+		if n, ok := done[sub]; ok {
+			return n, nil
+		}
 		if depth > len(t.subs) {
 			return 0, fmt.Errorf("repartition topics of sub-topology %d form a cycle", sub)
 		}
-		var n int32
-		for _, src := range t.subs[sub].Sources {
-			var p int32
-			if it, ok := t.subs[sub].SourceInternal[src]; ok {
+		st := t.subs[sub]
+		names := make([]string, len(st.Sources))
+		counts := make([]int32, len(st.Sources))
+		fixed := make([]bool, len(st.Sources))
+		for i, src := range st.Sources {
+			if it, ok := st.SourceInternal[src]; ok {
+				names[i] = it.FullName(app)
 				if it.Partitions > 0 {
-					p = it.Partitions
+					counts[i], fixed[i] = it.Partitions, true
 				} else {
-					var err error
-					if p, err = resolve(writer[it], depth+1); err != nil {
+					p, err := resolve(writer[it], depth+1)
+					if err != nil {
 						return 0, err
 					}
+					counts[i] = p
 				}
-				out[it.FullName(app)] = p
 			} else {
-				var err error
-				if p, err = userPartitions(src); err != nil {
+				p, err := userPartitions(src)
+				if err != nil {
 					return 0, fmt.Errorf("source topic %q: %w", src, err)
 				}
-				out[src] = p
+				names[i], counts[i], fixed[i] = src, p, true
 			}
-			n = max(n, p)
 		}
+		if st.joins() {
+			if err := copartition(st.ID, names, counts, fixed); err != nil {
+				return 0, err
+			}
+		}
+		var n int32
+		for i := range names {
+			out[names[i]] = counts[i]
+			n = max(n, counts[i])
+		}
+		done[sub] = n
 		return n, nil
 	}
 	for _, st := range t.subs {
@@ -370,4 +393,51 @@ func (t *Topology) Partitions(app string, userPartitions func(topic string) (int
 		}
 	}
 	return out, nil
+}
+
+// joins reports whether the sub-topology contains a join. The DSL gives
+// every join processor an operator name containing "JOIN" (JOINTHIS,
+// LEFTJOIN, KTABLE-OUTERJOINOTHER, …).
+func (st *Subtopology) joins() bool {
+	for _, n := range st.Nodes {
+		if n.Kind == Processor && strings.Contains(n.Op, "JOIN") {
+			return true
+		}
+	}
+	return false
+}
+
+// copartition checks that the fixed counts agree and gives the other
+// (repartition) topics the same count, or the largest of theirs when every
+// topic is a repartition topic without a requested count.
+func copartition(sub int, names []string, counts []int32, fixed []bool) error {
+	first := -1
+	for i := range names {
+		if !fixed[i] {
+			continue
+		}
+		if first < 0 {
+			first = i
+			continue
+		}
+		if counts[i] != counts[first] {
+			return fmt.Errorf("sub-topology %d joins topics that are not co-partitioned: %q has %d partitions but %q has %d; "+
+				"the inputs of a join need the same partition count (create them alike, or repartition one side with Repartition and stream.Partitions)",
+				sub, names[first], counts[first], names[i], counts[i])
+		}
+	}
+	var target int32
+	if first >= 0 {
+		target = counts[first]
+	} else {
+		for _, c := range counts {
+			target = max(target, c)
+		}
+	}
+	for i := range counts {
+		if !fixed[i] {
+			counts[i] = target
+		}
+	}
+	return nil
 }

@@ -17,11 +17,12 @@ import (
 // Backend holds the in-memory stores of one task. It implements
 // [state.Backend]. It is not safe for concurrent use.
 type Backend struct {
-	kvs     map[string]*kvStore
-	windows map[string]*windowStore
-	offsets map[string]int64
-	loops   int // range loops running over any store
-	closed  bool
+	kvs      map[string]*kvStore
+	windows  map[string]*windowStore
+	sessions map[string]*sessionStore
+	offsets  map[string]int64
+	loops    int // range loops running over any store
+	closed   bool
 }
 
 var _ state.Backend = (*Backend)(nil)
@@ -29,9 +30,10 @@ var _ state.Backend = (*Backend)(nil)
 // New returns an empty in-memory backend.
 func New() *Backend {
 	return &Backend{
-		kvs:     map[string]*kvStore{},
-		windows: map[string]*windowStore{},
-		offsets: map[string]int64{},
+		kvs:      map[string]*kvStore{},
+		windows:  map[string]*windowStore{},
+		sessions: map[string]*sessionStore{},
+		offsets:  map[string]int64{},
 	}
 }
 
@@ -53,6 +55,9 @@ func (b *Backend) KeyValue(name string) (state.KeyValueStore, error) {
 	}
 	if _, ok := b.windows[name]; ok {
 		return nil, fmt.Errorf("state: store %q is a window store, not a key-value store", name)
+	}
+	if _, ok := b.sessions[name]; ok {
+		return nil, fmt.Errorf("state: store %q is a session store, not a key-value store", name)
 	}
 	s := newKVStore(b, name)
 	b.kvs[name] = s
@@ -77,8 +82,37 @@ func (b *Backend) Window(name string, opts state.WindowOptions) (state.WindowSto
 	if _, ok := b.kvs[name]; ok {
 		return nil, fmt.Errorf("state: store %q is a key-value store, not a window store", name)
 	}
+	if _, ok := b.sessions[name]; ok {
+		return nil, fmt.Errorf("state: store %q is a session store, not a window store", name)
+	}
 	s := newWindowStore(b, name, opts)
 	b.windows[name] = s
+	return s, nil
+}
+
+// Session opens (or returns the already open) session store name. Opening
+// an open store with different options fails.
+func (b *Backend) Session(name string, opts state.SessionOptions) (state.SessionStore, error) {
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("state: session store %q: %w", name, err)
+	}
+	if s, ok := b.sessions[name]; ok {
+		if s.opts != opts {
+			return nil, fmt.Errorf("state: session store %q already open with options %+v", name, s.opts)
+		}
+		return s, nil
+	}
+	if _, ok := b.kvs[name]; ok {
+		return nil, fmt.Errorf("state: store %q is a key-value store, not a session store", name)
+	}
+	if _, ok := b.windows[name]; ok {
+		return nil, fmt.Errorf("state: store %q is a window store, not a session store", name)
+	}
+	s := newSessionStore(b, name, opts)
+	b.sessions[name] = s
 	return s, nil
 }
 
@@ -97,6 +131,9 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 	for _, s := range b.windows {
 		s.commit()
 	}
+	for _, s := range b.sessions {
+		s.commit()
+	}
 	maps.Copy(b.offsets, offsets)
 	return nil
 }
@@ -113,6 +150,9 @@ func (b *Backend) Abort() error {
 		s.abort()
 	}
 	for _, s := range b.windows {
+		s.abort()
+	}
+	for _, s := range b.sessions {
 		s.abort()
 	}
 	return nil
@@ -136,6 +176,6 @@ func (b *Backend) Close() error {
 		return state.ErrInLoop
 	}
 	b.closed = true
-	b.kvs, b.windows = nil, nil
+	b.kvs, b.windows, b.sessions = nil, nil, nil
 	return nil
 }

@@ -32,11 +32,12 @@ type Backend struct {
 	stores map[string]storeRecord // registrations, committed as made
 	nextID uint32
 
-	kvs     map[string]*kvStore
-	windows map[string]*windowStore
-	offsets map[string]int64 // committed offsets
-	loops   int              // range loops running over any store
-	closed  bool
+	kvs      map[string]*kvStore
+	windows  map[string]*windowStore
+	sessions map[string]*sessionStore
+	offsets  map[string]int64 // committed offsets
+	loops    int              // range loops running over any store
+	closed   bool
 }
 
 var _ state.Backend = (*Backend)(nil)
@@ -52,13 +53,14 @@ func Open(dir string, opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("state/pebble: open %s: %w", dir, err)
 	}
 	b := &Backend{
-		db:      db,
-		wopts:   pdb.NoSync,
-		stores:  map[string]storeRecord{},
-		nextID:  1,
-		kvs:     map[string]*kvStore{},
-		windows: map[string]*windowStore{},
-		offsets: map[string]int64{},
+		db:       db,
+		wopts:    pdb.NoSync,
+		stores:   map[string]storeRecord{},
+		nextID:   1,
+		kvs:      map[string]*kvStore{},
+		windows:  map[string]*windowStore{},
+		sessions: map[string]*sessionStore{},
+		offsets:  map[string]int64{},
 	}
 	if opts.Sync {
 		b.wopts = pdb.Sync
@@ -130,7 +132,7 @@ func (b *Backend) register(name string, kind byte, interval int64) (storeRecord,
 			return r, fmt.Errorf("state/pebble: store %q is a %s store, not a %s store", name, kindName(r.kind), kindName(kind))
 		}
 		if r.interval != interval {
-			return r, fmt.Errorf("state/pebble: window store %q was created with segment interval %d, cannot open it with %d", name, r.interval, interval)
+			return r, fmt.Errorf("state/pebble: %s store %q was created with segment interval %d, cannot open it with %d", kindName(kind), name, r.interval, interval)
 		}
 		return r, nil
 	}
@@ -191,8 +193,36 @@ func (b *Backend) Window(name string, opts state.WindowOptions) (state.WindowSto
 	return s, nil
 }
 
-// Commit applies the cycle's writes, the window stores' retention state and
-// offsets to the database in one atomic batch.
+// Session opens (or returns the already open) session store name. The
+// segment interval is fixed when the store is created; Retention may change
+// between runs. Opening an open store with different options fails.
+func (b *Backend) Session(name string, opts state.SessionOptions) (state.SessionStore, error) {
+	if err := b.usable(); err != nil {
+		return nil, err
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("state: session store %q: %w", name, err)
+	}
+	if s, ok := b.sessions[name]; ok {
+		if s.opts != opts {
+			return nil, fmt.Errorf("state: session store %q already open with options %+v", name, s.opts)
+		}
+		return s, nil
+	}
+	r, err := b.register(name, kindSession, opts.Segment())
+	if err != nil {
+		return nil, err
+	}
+	s, err := newSessionStore(b, name, r.id, opts)
+	if err != nil {
+		return nil, err
+	}
+	b.sessions[name] = s
+	return s, nil
+}
+
+// Commit applies the cycle's writes, the window and session stores'
+// retention state and offsets to the database in one atomic batch.
 func (b *Backend) Commit(offsets map[string]int64) error {
 	if err := b.usable(); err != nil {
 		return err
@@ -201,6 +231,11 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 		return state.ErrInLoop
 	}
 	for _, s := range b.windows {
+		if err := s.writeMeta(); err != nil {
+			return err
+		}
+	}
+	for _, s := range b.sessions {
 		if err := s.writeMeta(); err != nil {
 			return err
 		}
@@ -217,6 +252,9 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 	}
 	b.newBatch()
 	for _, s := range b.windows {
+		s.committed()
+	}
+	for _, s := range b.sessions {
 		s.committed()
 	}
 	maps.Copy(b.offsets, offsets)
@@ -238,6 +276,9 @@ func (b *Backend) Abort() error {
 	}
 	b.newBatch()
 	for _, s := range b.windows {
+		s.abort()
+	}
+	for _, s := range b.sessions {
 		s.abort()
 	}
 	return nil
@@ -263,7 +304,7 @@ func (b *Backend) Close() error {
 	}
 	b.closed = true
 	_ = b.batch.Close()
-	b.kvs, b.windows = nil, nil
+	b.kvs, b.windows, b.sessions = nil, nil, nil
 	return b.db.Close()
 }
 

@@ -14,12 +14,13 @@ import (
 //
 //	key-value store:  id ‖ key
 //	window store:     id ‖ segment (8 bytes) ‖ escaped key ‖ 0x00 0x01 ‖ start (8) ‖ seq (4)
+//	session store:    id ‖ segment (8 bytes) ‖ escaped key ‖ 0x00 0x01 ‖ end (8) ‖ start (8)
 //
 // (see package wincore for the window encoding). Id 0 is the metadata space:
 //
-//	0 ‖ 's' ‖ store name      -> kind (1 byte) ‖ id (4) [‖ segment interval (8) for window stores]
+//	0 ‖ 's' ‖ store name      -> kind (1 byte) ‖ id (4) [‖ segment interval (8) for window and session stores]
 //	0 ‖ 'o' ‖ changelog key   -> next offset (8 bytes)
-//	0 ‖ 'w' ‖ id              -> observed time (8) ‖ sequence number (4)
+//	0 ‖ 'w' ‖ id              -> observed time (8) ‖ sequence number (4, 0 for session stores)
 //
 // Offsets and window state are written in the same batch as the data they
 // describe, so they always match it after a crash.
@@ -33,6 +34,7 @@ const (
 
 	kindKeyValue byte = 1
 	kindWindow   byte = 2
+	kindSession  byte = 3
 )
 
 var metaPrefix = []byte{0, 0, 0, 0}
@@ -53,7 +55,7 @@ type storeRecord struct {
 
 func (r storeRecord) encode() []byte {
 	b := append([]byte{r.kind}, storePrefix(r.id)...)
-	if r.kind == kindWindow {
+	if r.kind == kindWindow || r.kind == kindSession {
 		b = binary.BigEndian.AppendUint64(b, uint64(r.interval))
 	}
 	return b
@@ -66,7 +68,7 @@ func decodeStoreRecord(name string, b []byte) (storeRecord, error) {
 	r := storeRecord{kind: b[0], id: binary.BigEndian.Uint32(b[1:])}
 	switch {
 	case r.kind == kindKeyValue && len(b) == 1+idLen:
-	case r.kind == kindWindow && len(b) == 1+idLen+8:
+	case (r.kind == kindWindow || r.kind == kindSession) && len(b) == 1+idLen+8:
 		r.interval = int64(binary.BigEndian.Uint64(b[1+idLen:]))
 	default:
 		return storeRecord{}, fmt.Errorf("state/pebble: corrupt registration of store %q", name)
@@ -75,8 +77,11 @@ func decodeStoreRecord(name string, b []byte) (storeRecord, error) {
 }
 
 func kindName(k byte) string {
-	if k == kindWindow {
+	switch k {
+	case kindWindow:
 		return "window"
+	case kindSession:
+		return "session"
 	}
 	return "key-value"
 }

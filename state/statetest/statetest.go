@@ -39,6 +39,7 @@ func Run(t *testing.T, cfg Config) {
 	}
 	t.Run("KeyValue", func(t *testing.T) { runKeyValue(t, cfg) })
 	t.Run("Window", func(t *testing.T) { runWindow(t, cfg) })
+	t.Run("Session", func(t *testing.T) { runSession(t, cfg) })
 	t.Run("Transactions", func(t *testing.T) { runTransactions(t, cfg) })
 	t.Run("Persistence", func(t *testing.T) {
 		if !cfg.Persistent {

@@ -1,0 +1,198 @@
+package stream
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/ops"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/serde"
+)
+
+// JoinTable joins each record of s with the row of its key in t (Kafka
+// Streams' KStream#join(KTable, ValueJoiner, Joined)). Only records of s
+// trigger the join; an update of t only changes the row later records see.
+// Records whose key has no row, and records with a null key or value, are
+// dropped. A result keeps the stream record's timestamp.
+//
+// The join reads t from its store: a table from Builder.Table, ToTable or
+// an aggregation already has one; other tables (e.g. after Filter or
+// MapValues) are materialized in a store first, which needs their value
+// serde (see Table.WithValueSerde). If s's key was changed, s is
+// repartitioned first through <name>-repartition, name being given with As
+// (which also names the join processor) or generated.
+func (s Stream[K, V]) JoinTable[VT, R any](t Table[K, VT], joiner func(value V, row VT) R, opts ...Option) Stream[K, R] {
+	j := func(v V, row VT, _ bool) R { return joiner(v, row) }
+	return streamTableJoin(s, t, false, j, opts)
+}
+
+// LeftJoinTable is JoinTable that also emits records whose key has no row,
+// with found false and row the zero value (Kafka Streams' leftJoin). A
+// record with a null key (and a value) is emitted at once with found false
+// (KIP-962); records with a null value are dropped.
+func (s Stream[K, V]) LeftJoinTable[VT, R any](t Table[K, VT], joiner func(value V, row VT, found bool) R, opts ...Option) Stream[K, R] {
+	return streamTableJoin(s, t, true, joiner, opts)
+}
+
+func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool, joiner func(V, VT, bool) R, opts []Option) Stream[K, R] {
+	c := resolve(opts)
+	method, op := "JoinTable", "JOIN"
+	if left {
+		method, op = "LeftJoinTable", "LEFTJOIN"
+	}
+	if t.b != s.b {
+		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the stream and the table come from different builders"))
+		return Stream[K, R]{b: s.b, node: s.node}
+	}
+	in := s
+	if in.keyChanged {
+		in = repartition(in, &topology.InternalTopic{UserName: c.name}, !left, method)
+	}
+	tm := t.materialized(method)
+	ks, vs := tm.ks, tm.vs
+	n := &topology.Node{Kind: topology.Processor, Op: op, UserName: c.name}
+	if c.err != nil {
+		n.Check = func() error { return c.err } // the table's own node checks its serdes
+	}
+	n.New = func(*engine.Task) (any, error) {
+		return &ops.StreamTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}, nil
+	}
+	s.b.g.AddNode(n, in.node)
+	n.Stores = append(n.Stores, tm.store)
+	link[K, V](in.node, n)
+	rks := orDefault(in.ks)
+	if rks == nil {
+		rks = ks
+	}
+	return Stream[K, R]{b: s.b, node: n, ks: rks, vs: defaultSerde[R]()}
+}
+
+// Join joins t with other on their keys (Kafka Streams' primary-key
+// KTable#join): the result is a table holding joiner(v, otherV) for every
+// key present in both, updated whenever either side changes. Deleting a
+// row of either side deletes the result row (a tombstone is forwarded when
+// the other side has the key); deletions never call the joiner. A result
+// row carries the larger of the two rows' timestamps.
+//
+// Both tables are read from their stores (tables that are not materialized
+// are materialized first, see JoinTable). As(name) names the processors
+// <name>-join-this, <name>-join-other and <name> (the result).
+//
+// The joiner may also be called with a row's previous value, to tell
+// downstream operators what the previous result was, so it should be a pure
+// function.
+func (t Table[K, V]) Join[V2, R any](other Table[K, V2], joiner func(v V, other V2) R, opts ...Option) Table[K, R] {
+	j := func(v V, _ bool, o V2, _ bool) R { return joiner(v, o) }
+	return tableJoin(t, other, innerJoin, j, opts)
+}
+
+// LeftJoin is Join that keeps every row of t: a key without a row in other
+// yields joiner(v, zero, false). Deleting a row of other updates the result
+// to joiner(v, zero, false); deleting a row of t deletes the result row.
+func (t Table[K, V]) LeftJoin[V2, R any](other Table[K, V2], joiner func(v V, other V2, found bool) R, opts ...Option) Table[K, R] {
+	j := func(v V, _ bool, o V2, ok bool) R { return joiner(v, o, ok) }
+	return tableJoin(t, other, leftJoin, j, opts)
+}
+
+// OuterJoin keeps the rows of both tables: the result holds joiner over
+// whichever of the two rows exist (the absent one's flag false) and is
+// deleted when both are gone.
+func (t Table[K, V]) OuterJoin[V2, R any](other Table[K, V2], joiner func(v V, hasV bool, other V2, hasOther bool) R, opts ...Option) Table[K, R] {
+	return tableJoin(t, other, outerJoin, joiner, opts)
+}
+
+func tableJoin[K, V, V2, R any](l Table[K, V], r Table[K, V2], kind joinKind, joiner func(V, bool, V2, bool) R, opts []Option) Table[K, R] {
+	c := resolve(opts)
+	method := "Table." + kind.method()
+	if r.b != l.b {
+		l.b.g.Errs = append(l.b.g.Errs, errors.New(method+": the tables come from different builders"))
+		return Table[K, R]{b: l.b, node: l.node}
+	}
+	named := func(suffix string) string {
+		if c.name == "" {
+			return ""
+		}
+		return c.name + suffix
+	}
+	lm, rm := l.materialized(method), r.materialized(method)
+	modeL, modeR := ops.TableInner, ops.TableInner
+	switch kind {
+	case leftJoin:
+		modeL, modeR = ops.TablePreserveThis, ops.TablePreserveOther
+	case outerJoin:
+		modeL, modeR = ops.TableOuter, ops.TableOuter
+	}
+	prefix := "KTABLE-" + kind.opPrefix()
+	ln := &topology.Node{Kind: topology.Processor, Op: prefix + "JOINTHIS", UserName: named("-join-this")}
+	rn := &topology.Node{Kind: topology.Processor, Op: prefix + "JOINOTHER", UserName: named("-join-other")}
+	mn := &topology.Node{Kind: topology.Processor, Op: "KTABLE-MERGE", UserName: c.name}
+	if c.err != nil {
+		ln.Check = func() error { return c.err } // the tables' own nodes check their serdes
+	}
+	ln.New = func(*engine.Task) (any, error) {
+		return &ops.TableJoinSide[K, V, V2, R]{Node: ln.Name, OtherStore: rm.store.Name, Mode: modeL,
+			KeySerde: rm.ks, OtherSerde: rm.vs, Joiner: joiner}, nil
+	}
+	rn.New = func(*engine.Task) (any, error) {
+		return &ops.TableJoinSide[K, V2, V, R]{Node: rn.Name, OtherStore: lm.store.Name, Mode: modeR,
+			KeySerde: lm.ks, OtherSerde: lm.vs,
+			Joiner: func(rv V2, rok bool, lv V, lok bool) R { return joiner(lv, lok, rv, rok) }}, nil
+	}
+	mn.New = func(*engine.Task) (any, error) { return &ops.Pass[K, engine.Change[R]]{}, nil }
+	g := &l.b.g
+	g.AddNode(ln, lm.node)
+	g.AddNode(rn, rm.node)
+	g.AddNode(mn, ln, rn)
+	ln.Stores = append(ln.Stores, rm.store)
+	rn.Stores = append(rn.Stores, lm.store)
+	link[K, engine.Change[V]](lm.node, ln)
+	link[K, engine.Change[V2]](rm.node, rn)
+	link[K, engine.Change[R]](ln, mn)
+	link[K, engine.Change[R]](rn, mn)
+	ks := lm.ks
+	if ks == nil {
+		ks = rm.ks
+	}
+	return Table[K, R]{b: l.b, node: mn, ks: ks, vs: defaultSerde[R]()}
+}
+
+// WithValueSerde returns the table with vs as its value serde: the serde of
+// the store a join materializes the table in, and of streams made by
+// ToStream. Tables with values of non-primitive types need one before they
+// are joined, unless they are materialized already (Builder.Table, ToTable,
+// aggregations); a materialized table keeps its store's serde, so calling
+// WithValueSerde on one is an error reported by Build.
+func (t Table[K, V]) WithValueSerde(vs serde.Serde[V]) Table[K, V] {
+	if t.store != nil {
+		t.b.g.Errs = append(t.b.g.Errs, fmt.Errorf("WithValueSerde: the table is materialized in a store with its own value serde (%s); set the serde where the table is created", typeName[V]()))
+		return t
+	}
+	t.vs = vs
+	return t
+}
+
+// materialized returns t if it has a store, else t materialized in a new
+// key-value store (KSTREAM-MATERIALIZE-STATE-STORE-…), for joins that read
+// it.
+func (t Table[K, V]) materialized(method string) Table[K, V] {
+	if t.store != nil {
+		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)
+		return t
+	}
+	ks, vs := orDefault(t.ks), orDefault(t.vs)
+	store := &topology.Store{Op: "MATERIALIZE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: true}}
+	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-MATERIALIZE"}
+	n.Check = func() error {
+		return errors.Join(
+			need(ks == nil, missingSerde[K]("key", method+" materializes this table in a store to read it")),
+			need(vs == nil, missingSerde[V]("value", method+" materializes this table in a store to read it; set one with Table.WithValueSerde")))
+	}
+	n.New = func(*engine.Task) (any, error) {
+		return &ops.TableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs}, nil
+	}
+	t.b.g.AddNode(n, t.node)
+	t.b.g.AddStore(store, n)
+	link[K, engine.Change[V]](t.node, n)
+	return Table[K, V]{b: t.b, node: n, ks: ks, vs: vs, store: store}
+}
