@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
 )
 
@@ -79,4 +80,30 @@ func TestUnknownTopicIsAnError(t *testing.T) {
 	err := task.Process(&engine.RawRecord{Topic: "other", Partition: 2, Offset: 7})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `no source for topic "other" partition 2 offset 7`)
+}
+
+// A duplicate-keeping window store (stream-stream joins) must give every
+// changelog record its own key, or compaction would drop buffered records.
+func TestDuplicateWindowChangelogKeysAreDistinct(t *testing.T) {
+	coll := &nopCollector{}
+	task, err := engine.NewTask(engine.Config{
+		AppID: "app", ID: engine.TaskID{Subtopology: 0, Partition: 0},
+		Spec: &engine.Spec{Stores: []engine.StoreSpec{{Name: "join", Kind: engine.WindowKind, Logged: true,
+			Window: state.WindowOptions{Retention: 1000, RetainDuplicates: true}}}},
+		Backend: memory.New(), Collector: coll,
+	})
+	require.NoError(t, err)
+	defer task.Close()
+	ws, err := task.Window("join")
+	require.NoError(t, err)
+	for i := range 3 {
+		require.NoError(t, ws.PutTimestamped([]byte("k"), 10, []byte{byte(i)}, 10))
+	}
+	require.Len(t, coll.sent, 3)
+	keys := map[string]bool{}
+	for _, r := range coll.sent {
+		assert.Equal(t, "app-join-changelog", r.Topic)
+		keys[string(r.Key)] = true
+	}
+	assert.Len(t, keys, 3)
 }

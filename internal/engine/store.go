@@ -23,6 +23,11 @@ type WindowStore struct {
 	topic string
 	t     *Task
 	buf   []byte
+	// dups marks a store that keeps duplicates (stream-stream joins): its
+	// changelog keys carry a rolling sequence number, as in Kafka Streams,
+	// so log compaction keeps every buffered record.
+	dups bool
+	seq  uint32
 }
 
 func (t *Task) openStore(ss StoreSpec) error {
@@ -42,7 +47,7 @@ func (t *Task) openStore(ss StoreSpec) error {
 		if err != nil {
 			return err
 		}
-		t.windows[ss.Name] = &WindowStore{Store: s, topic: topic, t: t}
+		t.windows[ss.Name] = &WindowStore{Store: s, topic: topic, t: t, dups: ss.Window.RetainDuplicates}
 	case SessionKind:
 		s, err := t.cfg.Backend.Session(ss.Name, ss.Session)
 		if err != nil {
@@ -159,7 +164,7 @@ func (s *WindowStore) FetchTimestamped(key []byte, start int64) (value []byte, t
 }
 
 // PutTimestamped stores value with timestamp ts for (key, start) and logs
-// the change: changelog key = key ‖ 8-byte start ‖ 4-byte sequence 0, as in
+// the change: changelog key = key ‖ 8-byte start ‖ 4-byte sequence (0, or a rolling number in duplicate-keeping stores), as in
 // Kafka Streams.
 func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts int64) error {
 	var stored []byte
@@ -177,7 +182,13 @@ func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts i
 	ck := make([]byte, 0, len(key)+12)
 	ck = append(ck, key...)
 	ck = binary.BigEndian.AppendUint64(ck, uint64(start))
-	ck = binary.BigEndian.AppendUint32(ck, 0)
+	var seq uint32
+	if s.dups {
+		// 1..2^31-1, wrapping, as Kafka Streams' ChangeLoggingWindowBytesStore.
+		s.seq = s.seq%(1<<31-1) + 1
+		seq = s.seq
+	}
+	ck = binary.BigEndian.AppendUint32(ck, seq)
 	return s.t.cfg.Collector.Send(&RawRecord{
 		Topic: s.topic, Partition: s.t.cfg.ID.Partition,
 		Key: ck, Value: clone(value), Timestamp: ts,
