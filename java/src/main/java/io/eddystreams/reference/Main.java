@@ -24,8 +24,12 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
  * <pre>
  * java -jar target/eddy-reference.jar &lt;wordcount|pageviews|enrichment&gt; --bootstrap HOST:PORT --app-id ID
  *     [--guarantee at_least_once|exactly_once_v2] [--commit-interval-ms N] [--cache-bytes N]
- *     [--state-dir DIR] [--threads N] [--create-topics PARTITIONS] [--prop key=value]... [--describe]
+ *     [--state-dir DIR] [--threads N] [--create-topics PARTITIONS] [--topic-prefix P]
+ *     [--prop key=value]... [--describe]
  * </pre>
+ *
+ * <p>{@code --topic-prefix P} puts P before every user topic name (text-lines → P + text-lines),
+ * so several runs can share one broker; internal topics already carry the application id.
  *
  * Prints {@code STATE <NAME> <epoch-ms>} on stdout for every KafkaStreams state change (so
  * {@code STATE RUNNING <ms>} once it is running), runs until SIGTERM/SIGINT, then closes the
@@ -45,7 +49,7 @@ public final class Main {
         System.err.println("usage: java -jar eddy-reference.jar <" + Topologies.names() + "> "
                 + "--bootstrap HOST:PORT --app-id ID [--guarantee at_least_once|exactly_once_v2] "
                 + "[--commit-interval-ms N] [--cache-bytes N] [--state-dir DIR] [--threads N] "
-                + "[--create-topics PARTITIONS] [--prop key=value]... [--describe]");
+                + "[--create-topics PARTITIONS] [--topic-prefix P] [--prop key=value]... [--describe]");
         System.exit(2);
     }
 
@@ -67,6 +71,7 @@ public final class Main {
         String guarantee = StreamsConfig.AT_LEAST_ONCE;
         Integer createPartitions = null;
         boolean describe = false;
+        String prefix = "";
         Properties props = new Properties();
         List<String[]> extra = new ArrayList<>();
         for (int i = 1; i < args.length; i++) {
@@ -93,6 +98,7 @@ public final class Main {
                 case "--state-dir" -> props.put(StreamsConfig.STATE_DIR_CONFIG, v);
                 case "--threads" -> props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, num(a, v));
                 case "--create-topics" -> createPartitions = Integer.parseInt(num(a, v));
+                case "--topic-prefix" -> prefix = v;
                 case "--prop" -> {
                     int eq = v.indexOf('=');
                     if (eq <= 0) {
@@ -104,7 +110,7 @@ public final class Main {
             }
         }
 
-        Topology topology = spec.build().get();
+        Topology topology = spec.build().apply(prefix);
         if (describe) {
             OUT.println(topology.describe());
             return;
@@ -122,7 +128,7 @@ public final class Main {
         }
 
         if (createPartitions != null) {
-            createTopics(bootstrap, spec, createPartitions);
+            createTopics(bootstrap, spec, prefix, createPartitions);
         }
 
         KafkaStreams streams = new KafkaStreams(topology, props);
@@ -181,12 +187,13 @@ public final class Main {
         return v;
     }
 
-    private static void createTopics(String bootstrap, Topologies.Spec spec, int partitions) throws Exception {
+    private static void createTopics(String bootstrap, Topologies.Spec spec, String prefix, int partitions)
+            throws Exception {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         try (Admin admin = Admin.create(p)) {
-            List<String> names = new ArrayList<>(spec.inputs());
-            names.addAll(spec.outputs());
+            List<String> names = new ArrayList<>(spec.inputs(prefix));
+            names.addAll(spec.outputs(prefix));
             for (String t : names) {
                 try {
                     admin.createTopics(List.of(new NewTopic(t, partitions, (short) -1))).all().get();

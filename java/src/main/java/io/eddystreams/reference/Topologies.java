@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -51,15 +51,29 @@ public final class Topologies {
     /** Java's {@code \s}: exactly [ \t\n\x0B\f\r] (ASCII only, no UNICODE_CHARACTER_CLASS). */
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
-    /** A topology with its user (non-internal) topics, for --create-topics. */
-    public record Spec(String name, List<String> inputs, List<String> outputs, Supplier<Topology> build) {}
+    /**
+     * A topology with its user (non-internal) topics, for --create-topics. {@code build} takes the
+     * prefix put before every user topic name (--topic-prefix; "" for the plain names). Internal
+     * topics and stores are not prefixed: their names already start with the application id.
+     */
+    public record Spec(String name, List<String> inputs, List<String> outputs, Function<String, Topology> build) {
+        /** The input topics with the prefix. */
+        public List<String> inputs(String prefix) {
+            return inputs.stream().map(t -> prefix + t).toList();
+        }
+
+        /** The output topics with the prefix. */
+        public List<String> outputs(String prefix) {
+            return outputs.stream().map(t -> prefix + t).toList();
+        }
+    }
 
     private static final Map<String, Spec> SPECS = new LinkedHashMap<>();
 
     static {
-        add(new Spec("wordcount", List.of(TEXT_LINES), List.of(WORD_COUNTS_OUTPUT), Topologies::wordcount));
-        add(new Spec("pageviews", List.of(PAGE_VIEWS), List.of(PAGE_VIEW_COUNTS), Topologies::pageviews));
-        add(new Spec("enrichment", List.of(ORDERS, CUSTOMERS), List.of(ENRICHED_ORDERS), Topologies::enrichment));
+        add(new Spec("wordcount", List.of(TEXT_LINES), List.of(WORD_COUNTS_OUTPUT), p -> wordcount(p)));
+        add(new Spec("pageviews", List.of(PAGE_VIEWS), List.of(PAGE_VIEW_COUNTS), p -> pageviews(p)));
+        add(new Spec("enrichment", List.of(ORDERS, CUSTOMERS), List.of(ENRICHED_ORDERS), p -> enrichment(p)));
     }
 
     private static void add(Spec s) {
@@ -94,21 +108,31 @@ public final class Topologies {
     }
 
     public static Topology wordcount() {
+        return wordcount("");
+    }
+
+    /** Word count reading {@code prefix + TEXT_LINES} and writing {@code prefix + WORD_COUNTS_OUTPUT}. */
+    public static Topology wordcount(String prefix) {
         StreamsBuilder b = new StreamsBuilder();
-        b.stream(TEXT_LINES, Consumed.with(Serdes.String(), Serdes.String()))
+        b.stream(prefix + TEXT_LINES, Consumed.with(Serdes.String(), Serdes.String()))
                 .flatMapValues(Topologies::words)
                 .groupBy((key, word) -> word, Grouped.with(WORD_COUNTS, Serdes.String(), Serdes.String()))
                 .count(Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as(WORD_COUNTS)
                         .withKeySerde(Serdes.String())
                         .withValueSerde(Serdes.Long()))
                 .toStream()
-                .to(WORD_COUNTS_OUTPUT, Produced.with(Serdes.String(), Serdes.Long()));
+                .to(prefix + WORD_COUNTS_OUTPUT, Produced.with(Serdes.String(), Serdes.Long()));
         return b.build();
     }
 
     public static Topology pageviews() {
+        return pageviews("");
+    }
+
+    /** Page views reading {@code prefix + PAGE_VIEWS} and writing {@code prefix + PAGE_VIEW_COUNTS}. */
+    public static Topology pageviews(String prefix) {
         StreamsBuilder b = new StreamsBuilder();
-        b.stream(PAGE_VIEWS, Consumed.with(Serdes.String(), Serdes.String())
+        b.stream(prefix + PAGE_VIEWS, Consumed.with(Serdes.String(), Serdes.String())
                         .withTimestampExtractor(new PageViewTimestampExtractor()))
                 .groupBy((user, json) -> PageViewTimestampExtractor.page(json),
                         Grouped.with(PAGEVIEWS_PER_MINUTE, Serdes.String(), Serdes.String()))
@@ -117,7 +141,7 @@ public final class Topologies {
                         .withKeySerde(Serdes.String())
                         .withValueSerde(Serdes.Long()))
                 .toStream()
-                .to(PAGE_VIEW_COUNTS, Produced.with(
+                .to(prefix + PAGE_VIEW_COUNTS, Produced.with(
                         WindowedSerdes.timeWindowedSerdeFrom(String.class, PAGEVIEW_WINDOW.toMillis()),
                         Serdes.Long()));
         return b.build();
@@ -161,16 +185,21 @@ public final class Topologies {
     }
 
     public static Topology enrichment() {
+        return enrichment("");
+    }
+
+    /** Enrichment over {@code prefix + ORDERS}, {@code prefix + CUSTOMERS} → {@code prefix + ENRICHED_ORDERS}. */
+    public static Topology enrichment(String prefix) {
         StreamsBuilder b = new StreamsBuilder();
-        KTable<String, String> customers = b.table(CUSTOMERS, Consumed.with(Serdes.String(), Serdes.String()),
+        KTable<String, String> customers = b.table(prefix + CUSTOMERS, Consumed.with(Serdes.String(), Serdes.String()),
                 Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as(CUSTOMERS)
                         .withKeySerde(Serdes.String())
                         .withValueSerde(Serdes.String()));
-        KStream<String, Order> orders = b.stream(ORDERS, Consumed.with(Serdes.String(), Serdes.String()))
+        KStream<String, Order> orders = b.stream(prefix + ORDERS, Consumed.with(Serdes.String(), Serdes.String()))
                 .flatMapValues(Topologies::parseOrder);
         orders.join(customers, Topologies::enrich)
                 .filter((k, v) -> v != null)
-                .to(ENRICHED_ORDERS, Produced.with(Serdes.String(), Serdes.String()));
+                .to(prefix + ENRICHED_ORDERS, Produced.with(Serdes.String(), Serdes.String()));
         return b.build();
     }
 

@@ -1,0 +1,399 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eddy-streams/eddy/runtime"
+	"github.com/eddy-streams/eddy/stream"
+)
+
+// Conformance with Java Kafka Streams on one broker: the Java reference
+// module (java/, Kafka Streams 4.4.0) and Eddy run the same topology on
+// identical input topics — same bytes, keys, timestamps and partitions —
+// each on its own topics (--topic-prefix), both exactly-once with the record
+// cache off (Kafka Streams' statestore.cache.max.bytes=0; Eddy has no cache),
+// and their committed outputs must match:
+//   - every key on the same output partition,
+//   - per key, the same sequence of value bytes (count updates are
+//     deterministic per key whatever the interleaving of input partitions),
+//   - per key, the same last record: key bytes (windowed-key bytes
+//     included), value bytes and timestamp,
+//   - and both equal the counts a model of the input predicts.
+func TestConformanceWithKafkaStreams(t *testing.T) {
+	skipWithoutKafka(t)
+	jar, err := filepath.Abs(javaReferenceJar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(jar); err != nil {
+		t.Fatalf("%s=%s is set but the Java Kafka Streams reference jar is missing (%v): build it with\n"+
+			"    (cd java && mvn -B -q package)\nthen run this test again", brokersEnv, strings.Join(brokers, ","), err)
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		t.Fatalf("the conformance test needs java (17+) on PATH: %v", err)
+	}
+
+	t.Run("wordcount", func(t *testing.T) {
+		k := needKafka(t)
+		c := newCorpus(21)
+		var in []rec
+		base := time.Now().Add(-time.Hour).UnixMilli()
+		lines := c.lines(600, 120)
+		// Edge cases of the word split, and non-ASCII text whose lower case
+		// Go and Java agree on. (They disagree on U+0130 'İ' and on a final
+		// capital sigma: Java's toLowerCase(Locale.ROOT) uses full case
+		// mapping, examples/wordcount's strings.ToLower does not — reported
+		// on issue 5, not exercised here.)
+		for _, l := range []string{"", "   ", "\t\n", "Grüße GRÜSSE straße", "ÉCOLE école", "ǅemal ǄEMAL",
+			"a\u00a0b c\u2003d", "日本語 テキスト"} {
+			lines = append(lines, l)
+			for _, w := range words(l) {
+				c.want[w]++
+			}
+		}
+		for i, l := range lines {
+			r := rec{Key: fmt.Appendf(nil, "line-%d", i), Value: []byte(l), Time: base + int64(i)*37, Partition: int32(i % 3)}
+			if i%50 == 7 {
+				r.Key = nil // null keys are fine: GroupBy re-keys
+			}
+			in = append(in, r)
+		}
+		in = append(in, rec{Key: []byte("null-value"), Value: nil, Time: base, Partition: 1})
+		conform(t, k, conformCase{
+			topology: "wordcount", inputs: []string{textLines}, output: wordCountsOutput, inParts: 3, outParts: 4,
+			build: wordCountTopology, decode: latest,
+			phases: []conformPhase{{input: textLines, recs: in[:300]}, {input: textLines, recs: in[300:], want: c.counts()}},
+		})
+	})
+
+	t.Run("pageviews", func(t *testing.T) {
+		k := needKafka(t)
+		pv := newPageViewInput(22, 3)
+		var phases []conformPhase
+		for i, recs := range pv.phases {
+			phases = append(phases, conformPhase{input: pageViews, recs: recs, want: pv.want[i]})
+		}
+		conform(t, k, conformCase{
+			topology: "pageviews", inputs: []string{pageViews}, output: pageViewCounts, inParts: 3, outParts: 4,
+			build: pageViewsTopology, phases: phases, decode: windowedLatest, onError: runtime.Skip,
+		})
+	})
+
+	t.Run("enrichment", func(t *testing.T) {
+		k := needKafka(t)
+		e := newEnrichmentInput(23)
+		var phases []conformPhase
+		for _, p := range e.phases {
+			phases = append(phases, conformPhase{input: p.topic, recs: p.recs, want: p.want, consumed: p.table})
+		}
+		conform(t, k, conformCase{
+			topology: "enrichment", inputs: []string{orders, customers}, output: enrichedOrders, inParts: 3, outParts: 4,
+			build: enrichmentTopology, phases: phases, decode: countPerKey,
+		})
+	})
+}
+
+// conformPhase is input produced to both applications.
+type conformPhase struct {
+	input string // unprefixed topic
+	recs  []rec
+	// want is the decoded output expected after the phase; nil: do not wait.
+	want map[string]int64
+	// consumed waits until both applications have committed the input to
+	// its end: table rows are in place before the stream records that join
+	// them arrive.
+	consumed bool
+}
+
+type conformCase struct {
+	topology          string   // the Java reference's name
+	inputs            []string // unprefixed user topics, created with inParts partitions
+	output            string
+	inParts, outParts int32
+	build             func(testing.TB, string) *stream.Topology
+	phases            []conformPhase
+	decode            func(*testing.T, []*kgo.Record) map[string]int64
+	onError           runtime.ErrorPolicy
+}
+
+func conform(t *testing.T, k *kafka, c conformCase) {
+	javaPrefix, eddyPrefix := k.name("java."), k.name("eddy.")
+	for _, p := range []string{javaPrefix, eddyPrefix} {
+		for _, in := range c.inputs {
+			k.createTopic(p+in, c.inParts)
+		}
+		k.createTopic(p+c.output, c.outParts)
+	}
+	start := time.Now()
+	javaApp, eddyApp := k.name("java-app"), k.name("eddy-app")
+	java := startJava(t, c.topology, javaApp, javaPrefix)
+	eddy := k.start("eddy", c.build(t, eddyPrefix), runtime.Config{AppID: eddyApp,
+		Guarantee: runtime.ExactlyOnce, CommitInterval: 100 * time.Millisecond, OnError: c.onError})
+	eddy.waitRunning(outputTimeout)
+	t.Logf("Eddy RUNNING after %v", time.Since(start).Round(time.Millisecond))
+	java.waitRunning(t, 3*time.Minute)
+	t.Logf("Java Kafka Streams RUNNING after %v", time.Since(start).Round(time.Millisecond))
+
+	javaOut, eddyOut := k.tail(javaPrefix+c.output), k.tail(eddyPrefix+c.output)
+	var final map[string]int64 // the expected output after the last phase
+	for _, phase := range c.phases {
+		if phase.want != nil {
+			final = phase.want
+		}
+	}
+	complete := true
+phases:
+	for i, phase := range c.phases {
+		k.produce(javaPrefix+phase.input, phase.recs...)
+		k.produce(eddyPrefix+phase.input, phase.recs...)
+		if phase.consumed {
+			k.waitConsumed(javaApp, javaPrefix+phase.input, outputTimeout)
+			k.waitConsumed(eddyApp, eddyPrefix+phase.input, outputTimeout)
+		}
+		if phase.want == nil {
+			continue
+		}
+		for _, o := range []struct {
+			who string
+			tl  *tail
+		}{{"Java Kafka Streams", javaOut}, {"Eddy", eddyOut}} {
+			if !o.tl.until(outputTimeout, func(rs []*kgo.Record) bool { return equalCounts(phase.want, c.decode(t, rs)) }) {
+				java.checkAlive(t)
+				// Go on to compare the two outputs: the diff says more.
+				t.Errorf("phase %d: %s's output did not reach the counts the model of the input predicts within %v:\n%s",
+					i+1, o.who, outputTimeout, diffCounts(phase.want, c.decode(t, o.tl.recs)))
+				complete = false
+				break phases
+			}
+		}
+	}
+	if complete {
+		t.Logf("both outputs complete after %v", time.Since(start).Round(time.Millisecond))
+	}
+	java.stop(t)
+	eddy.mustStop()
+
+	jrs := k.readAll(javaPrefix+c.output, readTimeout)
+	ers := k.readAll(eddyPrefix+c.output, readTimeout)
+	checkCounts(t, "Java Kafka Streams' final output vs the model of the input", final, c.decode(t, jrs))
+	checkCounts(t, "Eddy's final output vs the model of the input", final, c.decode(t, ers))
+	if d := diffOutputs(jrs, ers); d != "" {
+		t.Errorf("Eddy's output differs from Java Kafka Streams' (%d vs %d records):\n%s", len(ers), len(jrs), d)
+	} else {
+		t.Logf("identical: %d records, %d keys, on %d partitions", len(ers), len(final), c.outParts)
+	}
+}
+
+// keyOutput is what a key's records look like in an output topic.
+type keyOutput struct {
+	partitions map[int32]bool
+	values     [][]byte // in offset order
+	last       *kgo.Record
+}
+
+func byKey(rs []*kgo.Record) map[string]*keyOutput {
+	out := map[string]*keyOutput{}
+	for _, r := range rs {
+		ko := out[string(r.Key)]
+		if ko == nil {
+			ko = &keyOutput{partitions: map[int32]bool{}}
+			out[string(r.Key)] = ko
+		}
+		ko.partitions[r.Partition] = true
+		ko.values = append(ko.values, r.Value)
+		ko.last = r
+	}
+	return out
+}
+
+// diffOutputs compares two committed outputs key by key; "" if they match.
+func diffOutputs(java, eddy []*kgo.Record) string {
+	j, e := byKey(java), byKey(eddy)
+	keys := slices.Sorted(maps.Keys(j))
+	for k := range e {
+		if _, ok := j[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	var b strings.Builder
+	n := 0
+	add := func(format string, args ...any) {
+		if n++; n <= 40 {
+			fmt.Fprintf(&b, "  "+format+"\n", args...)
+		}
+	}
+	for _, k := range keys {
+		jk, ek := j[k], e[k]
+		switch {
+		case jk == nil:
+			add("key %x (%q): only Eddy wrote it (%d records, last value %x)", k, k, len(ek.values), ek.last.Value)
+			continue
+		case ek == nil:
+			add("key %x (%q): only Java wrote it (%d records, last value %x)", k, k, len(jk.values), jk.last.Value)
+			continue
+		}
+		if jp, ep := slices.Sorted(maps.Keys(jk.partitions)), slices.Sorted(maps.Keys(ek.partitions)); !slices.Equal(jp, ep) {
+			add("key %x (%q): partitions Java %v, Eddy %v", k, k, jp, ep)
+		}
+		if !slices.EqualFunc(jk.values, ek.values, bytes.Equal) {
+			add("key %x (%q): value sequence Java %s, Eddy %s", k, k, hexList(jk.values), hexList(ek.values))
+		}
+		if jl, el := jk.last, ek.last; !bytes.Equal(jl.Value, el.Value) || !jl.Timestamp.Equal(el.Timestamp) {
+			add("key %x (%q): last record Java value %x ts %d, Eddy value %x ts %d", k, k,
+				jl.Value, jl.Timestamp.UnixMilli(), el.Value, el.Timestamp.UnixMilli())
+		}
+	}
+	if n > 40 {
+		fmt.Fprintf(&b, "  … %d differences in all\n", n)
+	}
+	return b.String()
+}
+
+func hexList(vs [][]byte) string {
+	var parts []string
+	for i, v := range vs {
+		if i == 8 {
+			parts = append(parts, fmt.Sprintf("… (%d)", len(vs)))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%x", v))
+	}
+	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// javaApp is a running java -jar eddy-reference.jar process.
+type javaApp struct {
+	cmd     *exec.Cmd
+	running chan struct{} // closed at STATE RUNNING
+	exited  chan struct{}
+	waitErr error
+
+	mu     sync.Mutex
+	states []string
+	stderr bytes.Buffer
+}
+
+func startJava(t *testing.T, topology, appID, prefix string) *javaApp {
+	t.Helper()
+	jar, _ := filepath.Abs(javaReferenceJar)
+	args := []string{"-Xms64m", "-Xmx512m", "-jar", jar, topology,
+		"--bootstrap", strings.Join(brokers, ","), "--app-id", appID, "--topic-prefix", prefix,
+		"--guarantee", "exactly_once_v2", "--cache-bytes", "0", "--commit-interval-ms", "100",
+		"--state-dir", t.TempDir()}
+	j := &javaApp{cmd: exec.Command("java", args...), running: make(chan struct{}), exited: make(chan struct{})}
+	j.cmd.Stderr = &lockedWriter{mu: &j.mu, w: &j.stderr}
+	dieWithParent(j.cmd) // no orphaned JVM if the test binary dies (e.g. go test -timeout)
+	stdout, err := j.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.cmd.Start(); err != nil {
+		t.Fatalf("start java: %v", err)
+	}
+	t.Logf("started Java Kafka Streams (pid %d): java %s", j.cmd.Process.Pid, strings.Join(args, " "))
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		once := sync.Once{}
+		for sc.Scan() {
+			line := sc.Text()
+			j.mu.Lock()
+			j.states = append(j.states, line)
+			j.mu.Unlock()
+			if strings.HasPrefix(line, "STATE RUNNING ") {
+				once.Do(func() { close(j.running) })
+			}
+		}
+		j.waitErr = j.cmd.Wait()
+		close(j.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-j.exited:
+		default:
+			_ = j.cmd.Process.Kill()
+			<-j.exited
+		}
+		if t.Failed() {
+			t.Logf("Java Kafka Streams states: %v\nstderr (tail):\n%s", j.stateLines(), j.stderrTail())
+		}
+	})
+	return j
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (j *javaApp) stateLines() []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.states)
+}
+
+func (j *javaApp) stderrTail() string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	s := j.stderr.String()
+	if len(s) > 4000 {
+		s = "…" + s[len(s)-4000:]
+	}
+	return s
+}
+
+func (j *javaApp) waitRunning(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	select {
+	case <-j.running:
+	case <-j.exited:
+		t.Fatalf("Java Kafka Streams exited before RUNNING (%v); states %v\n%s", j.waitErr, j.stateLines(), j.stderrTail())
+	case <-time.After(timeout):
+		t.Fatalf("Java Kafka Streams not RUNNING within %v; states %v\n%s", timeout, j.stateLines(), j.stderrTail())
+	}
+}
+
+func (j *javaApp) checkAlive(t *testing.T) {
+	t.Helper()
+	select {
+	case <-j.exited:
+		t.Errorf("Java Kafka Streams exited early (%v); states %v\n%s", j.waitErr, j.stateLines(), j.stderrTail())
+	default:
+	}
+}
+
+// stop sends SIGTERM (Kafka Streams closes cleanly, committing) and waits.
+func (j *javaApp) stop(t *testing.T) {
+	t.Helper()
+	j.checkAlive(t)
+	_ = j.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-j.exited:
+	case <-time.After(90 * time.Second):
+		_ = j.cmd.Process.Kill()
+		<-j.exited
+		t.Fatalf("Java Kafka Streams did not stop within 90 s of SIGTERM; states %v", j.stateLines())
+	}
+	if states := j.stateLines(); len(states) == 0 || !strings.HasPrefix(states[len(states)-1], "STATE CLOSED") {
+		t.Errorf("Java Kafka Streams did not close cleanly: states %v, exit %v\n%s", states, j.waitErr, j.stderrTail())
+	}
+}

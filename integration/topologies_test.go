@@ -1,0 +1,141 @@
+package integration
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/fixture"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/stream"
+	"github.com/eddy-streams/eddy/table"
+	"github.com/eddy-streams/eddy/topologytest"
+	"github.com/eddy-streams/eddy/window"
+)
+
+// The example topologies of examples/wordcount and examples/pageviews,
+// declared again with a prefix on their user topics (examples are package
+// main and cannot be imported). Names of stores and repartition topics are
+// the examples' and the Java reference's. TestTopologyCopiesMatchJavaFixtures
+// replays the Java reference fixtures on these copies, as the examples' own
+// tests do on the originals, so a copy that drifts fails without a broker.
+
+const (
+	textLines        = "text-lines"
+	wordCountsOutput = "word-counts-output"
+	wordCountsStore  = "word-counts"
+
+	pageViews         = "page-views"
+	pageViewCounts    = "page-view-counts"
+	pageViewsStore    = "pageviews-per-minute"
+	pageViewWindowMs  = int64(60_000)
+	pageViewGraceMs   = int64(10_000)
+	javaReferenceJar  = "../java/target/eddy-reference.jar"
+	javaReferenceRoot = "../java"
+)
+
+// words is examples/wordcount.Words: lower case, split on ASCII whitespace
+// as Java's line.toLowerCase(Locale.ROOT).split("\\s+").
+func words(line string) []string {
+	return strings.FieldsFunc(strings.ToLower(line), func(r rune) bool {
+		switch r {
+		case ' ', '\t', '\n', '\v', '\f', '\r':
+			return true
+		}
+		return false
+	})
+}
+
+func wordCountTopology(t testing.TB, prefix string) *stream.Topology {
+	t.Helper()
+	b := stream.NewBuilder()
+	b.Stream(prefix+textLines, serde.String(), serde.String()).
+		FlatMapValues(words).
+		GroupBy(func(_, word string) string { return word }, serde.String()).
+		Count(table.Named(wordCountsStore)).
+		ToStream().
+		To(prefix+wordCountsOutput, serde.String(), serde.Int64())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo
+}
+
+var pageViewWindows = window.Tumbling(time.Duration(pageViewWindowMs) * time.Millisecond).
+	Grace(time.Duration(pageViewGraceMs) * time.Millisecond)
+
+// pageView is examples/pageviews.PageView.
+type pageView struct {
+	Page *string `json:"page"`
+	User string  `json:"user,omitempty"`
+	TS   *int64  `json:"ts"`
+}
+
+func pageViewTime(_ string, v pageView, _ int64) int64 {
+	if v.TS == nil || v.Page == nil {
+		return -1
+	}
+	return *v.TS
+}
+
+func pageViewsTopology(t testing.TB, prefix string) *stream.Topology {
+	t.Helper()
+	b := stream.NewBuilder()
+	b.Stream(prefix+pageViews, serde.String(), serde.JSON[pageView]()).
+		WithTimestamps(pageViewTime).
+		GroupBy(func(_ string, v pageView) string { return *v.Page }, serde.String(), stream.As(pageViewsStore)).
+		WindowedBy(pageViewWindows).
+		Count(table.Named(pageViewsStore)).
+		ToStream().
+		To(prefix+pageViewCounts, serde.TimeWindowed(serde.String(), pageViewWindows.Size()), serde.Int64())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo
+}
+
+// spendTopology sums "customer:amount" purchases per customer through an
+// explicit repartition topic with its own partition count.
+func spendTopology(t testing.TB, in, out string, repartitions int32) *stream.Topology {
+	t.Helper()
+	b := stream.NewBuilder()
+	b.Stream(in, serde.String(), serde.String()).
+		Map(func(_, v string) (string, int64) {
+			customer, amount, _ := strings.Cut(v, ":")
+			n, _ := strconv.ParseInt(amount, 10, 64)
+			return customer, n
+		}).
+		Repartition(stream.As("by-customer"), stream.Partitions(repartitions)).
+		GroupByKey().
+		Aggregate(func() int64 { return 0 }, func(_ string, v, sum int64) int64 { return sum + v }, serde.Int64(), table.Named("spend")).
+		ToStream().
+		To(out, serde.String(), serde.Int64())
+	topo, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return topo
+}
+
+// Runs without a broker: the copies above behave as the Java reference.
+func TestTopologyCopiesMatchJavaFixtures(t *testing.T) {
+	for name, build := range map[string]func(testing.TB, string) *stream.Topology{
+		"wordcount": wordCountTopology, "pageviews": pageViewsTopology,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, err := fixture.Load(javaReferenceRoot + "/src/test/resources/fixtures/" + name + ".json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := topologytest.New(build(t, ""), topologytest.SkipBadRecords())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			fixture.Replay(t, d, f)
+		})
+	}
+}
