@@ -82,3 +82,8 @@ func TestMainOnEmbeddedBroker(t *testing.T) {
 	require.NoError(t, run(demo.Flags{Partitions: 3, StateDir: t.TempDir()}))
 	require.NoError(t, run(demo.Flags{Partitions: 3, StateDir: t.TempDir(), ExactlyOnce: true}))
 }
+
+func TestWordsLowerCaseLikeJava(t *testing.T) {
+	// Java: "İstanbul ΟΔΟΣ Σ".toLowerCase(Locale.ROOT)
+	assert.Equal(t, []string{"i\u0307stanbul", "οδος", "σ"}, Words("İstanbul ΟΔΟΣ Σ"))
+}
