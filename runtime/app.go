@@ -36,13 +36,14 @@ type App struct {
 	plan    *topicPlan
 	metrics metrics
 
-	mu      sync.Mutex
-	state   State
-	workers []*worker
-	cancel  context.CancelFunc
-	done    chan struct{}
-	runErr  error
-	started bool
+	handover sync.Mutex // serializes standby→active handovers across workers
+	mu       sync.Mutex
+	state    State
+	workers  []*worker
+	cancel   context.CancelFunc
+	done     chan struct{}
+	runErr   error
+	started  bool
 }
 
 // New prepares an instance of the application; Run starts it. With no
@@ -256,10 +257,11 @@ func (a *App) updateRunning() {
 }
 
 type metrics struct {
-	restored  atomic.Int64
-	commits   atomic.Int64
-	commitDur atomic.Int64 // nanoseconds
-	aborts    atomic.Int64
+	restored       atomic.Int64
+	standbyApplied atomic.Int64
+	commits        atomic.Int64
+	commitDur      atomic.Int64 // nanoseconds
+	aborts         atomic.Int64
 }
 
 // Metrics is a snapshot of an instance's counters.
@@ -275,6 +277,10 @@ type Metrics struct {
 	CommitLatency time.Duration
 	// Restored is the number of changelog records restored into stores.
 	Restored int64
+	// Standbys is the number of standby tasks this instance keeps;
+	// StandbyApplied the changelog records they applied.
+	Standbys       int
+	StandbyApplied int64
 	// Lag is, per input "topic/partition" of this instance's tasks, how many
 	// records the last fetch was behind the partition's high watermark.
 	Lag map[string]int64
@@ -283,7 +289,8 @@ type Metrics struct {
 // Metrics returns a snapshot of the instance's counters.
 func (a *App) Metrics() Metrics {
 	m := Metrics{Processed: map[string]int64{}, Dropped: map[string]int64{}, Lag: map[string]int64{},
-		Commits: a.metrics.commits.Load(), Aborts: a.metrics.aborts.Load(), Restored: a.metrics.restored.Load()}
+		Commits: a.metrics.commits.Load(), Aborts: a.metrics.aborts.Load(), Restored: a.metrics.restored.Load(),
+		StandbyApplied: a.metrics.standbyApplied.Load()}
 	if m.Commits > 0 {
 		m.CommitLatency = time.Duration(a.metrics.commitDur.Load() / m.Commits)
 	}

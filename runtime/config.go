@@ -99,6 +99,11 @@ type Config struct {
 	// CommitInterval is the commit cadence: default 30 s under
 	// at-least-once, 100 ms under exactly-once, as in Kafka Streams.
 	CommitInterval time.Duration
+	// StandbyReplicas is how many other instances keep a warm copy of each
+	// task's state by tailing its changelog (Kafka Streams'
+	// num.standby.replicas). The balancer prefers them when the active
+	// owner fails, so failover restores only a short tail. Default 0.
+	StandbyReplicas int
 	// OnError handles undecodable records. Default Fail.
 	OnError ErrorPolicy
 	// DeadLetterTopic receives records under the DeadLetter policy. It is
@@ -122,8 +127,8 @@ func (c *Config) withDefaults() error {
 	if strings.ContainsAny(c.AppID, " /\\") {
 		return fmt.Errorf("runtime: Config.AppID %q: use letters, digits, '.', '_' and '-'", c.AppID)
 	}
-	if c.Workers < 0 || c.MaxPollRecords < 0 || c.CommitInterval < 0 {
-		return errors.New("runtime: Workers, MaxPollRecords and CommitInterval must not be negative")
+	if c.Workers < 0 || c.MaxPollRecords < 0 || c.CommitInterval < 0 || c.StandbyReplicas < 0 {
+		return errors.New("runtime: Workers, MaxPollRecords, CommitInterval and StandbyReplicas must not be negative")
 	}
 	if c.Workers == 0 {
 		c.Workers = 1

@@ -21,11 +21,13 @@ const changelogExtraRetention = 24 * 60 * 60 * 1000
 
 // topicPlan is the resolved topic layout of an application.
 type topicPlan struct {
-	partitions map[string]int32 // every source topic (full name) → partitions
-	subOf      map[string]int   // source topic → sub-topology
-	tasks      map[int]int32    // sub-topology → number of tasks
-	sources    []string         // every source topic, for the consumer
-	groups     [][]string       // per sub-topology, its source topics (co-partitioned)
+	partitions   map[string]int32 // every source topic (full name) → partitions
+	subOf        map[string]int   // source topic → sub-topology
+	tasks        map[int]int32    // sub-topology → number of tasks
+	sources      []string         // every source topic, for the consumer
+	groups       [][]string       // per sub-topology, its source topics (co-partitioned)
+	stateful     []int            // sub-topologies with changelogged stores
+	changelogSub map[string]int   // changelog topic → sub-topology
 }
 
 // setupTopics checks that user source topics exist, derives partition counts
@@ -56,7 +58,7 @@ func setupTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology,
 	if err != nil {
 		return nil, err
 	}
-	plan := &topicPlan{partitions: parts, subOf: map[string]int{}, tasks: map[int]int32{}}
+	plan := &topicPlan{partitions: parts, subOf: map[string]int{}, tasks: map[int]int32{}, changelogSub: map[string]int{}}
 	for _, st := range topo.Subtopologies() {
 		plan.groups = append(plan.groups, topo.SourceTopics(st.ID, app))
 		for _, topic := range topo.SourceTopics(st.ID, app) {
@@ -78,11 +80,24 @@ func setupTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology,
 				continue
 			}
 			cfg := map[string]string{"cleanup.policy": "compact", "message.timestamp.type": "CreateTime"}
-			if s.Spec.Kind == engine.WindowKind {
+			switch s.Spec.Kind {
+			case engine.WindowKind:
 				cfg["cleanup.policy"] = "compact,delete"
 				cfg["retention.ms"] = strconv.FormatInt(s.Spec.Window.Retention+changelogExtraRetention, 10)
+			case engine.SessionKind:
+				cfg["cleanup.policy"] = "compact,delete"
+				cfg["retention.ms"] = strconv.FormatInt(s.Spec.Session.Retention+changelogExtraRetention, 10)
 			}
 			want[engine.ChangelogTopic(app, s.Name)] = topicSpec{partitions: plan.tasks[st.ID], configs: cfg}
+			plan.changelogSub[engine.ChangelogTopic(app, s.Name)] = st.ID
+		}
+	}
+	for _, st := range topo.Subtopologies() {
+		for _, s := range st.Stores {
+			if s.Spec.Logged {
+				plan.stateful = append(plan.stateful, st.ID)
+				break
+			}
 		}
 	}
 	if err := ensureTopics(ctx, adm, want); err != nil {

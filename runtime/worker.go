@@ -32,18 +32,28 @@ type worker struct {
 	sess *kgo.GroupTransactSession // exactly-once only
 	coll *collector
 
-	mu       sync.Mutex
-	tasks    map[engine.TaskID]*engine.Task
-	lag      map[string]int64 // "topic/partition" → records behind the high watermark
-	pending  []engine.TaskID  // created, not yet restored
-	ready    atomic.Bool
-	stopping atomic.Bool // shutdown has committed (or dropped) everything
-	inTxn    bool        // exactly-once: a transaction is open
-	fatal    error
+	mu    sync.Mutex
+	tasks map[engine.TaskID]*engine.Task
+	lag   map[string]int64 // "topic/partition" → records behind the high watermark
+	bal   *balancer.Balancer
+	// standby replicas (see standby.go)
+	standbys  map[engine.TaskID]*standby
+	sbClient  *kgo.Client
+	stateSums map[engine.TaskID]int64 // changelog offset sums of local state, for the balancer
+	pending   []engine.TaskID         // created, not yet restored
+	ready     atomic.Bool
+	stopping  atomic.Bool // shutdown has committed (or dropped) everything
+	inTxn     bool        // exactly-once: a transaction is open
+	fatal     error
 }
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
-	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*engine.Task{}, lag: map[string]int64{}}
+	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*engine.Task{}, lag: map[string]int64{},
+		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}}
+	w.bal = balancer.New(a.plan.groups,
+		balancer.WithStandbys(a.cfg.StandbyReplicas),
+		balancer.WithStateful(a.plan.stateful...),
+		balancer.WithMemberInfo(w.memberInfo))
 	changelogs := map[string]bool{}
 	for _, st := range a.topo.Subtopologies() {
 		for _, s := range st.Stores {
@@ -63,7 +73,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.BlockRebalanceOnPoll(),
 		kgo.RecordPartitioner(partitioner{}),
-		kgo.Balancers(balancer.New(a.plan.groups)),
+		kgo.Balancers(w.bal),
 		kgo.OnPartitionsAssigned(w.assigned),
 		kgo.OnPartitionsRevoked(w.revoked),
 		kgo.OnPartitionsLost(w.lost),
@@ -94,6 +104,17 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 // assigned creates tasks for newly assigned partitions; they are restored
 // by the poll loop before any of their records is processed.
 func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	if w.app.cfg.StandbyReplicas > 0 {
+		// A standby of a newly assigned task, in this or a sibling worker,
+		// hands its state over before the active task opens it.
+		for topic, ps := range parts {
+			if sub, ok := w.app.plan.subOf[topic]; ok {
+				for _, p := range ps {
+					w.app.releaseStandby(engine.TaskID{Subtopology: sub, Partition: p})
+				}
+			}
+		}
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for topic, ps := range parts {
@@ -223,6 +244,9 @@ func (w *worker) run(ctx context.Context) (err error) {
 			return err
 		}
 		w.trackLag(fs)
+		if err := w.syncStandbys(); err != nil {
+			return err
+		}
 		fs.EachRecord(func(r *kgo.Record) {
 			if ferr != nil {
 				return
@@ -235,11 +259,15 @@ func (w *worker) run(ctx context.Context) (err error) {
 		if err := w.punctuate(); err != nil {
 			return err
 		}
-		if time.Since(lastCommit) >= w.app.cfg.CommitInterval || w.commitRequested() {
+		due := time.Since(lastCommit) >= w.app.cfg.CommitInterval || w.commitRequested()
+		if due {
 			if err := w.commit(ctx); err != nil {
 				return err
 			}
 			lastCommit = time.Now()
+		}
+		if err := w.pollStandbys(due); err != nil {
+			return err
 		}
 		if w.sess != nil {
 			w.sess.AllowRebalance()
@@ -383,8 +411,14 @@ func (w *worker) commitALOS(ctx context.Context) error {
 
 func (w *worker) commitTasks() error {
 	for _, t := range w.snapshotTasks() {
-		if err := t.Commit(w.coll.offsetsFor(t.Changelogs(), t.ID().Partition)); err != nil {
+		offs := w.coll.offsetsFor(t.Changelogs(), t.ID().Partition)
+		if err := t.Commit(offs); err != nil {
 			return fmt.Errorf("task %s: commit state: %w", t.ID(), err)
+		}
+		if len(offs) > 0 {
+			w.mu.Lock()
+			w.stateSums[t.ID()] = sum(offs)
+			w.mu.Unlock()
 		}
 	}
 	w.coll.committedCycle()
@@ -461,6 +495,12 @@ func (w *worker) shutdown(clean bool) error {
 		cancel()
 	}
 	w.mu.Lock()
+	for id := range w.standbys {
+		w.closeStandbyLocked(id)
+	}
+	if w.sbClient != nil {
+		w.sbClient.Close()
+	}
 	for id, t := range w.tasks {
 		if !clean {
 			_ = t.Abort()
@@ -486,6 +526,7 @@ func (w *worker) snapshot(m *Metrics) {
 	for k, v := range w.lag {
 		m.Lag[k] = v
 	}
+	m.Standbys += len(w.standbys)
 	for id, t := range w.tasks {
 		m.Processed[id.String()] += t.Metrics().Processed()
 		for k, v := range t.Metrics().Dropped() {

@@ -14,12 +14,22 @@
 // tasks of each sub-topology are spread across members when they have to be
 // placed.
 //
+// Standby replicas (WithStandbys, WithStateful): every task of a stateful
+// sub-topology also gets up to n standby members, each in a different
+// application instance (MemberInfo.Instance) than the task's active owner
+// and than each other. Members report which tasks' state their instance
+// holds (MemberInfo.State, sent in the JoinGroup user data); the leader
+// places a task that has no live previous owner on a member whose instance
+// holds the most caught-up state, so a failed member's tasks move to the
+// instances holding their standbys. Each member learns its standbys from
+// the kmsg.ConsumerMemberAssignment.UserData of its assignment (Standbys).
+// Standbys own no partitions, so they change freely in every rebalance.
+//
 // Use one Balancer per kgo.Client: it holds that member's user data and its
 // last assignment.
 package balancer
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -33,10 +43,6 @@ import (
 // DefaultProtocolName is the group protocol name used unless
 // WithProtocolName overrides it.
 const DefaultProtocolName = "eddy-task-v1"
-
-// UserDataVersion is the version of the envelope that JoinGroupMetadata puts
-// around the bytes given to SetUserData. ParseUserData rejects other versions.
-const UserDataVersion int16 = 1
 
 // Task identifies a task: a sub-topology (the index of its group in the
 // groups given to New) and a partition. It converts directly to
@@ -68,17 +74,47 @@ func WithProtocolName(name string) Option {
 	return func(b *Balancer) { b.protocol = name }
 }
 
+// WithStandbys sets the number of standby replicas of every task of a
+// stateful sub-topology (Kafka Streams' num.standby.replicas; default 0).
+// Each goes to a member of another instance than the active owner and the
+// other standbys; with fewer instances, fewer standbys are assigned.
+func WithStandbys(n int) Option {
+	return func(b *Balancer) { b.standbys = max(n, 0) }
+}
+
+// WithStateful marks sub-topologies (indexes into New's groups) as
+// stateful: only their tasks get standbys and are placed by reported state.
+// Indexes outside the groups are ignored. Repeated options accumulate.
+func WithStateful(subtopologies ...int) Option {
+	return func(b *Balancer) { b.statefulSubs = append(b.statefulSubs, subtopologies...) }
+}
+
+// WithMemberInfo sets a callback that JoinGroupMetadata calls before every
+// JoinGroup, so the leader always sees fresh state. It takes precedence over
+// SetMemberInfo. It runs on kgo's group management goroutine, without any
+// lock of the Balancer held; it must be quick and must not wait for the
+// rebalance to finish.
+func WithMemberInfo(fn func() MemberInfo) Option {
+	return func(b *Balancer) { b.infoFn = fn }
+}
+
 // Balancer is a cooperative kgo.GroupBalancer that assigns tasks. It is safe
 // for concurrent use.
 type Balancer struct {
-	protocol string
-	groups   [][]string     // per sub-topology, sorted topics
-	topicSub map[string]int // topic => sub-topology
+	protocol     string
+	groups       [][]string     // per sub-topology, sorted topics
+	topicSub     map[string]int // topic => sub-topology
+	standbys     int            // standby replicas per stateful task
+	statefulSubs []int          // as given to WithStateful
+	stateful     []bool         // per sub-topology
+	infoFn       func() MemberInfo
 
-	mu       sync.Mutex
-	userData []byte
-	assigned []Task
-	partial  []Task
+	mu         sync.Mutex
+	info       MemberInfo
+	userData   []byte
+	assigned   []Task
+	partial    []Task
+	standbyOut []Task // standbys of the last synced assignment
 }
 
 var _ kgo.GroupBalancer = (*Balancer)(nil)
@@ -137,6 +173,12 @@ func New(groups [][]string, opts ...Option) *Balancer {
 	for _, o := range opts {
 		o(b)
 	}
+	b.stateful = make([]bool, len(groups))
+	for _, g := range b.statefulSubs {
+		if g >= 0 && g < len(groups) {
+			b.stateful[g] = true
+		}
+	}
 	return b
 }
 
@@ -156,44 +198,48 @@ func (b *Balancer) ProtocolName() string { return b.protocol }
 func (*Balancer) IsCooperative() bool { return true }
 
 // SetUserData sets the opaque bytes this member sends to the group leader
-// with its next JoinGroup (for example per-task changelog offsets). The bytes
-// are copied and wrapped in a versioned envelope; see ParseUserData. Call
-// kgo.Client.ForceRebalance afterwards to publish them right away.
+// with its next JoinGroup, next to its MemberInfo. The bytes are copied;
+// see ParseUserData. Call kgo.Client.ForceRebalance afterwards to publish
+// them right away.
 func (b *Balancer) SetUserData(data []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.userData = slices.Clone(data)
 }
 
-// EncodeUserData wraps data in the versioned envelope that JoinGroupMetadata
-// sends as kmsg.ConsumerMemberMetadata.UserData.
-func EncodeUserData(data []byte) []byte {
-	out := make([]byte, 2, 2+len(data))
-	binary.BigEndian.PutUint16(out, uint16(UserDataVersion))
-	return append(out, data...)
+// SetMemberInfo sets the MemberInfo this member sends to the group leader
+// with its next JoinGroup; info is copied. A WithMemberInfo callback takes
+// precedence. Call kgo.Client.ForceRebalance afterwards to publish it right
+// away.
+func (b *Balancer) SetMemberInfo(info MemberInfo) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.info = info.clone()
 }
 
-// ParseUserData extracts the bytes a member passed to SetUserData from its
-// kmsg.ConsumerMemberMetadata.UserData. It returns an error if the envelope
-// is missing or has an unknown version.
-func ParseUserData(raw []byte) ([]byte, error) {
-	if len(raw) < 2 {
-		return nil, fmt.Errorf("eddy balancer: user data too short (%d bytes)", len(raw))
+// memberData returns what JoinGroupMetadata sends: the member info (from
+// the callback, called without b.mu held), the standbys of the last
+// assignment and the opaque user data.
+func (b *Balancer) memberData() MemberData {
+	var info MemberInfo
+	if b.infoFn != nil {
+		info = b.infoFn()
 	}
-	if v := int16(binary.BigEndian.Uint16(raw)); v != UserDataVersion {
-		return nil, fmt.Errorf("eddy balancer: unsupported user data version %d (want %d)", v, UserDataVersion)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.infoFn == nil {
+		info = b.info
 	}
-	return raw[2:], nil
+	return MemberData{Info: info, Standbys: b.standbyOut, UserData: b.userData}
 }
 
 // JoinGroupMetadata implements kgo.GroupBalancer. It encodes a version 3
 // kmsg.ConsumerMemberMetadata with the sorted topic interests, the owned
 // partitions sorted by topic and partition, the generation and the user data
-// envelope. The output is deterministic for the same input.
+// (EncodeMemberData: member info, last standbys, SetUserData bytes). The
+// output is deterministic for the same input.
 func (b *Balancer) JoinGroupMetadata(interests []string, current map[string][]int32, generation int32) []byte {
-	b.mu.Lock()
-	ud := EncodeUserData(b.userData)
-	b.mu.Unlock()
+	ud := EncodeMemberData(b.memberData())
 
 	meta := kmsg.NewConsumerMemberMetadata()
 	meta.Version = 3
@@ -214,15 +260,27 @@ func (b *Balancer) JoinGroupMetadata(interests []string, current map[string][]in
 }
 
 // ParseSyncAssignment implements kgo.GroupBalancer. Besides decoding the
-// assignment it records it in task terms for Assigned.
+// assignment it records it in task terms for Assigned, and the standby
+// tasks from its user data for Standbys, both at once. Standby data it
+// cannot parse (a newer leader) count as no standbys rather than failing
+// the sync.
 func (b *Balancer) ParseSyncAssignment(assignment []byte) (map[string][]int32, error) {
 	m, err := kgo.ParseConsumerSyncAssignment(assignment)
 	if err != nil {
 		return nil, err
 	}
+	var assn kmsg.ConsumerMemberAssignment
+	var standbys []Task
+	if assn.ReadFrom(assignment) == nil {
+		standbys, _ = ParseAssignmentData(assn.UserData)
+	}
 	full, partial := b.TasksOf(m)
+	// A task is never both active (even partly) and standby on a member.
+	standbys = slices.DeleteFunc(standbys, func(t Task) bool {
+		return slices.Contains(full, t) || slices.Contains(partial, t)
+	})
 	b.mu.Lock()
-	b.assigned, b.partial = full, partial
+	b.assigned, b.partial, b.standbyOut = full, partial, standbys
 	b.mu.Unlock()
 	return m, nil
 }
@@ -237,6 +295,22 @@ func (b *Balancer) Assigned() (tasks, partial []Task) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return slices.Clone(b.assigned), slices.Clone(b.partial)
+}
+
+// Standbys returns the standby tasks of this member's last synced
+// assignment, sorted. They never overlap Assigned's tasks.
+func (b *Balancer) Standbys() []Task {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.standbyOut)
+}
+
+// Assignment returns Assigned's tasks and Standbys from the same synced
+// assignment.
+func (b *Balancer) Assignment() (active, standby []Task) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.assigned), slices.Clone(b.standbyOut)
 }
 
 // TasksOf converts partitions (as passed to OnPartitionsAssigned or
