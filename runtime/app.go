@@ -302,3 +302,7 @@ func (a *App) Metrics() Metrics {
 	}
 	return m
 }
+
+// InstanceID returns the instance's id (configured, or the one kept in the
+// state directory).
+func (a *App) InstanceID() string { return a.cfg.InstanceID }

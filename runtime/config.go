@@ -9,6 +9,8 @@
 package runtime
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,7 +91,10 @@ type Config struct {
 	StateDir string
 	// InstanceID identifies this instance across restarts; it keys the
 	// transactional ids (<AppID>-<InstanceID>-<worker>) so a restarted
-	// instance fences its previous incarnation. Default: host name.
+	// instance fences its previous incarnation, and standbys are never
+	// placed on the instance running the active task. Two live instances
+	// must never share one. Default: a random id generated once and kept
+	// in <StateDir>/<AppID>/instance-id (Kafka Streams' processId file).
 	InstanceID string
 	// Workers is the number of processing goroutines, each a group member
 	// with its own tasks (Kafka Streams' num.stream.threads). Default 1.
@@ -146,11 +151,11 @@ func (c *Config) withDefaults() error {
 		c.StateDir = filepath.Join(os.TempDir(), "eddy")
 	}
 	if c.InstanceID == "" {
-		h, err := os.Hostname()
-		if err != nil || h == "" {
-			h = "instance"
+		id, err := persistentInstanceID(filepath.Join(c.StateDir, c.AppID))
+		if err != nil {
+			return err
 		}
-		c.InstanceID = h
+		c.InstanceID = id
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -189,4 +194,31 @@ func (c *Config) deadLetter(ec engine.ErrorContext, err error) engine.ErrorActio
 		return engine.Fail
 	}
 	return engine.Skip
+}
+
+// persistentInstanceID reads the instance id kept in dir, creating a random
+// one on first use.
+func persistentInstanceID(dir string) (string, error) {
+	path := filepath.Join(dir, "instance-id")
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id, nil
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("runtime: state directory %s: %w", dir, err)
+	}
+	var raw [8]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", err
+	}
+	id := hex.EncodeToString(raw[:])
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(id+"\n"), 0o644); err != nil {
+		return "", fmt.Errorf("runtime: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return "", fmt.Errorf("runtime: write %s: %w", path, err)
+	}
+	return id, nil
 }

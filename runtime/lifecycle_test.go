@@ -102,3 +102,21 @@ func TestScaleOutAndInExactlyOnce(t *testing.T) {
 	stop3()
 	assert.Equal(t, want, got, "after %d output records", n)
 }
+
+// Without a configured InstanceID, each state directory gets its own random
+// id, kept across restarts, so two instances on one host never share
+// transactional ids.
+func TestDefaultInstanceIDIsPersistentAndUnique(t *testing.T) {
+	c := newCluster(t, map[string]int32{"lines": 1, "counts-out": 1})
+	dir1, dir2 := t.TempDir(), t.TempDir()
+	id := func(dir string) string {
+		app, err := runtime.New(wordCount(t), runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: dir, Logger: quiet(t)})
+		require.NoError(t, err)
+		defer app.Close(t.Context())
+		return app.InstanceID()
+	}
+	a, b := id(dir1), id(dir2)
+	assert.NotEqual(t, a, b)
+	assert.Len(t, a, 16)
+	assert.Equal(t, a, id(dir1), "kept across restarts")
+}
