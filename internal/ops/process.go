@@ -1,0 +1,118 @@
+package ops
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/processor"
+	"github.com/eddy-streams/eddy/state"
+)
+
+// Process runs a user processor (Processor API) as a node. Its children
+// are addressable by name (ForwardTo); Children lists their node names in
+// the order they are linked. Stores lists the key-value stores the
+// processor may open by name.
+type Process[KIn, VIn, KOut, VOut any] struct {
+	engine.Forwarder[KOut, VOut]
+	Node     string
+	Proc     processor.Processor[KIn, VIn, KOut, VOut]
+	Children []string
+	Stores   []string
+	t        *engine.Task
+	inited   bool
+}
+
+// Init implements engine.Initializer.
+func (p *Process[KIn, VIn, KOut, VOut]) Init(t *engine.Task) error {
+	p.t = t
+	if p.NumChildren() != len(p.Children) {
+		return fmt.Errorf("%s: %d children linked but %d named", p.Node, p.NumChildren(), len(p.Children))
+	}
+	if err := p.Proc.Init(&procContext[KIn, VIn, KOut, VOut]{p: p}); err != nil {
+		return err
+	}
+	p.inited = true
+	return nil
+}
+
+// Process implements engine.Processor.
+func (p *Process[KIn, VIn, KOut, VOut]) Process(r engine.Record[KIn, VIn]) error {
+	if err := p.Proc.Process(r); err != nil {
+		return fmt.Errorf("%s: %w", p.Node, err)
+	}
+	return nil
+}
+
+// Close implements engine.Closer.
+func (p *Process[KIn, VIn, KOut, VOut]) Close() error {
+	if !p.inited {
+		return nil
+	}
+	p.inited = false
+	if err := p.Proc.Close(); err != nil {
+		return fmt.Errorf("%s: close: %w", p.Node, err)
+	}
+	return nil
+}
+
+// procContext implements processor.Context over the task.
+type procContext[KIn, VIn, KOut, VOut any] struct {
+	p *Process[KIn, VIn, KOut, VOut]
+}
+
+func (c *procContext[KIn, VIn, KOut, VOut]) ApplicationID() string { return c.p.t.AppID() }
+
+func (c *procContext[KIn, VIn, KOut, VOut]) TaskID() string { return c.p.t.ID().String() }
+
+func (c *procContext[KIn, VIn, KOut, VOut]) RecordMetadata() (processor.RecordMetadata, bool) {
+	rc := c.p.t.RecordContext()
+	if rc.Topic == "" {
+		return processor.RecordMetadata{}, false
+	}
+	return processor.RecordMetadata{Topic: rc.Topic, Partition: rc.Partition, Offset: rc.Offset}, true
+}
+
+func (c *procContext[KIn, VIn, KOut, VOut]) Headers() []processor.Header {
+	return c.p.t.RecordContext().Headers
+}
+
+func (c *procContext[KIn, VIn, KOut, VOut]) StreamTime() int64 { return c.p.t.StreamTime() }
+
+func (c *procContext[KIn, VIn, KOut, VOut]) WallClockTime() int64 { return c.p.t.Now() }
+
+func (c *procContext[KIn, VIn, KOut, VOut]) Schedule(interval time.Duration, typ processor.PunctuationType, fn processor.Punctuator) (cancel func()) {
+	node := c.p.Node
+	return c.p.t.Schedule(interval.Milliseconds(), typ, func(ts int64) error {
+		if err := fn(ts); err != nil {
+			return fmt.Errorf("%s: punctuation at %d: %w", node, ts, err)
+		}
+		return nil
+	})
+}
+
+func (c *procContext[KIn, VIn, KOut, VOut]) RequestCommit() { c.p.t.RequestCommit() }
+
+func (c *procContext[KIn, VIn, KOut, VOut]) StateStore(name string) (state.KeyValueStore, error) {
+	if !slices.Contains(c.p.Stores, name) {
+		return nil, fmt.Errorf("%s: store %q is not connected to this processor (connected: %v); pass it with stream.WithStores", c.p.Node, name, c.p.Stores)
+	}
+	s, err := c.p.t.KeyValue(name)
+	if err != nil {
+		return nil, err
+	}
+	return s.Logged(), nil
+}
+
+func (c *procContext[KIn, VIn, KOut, VOut]) Forward(r processor.Record[KOut, VOut]) error {
+	return c.p.Forward(r)
+}
+
+func (c *procContext[KIn, VIn, KOut, VOut]) ForwardTo(child string, r processor.Record[KOut, VOut]) error {
+	i := slices.Index(c.p.Children, child)
+	if i < 0 {
+		return fmt.Errorf("%s: ForwardTo: no child named %q (children: %v)", c.p.Node, child, c.p.Children)
+	}
+	return c.p.ForwardTo(i, r)
+}

@@ -1,0 +1,75 @@
+package processor
+
+import (
+	"time"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/state"
+)
+
+// ProcessingContext is what every processor's context offers besides
+// forwarding (Kafka Streams' ProcessingContext).
+type ProcessingContext interface {
+	// ApplicationID returns the application id.
+	ApplicationID() string
+	// TaskID returns the task id, "<sub-topology>_<partition>".
+	TaskID() string
+	// RecordMetadata returns the topic, partition and offset of the input
+	// record being processed; false inside a punctuator.
+	RecordMetadata() (RecordMetadata, bool)
+	// Headers returns the headers of the input record being processed; nil
+	// inside a punctuator.
+	Headers() []Header
+	// StreamTime returns the task's stream time, or UnknownTime.
+	StreamTime() int64
+	// WallClockTime returns the wall-clock time in epoch milliseconds (the
+	// test driver's clock under topologytest).
+	WallClockTime() int64
+	// Schedule calls fn every interval on the given clock until the
+	// returned function is called or the task closes. Intervals are
+	// rounded down to milliseconds, at least 1 ms.
+	Schedule(interval time.Duration, typ PunctuationType, fn Punctuator) (cancel func())
+	// RequestCommit asks for a commit as soon as possible (a request,
+	// not a synchronous commit).
+	RequestCommit()
+	// StateStore returns the key-value store called name at byte level,
+	// values without the store's timestamp prefix, writes logged to the
+	// changelog. The store must be connected to the processor with
+	// stream.WithStores. Most code wants the typed view of KeyValueStore.
+	StateStore(name string) (state.KeyValueStore, error)
+}
+
+// Context is the context of a Processor: ProcessingContext plus
+// forwarding of records of type K, V.
+type Context[K, V any] interface {
+	ProcessingContext
+	// Forward sends r to every child, depth-first.
+	Forward(r Record[K, V]) error
+	// ForwardTo sends r to the child called child only.
+	ForwardTo(child string, r Record[K, V]) error
+}
+
+// FixedKeyContext is the context of a FixedKeyProcessor.
+type FixedKeyContext[K, V any] interface {
+	ProcessingContext
+	// Forward sends r to every child, depth-first.
+	Forward(r FixedKeyRecord[K, V]) error
+	// ForwardTo sends r to the child called child only.
+	ForwardTo(child string, r FixedKeyRecord[K, V]) error
+}
+
+// KeyValueStore returns a typed view of the key-value store called name,
+// connected to the processor with stream.WithStores (or a DSL store of the
+// same sub-topology). Keys and values go through ks and vs, called with the
+// store's changelog topic <app>-<name>-changelog. Writes are logged to the
+// changelog unless the store was declared without logging, and carry the
+// timestamp of the record being processed (the punctuation time inside a
+// punctuator). Call it in Init and keep the view.
+func KeyValueStore[K, V any](ctx ProcessingContext, name string, ks serde.Serde[K], vs serde.Serde[V]) (state.KeyValueView[K, V], error) {
+	s, err := ctx.StateStore(name)
+	if err != nil {
+		return state.KeyValueView[K, V]{}, err
+	}
+	return state.NewKeyValueView(s, engine.ChangelogTopic(ctx.ApplicationID(), name), ks, vs), nil
+}

@@ -1,0 +1,124 @@
+// Package processor is Eddy's typed Processor API (Kafka Streams'
+// org.apache.kafka.streams.processor.api): user code that sees one record
+// at a time, keeps state in stores, forwards any number of records to its
+// children and schedules punctuations on stream time or wall-clock time.
+//
+// Plug a processor into the DSL with stream.Stream.Process (the key may
+// change, so a later grouping or join repartitions) or
+// stream.Stream.ProcessValues (a FixedKeyProcessor: the key cannot change,
+// no repartitioning). The supplier passed there is called once per task and
+// must return a new instance each time.
+//
+//	type dedup struct {
+//		ctx  processor.Context[string, string]
+//		seen state.KeyValueView[string, int64]
+//	}
+//
+//	func (d *dedup) Init(ctx processor.Context[string, string]) (err error) {
+//		d.ctx = ctx
+//		d.seen, err = processor.KeyValueStore(ctx, "seen", serde.String(), serde.Int64())
+//		return err
+//	}
+//
+//	func (d *dedup) Process(r processor.Record[string, string]) error {
+//		if _, ok, err := d.seen.Get(r.Key); err != nil || ok {
+//			return err
+//		}
+//		if err := d.seen.Put(r.Key, r.Timestamp); err != nil {
+//			return err
+//		}
+//		return d.ctx.Forward(r)
+//	}
+//
+//	func (d *dedup) Close() error { return nil }
+//
+//	b.AddStore(stream.KeyValueStoreSpec{Name: "seen"})
+//	b.Stream("in", serde.String(), serde.String()).
+//		Process(func() processor.Processor[string, string, string, string] { return &dedup{} },
+//			stream.WithStores("seen")).
+//		To("out", nil, nil)
+//
+// # Children
+//
+// A processor's children are the operators added on the stream that
+// Process returns, in the order they were added. Forward sends a record to
+// all of them; ForwardTo sends it to the one child whose node name matches:
+// the name given with stream.As on that operator (e.g.
+// out.Filter(f, stream.As("alerts"))), or its generated name as shown by
+// Topology.Describe. ForwardTo with an unknown name returns an error listing
+// the children.
+package processor
+
+import (
+	"github.com/eddy-streams/eddy/internal/engine"
+)
+
+// Header is a Kafka record header.
+type Header = engine.Header
+
+// Record is a typed record: key, value, timestamp (epoch milliseconds) and
+// headers. KeyNull and ValueNull mark a null key or value (a tombstone);
+// Key or Value then holds the zero value. Records are values: change a copy
+// and forward it.
+//
+// Forwarding the input record (or a copy) keeps its timestamp and headers.
+// In a punctuator, set Timestamp explicitly (usually the punctuation time).
+type Record[K, V any] = engine.Record[K, V]
+
+// Processor processes records of type KIn, VIn and forwards records of type
+// KOut, VOut (Kafka Streams' api.Processor).
+//
+// Init is called once per task before the first record, with the context
+// the instance keeps for forwarding, stores and punctuation; Process is
+// called for each record, depth-first: records forwarded by Process reach
+// the children before Process returns; Close is called when the task
+// closes. An error from any of them stops the task, naming the input
+// record.
+type Processor[KIn, VIn, KOut, VOut any] interface {
+	Init(ctx Context[KOut, VOut]) error
+	Process(r Record[KIn, VIn]) error
+	Close() error
+}
+
+// FixedKeyProcessor processes records whose key it cannot change (Kafka
+// Streams' api.FixedKeyProcessor): output records are derived from input
+// records with FixedKeyRecord.WithValue, so they keep the input key and the
+// stream keeps its partitioning.
+type FixedKeyProcessor[K, VIn, VOut any] interface {
+	Init(ctx FixedKeyContext[K, VOut]) error
+	Process(r FixedKeyRecord[K, VIn]) error
+	Close() error
+}
+
+// RecordMetadata is the position of the input record being processed.
+type RecordMetadata struct {
+	Topic     string
+	Partition int32
+	Offset    int64
+}
+
+// PunctuationType selects the clock of a punctuation.
+type PunctuationType = engine.PunctuationType
+
+// Punctuation clocks, with Kafka Streams' rules.
+const (
+	// StreamTime punctuations fire when stream time (the largest record
+	// timestamp the task has seen) reaches epoch-aligned multiples of the
+	// interval: first as soon as stream time is known, then at most once per
+	// record; missed intervals are skipped, not replayed, and an idle task
+	// never punctuates.
+	StreamTime PunctuationType = engine.StreamTime
+	// WallClock punctuations fire every interval of wall-clock time, first
+	// at schedule time + interval, checked between records; missed
+	// intervals are skipped.
+	WallClock PunctuationType = engine.WallClock
+)
+
+// Punctuator is called with the punctuation time in epoch milliseconds:
+// the stream time for StreamTime punctuations, the wall-clock time for
+// WallClock ones. Records it forwards flow through the children like
+// records forwarded by Process.
+type Punctuator func(ts int64) error
+
+// UnknownTime is the stream time of a task that has not seen a record.
+const UnknownTime int64 = engine.UnknownTime
