@@ -44,7 +44,7 @@ func (c *collector) Send(r *engine.RawRecord) error {
 	err := c.err
 	c.mu.Unlock()
 	if err != nil {
-		return err
+		return engine.Fatal(err)
 	}
 	kr := &kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: r.Key, Value: r.Value}
 	kr.Timestamp = msTime(r.Timestamp)

@@ -49,8 +49,10 @@ func (g Guarantee) String() string {
 	return "at_least_once"
 }
 
-// ErrorPolicy says what happens to a record that cannot be processed
-// (undecodable key or value, invalid timestamp).
+// ErrorPolicy says what happens to a record that cannot be processed:
+// undecodable key or value, invalid timestamp, or a processing error (an
+// error or panic in an operator or user function). Failures to write state
+// or output are never skipped: they stop the application.
 type ErrorPolicy int
 
 const (
@@ -109,7 +111,7 @@ type Config struct {
 	// num.standby.replicas). The balancer prefers them when the active
 	// owner fails, so failover restores only a short tail. Default 0.
 	StandbyReplicas int
-	// OnError handles undecodable records. Default Fail.
+	// OnError handles bad records and processing errors. Default Fail.
 	OnError ErrorPolicy
 	// DeadLetterTopic receives records under the DeadLetter policy. It is
 	// created (1 partition) if missing. Default <AppID>-dlq.

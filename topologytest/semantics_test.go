@@ -374,3 +374,49 @@ func TestRepartitionPartitionCount(t *testing.T) {
 		assert.Equal(t, partition.ForKey(r.Key, 3), r.Partition)
 	}
 }
+
+// A panic in user code is a processing error: by default it stops
+// processing with an error naming the record; with SkipBadRecords the
+// record is skipped and counted, and processing continues.
+func TestPanicInUserCodeGoesToErrorHandler(t *testing.T) {
+	build := func() *stream.Builder {
+		b := stream.NewBuilder()
+		b.Stream("in", serde.String(), serde.Int64()).
+			MapValues(func(v int64) int64 {
+				if v == 0 {
+					panic("division by zero")
+				}
+				return 100 / v
+			}).
+			To("out", nil, nil)
+		return b
+	}
+	d := driver(t, build())
+	in := d.Input("in", serde.String(), serde.Int64())
+	require.NoError(t, in.Pipe("a", 4))
+	err := in.Pipe("b", 0)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "panic: division by zero")
+	assert.Contains(t, err.Error(), `offset 1 (key "b")`)
+
+	d2 := driver(t, build(), topologytest.SkipBadRecords())
+	in2 := d2.Input("in", serde.String(), serde.Int64())
+	require.NoError(t, in2.Pipe("a", 4))
+	require.NoError(t, in2.Pipe("b", 0))
+	require.NoError(t, in2.Pipe("c", 5))
+	vals, err := d2.Output("out", serde.String(), serde.Int64()).ReadValues()
+	require.NoError(t, err)
+	assert.Equal(t, []int64{25, 20}, vals)
+	assert.Equal(t, int64(1), d2.Dropped()[engine.DropProcessing])
+}
+
+// A missing output topic is never skipped, whatever the error policy.
+func TestMissingOutputTopicIsFatal(t *testing.T) {
+	b := stream.NewBuilder()
+	b.Stream("in", serde.String(), serde.String()).To("out", nil, nil)
+	d := driver(t, b, topologytest.SkipBadRecords(), topologytest.TopicPartitions("out", -1))
+	err := d.Input("in", serde.String(), serde.String()).Pipe("k", "v")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "partition count must be positive")
+	assert.Zero(t, d.Dropped()[engine.DropProcessing])
+}

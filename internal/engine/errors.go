@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrorAction is an error handler's decision.
 type ErrorAction int
@@ -66,4 +69,26 @@ func truncate(b []byte, n int) []byte {
 		return b[:n]
 	}
 	return b
+}
+
+// FatalError marks an error the error handler must not skip: a store or the
+// output could not be written, so the task's state or output is in doubt.
+type FatalError struct{ Err error }
+
+// Error returns the cause's message.
+func (e *FatalError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// Fatal marks err as fatal; nil stays nil.
+func Fatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *FatalError
+	if errors.As(err, &fe) {
+		return err
+	}
+	return &FatalError{Err: err}
 }

@@ -14,6 +14,7 @@ const (
 	DropDeserialization = "deserialization"   // undecodable bytes skipped by the error handler
 	DropTimestamp       = "invalid-timestamp" // negative timestamp skipped by the error handler
 	DropExpired         = "expired"           // window outside the store's retention
+	DropProcessing      = "processing"        // processing error or panic skipped by the error handler
 )
 
 // Metrics counts what a task did. It is safe to read concurrently.

@@ -39,19 +39,19 @@ func (t *Task) openStore(ss StoreSpec) error {
 	case KeyValueKind:
 		s, err := t.cfg.Backend.KeyValue(ss.Name)
 		if err != nil {
-			return err
+			return Fatal(err)
 		}
 		t.kv[ss.Name] = &KVStore{Store: s, topic: topic, t: t}
 	case WindowKind:
 		s, err := t.cfg.Backend.Window(ss.Name, ss.Window)
 		if err != nil {
-			return err
+			return Fatal(err)
 		}
 		t.windows[ss.Name] = &WindowStore{Store: s, topic: topic, t: t, dups: ss.Window.RetainDuplicates}
 	case SessionKind:
 		s, err := t.cfg.Backend.Session(ss.Name, ss.Session)
 		if err != nil {
-			return err
+			return Fatal(err)
 		}
 		if t.sessions == nil {
 			t.sessions = make(map[string]*SessionStore)
@@ -113,7 +113,7 @@ func (s *KVStore) ChangelogTopic() string { return s.topic }
 func (s *KVStore) GetTimestamped(key []byte) (value []byte, ts int64, found bool, err error) {
 	b, err := s.Store.Get(key)
 	if err != nil || b == nil {
-		return nil, 0, false, err
+		return nil, 0, false, Fatal(err)
 	}
 	if len(b) < 8 {
 		return nil, 0, false, fmt.Errorf("store %s: corrupt timestamped value of %d bytes", s.Store.Name(), len(b))
@@ -126,13 +126,13 @@ func (s *KVStore) GetTimestamped(key []byte) (value []byte, ts int64, found bool
 func (s *KVStore) PutTimestamped(key, value []byte, ts int64) error {
 	if value == nil {
 		if err := s.Store.Delete(key); err != nil {
-			return err
+			return Fatal(err)
 		}
 	} else {
 		s.buf = binary.BigEndian.AppendUint64(s.buf[:0], uint64(ts))
 		s.buf = append(s.buf, value...)
 		if err := s.Store.Put(key, s.buf); err != nil {
-			return err
+			return Fatal(err)
 		}
 	}
 	return s.log(key, value, ts)
@@ -155,7 +155,7 @@ func (s *WindowStore) ChangelogTopic() string { return s.topic }
 func (s *WindowStore) FetchTimestamped(key []byte, start int64) (value []byte, ts int64, found bool, err error) {
 	b, err := s.Store.Fetch(key, start)
 	if err != nil || b == nil {
-		return nil, 0, false, err
+		return nil, 0, false, Fatal(err)
 	}
 	if len(b) < 8 {
 		return nil, 0, false, fmt.Errorf("store %s: corrupt timestamped value of %d bytes", s.Store.Name(), len(b))
@@ -174,7 +174,7 @@ func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts i
 		stored = s.buf
 	}
 	if err := s.Store.Put(key, start, stored); err != nil {
-		return err
+		return Fatal(err)
 	}
 	if s.topic == "" {
 		return nil
@@ -212,7 +212,7 @@ func (s *SessionStore) ChangelogTopic() string { return s.topic }
 // value or a tombstone, as in Kafka Streams.
 func (s *SessionStore) Put(key []byte, start, end int64, value []byte, ts int64) error {
 	if err := s.Store.Put(key, start, end, value); err != nil {
-		return err
+		return Fatal(err)
 	}
 	if s.topic == "" {
 		return nil

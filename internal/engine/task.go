@@ -173,19 +173,32 @@ func (t *Task) CommitRequested() bool {
 
 // Process runs one input record through the graph, depth-first, then fires
 // due stream-time punctuations.
-func (t *Task) Process(raw *RawRecord) error {
+//
+// A panic in user code or an error while processing the record (other
+// than a fatal store or output failure) goes to the error handler, like an
+// undecodable record: fail, skip (counted as "processing") or dead-letter.
+func (t *Task) Process(raw *RawRecord) (err error) {
 	src, ok := t.sources[raw.Topic]
 	if !ok {
 		return fmt.Errorf("task %s: no source for %s", t.cfg.ID, raw.Where())
 	}
 	t.rc = RecordContext{Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Timestamp: raw.Timestamp, Headers: raw.Headers}
 	t.metrics.processed.Add(1)
+	defer func() {
+		if p := recover(); p != nil {
+			err = t.HandleError(t.node, raw, DropProcessing, fmt.Errorf("panic: %v", p))
+		}
+	}()
 	if err := src.ProcessRaw(raw); err != nil {
 		var re *RecordError
 		if errors.As(err, &re) {
 			return err
 		}
-		return &RecordError{Task: t.cfg.ID, Node: t.node, Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Key: raw.Key, Err: err}
+		var fe *FatalError
+		if errors.As(err, &fe) {
+			return &RecordError{Task: t.cfg.ID, Node: t.node, Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Key: raw.Key, Err: err}
+		}
+		return t.HandleError(t.node, raw, DropProcessing, err)
 	}
 	return t.punctuateStreamTime()
 }

@@ -77,7 +77,9 @@ func (s *Sink[K, V]) Process(r engine.Record[K, V]) error {
 		n, ok := s.counts[topic]
 		if !ok {
 			if n, err = s.t.Collector().PartitionCount(topic); err != nil {
-				return fmt.Errorf("%s: %w", s.Node, err)
+				// A missing output topic is a deployment error, never a
+				// record to skip.
+				return engine.Fatal(fmt.Errorf("%s: %w", s.Node, err))
 			}
 			s.counts[topic] = n
 		}
