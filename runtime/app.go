@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eddy-streams/eddy/internal/devbroker"
+	"github.com/eddy-streams/eddy/internal/dirlock"
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/topology"
 	"github.com/eddy-streams/eddy/state/pebble"
@@ -36,7 +37,8 @@ type App struct {
 	plan    *topicPlan
 	metrics metrics
 
-	handover sync.Mutex // serializes standby→active handovers across workers
+	handover sync.Mutex   // serializes standby→active handovers across workers
+	unlock   func() error // releases the state directory lock
 	mu       sync.Mutex
 	state    State
 	workers  []*worker
@@ -58,9 +60,19 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, topo: t, log: cfg.Logger.With("app", cfg.AppID), brokers: cfg.Brokers, done: make(chan struct{})}
+	appDir := filepath.Join(cfg.StateDir, cfg.AppID)
+	if err := os.MkdirAll(appDir, 0o755); err != nil {
+		return nil, fmt.Errorf("runtime: state directory: %w", err)
+	}
+	unlock, err := dirlock.Lock(appDir, ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("runtime: state directory %s: %w; give each instance its own Config.StateDir", appDir, err)
+	}
+	a.unlock = unlock
 	if len(a.brokers) == 0 {
 		b, err := devbroker.Start(context.Background(), devbroker.Options{DisableAutoCreateTopics: true, Logger: a.log})
 		if err != nil {
+			unlock()
 			return nil, fmt.Errorf("runtime: start embedded broker: %w", err)
 		}
 		a.fake, a.brokers = b, b.Addrs()
@@ -69,6 +81,7 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 	cl, err := kgo.NewClient(a.baseOpts()...)
 	if err != nil {
 		a.closeBroker()
+		a.unlock()
 		return nil, fmt.Errorf("runtime: admin client: %w", err)
 	}
 	a.admCl, a.adm = cl, kadm.NewClient(cl)
@@ -226,6 +239,10 @@ func (a *App) Close(ctx context.Context) error {
 		a.cache.Close()
 	}
 	a.closeBroker()
+	if a.unlock != nil {
+		a.unlock()
+		a.unlock = nil
+	}
 	if a.State() != Error {
 		a.setState(NotRunning)
 	}

@@ -120,3 +120,19 @@ func TestDefaultInstanceIDIsPersistentAndUnique(t *testing.T) {
 	assert.Len(t, a, 16)
 	assert.Equal(t, a, id(dir1), "kept across restarts")
 }
+
+// Two instances never share a state directory.
+func TestStateDirectoryLock(t *testing.T) {
+	c := newCluster(t, map[string]int32{"lines": 1, "counts-out": 1})
+	cfg := runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(), Logger: quiet(t)}
+	first, err := runtime.New(wordCount(t), cfg)
+	require.NoError(t, err)
+	_, err = runtime.New(wordCount(t), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "is in use by another process")
+	assert.Contains(t, err.Error(), "give each instance its own Config.StateDir")
+	require.NoError(t, first.Close(t.Context()))
+	again, err := runtime.New(wordCount(t), cfg)
+	require.NoError(t, err, "the lock is released on Close")
+	require.NoError(t, again.Close(t.Context()))
+}

@@ -1,9 +1,11 @@
 package devbroker
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/eddy-streams/eddy/internal/dirlock"
 )
 
 // lockFileName is the file in a data directory that a running broker holds
@@ -35,5 +37,13 @@ func prepareDataDir(dir string) (unlock func() error, err error) {
 		return nil, fmt.Errorf("devbroker: data dir %s is not empty and holds no broker state (found %q); "+
 			"use an empty or new directory", dir, other)
 	}
-	return lockDir(filepath.Join(dir, lockFileName))
+	unlock, err = dirlock.Lock(dir, lockFileName)
+	var held *dirlock.HeldError
+	if errors.As(err, &held) {
+		return nil, fmt.Errorf("devbroker: data dir %s is in use by another broker: %w", dir, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("devbroker: locking data dir: %w", err)
+	}
+	return unlock, nil
 }
