@@ -1,0 +1,179 @@
+package main
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"math"
+	"os"
+)
+
+var (
+	white     = color.RGBA{255, 255, 255, 255}
+	black     = color.RGBA{30, 30, 30, 255}
+	grid      = color.RGBA{225, 225, 225, 255}
+	sysColors = map[string]color.RGBA{
+		sysRaw:  {140, 140, 140, 255},
+		sysEddy: {0, 128, 128, 255},
+		sysJava: {230, 120, 20, 255},
+	}
+)
+
+// barGroup is one cluster of bars (a scenario × guarantee); Values follow
+// the panel's series order, NaN for none.
+type barGroup struct {
+	Label  string
+	Values []float64
+}
+
+type panel struct {
+	Title  string
+	Series []string
+	Groups []barGroup
+}
+
+// writeChart draws median throughput and median peak RSS per scenario ×
+// guarantee × system.
+func writeChart(path string, c config, rs []result) error {
+	sums := summarize(c, rs)
+	tp := panel{Title: "median throughput (records/s, higher is better)", Series: c.systems}
+	mem := panel{Title: "median peak RSS (MB, lower is better)", Series: c.systems}
+	for _, s := range c.scenarios {
+		for _, g := range c.guarantees {
+			label := s + " " + g
+			gt, gm := barGroup{Label: label}, barGroup{Label: label}
+			for _, sys := range c.systems {
+				v, m := math.NaN(), math.NaN()
+				for _, sm := range sums {
+					if sm.cell == (cell{s, g, sys}) {
+						v, m = sm.Throughput, sm.RSSMB
+					}
+				}
+				gt.Values, gm.Values = append(gt.Values, v), append(gm.Values, m)
+			}
+			tp.Groups, mem.Groups = append(tp.Groups, gt), append(mem.Groups, gm)
+		}
+	}
+	file, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := renderPNG(file, []panel{tp, mem}); err != nil {
+		file.Close()
+		return err
+	}
+	return file.Close()
+}
+
+// renderPNG draws the panels one above the other with a legend.
+func renderPNG(w io.Writer, panels []panel) error {
+	const (
+		width  = 900
+		panelH = 300
+		left   = 90
+		right  = 20
+		top    = 40
+		scale  = 2
+	)
+	height := top + len(panels)*panelH + 20
+	img := image.NewRGBA(image.Rect(0, 0, width, height))
+	fillRect(img, 0, 0, width, height, white)
+	// Legend.
+	if len(panels) > 0 {
+		x := left
+		for _, s := range panels[0].Series {
+			fillRect(img, x, 12, 14, 14, sysColors[s])
+			drawText(img, x+20, 14, s, scale, black)
+			x += 40 + textWidth(s, scale)
+		}
+	}
+	for i, p := range panels {
+		y0 := top + i*panelH
+		drawPanel(img, p, left, y0, width-left-right, panelH, scale)
+	}
+	return png.Encode(w, img)
+}
+
+func drawPanel(img *image.RGBA, p panel, x0, y0, w, h, scale int) {
+	drawText(img, x0, y0+4, p.Title, scale, black)
+	plotTop, plotBottom := y0+30, y0+h-40
+	maxV := 0.0
+	for _, g := range p.Groups {
+		for _, v := range g.Values {
+			if !math.IsNaN(v) && v > maxV {
+				maxV = v
+			}
+		}
+	}
+	if maxV <= 0 {
+		maxV = 1
+	}
+	maxV = niceCeil(maxV)
+	// Grid lines and axis labels at quarters.
+	for k := 0; k <= 4; k++ {
+		v := maxV * float64(k) / 4
+		y := plotBottom - int(float64(plotBottom-plotTop)*float64(k)/4)
+		fillRect(img, x0, y, w, 1, grid)
+		lbl := axisLabel(v)
+		drawText(img, x0-8-textWidth(lbl, scale), y-5, lbl, scale, black)
+	}
+	fillRect(img, x0, plotTop, 1, plotBottom-plotTop, black)
+	fillRect(img, x0, plotBottom, w, 1, black)
+	if len(p.Groups) == 0 {
+		return
+	}
+	gw := w / len(p.Groups)
+	bw := (gw - 30) / max(1, len(p.Series))
+	for gi, g := range p.Groups {
+		gx := x0 + gi*gw + 15
+		for si, v := range g.Values {
+			if math.IsNaN(v) {
+				continue
+			}
+			bh := int(float64(plotBottom-plotTop) * v / maxV)
+			bx := gx + si*bw
+			fillRect(img, bx+2, plotBottom-bh, bw-4, bh, sysColors[p.Series[si]])
+			lbl := axisLabel(v)
+			if textWidth(lbl, 1) <= bw {
+				drawText(img, bx+2+(bw-4-textWidth(lbl, 1))/2, plotBottom-bh-8, lbl, 1, black)
+			}
+		}
+		drawText(img, gx+(gw-30-textWidth(g.Label, scale))/2, plotBottom+10, g.Label, scale, black)
+	}
+}
+
+// niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten.
+func niceCeil(v float64) float64 {
+	if v <= 0 {
+		return 1
+	}
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if v <= m*p*(1+1e-9) {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// axisLabel formats v compactly: 1.5M, 120K, 42, 0.5.
+func axisLabel(v float64) string {
+	switch {
+	case v >= 1e6:
+		return trim(fmt.Sprintf("%.1f", v/1e6)) + "M"
+	case v >= 1e3:
+		return trim(fmt.Sprintf("%.1f", v/1e3)) + "K"
+	case v >= 10 || v == 0:
+		return fmt.Sprintf("%.0f", v)
+	}
+	return trim(fmt.Sprintf("%.1f", v))
+}
+
+func trim(s string) string {
+	if len(s) > 2 && s[len(s)-2:] == ".0" {
+		return s[:len(s)-2]
+	}
+	return s
+}
