@@ -279,6 +279,7 @@ type metrics struct {
 	commits        atomic.Int64
 	commitDur      atomic.Int64 // nanoseconds
 	aborts         atomic.Int64
+	producerResets atomic.Int64
 }
 
 // Metrics is a snapshot of an instance's counters.
@@ -290,6 +291,9 @@ type Metrics struct {
 	// Commits is the number of successful commit cycles; Aborts the number
 	// of exactly-once cycles that aborted.
 	Commits, Aborts int64
+	// ProducerResets counts exactly-once producers rebuilt after fencing
+	// (a transaction outlived the transaction timeout).
+	ProducerResets int64
 	// CommitLatency is the mean duration of a commit.
 	CommitLatency time.Duration
 	// Restored is the number of changelog records restored into stores.
@@ -306,7 +310,8 @@ type Metrics struct {
 // Metrics returns a snapshot of the instance's counters.
 func (a *App) Metrics() Metrics {
 	m := Metrics{Processed: map[string]int64{}, Dropped: map[string]int64{}, Lag: map[string]int64{},
-		Commits: a.metrics.commits.Load(), Aborts: a.metrics.aborts.Load(), Restored: a.metrics.restored.Load(),
+		Commits: a.metrics.commits.Load(), Aborts: a.metrics.aborts.Load(),
+		ProducerResets: a.metrics.producerResets.Load(), Restored: a.metrics.restored.Load(),
 		StandbyApplied: a.metrics.standbyApplied.Load()}
 	if m.Commits > 0 {
 		m.CommitLatency = time.Duration(a.metrics.commitDur.Load() / m.Commits)

@@ -25,6 +25,7 @@ type collector struct {
 	changelogs map[string]bool
 
 	mu        sync.Mutex
+	gen       uint64           // bumped by reset: promises of older producers are ignored
 	err       error            // first produce error since the last reset
 	pending   map[string]int64 // changelog "topic/partition" → next offset, this cycle
 	committed map[string]int64 // as of the last successful commit
@@ -41,7 +42,7 @@ func (c *collector) PartitionCount(topic string) (int32, error) { return c.parts
 // Send implements engine.Collector.
 func (c *collector) Send(r *engine.RawRecord) error {
 	c.mu.Lock()
-	err := c.err
+	err, gen, p := c.err, c.gen, c.p
 	c.mu.Unlock()
 	if err != nil {
 		return engine.Fatal(err)
@@ -55,9 +56,12 @@ func (c *collector) Send(r *engine.RawRecord) error {
 		}
 	}
 	track := c.changelogs[r.Topic]
-	c.p.Produce(c.ctx, kr, func(kr *kgo.Record, err error) {
+	p.Produce(c.ctx, kr, func(kr *kgo.Record, err error) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if gen != c.gen {
+			return // from a producer replaced after fencing; its cycle was dropped
+		}
 		if err != nil {
 			if c.err == nil {
 				c.err = fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, err)
@@ -103,6 +107,18 @@ func (c *collector) committedCycle() {
 	for k, v := range c.pending {
 		c.committed[k] = v
 	}
+	clear(c.pending)
+	c.err = nil
+}
+
+// reset makes p the producer (a new one after the old was fenced) and
+// forgets the cycle in progress; late promises of the old producer are
+// ignored.
+func (c *collector) reset(p producer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.p = p
+	c.gen++
 	clear(c.pending)
 	c.err = nil
 }

@@ -117,7 +117,9 @@ type Config struct {
 	// created (1 partition) if missing. Default <AppID>-dlq.
 	DeadLetterTopic string
 	// ClientOptions are passed to every franz-go client the instance
-	// creates (group consumer, producer, admin, restore): TLS, SASL, …
+	// creates (group consumer and producer, admin, restore and standby
+	// consumers): TLS, SASL, … See the README's Security section for the
+	// ACLs the application's principal needs.
 	ClientOptions []kgo.Opt
 	// Logger receives the instance's logs. Default: slog.Default().
 	Logger *slog.Logger

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eddy-streams/eddy/internal/balancer"
@@ -44,7 +46,10 @@ type worker struct {
 	ready     atomic.Bool
 	stopping  atomic.Bool // shutdown has committed (or dropped) everything
 	inTxn     bool        // exactly-once: a transaction is open
+	txnBegan  time.Time   // when the open transaction began
 	fatal     error
+	opts      []kgo.Opt   // client options, kept to rebuild a fenced session
+	resets    []time.Time // recent producer rebuilds (see rebuild)
 }
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
@@ -67,7 +72,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 	// returns. Its producer is set once the client exists, before any task
 	// processes a record.
 	w.coll = newCollector(context.WithoutCancel(ctx), nil, a.parts, changelogs)
-	opts := append(a.baseOpts(),
+	opts := append(append([]kgo.Opt{kgo.TransactionTimeout(10 * time.Second)}, a.baseOpts()...),
 		kgo.ConsumerGroup(a.cfg.AppID),
 		kgo.ConsumeTopics(a.plan.sources...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -82,21 +87,21 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 	var err error
 	if a.cfg.Guarantee == ExactlyOnce {
 		opts = append(opts,
-			kgo.TransactionalID(fmt.Sprintf("%s-%s-%d", a.cfg.AppID, a.cfg.InstanceID, id)),
-			kgo.TransactionTimeout(10*time.Second),
+			kgo.TransactionalID(w.txnID()),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		)
+		w.opts = opts
 		if w.sess, err = kgo.NewGroupTransactSession(opts...); err != nil {
 			return nil, err
 		}
 		w.cl = w.sess.Client()
-		w.coll.p = w.sess
+		w.coll.reset(w.sess)
 	} else {
 		opts = append(opts, kgo.DisableAutoCommit())
 		if w.cl, err = kgo.NewClient(opts...); err != nil {
 			return nil, err
 		}
-		w.coll.p = w.cl
+		w.coll.reset(w.cl)
 	}
 	return w, nil
 }
@@ -217,64 +222,99 @@ func (w *worker) run(ctx context.Context) (err error) {
 	}
 	lastCommit := time.Now()
 	for {
-		// Poll at most pollInterval so idle instances still commit,
-		// punctuate and report RUNNING.
-		pctx, pcancel := context.WithTimeout(ctx, pollInterval)
-		var fs kgo.Fetches
-		if w.sess != nil {
-			fs = w.sess.PollRecords(pctx, w.app.cfg.MaxPollRecords)
-		} else {
-			fs = w.cl.PollRecords(pctx, w.app.cfg.MaxPollRecords)
-		}
-		pcancel()
-		if ctx.Err() != nil || fs.IsClientClosed() {
+		err := w.cycle(ctx, &lastCommit)
+		if errors.Is(err, errStopped) {
 			return nil
 		}
-		if err := w.takeFatal(); err != nil {
+		if err == nil {
+			continue
+		}
+		if w.sess == nil || !isFenced(err) {
 			return err
 		}
-		var ferr error
-		fs.EachError(func(t string, p int32, err error) {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return
-			}
-			w.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
-		})
-		if err := w.restorePending(ctx); err != nil {
+		if err := w.rebuild(ctx, err); err != nil {
 			return err
-		}
-		w.trackLag(fs)
-		if err := w.syncStandbys(); err != nil {
-			return err
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if ferr != nil {
-				return
-			}
-			ferr = w.process(r)
-		})
-		if ferr != nil {
-			return ferr
-		}
-		if err := w.punctuate(); err != nil {
-			return err
-		}
-		due := time.Since(lastCommit) >= w.app.cfg.CommitInterval || w.commitRequested()
-		if due {
-			if err := w.commit(ctx); err != nil {
-				return err
-			}
-			lastCommit = time.Now()
-		}
-		if err := w.pollStandbys(due); err != nil {
-			return err
-		}
-		if w.sess != nil {
-			w.sess.AllowRebalance()
-		} else {
-			w.cl.AllowRebalance()
 		}
 	}
+}
+
+// errStopped ends the poll loop without an error: the context ended or the
+// client was closed.
+var errStopped = errors.New("worker stopped")
+
+// cycle polls once, processes the records, punctuates, and commits when due.
+func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
+	// Poll at most pollInterval so idle instances still commit,
+	// punctuate and report RUNNING.
+	pctx, pcancel := context.WithTimeout(ctx, pollInterval)
+	var fs kgo.Fetches
+	if w.sess != nil {
+		fs = w.sess.PollRecords(pctx, w.app.cfg.MaxPollRecords)
+	} else {
+		fs = w.cl.PollRecords(pctx, w.app.cfg.MaxPollRecords)
+	}
+	pcancel()
+	if ctx.Err() != nil || fs.IsClientClosed() {
+		return errStopped
+	}
+	if err := w.takeFatal(); err != nil {
+		return err
+	}
+	var fatal error
+	fs.EachError(func(t string, p int32, err error) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return
+		}
+		if isDenied(err) {
+			// Retrying cannot help: the principal lacks an ACL.
+			if t == "" {
+				fatal = fmt.Errorf("consumer group %q: %w", w.app.cfg.AppID, err)
+			} else {
+				fatal = fmt.Errorf("fetch topic %q partition %d: %w", t, p, err)
+			}
+			return
+		}
+		w.log.Warn("fetch error", "topic", t, "partition", p, "err", err)
+	})
+	if fatal != nil {
+		return fatal
+	}
+	if err := w.restorePending(ctx); err != nil {
+		return err
+	}
+	w.trackLag(fs)
+	if err := w.syncStandbys(); err != nil {
+		return err
+	}
+	var ferr error
+	fs.EachRecord(func(r *kgo.Record) {
+		if ferr != nil {
+			return
+		}
+		ferr = w.process(r)
+	})
+	if ferr != nil {
+		return ferr
+	}
+	if err := w.punctuate(); err != nil {
+		return err
+	}
+	due := time.Since(*lastCommit) >= w.app.cfg.CommitInterval || w.commitRequested()
+	if due {
+		if err := w.commit(ctx); err != nil {
+			return err
+		}
+		*lastCommit = time.Now()
+	}
+	if err := w.pollStandbys(due); err != nil {
+		return err
+	}
+	if w.sess != nil {
+		w.sess.AllowRebalance()
+	} else {
+		w.cl.AllowRebalance()
+	}
+	return nil
 }
 
 func (w *worker) trackLag(fs kgo.Fetches) {
@@ -432,6 +472,17 @@ func (w *worker) commitEOS(ctx context.Context) error {
 		return nil
 	}
 	if err := w.coll.Err(); err != nil {
+		if !retriable(err) {
+			// Abort, then stop: repeating the cycle would fail the same way.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
+			defer cancel()
+			_ = w.sess.Client().Flush(fctx)
+			if _, aerr := w.sess.End(fctx, kgo.TryAbort); aerr != nil {
+				w.log.Warn("abort transaction", "err", aerr)
+			}
+			w.inTxn = false
+			return err
+		}
 		w.log.Warn("produce failed; aborting the transaction", "err", err)
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
 		defer cancel()
@@ -449,6 +500,14 @@ func (w *worker) endEOS(ctx context.Context, try kgo.TransactionEndTry) error {
 	defer cancel()
 	committed, err := w.sess.End(endCtx, try)
 	w.inTxn = false
+	if err != nil && !committed && isMigrated(err) {
+		// The offset commit was refused because the group moved on; the
+		// session aborted the transaction and rewound the consumer, and
+		// the rejoin hands the tasks out again (Kafka Streams'
+		// TaskMigratedException). Not an error.
+		w.log.Warn("transaction aborted: the group rebalanced while it was open; its state changes are dropped and its input is processed again", "err", err)
+		err = nil
+	}
 	if err != nil {
 		return fmt.Errorf("end transaction: %w", err)
 	}
@@ -474,9 +533,10 @@ func (w *worker) endEOS(ctx context.Context, try kgo.TransactionEndTry) error {
 
 func (w *worker) begin() error {
 	if err := w.sess.Begin(); err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
+		return fmt.Errorf("begin transaction (transactional id %q): %w", w.txnID(), err)
 	}
 	w.inTxn = true
+	w.txnBegan = time.Now()
 	return nil
 }
 
@@ -533,4 +593,113 @@ func (w *worker) snapshot(m *Metrics) {
 			m.Dropped[k] += v
 		}
 	}
+}
+
+// isFenced reports whether err means the worker's transactional producer
+// lost its epoch: another producer initialised the same transactional id,
+// or the broker aborted a transaction that outlived the transaction timeout
+// and bumped the epoch (Kafka reports both as fencing).
+func isFenced(err error) bool {
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
+		errors.Is(err, kerr.InvalidProducerIDMapping) || errors.Is(err, kerr.TransactionAbortable)
+}
+
+// isDenied reports whether err is an authorization or authentication
+// failure: retrying cannot help.
+func isDenied(err error) bool {
+	for _, e := range []error{kerr.TopicAuthorizationFailed, kerr.GroupAuthorizationFailed,
+		kerr.TransactionalIDAuthorizationFailed, kerr.ClusterAuthorizationFailed, kerr.SaslAuthenticationFailed} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// retriable reports whether a failed produce may succeed when its cycle is
+// repeated: broker-side retriable errors, timeouts and fencing (handled by
+// rebuild). Authorization failures and records the broker rejects (too
+// large, invalid) fail the same way every time.
+func retriable(err error) bool {
+	if isDenied(err) {
+		return false
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke.Retriable || isFenced(err)
+	}
+	return true
+}
+
+// isMigrated reports whether a transactional offset commit failed because
+// this member's group generation is stale: its partitions may belong to
+// another member now.
+func isMigrated(err error) bool {
+	return errors.Is(err, kerr.IllegalGeneration) || errors.Is(err, kerr.UnknownMemberID) ||
+		errors.Is(err, kerr.RebalanceInProgress) || errors.Is(err, kerr.FencedInstanceID)
+}
+
+// Bounds on rebuilding a fenced producer: more rebuilds than this within
+// the window mean something keeps fencing the worker, and it stops.
+const (
+	maxResets   = 5
+	resetWindow = time.Minute
+)
+
+// rebuild handles fencing of the exactly-once producer.
+//
+// If the open transaction had outlived the transaction timeout, the broker
+// aborted it and bumped the producer epoch: the worker was stalled, not
+// replaced. As Kafka Streams does on a TaskMigratedException, its tasks
+// are closed dirty (their uncommitted state changes dropped), the session
+// is closed, which leaves the group, and a new session with the same
+// transactional id joins again; assigned tasks reopen from their committed
+// local state.
+//
+// Fenced within the timeout, another live producer initialised this
+// worker's transactional id: a second instance runs with the same
+// InstanceID. The worker stops with an error saying so; rebuilding would
+// fence the twin in turn, and the two would take turns forever.
+func (w *worker) rebuild(ctx context.Context, cause error) error {
+	timeout, _ := w.cl.OptValue(kgo.TransactionTimeout).(time.Duration)
+	if open := time.Since(w.txnBegan); timeout <= 0 || open < timeout {
+		return fmt.Errorf("producer fenced %v after its transaction began, within the %v transaction timeout: another instance uses transactional id %q (instance id %q); give every instance its own Config.InstanceID or state directory: %w",
+			open.Round(time.Millisecond), timeout, w.txnID(), w.app.cfg.InstanceID, cause)
+	}
+	now := time.Now()
+	w.resets = slices.DeleteFunc(w.resets, func(t time.Time) bool { return now.Sub(t) > resetWindow })
+	if len(w.resets) >= maxResets {
+		return fmt.Errorf("producer fenced %d times within %v; giving up: %w", len(w.resets)+1, resetWindow, cause)
+	}
+	w.resets = append(w.resets, now)
+	w.log.Warn("transaction outlived the transaction timeout and was aborted by the broker; dropping its state changes, rebuilding the producer and rejoining the group",
+		"transactional_id", w.txnID(), "transaction_timeout", timeout, "open_for", time.Since(w.txnBegan).Round(time.Millisecond), "err", cause)
+	w.mu.Lock()
+	for id, t := range w.tasks {
+		_ = t.Abort()
+		if err := t.Close(); err != nil {
+			w.log.Warn("close task", "task", id.String(), "err", err)
+		}
+		delete(w.tasks, id)
+	}
+	w.pending = nil
+	clear(w.lag)
+	w.mu.Unlock()
+	w.inTxn = false
+	w.sess.CloseAllowingRebalance()
+	sess, err := kgo.NewGroupTransactSession(w.opts...)
+	if err != nil {
+		return fmt.Errorf("rebuild transactional producer: %w", err)
+	}
+	w.sess, w.cl = sess, sess.Client()
+	w.coll.reset(sess)
+	w.app.metrics.producerResets.Add(1)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return w.begin()
+}
+
+func (w *worker) txnID() string {
+	return fmt.Sprintf("%s-%s-%d", w.app.cfg.AppID, w.app.cfg.InstanceID, w.id)
 }

@@ -7,12 +7,20 @@
 // compacted on Kafka's cleaner schedule, and state can persist in a data
 // directory across restarts.
 //
+// For trying security settings it can require TLS, SASL authentication
+// (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and ACLs, which kfake checks on
+// produce, fetch, metadata, list offsets, topic creation, consumer groups,
+// offset commits and transactions like Kafka's authorizer (one exception:
+// topics auto-created by a metadata request need no CREATE grant, so turn
+// auto-creation off to test CREATE).
+//
 // It does not stand in for a real broker's performance or failure modes:
 // there is no replication and data is not fsynced per write.
 package devbroker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -65,6 +74,26 @@ type Options struct {
 	// own messages (errors and warnings at their level, everything else at
 	// Debug or below). nil means slog.Default().
 	Logger *slog.Logger
+
+	// Users turns on SASL authentication (Kafka's SASL_PLAINTEXT, or
+	// SASL_SSL with TLS): every connection must authenticate as one of
+	// these users before any other request. A wrong password or unknown
+	// user is answered with SASL_AUTHENTICATION_FAILED, as by Kafka.
+	// With DataDir, kfake keeps the SASL credentials and ACLs in the
+	// directory, and on a restart the stored ones replace those
+	// configured here (plain users only if some were stored): change
+	// passwords with a fresh directory.
+	Users []User
+	// TLS, if set, makes the brokers accept only TLS connections with
+	// this configuration. SelfSignedTLS makes one for local use. Client
+	// certificates (ClientAuth) are not mapped to principals: without
+	// SASL every client is User:ANONYMOUS.
+	TLS *tls.Config
+	// ACLs turns on authorization: a user other than a superuser may do
+	// only what the ACLs allow it, and there are none until a superuser
+	// creates them (kadm's CreateACLs, or kafka-acls.sh). Needs Users with
+	// at least one superuser.
+	ACLs bool
 }
 
 // Broker is a running embedded broker. Its methods are safe for concurrent
@@ -79,6 +108,7 @@ type Broker struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	closing   atomic.Bool // set when Close starts
 }
 
 // PortInUseError is returned by Start when a broker port is already taken
@@ -143,7 +173,9 @@ func Start(ctx context.Context, opts Options) (*Broker, error) {
 		"brokers", cfg.brokers,
 		"data", where,
 		"default_partitions", cfg.partitions,
-		"auto_create_topics", !opts.DisableAutoCreateTopics)
+		"auto_create_topics", !opts.DisableAutoCreateTopics,
+		"security", cfg.securityProtocol(),
+		"acls", cfg.acls)
 	return b, nil
 }
 
@@ -186,6 +218,22 @@ func (b *Broker) kfakeOpts(cfg config) []kfake.Opt {
 	}
 	if cfg.dataDir != "" {
 		opts = append(opts, kfake.DataDir(cfg.dataDir))
+	}
+	if len(cfg.users) > 0 {
+		opts = append(opts, kfake.EnableSASL())
+		for _, u := range cfg.users {
+			if u.Superuser {
+				opts = append(opts, kfake.Superuser(u.Mechanism, u.Name, u.Password))
+			} else {
+				opts = append(opts, kfake.User(u.Mechanism, u.Name, u.Password))
+			}
+		}
+	}
+	if cfg.acls {
+		opts = append(opts, kfake.EnableACLs())
+	}
+	if cfg.tls != nil || len(cfg.users) > 0 {
+		opts = append(opts, kfake.ListenFn(listenFn(cfg.tls, len(cfg.users) > 0, &b.closing)))
 	}
 	// Topics are seeded so that a fresh cluster has them before its
 	// first request; ensureTopics adds them to a restored cluster.
@@ -246,6 +294,7 @@ func (b *Broker) Cluster() *kfake.Cluster { return b.cluster }
 // call's result.
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
+		b.closing.Store(true)
 		b.klog.collectCloseErrors(true)
 		b.cluster.Close()
 		b.klog.collectCloseErrors(false)

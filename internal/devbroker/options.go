@@ -1,10 +1,12 @@
 package devbroker
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -27,6 +29,22 @@ type config struct {
 	partitions   int32
 	topics       []topicSpec
 	noAutoCreate bool
+	users        []User
+	tls          *tls.Config
+	acls         bool
+}
+
+// securityProtocol names the listener's protocol as Kafka does.
+func (c config) securityProtocol() string {
+	switch {
+	case c.tls != nil && len(c.users) > 0:
+		return "SASL_SSL"
+	case c.tls != nil:
+		return "SSL"
+	case len(c.users) > 0:
+		return "SASL_PLAINTEXT"
+	}
+	return "PLAINTEXT"
 }
 
 type topicSpec struct {
@@ -41,8 +59,15 @@ func (o Options) validate() (config, error) {
 		brokers:      o.Brokers,
 		partitions:   o.Partitions,
 		noAutoCreate: o.DisableAutoCreateTopics,
+		users:        slices.Clone(o.Users),
+		tls:          o.TLS,
+		acls:         o.ACLs,
 	}
 	var errs []error
+	errs = append(errs, validUsers(o.Users, o.ACLs)...)
+	if o.TLS != nil && len(o.TLS.Certificates) == 0 && o.TLS.GetCertificate == nil && o.TLS.GetConfigForClient == nil {
+		errs = append(errs, errors.New("TLS config has no certificate"))
+	}
 	if cfg.brokers == 0 {
 		cfg.brokers = 1
 	}
