@@ -229,7 +229,7 @@ func (w *worker) run(ctx context.Context) (err error) {
 		if err == nil {
 			continue
 		}
-		if w.sess == nil || !isFenced(err) {
+		if w.sess == nil || !isFenced(err) && !txnBroken(err) {
 			return err
 		}
 		if err := w.rebuild(ctx, err); err != nil {
@@ -600,8 +600,20 @@ func (w *worker) snapshot(m *Metrics) {
 // or the broker aborted a transaction that outlived the transaction timeout
 // and bumped the epoch (Kafka reports both as fencing).
 func isFenced(err error) bool {
-	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch) ||
-		errors.Is(err, kerr.InvalidProducerIDMapping) || errors.Is(err, kerr.TransactionAbortable)
+	return errors.Is(err, kerr.ProducerFenced) || errors.Is(err, kerr.InvalidProducerEpoch)
+}
+
+// txnBroken reports whether err leaves the transactional producer in a
+// state it cannot continue from — the broker no longer knows its producer
+// id, or rejected ending the transaction (as after a lost EndTxn response
+// whose retry finds the transaction already ended) — so that the producer
+// must be rebuilt. Whether the last transaction committed is then unknown
+// locally; the rebuild reopens the tasks, whose restore replays any of its
+// changelog writes that did commit.
+func txnBroken(err error) bool {
+	return errors.Is(err, kerr.InvalidTxnState) || errors.Is(err, kerr.InvalidProducerIDMapping) ||
+		errors.Is(err, kerr.TransactionAbortable) || errors.Is(err, kerr.UnknownProducerID) ||
+		errors.Is(err, kerr.OutOfOrderSequenceNumber)
 }
 
 // isDenied reports whether err is an authorization or authentication
@@ -646,7 +658,8 @@ const (
 	resetWindow = time.Minute
 )
 
-// rebuild handles fencing of the exactly-once producer.
+// rebuild handles fencing of the exactly-once producer, and a producer
+// whose transaction state broke (txnBroken).
 //
 // If the open transaction had outlived the transaction timeout, the broker
 // aborted it and bumped the producer epoch: the worker was stalled, not
@@ -662,7 +675,7 @@ const (
 // fence the twin in turn, and the two would take turns forever.
 func (w *worker) rebuild(ctx context.Context, cause error) error {
 	timeout, _ := w.cl.OptValue(kgo.TransactionTimeout).(time.Duration)
-	if open := time.Since(w.txnBegan); timeout <= 0 || open < timeout {
+	if open := time.Since(w.txnBegan); isFenced(cause) && (timeout <= 0 || open < timeout) {
 		return fmt.Errorf("producer fenced %v after its transaction began, within the %v transaction timeout: another instance uses transactional id %q (instance id %q); give every instance its own Config.InstanceID or state directory: %w",
 			open.Round(time.Millisecond), timeout, w.txnID(), w.app.cfg.InstanceID, cause)
 	}
@@ -672,8 +685,13 @@ func (w *worker) rebuild(ctx context.Context, cause error) error {
 		return fmt.Errorf("producer fenced %d times within %v; giving up: %w", len(w.resets)+1, resetWindow, cause)
 	}
 	w.resets = append(w.resets, now)
-	w.log.Warn("transaction outlived the transaction timeout and was aborted by the broker; dropping its state changes, rebuilding the producer and rejoining the group",
-		"transactional_id", w.txnID(), "transaction_timeout", timeout, "open_for", time.Since(w.txnBegan).Round(time.Millisecond), "err", cause)
+	if isFenced(cause) {
+		w.log.Warn("transaction outlived the transaction timeout and was aborted by the broker; dropping its state changes, rebuilding the producer and rejoining the group",
+			"transactional_id", w.txnID(), "transaction_timeout", timeout, "open_for", time.Since(w.txnBegan).Round(time.Millisecond), "err", cause)
+	} else {
+		w.log.Warn("transactional producer in an unrecoverable state; dropping uncommitted state, rebuilding the producer and rejoining the group (restore replays whatever the last transaction committed)",
+			"transactional_id", w.txnID(), "err", cause)
+	}
 	w.mu.Lock()
 	for id, t := range w.tasks {
 		_ = t.Abort()
