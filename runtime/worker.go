@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -229,7 +232,12 @@ func (w *worker) run(ctx context.Context) (err error) {
 		if err == nil {
 			continue
 		}
-		if w.sess == nil || !isFenced(err) && !txnBroken(err) {
+		if w.sess == nil && errors.Is(err, errCommitLater) {
+			w.log.Warn("commit did not complete; retrying at the next commit", "err", err)
+			lastCommit = time.Now()
+			continue
+		}
+		if w.sess == nil || !isFenced(err) && !txnBroken(err) && !unreachable(err) {
 			return err
 		}
 		if err := w.rebuild(ctx, err); err != nil {
@@ -438,16 +446,28 @@ func (w *worker) commit(ctx context.Context) error {
 // the stores durable with the changelog offsets their writes reached.
 func (w *worker) commitALOS(ctx context.Context) error {
 	if err := w.cl.Flush(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			// The brokers are slow or gone; the records stay buffered.
+			return fmt.Errorf("%w: flush: %w", errCommitLater, err)
+		}
 		return fmt.Errorf("flush: %w", err)
 	}
 	if err := w.coll.Err(); err != nil {
 		return err
 	}
 	if err := w.cl.CommitUncommittedOffsets(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) || unreachable(err) || retriable(err) {
+			return fmt.Errorf("%w: commit offsets: %w", errCommitLater, err)
+		}
 		return fmt.Errorf("commit offsets: %w", err)
 	}
 	return w.commitTasks()
 }
+
+// errCommitLater marks an at-least-once commit that could not complete for
+// now (brokers unreachable or slow); nothing was lost, and the next commit
+// covers its records too.
+var errCommitLater = errors.New("commit postponed")
 
 func (w *worker) commitTasks() error {
 	for _, t := range w.snapshotTasks() {
@@ -651,6 +671,17 @@ func isMigrated(err error) bool {
 		errors.Is(err, kerr.RebalanceInProgress) || errors.Is(err, kerr.FencedInstanceID)
 }
 
+// unreachable reports whether err says the brokers could not be reached
+// (connection refused or dropped, or the end of a transaction timed out):
+// the outcome of the transaction is unknown and the producer is rebuilt
+// once the brokers answer again.
+func unreachable(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
 // Bounds on rebuilding a fenced producer: more rebuilds than this within
 // the window mean something keeps fencing the worker, and it stops.
 const (
@@ -680,12 +711,24 @@ func (w *worker) rebuild(ctx context.Context, cause error) error {
 			open.Round(time.Millisecond), timeout, w.txnID(), w.app.cfg.InstanceID, cause)
 	}
 	now := time.Now()
-	w.resets = slices.DeleteFunc(w.resets, func(t time.Time) bool { return now.Sub(t) > resetWindow })
-	if len(w.resets) >= maxResets {
-		return fmt.Errorf("producer fenced %d times within %v; giving up: %w", len(w.resets)+1, resetWindow, cause)
+	lost := unreachable(cause) && !isFenced(cause) && !txnBroken(cause)
+	if !lost {
+		// Losing the brokers is retried for as long as it lasts; anything
+		// else that keeps breaking the producer is not.
+		w.resets = slices.DeleteFunc(w.resets, func(t time.Time) bool { return now.Sub(t) > resetWindow })
+		if len(w.resets) >= maxResets {
+			return fmt.Errorf("producer fenced %d times within %v; giving up: %w", len(w.resets)+1, resetWindow, cause)
+		}
+		w.resets = append(w.resets, now)
 	}
-	w.resets = append(w.resets, now)
-	if isFenced(cause) {
+	if lost {
+		w.log.Warn("brokers unreachable while ending a transaction; its outcome is unknown: dropping uncommitted state, rebuilding the producer and rejoining once they answer (restore replays whatever committed)",
+			"transactional_id", w.txnID(), "err", cause)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	} else if isFenced(cause) {
 		w.log.Warn("transaction outlived the transaction timeout and was aborted by the broker; dropping its state changes, rebuilding the producer and rejoining the group",
 			"transactional_id", w.txnID(), "transaction_timeout", timeout, "open_for", time.Since(w.txnBegan).Round(time.Millisecond), "err", cause)
 	} else {
