@@ -36,8 +36,17 @@ type ProcessingContext interface {
 	// StateStore returns the key-value store called name at byte level,
 	// values without the store's timestamp prefix, writes logged to the
 	// changelog. The store must be connected to the processor with
-	// stream.WithStores. Most code wants the typed view of KeyValueStore.
+	// stream.WithStores, except a global table's store
+	// (stream.Builder.GlobalTable), which every processor can read and
+	// none can write (writes fail). Most code wants the typed view of
+	// KeyValueStore.
 	StateStore(name string) (state.KeyValueStore, error)
+	// WindowStateStore returns the window store called name at byte
+	// level, values without the store's timestamp prefix, writes logged to
+	// the changelog, and its window size. The store must be connected to
+	// the processor with stream.WithStores. Most code wants the typed view
+	// of WindowStore.
+	WindowStateStore(name string) (state.WindowStore, time.Duration, error)
 }
 
 // Context is the context of a Processor: ProcessingContext plus
@@ -72,4 +81,22 @@ func KeyValueStore[K, V any](ctx ProcessingContext, name string, ks serde.Serde[
 		return state.KeyValueView[K, V]{}, err
 	}
 	return state.NewKeyValueView(s, engine.ChangelogTopic(ctx.ApplicationID(), name), ks, vs), nil
+}
+
+// WindowStore returns a typed view of the window store called name (a
+// stream.WindowStoreSpec, or a DSL window store of the same sub-topology),
+// connected to the processor with stream.WithStores. Keys and values go
+// through ks and vs, called with the store's changelog topic
+// <app>-<name>-changelog; the view's windowed keys end at start + the
+// store's window size. Writes are logged to the changelog unless the store
+// was declared without logging, and carry the timestamp of the record
+// being processed (the punctuation time inside a punctuator). Windows
+// older than the store's retention (relative to the largest window start
+// written) expire. Call it in Init and keep the view.
+func WindowStore[K, V any](ctx ProcessingContext, name string, ks serde.Serde[K], vs serde.Serde[V]) (state.WindowView[K, V], error) {
+	s, size, err := ctx.WindowStateStore(name)
+	if err != nil {
+		return state.WindowView[K, V]{}, err
+	}
+	return state.NewWindowView(s, engine.ChangelogTopic(ctx.ApplicationID(), name), size.Milliseconds(), ks, vs), nil
 }

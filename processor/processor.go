@@ -38,6 +38,15 @@
 //			stream.WithStores("seen")).
 //		To("out", nil, nil)
 //
+// # Stores
+//
+// Key-value stores (stream.KeyValueStoreSpec) open with KeyValueStore,
+// window stores (stream.WindowStoreSpec) with WindowStore; both must be
+// connected with stream.WithStores, and DSL stores of the same
+// sub-topology can be connected by name too. A global table's store
+// (stream.Builder.GlobalTable) is readable by every processor with
+// KeyValueStore, without connecting it, and cannot be written.
+//
 // # Children
 //
 // A processor's children are the operators added on the stream that

@@ -36,6 +36,7 @@ type App struct {
 	parts   *partitionCache
 	plan    *topicPlan
 	metrics metrics
+	global  atomic.Pointer[globalState] // global tables' stores and updater (global.go)
 
 	handover sync.Mutex   // serializes standby→active handovers across workers
 	unlock   func() error // releases the state directory lock
@@ -151,6 +152,11 @@ func (a *App) Run(ctx context.Context) error {
 	a.setState(Rebalancing)
 	plan, err := setupTopics(ctx, a.adm, a.topo, a.cfg.AppID)
 	if err != nil {
+		if ctx.Err() != nil { // shut down while starting
+			a.setState(PendingShutdown)
+			a.setState(NotRunning)
+			return nil
+		}
 		a.fail(err)
 		return a.runErr
 	}
@@ -171,7 +177,18 @@ func (a *App) Run(ctx context.Context) error {
 		return a.runErr
 	}
 	var wg sync.WaitGroup
-	errc := make(chan error, a.cfg.Workers)
+	errc := make(chan error, a.cfg.Workers+1) // workers and the global stores' updater
+	closeGlobal, err := a.startGlobal(ctx, &wg, errc, cancel)
+	if err != nil {
+		if ctx.Err() != nil { // shut down while bootstrapping
+			a.setState(PendingShutdown)
+			a.setState(NotRunning)
+			return nil
+		}
+		a.fail(err)
+		return a.runErr
+	}
+	defer closeGlobal() // after every worker has stopped reading the stores
 	for i := range a.cfg.Workers {
 		w, err := newWorker(ctx, a, i)
 		if err != nil {
@@ -296,6 +313,12 @@ type Metrics struct {
 	ProducerResets int64
 	// CommitLatency is the mean duration of a commit.
 	CommitLatency time.Duration
+	// GlobalRestored is the number of records read from global tables'
+	// topics to bootstrap their stores at start-up (0 when the local
+	// stores were current); GlobalApplied counts, per global store, the
+	// records applied to it since start-up (bootstrap included).
+	GlobalRestored int64
+	GlobalApplied  map[string]int64
 	// Restored is the number of changelog records restored into stores.
 	Restored int64
 	// Standbys is the number of standby tasks this instance keeps;
@@ -322,6 +345,7 @@ func (a *App) Metrics() Metrics {
 	for _, w := range workers {
 		w.snapshot(&m)
 	}
+	a.globalMetrics(&m)
 	return m
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -26,6 +27,7 @@ type collector struct {
 
 	mu        sync.Mutex
 	gen       uint64           // bumped by reset: promises of older producers are ignored
+	inflight  int              // records of this generation whose promise has not run
 	err       error            // first produce error since the last reset
 	pending   map[string]int64 // changelog "topic/partition" → next offset, this cycle
 	committed map[string]int64 // as of the last successful commit
@@ -43,6 +45,9 @@ func (c *collector) PartitionCount(topic string) (int32, error) { return c.parts
 func (c *collector) Send(r *engine.RawRecord) error {
 	c.mu.Lock()
 	err, gen, p := c.err, c.gen, c.p
+	if err == nil {
+		c.inflight++
+	}
 	c.mu.Unlock()
 	if err != nil {
 		return engine.Fatal(err)
@@ -62,6 +67,7 @@ func (c *collector) Send(r *engine.RawRecord) error {
 		if gen != c.gen {
 			return // from a producer replaced after fencing; its cycle was dropped
 		}
+		c.inflight--
 		if err != nil {
 			if c.err == nil {
 				c.err = fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, err)
@@ -74,6 +80,26 @@ func (c *collector) Send(r *engine.RawRecord) error {
 		}
 	})
 	return nil
+}
+
+// settle waits until every record sent has its produce outcome. Flush
+// alone is not enough: a record the client rejects before buffering it (too
+// large) reports its error asynchronously, possibly after Flush returned,
+// and a commit must not miss it.
+func (c *collector) settle(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		n := c.inflight
+		c.mu.Unlock()
+		if n <= 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%d records still without a produce result: %w", n, ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
 }
 
 // Err returns the first produce error of the cycle.
@@ -119,6 +145,7 @@ func (c *collector) reset(p producer) {
 	defer c.mu.Unlock()
 	c.p = p
 	c.gen++
+	c.inflight = 0
 	clear(c.pending)
 	c.err = nil
 }

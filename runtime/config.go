@@ -194,7 +194,7 @@ func (c *Config) deadLetter(ec engine.ErrorContext, err error) engine.ErrorActio
 	)
 	dl := &engine.RawRecord{Topic: c.DeadLetterTopic, Partition: -1, Key: slices.Clone(r.Key), Value: slices.Clone(r.Value),
 		Timestamp: r.Timestamp, Headers: headers}
-	if ec.Collector == nil || ec.Collector.Send(dl) != nil {
+	if ec.Collector == nil || !fitDeadLetter(ec.Collector, dl, c.Logger) || ec.Collector.Send(dl) != nil {
 		return engine.Fail
 	}
 	return engine.Skip

@@ -2,11 +2,12 @@ package runtime
 
 import (
 	"context"
-
+	"encoding/hex"
 	"fmt"
-	"github.com/twmb/franz-go/pkg/kadm"
+	"sort"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eddy-streams/eddy/internal/engine"
@@ -15,8 +16,17 @@ import (
 // restore brings task's stores up to the end of their changelog partitions:
 // from the offset committed with the local state (0 for a new store) to the
 // last stable offset, read_committed. Local state that is current needs no
-// fetch at all. It returns the number of records applied.
+// fetch at all. Local state left open by a crash is verified first; state
+// that is damaged, or does not belong to the changelog as it is now (see
+// stale), is wiped and restored in full. It returns the number of records
+// applied.
 func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
+	st, tracked := a.stateOf(task.ID())
+	if tracked {
+		if err := st.verify(); err != nil {
+			return 0, err
+		}
+	}
 	changelogs := task.Changelogs()
 	if len(changelogs) == 0 {
 		return 0, nil
@@ -30,6 +40,7 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	for t := range changelogs {
 		topics = append(topics, t)
 	}
+	sort.Strings(topics)
 	ends, err := a.listOffsets(ctx, a.adm.ListCommittedOffsets, topics, p)
 	if err != nil {
 		return 0, fmt.Errorf("task %s: list changelog end offsets: %w", task.ID(), err)
@@ -37,6 +48,28 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	starts, err := a.listOffsets(ctx, a.adm.ListStartOffsets, topics, p)
 	if err != nil {
 		return 0, fmt.Errorf("task %s: list changelog start offsets: %w", task.ID(), err)
+	}
+	// The high watermark bounds any offset a run can have reached; the
+	// last stable offset (ends) may lie below it while a transaction is
+	// open, even below offsets of transactions that committed after it.
+	hwms, err := a.listOffsets(ctx, a.adm.ListEndOffsets, topics, p)
+	if err != nil {
+		return 0, fmt.Errorf("task %s: list changelog end offsets: %w", task.ID(), err)
+	}
+	ids, err := a.topicIDs(ctx, topics)
+	if err != nil {
+		return 0, fmt.Errorf("task %s: describe changelogs: %w", task.ID(), err)
+	}
+	if tracked {
+		meta, _ := readTaskMeta(st.dir)
+		if reason := stale(meta, stored, ids, hwms, starts, topics, p); reason != "" {
+			if err := st.wipe(reason); err != nil {
+				return 0, err
+			}
+			if stored, err = task.Offsets(); err != nil {
+				return 0, err
+			}
+		}
 	}
 	from := map[string]map[int32]kgo.Offset{}
 	target := map[string]int64{}
@@ -48,18 +81,22 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 		}
 		off := stored[engine.OffsetKey(topic, p)]
 		if st, ok := starts.Lookup(topic, p); ok && st.Err == nil && off < st.Offset {
-			off = st.Offset // compacted or deleted below the local position
+			off = st.Offset // a new store: restore from the log start
 		}
-		if off > end.Offset {
-			return 0, fmt.Errorf("task %s: local state of changelog %s partition %d is at offset %d, past the changelog end %d: "+
-				"the state directory belongs to another run of the application; delete %s", task.ID(), topic, p, off, end.Offset, a.taskDir(task.ID()))
-		}
-		if off == end.Offset {
+		if off >= end.Offset {
+			// Current; or past the last stable offset, which an open
+			// transaction of a fenced producer holds back: what lies
+			// between will be aborted.
 			continue
 		}
 		from[topic] = map[int32]kgo.Offset{p: kgo.NewOffset().At(off)}
 		target[topic] = end.Offset
 		next[topic] = off
+	}
+	if tracked {
+		if err := st.recordChangelogs(ids); err != nil {
+			return 0, fmt.Errorf("task %s: %w", task.ID(), err)
+		}
 	}
 	if len(from) == 0 {
 		return 0, nil
@@ -162,4 +199,46 @@ func (a *App) listOffsets(ctx context.Context, list func(context.Context, ...str
 		}
 		backoff = min(backoff*2, time.Second)
 	}
+}
+
+// stale says why local state with committed offsets stored (and metadata
+// meta, possibly nil) cannot be continued from the changelog topics as they
+// are now, or "": it was built from a changelog since deleted and
+// recreated (another topic id), or its offset lies past the changelog's end
+// (the topic was recreated or truncated) or before its start (records the
+// state lacks were deleted, as Kafka Streams' OffsetOutOfRange on restore).
+func stale(meta *taskMeta, stored map[string]int64, ids map[string]string, hwms, starts kadm.ListedOffsets, topics []string, p int32) string {
+	for _, topic := range topics {
+		off, ok := stored[engine.OffsetKey(topic, p)]
+		if !ok {
+			continue // nothing restored from this changelog yet
+		}
+		if end, ok := hwms.Lookup(topic, p); ok && end.Err == nil && off > end.Offset {
+			return fmt.Sprintf("the local state of changelog %s partition %d is at offset %d, past the changelog end %d: the topic was recreated or truncated", topic, p, off, end.Offset)
+		}
+		if start, ok := starts.Lookup(topic, p); ok && start.Err == nil && off < start.Offset {
+			return fmt.Sprintf("changelog %s partition %d starts at offset %d, after the local state's offset %d: changes the local state lacks were deleted", topic, p, start.Offset, off)
+		}
+		if meta != nil {
+			if was, now := meta.ChangelogIDs[topic], ids[topic]; was != "" && now != "" && was != now {
+				return fmt.Sprintf("changelog topic %s was deleted and recreated since the local state was built from it (topic id %s, was %s)", topic, now, was)
+			}
+		}
+	}
+	return ""
+}
+
+// topicIDs returns the ids of topics ("" where the broker has none).
+func (a *App) topicIDs(ctx context.Context, topics []string) (map[string]string, error) {
+	d, err := a.adm.ListTopics(ctx, topics...)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]string{}
+	for _, t := range topics {
+		if td, ok := d[t]; ok && td.Err == nil && td.ID != (kadm.TopicID{}) {
+			ids[t] = hex.EncodeToString(td.ID[:])
+		}
+	}
+	return ids, nil
 }

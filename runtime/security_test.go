@@ -43,9 +43,10 @@ func leastPrivilege(app, in, out string) []grant {
 	return []grant{
 		{"internal topics", func(p string) *kadm.ACLBuilder {
 			// Repartition and changelog topics (and the default
-			// dead-letter topic): <app>-*.
+			// dead-letter topic): <app>-*. DESCRIBE_CONFIGS: existing
+			// internal topics' configs are validated at start-up.
 			return allow(p).Topics(app+"-").ResourcePatternType(kadm.ACLPatternPrefixed).
-				Operations(kadm.OpCreate, kadm.OpRead, kadm.OpWrite, kadm.OpDescribe)
+				Operations(kadm.OpCreate, kadm.OpRead, kadm.OpWrite, kadm.OpDescribe, kadm.OpDescribeConfigs)
 		}},
 		{"source topic", func(p string) *kadm.ACLBuilder {
 			return allow(p).Topics(in).Operations(kadm.OpRead, kadm.OpDescribe)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -56,6 +58,9 @@ func setupTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology,
 		return int32(len(d.Partitions)), nil
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSinkTopics(ctx, adm, topo, app); err != nil {
 		return nil, err
 	}
 	plan := &topicPlan{partitions: parts, subOf: map[string]int{}, tasks: map[int]int32{}, changelogSub: map[string]int{}}
@@ -135,12 +140,14 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, want map[string]topicSp
 		return err
 	}
 	var errs []error
+	var present []string
 	for name, spec := range want {
 		if d, ok := existing[name]; ok && d.Err == nil {
 			if got := int32(len(d.Partitions)); got != spec.partitions && !spec.keepExisting {
 				errs = append(errs, fmt.Errorf("internal topic %q has %d partitions, the topology needs %d: "+
 					"delete it (and reset the application) or restore the source topics' partition counts", name, got, spec.partitions))
 			}
+			present = append(present, name)
 			continue
 		}
 		cfg := map[string]*string{}
@@ -152,7 +159,68 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, want map[string]topicSp
 			errs = append(errs, fmt.Errorf("create internal topic %q: %w %s", name, err, resp.ErrMessage))
 		}
 	}
+	if len(present) > 0 {
+		errs = append(errs, checkTopicConfigs(ctx, adm, want, present))
+	}
 	return errors.Join(errs...)
+}
+
+// checkTopicConfigs compares the configs of existing internal topics with
+// what the application needs, as Kafka Streams' internal topic validation
+// does: the cleanup policy must be the same (a compacted repartition topic
+// loses records; a changelog that is not compacted loses state), and a
+// windowed changelog must keep records at least as long as its store.
+func checkTopicConfigs(ctx context.Context, adm *kadm.Client, want map[string]topicSpec, names []string) error {
+	rcs, err := adm.DescribeTopicConfigs(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("describe the configs of internal topics %v: %w", names, err)
+	}
+	var errs []error
+	for _, rc := range rcs {
+		spec, ok := want[rc.Name]
+		if !ok {
+			continue
+		}
+		if rc.Err != nil {
+			errs = append(errs, fmt.Errorf("describe the configs of internal topic %q: %w", rc.Name, rc.Err))
+			continue
+		}
+		got := map[string]string{}
+		for _, c := range rc.Configs {
+			got[c.Key] = c.MaybeValue()
+		}
+		if got["cleanup.policy"] == "" {
+			got["cleanup.policy"] = "delete" // the broker default
+		}
+		if need, ok := spec.configs["cleanup.policy"]; ok && !samePolicy(got["cleanup.policy"], need) {
+			errs = append(errs, fmt.Errorf("internal topic %q has cleanup.policy=%q, the application needs %q: "+
+				"change it with kafka-configs.sh or delete the topic (and reset the application)", rc.Name, got["cleanup.policy"], need))
+		}
+		if need, ok := spec.configs["retention.ms"]; ok {
+			n, _ := strconv.ParseInt(need, 10, 64)
+			have, err := strconv.ParseInt(got["retention.ms"], 10, 64)
+			if err == nil && have >= 0 && have < n {
+				errs = append(errs, fmt.Errorf("internal topic %q has retention.ms=%d, shorter than the %d its store needs (store retention + 1 day): "+
+					"raise it with kafka-configs.sh", rc.Name, have, n))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// samePolicy compares cleanup policies as sets ("delete,compact" is
+// "compact,delete").
+func samePolicy(a, b string) bool {
+	set := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				m[p] = true
+			}
+		}
+		return m
+	}
+	return maps.Equal(set(a), set(b))
 }
 
 // partitionCache answers the partition counts sinks need.
@@ -160,6 +228,7 @@ type partitionCache struct {
 	mu     sync.Mutex
 	adm    *kadm.Client
 	counts map[string]int32
+	limits map[string]int // topic → max.message.bytes, 0 unknown (recordlimits.go)
 }
 
 func (c *partitionCache) get(ctx context.Context, topic string) (int32, error) {

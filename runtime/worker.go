@@ -193,13 +193,13 @@ func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
 }
 
 func (a *App) newTask(id engine.TaskID, coll engine.Collector) (*engine.Task, error) {
-	be, err := pebble.Open(a.taskDir(id), pebble.Options{Cache: a.cache, Logger: a.log})
+	be, err := a.openState(id, pebble.Options{Cache: a.cache, Logger: a.log})
 	if err != nil {
 		return nil, fmt.Errorf("task %s: open state in %s: %w", id, a.taskDir(id), err)
 	}
 	t, err := engine.NewTask(engine.Config{
 		AppID: a.cfg.AppID, ID: id, Spec: a.topo.Spec(id.Subtopology, a.cfg.AppID),
-		Backend: be, Collector: coll, OnError: a.cfg.errorHandler(), Logger: a.log,
+		Backend: be, Collector: coll, OnError: a.cfg.errorHandler(), Logger: a.log, Globals: a.globalStores(),
 	})
 	if err != nil {
 		be.Close()
@@ -445,7 +445,11 @@ func (w *worker) commit(ctx context.Context) error {
 // commitALOS: flush the producer, commit the consumed offsets, then make
 // the stores durable with the changelog offsets their writes reached.
 func (w *worker) commitALOS(ctx context.Context) error {
-	if err := w.cl.Flush(ctx); err != nil {
+	err := w.cl.Flush(ctx)
+	if err == nil {
+		err = w.coll.settle(ctx)
+	}
+	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			// The brokers are slow or gone; the records stay buffered.
 			return fmt.Errorf("%w: flush: %w", errCommitLater, err)
@@ -490,6 +494,16 @@ func (w *worker) commitTasks() error {
 func (w *worker) commitEOS(ctx context.Context) error {
 	if !w.inTxn {
 		return nil
+	}
+	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
+	err := w.sess.Client().Flush(fctx)
+	if err == nil {
+		err = w.coll.settle(fctx)
+	}
+	fcancel()
+	if err != nil {
+		// Unknown outcome of the cycle's records: rebuild (see unreachable).
+		return fmt.Errorf("flush: %w", err)
 	}
 	if err := w.coll.Err(); err != nil {
 		if !retriable(err) {

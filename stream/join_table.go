@@ -8,6 +8,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/ops"
 	"github.com/eddy-streams/eddy/internal/topology"
 	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/table"
 )
 
 // JoinTable joins each record of s with the row of its key in t (Kafka
@@ -180,11 +181,18 @@ func (t Table[K, V]) materialized(method string) Table[K, V] {
 		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)
 		return t
 	}
+	return t.materializeIn(method, table.Materialized{Logging: true}, nil)
+}
+
+// materializeIn adds a KTABLE-MATERIALIZE node that keeps t in a new
+// key-value store configured by m (name, logging); optErr is reported by
+// Build.
+func (t Table[K, V]) materializeIn(method string, m table.Materialized, optErr error) Table[K, V] {
 	ks, vs := orDefault(t.ks), orDefault(t.vs)
-	store := &topology.Store{Op: "MATERIALIZE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: true}}
+	store := &topology.Store{UserName: m.Name, Op: "MATERIALIZE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
 	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-MATERIALIZE"}
 	n.Check = func() error {
-		return errors.Join(
+		return errors.Join(optErr,
 			need(ks == nil, missingSerde[K]("key", method+" materializes this table in a store to read it")),
 			need(vs == nil, missingSerde[V]("value", method+" materializes this table in a store to read it; set one with Table.WithValueSerde")))
 	}

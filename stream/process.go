@@ -58,6 +58,7 @@ func addProcess[K, V, K2, V2 any](s Stream[K, V], op string, noSupplier bool, ne
 			stores = append(stores, name)
 		}
 	}
+	windowSizes := map[string]int64{}
 	n.Check = func() error {
 		errs := []error{c.err, need(noSupplier, errors.New("nil processor supplier"))}
 		// Connect the stores now that every store has its final name.
@@ -68,10 +69,16 @@ func addProcess[K, V, K2, V2 any](s Stream[K, V], op string, noSupplier bool, ne
 				errs = append(errs, errors.New("WithStores: empty store name"))
 			case i < 0:
 				errs = append(errs, fmt.Errorf("store %q does not exist: declare it with Builder.AddStore (stores: %v)", name, storeNamesOf(g)))
-			case g.Stores[i].Spec.Kind != engine.KeyValueKind:
-				errs = append(errs, fmt.Errorf("store %q is not a key-value store; processors can use key-value stores only", name))
+			case g.Stores[i].Global:
+				// Readable without connecting it; connecting it would tie
+				// the processor to no sub-topology, so it is left alone.
+			case g.Stores[i].Spec.Kind == engine.SessionKind:
+				errs = append(errs, fmt.Errorf("store %q is a session store; processors can use key-value and window stores only", name))
 			case !slices.Contains(n.Stores, g.Stores[i]):
 				n.Stores = append(n.Stores, g.Stores[i])
+				if g.Stores[i].Spec.Kind == engine.WindowKind {
+					windowSizes[name] = g.Stores[i].WindowSize
+				}
 			}
 		}
 		return errors.Join(errs...)
@@ -94,7 +101,7 @@ func addProcess[K, V, K2, V2 any](s Stream[K, V], op string, noSupplier bool, ne
 		for i, ch := range n.Children {
 			children[i] = ch.Name
 		}
-		return &ops.Process[K, V, K2, V2]{Node: n.Name, Proc: p, Children: children, Stores: stores}, nil
+		return &ops.Process[K, V, K2, V2]{Node: n.Name, Proc: p, Children: children, Stores: stores, WindowSizes: windowSizes}, nil
 	}
 	g.AddNode(n, s.node)
 	link[K, V](s.node, n)

@@ -9,7 +9,8 @@ import (
 )
 
 // StoreSpec declares a user-defined state store for Processor API
-// processors; add it with Builder.AddStore.
+// processors (a KeyValueStoreSpec or a WindowStoreSpec); add it with
+// Builder.AddStore.
 type StoreSpec interface {
 	store() (*topology.Store, error)
 }
@@ -84,6 +85,8 @@ func (s storesOption) applyProcess(c *processConfig) { c.stores = append(c.store
 // Streams' process(supplier, storeNames...)): stores declared with
 // Builder.AddStore, or DSL stores such as a table's, by their names. A
 // store and every processor connected to it run in one sub-topology.
+// Global tables' stores need no connecting: every processor can read them
+// (see processor.ProcessingContext.StateStore).
 func WithStores(names ...string) ProcessOption { return storesOption(names) }
 
 func resolveProcess(opts []ProcessOption) processConfig {

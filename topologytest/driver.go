@@ -10,6 +10,10 @@
 // synchronously when piped; every store update is visible downstream at
 // once (as with Kafka Streams' cache disabled).
 //
+// Global tables behave as in Kafka Streams' TopologyTestDriver: a record
+// piped into a global table's topic updates the global store at once, and
+// every task (whatever its partition) reads the same store.
+//
 // Time is explicit: input records carry event time (from the pipe call or
 // the input topic's auto-advancing clock) and wall-clock time only moves
 // with AdvanceWallClock. Both start at the Unix epoch unless set.
@@ -66,8 +70,8 @@ func TopicPartitions(topic string, n int32) Option {
 func WallClock(t time.Time) Option { return func(c *config) { c.wallClock = t } }
 
 // Backend sets the state backend of each task (default in-memory). The
-// function gets the task id ("0_1"); use it to open e.g. a Pebble store in
-// a per-task directory.
+// function gets the task id ("0_1"; "2_global" for the store of a global
+// table); use it to open e.g. a Pebble store in a per-task directory.
 func Backend(open func(task string) (state.Backend, error)) Option {
 	return func(c *config) { c.backend = open }
 }
@@ -87,6 +91,9 @@ type Driver struct {
 	reader  map[string]int   // source topic -> sub-topology
 	tasks   map[engine.TaskID]*engine.Task
 	order   []engine.TaskID
+	globals *engine.GlobalStores
+	gtasks  map[string]*engine.Task // global topic -> its global task
+	gorder  []*engine.Task
 	logs    map[string]*topicLog
 	queue   []*engine.RawRecord
 	offsets map[string][]int64 // topic -> next offset per partition
@@ -120,7 +127,7 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 	d := &Driver{
 		cfg: cfg, topo: t, reader: map[string]int{}, tasks: map[engine.TaskID]*engine.Task{},
 		logs: map[string]*topicLog{}, offsets: map[string][]int64{}, rr: map[string]int32{},
-		now: cfg.wallClock.UnixMilli(),
+		now: cfg.wallClock.UnixMilli(), globals: engine.NewGlobalStores(), gtasks: map[string]*engine.Task{},
 	}
 	if cfg.wallClock.IsZero() {
 		d.now = 0
@@ -130,6 +137,19 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 		return nil, fmt.Errorf("topologytest: %w", err)
 	}
 	d.parts = parts
+	// Global tasks first: the tasks' joins find their stores at Init.
+	for _, st := range t.GlobalSubtopologies() {
+		id := engine.TaskID{Subtopology: st.ID, Partition: engine.GlobalPartition}
+		task, err := d.newTask(id, t.Spec(st.ID, cfg.app), true)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		d.gorder = append(d.gorder, task)
+		for _, topic := range st.Sources {
+			d.gtasks[topic] = task
+		}
+	}
 	for _, st := range t.Subtopologies() {
 		var n int32
 		for _, topic := range t.SourceTopics(st.ID, cfg.app) {
@@ -139,17 +159,8 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 		spec := t.Spec(st.ID, cfg.app)
 		for p := range n {
 			id := engine.TaskID{Subtopology: st.ID, Partition: p}
-			be, err := cfg.backend(id.String())
+			task, err := d.newTask(id, spec, false)
 			if err != nil {
-				d.Close()
-				return nil, fmt.Errorf("topologytest: open state of task %s: %w", id, err)
-			}
-			task, err := engine.NewTask(engine.Config{
-				AppID: cfg.app, ID: id, Spec: spec, Backend: be, Collector: d,
-				OnError: cfg.onError, Clock: func() int64 { return d.now }, Logger: cfg.logger,
-			})
-			if err != nil {
-				be.Close()
 				d.Close()
 				return nil, err
 			}
@@ -158,6 +169,27 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 		}
 	}
 	return d, nil
+}
+
+// newTask opens the task's backend (through the global stores' lock for a
+// global task) and creates the task.
+func (d *Driver) newTask(id engine.TaskID, spec *engine.Spec, global bool) (*engine.Task, error) {
+	be, err := d.cfg.backend(id.String())
+	if err != nil {
+		return nil, fmt.Errorf("topologytest: open state of task %s: %w", id, err)
+	}
+	if global {
+		be = d.globals.Wrap(be)
+	}
+	task, err := engine.NewTask(engine.Config{
+		AppID: d.cfg.app, ID: id, Spec: spec, Backend: be, Collector: d, Globals: d.globals,
+		OnError: d.cfg.onError, Clock: func() int64 { return d.now }, Logger: d.cfg.logger,
+	})
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return task, nil
 }
 
 func (d *Driver) userPartitions(topic string) (int32, error) {
@@ -207,10 +239,16 @@ func (d *Driver) Send(r *engine.RawRecord) error {
 	if !d.discard {
 		l.records = append(l.records, r)
 	}
-	if _, ok := d.reader[r.Topic]; ok {
+	if d.reads(r.Topic) {
 		d.queue = append(d.queue, r)
 	}
 	return nil
+}
+
+// reads reports whether a task or a global task reads topic.
+func (d *Driver) reads(topic string) bool {
+	_, ok := d.reader[topic]
+	return ok || d.gtasks[topic] != nil
 }
 
 // pipe writes an input record and processes it and everything it causes.
@@ -218,7 +256,7 @@ func (d *Driver) pipe(r *engine.RawRecord) error {
 	if d.closed {
 		return errors.New("topologytest: driver is closed")
 	}
-	if _, ok := d.reader[r.Topic]; !ok {
+	if !d.reads(r.Topic) {
 		return fmt.Errorf("topologytest: no source reads topic %q (source topics: %v)", r.Topic, d.sourceTopics())
 	}
 	if r.Key != nil && r.Partition < 0 {
@@ -235,10 +273,12 @@ func (d *Driver) drain() error {
 	for len(d.queue) > 0 {
 		r := d.queue[0]
 		d.queue = d.queue[1:]
-		id := engine.TaskID{Subtopology: d.reader[r.Topic], Partition: r.Partition}
-		task, ok := d.tasks[id]
+		task, ok := d.gtasks[r.Topic]
 		if !ok {
-			return fmt.Errorf("topologytest: no task %s for %s", id, r.Where())
+			id := engine.TaskID{Subtopology: d.reader[r.Topic], Partition: r.Partition}
+			if task, ok = d.tasks[id]; !ok {
+				return fmt.Errorf("topologytest: no task %s for %s", id, r.Where())
+			}
 		}
 		if err := task.Process(r); err != nil {
 			d.queue = nil
@@ -250,6 +290,11 @@ func (d *Driver) drain() error {
 }
 
 func (d *Driver) commitAll() error {
+	for _, g := range d.gorder {
+		if err := g.Commit(nil); err != nil {
+			return fmt.Errorf("topologytest: commit global task %s: %w", g.ID(), err)
+		}
+	}
 	for _, id := range d.order {
 		if err := d.tasks[id].Commit(nil); err != nil {
 			return fmt.Errorf("topologytest: commit task %s: %w", id, err)
@@ -259,14 +304,20 @@ func (d *Driver) commitAll() error {
 }
 
 func (d *Driver) abortAll() {
+	for _, g := range d.gorder {
+		_ = g.Abort()
+	}
 	for _, id := range d.order {
 		_ = d.tasks[id].Abort()
 	}
 }
 
 func (d *Driver) sourceTopics() []string {
-	out := make([]string, 0, len(d.reader))
+	out := make([]string, 0, len(d.reader)+len(d.gtasks))
 	for t := range d.reader {
+		out = append(out, t)
+	}
+	for t := range d.gtasks {
 		out = append(out, t)
 	}
 	sort.Strings(out)
@@ -306,10 +357,17 @@ func (d *Driver) Dropped() map[string]int64 {
 			out[k] += v
 		}
 	}
+	for _, t := range d.gorder {
+		for k, v := range t.Metrics().Dropped() {
+			out[k] += v
+		}
+	}
 	return out
 }
 
-// Tasks lists the task ids ("0_0", "1_3", …) in creation order.
+// Tasks lists the task ids ("0_0", "1_3", …) in creation order. Global
+// tables' tasks are not listed: like Kafka Streams' global stores, they
+// "will not generate tasks".
 func (d *Driver) Tasks() []string {
 	out := make([]string, len(d.order))
 	for i, id := range d.order {
@@ -327,6 +385,9 @@ func (d *Driver) Close() error {
 	var errs []error
 	for _, id := range slices.Clone(d.order) {
 		errs = append(errs, d.tasks[id].Close())
+	}
+	for _, g := range d.gorder {
+		errs = append(errs, g.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -51,8 +51,8 @@ func R(ts int64, key, value string, want ...string) joinStep {
 
 type joinScenario struct {
 	name string
-	// kind is ss- (stream-stream), st- (stream-table) or tt- (table-table)
-	// followed by inner, left or outer.
+	// kind is ss- (stream-stream), st- (stream-table), sg- (stream-global
+	// table) or tt- (table-table) followed by inner, left or outer.
 	kind                 string
 	before, after, grace int64 // stream-stream join windows, in ms
 	steps                []joinStep
@@ -95,6 +95,16 @@ func (sc joinScenario) build() *stream.Builder {
 			l.JoinTable(r, inner).To("out", nil, nil)
 		} else {
 			l.LeftJoinTable(r, left).To("out", nil, nil)
+		}
+	case "sg-":
+		// The global table is keyed like the stream, so the key mapper is
+		// the identity and the semantics are those of stream-table joins.
+		l, r := b.Stream("left", ss, ss), b.GlobalTable("right", ss, ss, table.Named("right-store"))
+		key := func(k, _ string) string { return k }
+		if sc.kind == "sg-inner" {
+			l.JoinGlobalTable(r, key, inner).To("out", nil, nil)
+		} else {
+			l.LeftJoinGlobalTable(r, key, left).To("out", nil, nil)
 		}
 	case "tt-":
 		l := b.Table("left", ss, ss, table.Named("left-store"))

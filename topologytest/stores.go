@@ -15,7 +15,7 @@ import (
 )
 
 // KeyValueStore reads a DSL key-value store (aggregations, tables) across
-// all tasks' partitions.
+// all tasks' partitions, or a global table's store.
 type KeyValueStore[K, V any] struct {
 	name   string
 	topic  string
@@ -27,6 +27,16 @@ type KeyValueStore[K, V any] struct {
 // KeyValueStore opens typed read access to the store called name.
 func (d *Driver) KeyValueStore[K, V any](name string, ks serde.Serde[K], vs serde.Serde[V]) (*KeyValueStore[K, V], error) {
 	s := &KeyValueStore[K, V]{name: name, topic: engine.ChangelogTopic(d.cfg.app, name), ks: ks, vs: vs}
+	if g, ok := d.globals.Store(name); ok {
+		// A global table's serdes are called with its topic.
+		for _, st := range d.topo.GlobalSubtopologies() {
+			if len(st.Stores) > 0 && st.Stores[0].Name == name && len(st.Sources) > 0 {
+				s.topic = st.Sources[0]
+			}
+		}
+		s.stores = []state.KeyValueStore{g.Timestamped()}
+		return s, nil
+	}
 	for _, id := range d.order {
 		if st, ok := d.tasks[id].Stores()[name].(state.KeyValueStore); ok {
 			s.stores = append(s.stores, st)

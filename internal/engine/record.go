@@ -67,3 +67,49 @@ type KeyValue[K, V any] struct {
 	Key   K
 	Value V
 }
+
+// Record size limits (poison-pill handling of oversize output).
+
+// RecordLimiter is implemented by collectors that know the largest record a
+// topic accepts: the topic's max.message.bytes and the producer's batch
+// limit. Sinks check records against it before sending, so an oversize
+// record goes to the error handler (fail, skip or dead-letter) like other
+// bad records, instead of failing the produce and with it the task.
+type RecordLimiter interface {
+	// MaxRecordBytes returns the EncodedSize up to which every record
+	// fits topic; 0 means no known limit.
+	MaxRecordBytes(topic string) (int, error)
+	// CheckRecordSize is asked about a record larger than MaxRecordBytes:
+	// it returns nil if the record fits after all (it compresses below
+	// the topic's limit), otherwise a *RecordTooLargeError.
+	CheckRecordSize(topic string, key, value []byte, headers []Header) error
+}
+
+// EncodedSize is an upper bound of the size of a Kafka record batch
+// (format v2, uncompressed) holding only a record with key, value and
+// headers: what brokers compare with max.message.bytes, and producers with
+// their batch limit.
+func EncodedSize(key, value []byte, headers []Header) int {
+	// Batch header (61 bytes) plus the produce request's record array
+	// length; then the record: length, attributes, timestamp and offset
+	// deltas, key and value lengths (-1 for null), header count.
+	const batchOverhead, varint = 61 + 4, 5
+	n := batchOverhead + varint + 1 + 1 + 1 + varint + len(key) + varint + len(value) + varint
+	for _, h := range headers {
+		n += varint + len(h.Key) + varint + len(h.Value)
+	}
+	return n
+}
+
+// RecordTooLargeError reports an output record larger than its topic
+// accepts.
+type RecordTooLargeError struct {
+	Topic     string
+	Size, Max int
+}
+
+// Error names the topic and the sizes.
+func (e *RecordTooLargeError) Error() string {
+	return fmt.Sprintf("output record of %d bytes is larger than topic %q accepts (%d bytes: its max.message.bytes or the producer's batch limit)",
+		e.Size, e.Topic, e.Max)
+}

@@ -12,8 +12,14 @@ type TaskID struct {
 	Partition   int32
 }
 
-// String formats the id as Kafka Streams does: <subtopology>_<partition>.
-func (id TaskID) String() string { return fmt.Sprintf("%d_%d", id.Subtopology, id.Partition) }
+// String formats the id as Kafka Streams does: <subtopology>_<partition>;
+// a global task (partition GlobalPartition) is <subtopology>_global.
+func (id TaskID) String() string {
+	if id.Partition == GlobalPartition {
+		return fmt.Sprintf("%d_global", id.Subtopology)
+	}
+	return fmt.Sprintf("%d_%d", id.Subtopology, id.Partition)
+}
 
 // StoreKind says which store interface a store implements.
 type StoreKind int

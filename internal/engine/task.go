@@ -32,6 +32,9 @@ type Config struct {
 	// Clock returns wall-clock time in epoch milliseconds.
 	Clock  func() int64
 	Logger *slog.Logger
+	// Globals are the instance's global stores, read by stream–global
+	// table joins (nil: none).
+	Globals *GlobalStores
 }
 
 // UnknownTime is the stream time of a task that has seen no record.

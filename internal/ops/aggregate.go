@@ -15,6 +15,7 @@ import (
 type Aggregate[K, V, A any] struct {
 	engine.Forwarder[K, engine.Change[A]]
 	Node     string
+	drops    dropLog // null keys and values dropped, logged
 	Store    string
 	KeySerde serde.Serde[K]
 	AggSerde serde.Serde[A]
@@ -46,11 +47,11 @@ func storeTopic(changelog, store string) string {
 // Process implements engine.Processor.
 func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	if r.ValueNull {
-		p.t.Drop(engine.DropNullValue)
+		p.drops.drop(p.t, p.Node, engine.DropNullValue)
 		return nil
 	}
 	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
@@ -59,7 +60,7 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	}
 	old, oldTs, found, err := p.store.GetTimestamped(kb)
 	if err != nil {
-		return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 	}
 	var oldAgg, newAgg A
 	ts := r.Timestamp

@@ -48,7 +48,8 @@ func NewJoinTime() *JoinTime {
 // partner carry their own timestamp.
 type StreamJoinSide[K, VThis, VOther, R any] struct {
 	engine.Forwarder[K, R]
-	Node string
+	Node  string
+	drops dropLog // null keys and values dropped, logged
 	// ThisStore and OtherStore are the duplicate-retaining window stores;
 	// OuterStore the key-value store of unmatched records ("" for inner
 	// joins).
@@ -124,9 +125,9 @@ func (p *StreamJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, VThis])
 			return p.Forward(engine.Record[K, R]{KeyNull: true, Value: p.Joiner(r.Value, true, zero, false), Timestamp: ts, Headers: r.Headers})
 		}
 		if r.KeyNull {
-			p.t.Drop(engine.DropNullKey)
+			p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		} else {
-			p.t.Drop(engine.DropNullValue)
+			p.drops.drop(p.t, p.Node, engine.DropNullValue)
 		}
 		return nil
 	}
@@ -149,7 +150,7 @@ func (p *StreamJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, VThis])
 	if from <= to {
 		for e, err := range p.other.Store.FetchRange(kb, from, to) {
 			if err != nil {
-				return fmt.Errorf("%s: read store %s: %w", p.Node, p.OtherStore, err)
+				return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.OtherStore, err))
 			}
 			if len(e.Value) < 8 {
 				return fmt.Errorf("%s: store %s: corrupt timestamped value of %d bytes", p.Node, p.OtherStore, len(e.Value))
@@ -167,7 +168,7 @@ func (p *StreamJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, VThis])
 			// result (ListValueStore.putIfAbsent(key, null) in Kafka Streams).
 			ok := outerKey(m.ts, !p.IsLeft, kb)
 			if _, _, found, err := p.outer.GetTimestamped(ok); err != nil {
-				return fmt.Errorf("%s: read store %s: %w", p.Node, p.OuterStore, err)
+				return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.OuterStore, err))
 			} else if found {
 				if err := p.outer.PutTimestamped(ok, nil, m.ts); err != nil {
 					return fmt.Errorf("%s: write store %s: %w", p.Node, p.OuterStore, err)
@@ -211,7 +212,7 @@ func (p *StreamJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, VThis])
 func (p *StreamJoinSide[K, VThis, VOther, R]) addOuter(key, value []byte, ts int64) error {
 	old, _, found, err := p.outer.GetTimestamped(key)
 	if err != nil {
-		return fmt.Errorf("%s: read store %s: %w", p.Node, p.OuterStore, err)
+		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.OuterStore, err))
 	}
 	var list [][]byte
 	if found {
@@ -245,7 +246,7 @@ func (p *StreamJoinSide[K, VThis, VOther, R]) emitExpired(r engine.Record[K, VTh
 	leftOpen, rightOpen := false, false
 	for kv, err := range p.outer.Store.All() {
 		if err != nil {
-			return fmt.Errorf("%s: read store %s: %w", p.Node, p.OuterStore, err)
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.OuterStore, err))
 		}
 		ts, isLeft, _, err := splitOuterKey(kv.Key)
 		if err != nil {

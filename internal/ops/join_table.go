@@ -19,6 +19,7 @@ import (
 type StreamTableJoin[K, V, VT, R any] struct {
 	engine.Forwarder[K, R]
 	Node       string
+	drops      dropLog // null keys and values dropped, logged
 	Store      string
 	KeySerde   serde.Serde[K]
 	TableSerde serde.Serde[VT]
@@ -47,11 +48,11 @@ func (p *StreamTableJoin[K, V, VT, R]) Process(r engine.Record[K, V]) error {
 		return p.Forward(engine.Record[K, R]{KeyNull: true, Value: p.Joiner(r.Value, row, false), Timestamp: r.Timestamp, Headers: r.Headers})
 	}
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	if r.ValueNull {
-		p.t.Drop(engine.DropNullValue)
+		p.drops.drop(p.t, p.Node, engine.DropNullValue)
 		return nil
 	}
 	row, _, found, err := lookup(p.store, p.KeySerde, p.TableSerde, p.topic, r.Key)
@@ -122,6 +123,7 @@ const (
 type TableJoinSide[K, VThis, VOther, R any] struct {
 	engine.Forwarder[K, engine.Change[R]]
 	Node       string
+	drops      dropLog // null keys and values dropped, logged
 	OtherStore string
 	Mode       TableJoinMode
 	KeySerde   serde.Serde[K]
@@ -146,7 +148,7 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Init(t *engine.Task) error {
 // Process implements engine.Processor.
 func (p *TableJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, engine.Change[VThis]]) error {
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	other, ots, found, err := lookup(p.store, p.KeySerde, p.OtherSerde, p.topic, r.Key)
@@ -206,6 +208,7 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, engine.C
 type TableMaterialize[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
 	Node       string
+	drops      dropLog // null keys and values dropped, logged
 	Store      string
 	KeySerde   serde.Serde[K]
 	ValueSerde serde.Serde[V]
@@ -228,7 +231,7 @@ func (p *TableMaterialize[K, V]) Init(t *engine.Task) error {
 // Process implements engine.Processor.
 func (p *TableMaterialize[K, V]) Process(r engine.Record[K, engine.Change[V]]) error {
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	kb, err := p.KeySerde.Serialize(p.topic, r.Key)

@@ -12,16 +12,19 @@ import (
 
 // Process runs a user processor (Processor API) as a node. Its children
 // are addressable by name (ForwardTo); Children lists their node names in
-// the order they are linked. Stores lists the key-value stores the
-// processor may open by name.
+// the order they are linked. Stores lists the stores the processor may open
+// by name; WindowSizes gives the window size (ms) of its window stores.
 type Process[KIn, VIn, KOut, VOut any] struct {
 	engine.Forwarder[KOut, VOut]
 	Node     string
 	Proc     processor.Processor[KIn, VIn, KOut, VOut]
 	Children []string
 	Stores   []string
-	t        *engine.Task
-	inited   bool
+	// WindowSizes maps each connected window store to its window size in
+	// milliseconds.
+	WindowSizes map[string]int64
+	t           *engine.Task
+	inited      bool
 }
 
 // Init implements engine.Initializer.
@@ -95,6 +98,11 @@ func (c *procContext[KIn, VIn, KOut, VOut]) Schedule(interval time.Duration, typ
 func (c *procContext[KIn, VIn, KOut, VOut]) RequestCommit() { c.p.t.RequestCommit() }
 
 func (c *procContext[KIn, VIn, KOut, VOut]) StateStore(name string) (state.KeyValueStore, error) {
+	// Global stores are readable by every processor, connected or not, as
+	// in Kafka Streams.
+	if g, err := c.p.t.GlobalStore(name); err == nil {
+		return g.Plain(), nil
+	}
 	if !slices.Contains(c.p.Stores, name) {
 		return nil, fmt.Errorf("%s: store %q is not connected to this processor (connected: %v); pass it with stream.WithStores", c.p.Node, name, c.p.Stores)
 	}
@@ -103,6 +111,17 @@ func (c *procContext[KIn, VIn, KOut, VOut]) StateStore(name string) (state.KeyVa
 		return nil, err
 	}
 	return s.Logged(), nil
+}
+
+func (c *procContext[KIn, VIn, KOut, VOut]) WindowStateStore(name string) (state.WindowStore, time.Duration, error) {
+	if !slices.Contains(c.p.Stores, name) {
+		return nil, 0, fmt.Errorf("%s: store %q is not connected to this processor (connected: %v); pass it with stream.WithStores", c.p.Node, name, c.p.Stores)
+	}
+	s, err := c.p.t.Window(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	return s.Logged(), time.Duration(c.p.WindowSizes[name]) * time.Millisecond, nil
 }
 
 func (c *procContext[KIn, VIn, KOut, VOut]) Forward(r processor.Record[KOut, VOut]) error {

@@ -31,6 +31,7 @@ import (
 type SessionAggregate[K, V, A any] struct {
 	engine.Forwarder[window.Windowed[K], engine.Change[A]]
 	Node     string
+	drops    dropLog // null keys and values dropped, logged
 	Store    string
 	Gap      int64
 	Grace    int64
@@ -72,7 +73,7 @@ func (p *SessionAggregate[K, V, A]) Init(t *engine.Task) error {
 // Process implements engine.Processor.
 func (p *SessionAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	ts := r.Timestamp
@@ -88,7 +89,7 @@ func (p *SessionAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	p.merged = p.merged[:0]
 	for e, err := range p.store.Store.FindSessions(kb, ts-p.Gap, ts+p.Gap) {
 		if err != nil {
-			return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 		}
 		a, err := p.AggSerde.Deserialize(p.topic, e.Value)
 		if err != nil {

@@ -35,6 +35,8 @@ type Sink[K, V any] struct {
 	DropNullKeys bool
 	t            *engine.Task
 	counts       map[string]int32
+	limits       map[string]int // topic → largest record it accepts (0: unknown)
+	nullKeys     dropLog
 }
 
 // Init implements engine.Initializer.
@@ -44,13 +46,14 @@ func (s *Sink[K, V]) Init(t *engine.Task) error {
 		s.Topic = s.TopicOf(t)
 	}
 	s.counts = make(map[string]int32)
+	s.limits = make(map[string]int)
 	return nil
 }
 
 // Process implements engine.Processor.
 func (s *Sink[K, V]) Process(r engine.Record[K, V]) error {
 	if r.KeyNull && s.DropNullKeys {
-		s.t.Drop(engine.DropNullKey)
+		s.nullKeys.drop(s.t, s.Node, engine.DropNullKey)
 		return nil
 	}
 	topic := s.Topic
@@ -96,7 +99,34 @@ func (s *Sink[K, V]) Process(r engine.Record[K, V]) error {
 			part = partition.ForKey(pk, n)
 		}
 	}
+	if err := s.checkSize(topic, key, value, r.Headers); err != nil {
+		return err
+	}
 	return s.t.Collector().Send(&engine.RawRecord{
 		Topic: topic, Partition: part, Key: key, Value: value, Timestamp: r.Timestamp, Headers: r.Headers,
 	})
+}
+
+// checkSize rejects a record larger than topic accepts, as a record error
+// for the error handler (Kafka Streams' production exception handler sees
+// RecordTooLargeException the same way); producing it would fail the task.
+func (s *Sink[K, V]) checkSize(topic string, key, value []byte, headers []engine.Header) error {
+	lim, ok := s.t.Collector().(engine.RecordLimiter)
+	if !ok {
+		return nil
+	}
+	limit, ok := s.limits[topic]
+	if !ok {
+		var err error
+		if limit, err = lim.MaxRecordBytes(topic); err != nil {
+			return engine.Fatal(fmt.Errorf("%s: %w", s.Node, err))
+		}
+		s.limits[topic] = limit
+	}
+	if limit > 0 && engine.EncodedSize(key, value, headers) > limit {
+		if err := lim.CheckRecordSize(topic, key, value, headers); err != nil {
+			return fmt.Errorf("%s: %w", s.Node, err)
+		}
+	}
+	return nil
 }

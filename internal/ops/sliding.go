@@ -33,6 +33,7 @@ import (
 type SlidingAggregate[K, V, A any] struct {
 	engine.Forwarder[window.Windowed[K], engine.Change[A]]
 	Node     string
+	drops    dropLog // null keys and values dropped, logged
 	Store    string
 	Diff     int64
 	Grace    int64
@@ -82,11 +83,11 @@ func (p *SlidingAggregate[K, V, A]) Init(t *engine.Task) error {
 // Process implements engine.Processor.
 func (p *SlidingAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	if r.ValueNull {
-		p.t.Drop(engine.DropNullValue)
+		p.drops.drop(p.t, p.Node, engine.DropNullValue)
 		return nil
 	}
 	ts := r.Timestamp
@@ -118,11 +119,11 @@ func (p *SlidingAggregate[K, V, A]) load(kb []byte, from, to int64, backward boo
 	}
 	for e, err := range seq {
 		if err != nil {
-			return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 		}
 		ts, agg, err := state.DecodeTimestamped(e.Value)
 		if err != nil {
-			return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 		}
 		w := slidingWindow{start: e.WindowStart, ts: ts, agg: append([]byte(nil), agg...)}
 		p.windows = append(p.windows, w)

@@ -152,7 +152,7 @@ func (p *Suppress[K, V]) count() error {
 	}
 	for kv, err := range p.store.Store.PrefixScan([]byte{suppressData}) {
 		if err != nil {
-			return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 		}
 		p.records++
 		p.bytes += int64(len(kv.Key) + len(kv.Value))
@@ -179,7 +179,7 @@ func (p *Suppress[K, V]) buffer(kb []byte, bt int64, r engine.Record[K, engine.C
 	ik := indexKey(kb)
 	ib, _, found, err := p.store.GetTimestamped(ik)
 	if err != nil {
-		return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 	}
 	var prior []byte
 	hasPrior := false
@@ -192,7 +192,7 @@ func (p *Suppress[K, V]) buffer(kb []byte, bt int64, r engine.Record[K, engine.C
 		dk = dataKey(bt, kb)
 		old, _, ok, err := p.store.GetTimestamped(dk)
 		if err != nil {
-			return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 		}
 		if !ok {
 			return fmt.Errorf("%s: store %s: index entry without buffered record", p.Node, p.Store)
@@ -257,7 +257,7 @@ func (p *Suppress[K, V]) enforce() error {
 func (p *Suppress[K, V]) evictWhile(cond func(bt int64) bool) error {
 	for kv, err := range p.store.Store.PrefixScan([]byte{suppressData}) {
 		if err != nil {
-			return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 		}
 		if len(kv.Key) < 9 || len(kv.Value) < 8 {
 			return fmt.Errorf("%s: corrupt entry in store %s", p.Node, p.Store)

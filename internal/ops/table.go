@@ -14,6 +14,7 @@ import (
 type Materialize[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
 	Node       string
+	drops      dropLog // null keys and values dropped, logged
 	Store      string
 	KeySerde   serde.Serde[K]
 	ValueSerde serde.Serde[V]
@@ -36,7 +37,7 @@ func (p *Materialize[K, V]) Init(t *engine.Task) error {
 // Process implements engine.Processor.
 func (p *Materialize[K, V]) Process(r engine.Record[K, V]) error {
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
@@ -45,7 +46,7 @@ func (p *Materialize[K, V]) Process(r engine.Record[K, V]) error {
 	}
 	old, _, found, err := p.store.GetTimestamped(kb)
 	if err != nil {
-		return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 	}
 	var ch engine.Change[V]
 	if found {

@@ -70,6 +70,7 @@ func decodeChange(b []byte) (newV, oldV []byte, hasNew, hasOld bool, err error) 
 // only the subtraction, an insert only the addition.
 type TableGroupBySink[K, V, K2, V2 any] struct {
 	Node       string
+	drops      dropLog // null keys and values dropped, logged
 	Fn         func(K, V) (K2, V2)
 	TopicOf    func(t *engine.Task) string
 	KeySerde   serde.Serde[K2]
@@ -99,7 +100,7 @@ func (s *TableGroupBySink[K, V, K2, V2]) mapped(k K, v V) (kb, vb []byte, err er
 // Process implements engine.Processor.
 func (s *TableGroupBySink[K, V, K2, V2]) Process(r engine.Record[K, engine.Change[V]]) error {
 	if r.KeyNull {
-		s.t.Drop(engine.DropNullKey)
+		s.drops.drop(s.t, s.Node, engine.DropNullKey)
 		return nil
 	}
 	ch := r.Value
@@ -131,7 +132,7 @@ func (s *TableGroupBySink[K, V, K2, V2]) Process(r engine.Record[K, engine.Chang
 
 func (s *TableGroupBySink[K, V, K2, V2]) send(key, value []byte, r engine.Record[K, engine.Change[V]]) error {
 	if key == nil {
-		s.t.Drop(engine.DropNullKey)
+		s.drops.drop(s.t, s.Node, engine.DropNullKey)
 		return nil
 	}
 	if s.n == 0 {
@@ -152,6 +153,7 @@ func (s *TableGroupBySink[K, V, K2, V2]) send(key, value []byte, r engine.Record
 type TableGroupSource[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
 	Node       string
+	drops      dropLog // null keys and values dropped, logged
 	KeySerde   serde.Serde[K]
 	ValueSerde serde.Serde[V]
 	t          *engine.Task
@@ -167,7 +169,7 @@ func (s *TableGroupSource[K, V]) ProcessRaw(raw *engine.RawRecord) error {
 	}
 	s.t.Advance(raw.Timestamp)
 	if raw.Key == nil {
-		s.t.Drop(engine.DropNullKey)
+		s.drops.drop(s.t, s.Node, engine.DropNullKey)
 		return nil
 	}
 	k, err := s.KeySerde.Deserialize(raw.Topic, raw.Key)
@@ -202,6 +204,7 @@ func (s *TableGroupSource[K, V]) ProcessRaw(raw *engine.RawRecord) error {
 type TableAggregate[K, V, A any] struct {
 	engine.Forwarder[K, engine.Change[A]]
 	Node     string
+	drops    dropLog // null keys and values dropped, logged
 	Store    string
 	KeySerde serde.Serde[K]
 	AggSerde serde.Serde[A]
@@ -236,7 +239,7 @@ func (p *TableAggregate[K, V, A]) isNil(a A) bool {
 // Process implements engine.Processor.
 func (p *TableAggregate[K, V, A]) Process(r engine.Record[K, engine.Change[V]]) error {
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	ch := r.Value
@@ -249,7 +252,7 @@ func (p *TableAggregate[K, V, A]) Process(r engine.Record[K, engine.Change[V]]) 
 	}
 	old, oldTs, found, err := p.store.GetTimestamped(kb)
 	if err != nil {
-		return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 	}
 	var oldAgg A
 	if found {

@@ -17,6 +17,7 @@ import (
 type WindowAggregate[K, V, A any] struct {
 	engine.Forwarder[window.Windowed[K], engine.Change[A]]
 	Node     string
+	drops    dropLog // null keys and values dropped, logged
 	Store    string
 	Windows  window.TimeWindows
 	KeySerde serde.Serde[K]
@@ -45,7 +46,7 @@ func (p *WindowAggregate[K, V, A]) Init(t *engine.Task) error {
 // Process implements engine.Processor.
 func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	if r.KeyNull {
-		p.t.Drop(engine.DropNullKey)
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
 	p.observed = max(p.observed, r.Timestamp)
@@ -64,7 +65,7 @@ func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		}
 		old, oldTs, found, err := p.store.FetchTimestamped(kb, w.Start)
 		if err != nil {
-			return fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err)
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 		}
 		var oldAgg, newAgg A
 		ts := r.Timestamp

@@ -13,10 +13,11 @@ import (
 
 // Topology is a built, validated topology split into sub-topologies.
 type Topology struct {
-	subs   []*Subtopology
-	stores []*Store
-	topics []*InternalTopic
-	byName map[string]*Store
+	subs    []*Subtopology
+	globals []*Subtopology
+	stores  []*Store
+	topics  []*InternalTopic
+	byName  map[string]*Store
 }
 
 // Subtopology is a connected part of the topology; one task runs it per
@@ -30,6 +31,9 @@ type Subtopology struct {
 	Sources []string
 	// SourceInternal marks which Sources are internal topics.
 	SourceInternal map[string]*InternalTopic
+	// Global marks the sub-topology of a global store: it creates no
+	// tasks; its source topic is read whole by every instance.
+	Global bool
 }
 
 // Build names every node, store and internal topic, validates the graph and
@@ -247,35 +251,61 @@ func (t *Topology) split(g *Graph) {
 			union(ids[0], id)
 		}
 	}
+	// Task sub-topologies are numbered first, so adding a global table
+	// never renumbers tasks (and their state directories); the global
+	// stores' sub-topologies follow.
 	subOf := map[int]*Subtopology{}
-	for _, n := range g.Nodes {
-		root := find(n.ID)
-		st, ok := subOf[root]
-		if !ok {
-			st = &Subtopology{ID: len(t.subs), SourceInternal: map[string]*InternalTopic{}}
-			subOf[root] = st
-			t.subs = append(t.subs, st)
-		}
-		n.sub = st.ID
-		st.Nodes = append(st.Nodes, n)
-		if n.Kind == Source {
-			if n.Internal != nil {
-				st.Sources = append(st.Sources, n.Internal.Name)
-				st.SourceInternal[n.Internal.Name] = n.Internal
-			} else {
-				st.Sources = append(st.Sources, n.Topics...)
+	for _, global := range []bool{false, true} {
+		for _, n := range g.Nodes {
+			if n.Global != global {
+				continue
 			}
-		}
-		for _, s := range n.Stores {
-			if !slices.Contains(st.Stores, s) {
-				st.Stores = append(st.Stores, s)
+			root := find(n.ID)
+			st, ok := subOf[root]
+			if !ok {
+				st = &Subtopology{ID: len(t.subs) + len(t.globals), SourceInternal: map[string]*InternalTopic{}, Global: global}
+				subOf[root] = st
+				if global {
+					t.globals = append(t.globals, st)
+				} else {
+					t.subs = append(t.subs, st)
+				}
+			}
+			n.sub = st.ID
+			st.Nodes = append(st.Nodes, n)
+			if n.Kind == Source {
+				if n.Internal != nil {
+					st.Sources = append(st.Sources, n.Internal.Name)
+					st.SourceInternal[n.Internal.Name] = n.Internal
+				} else {
+					st.Sources = append(st.Sources, n.Topics...)
+				}
+			}
+			for _, s := range n.Stores {
+				if !slices.Contains(st.Stores, s) {
+					st.Stores = append(st.Stores, s)
+				}
 			}
 		}
 	}
 }
 
-// Subtopologies returns the sub-topologies in id order.
+// Subtopologies returns the sub-topologies that create tasks, in id order
+// (ids 0 to len-1).
 func (t *Topology) Subtopologies() []*Subtopology { return t.subs }
+
+// GlobalSubtopologies returns the sub-topologies of the global stores, one
+// per global table, in id order (after the task sub-topologies). Each has
+// one source topic and one key-value store.
+func (t *Topology) GlobalSubtopologies() []*Subtopology { return t.globals }
+
+// subtopology returns the task or global sub-topology with id sub.
+func (t *Topology) subtopology(sub int) *Subtopology {
+	if sub < len(t.subs) {
+		return t.subs[sub]
+	}
+	return t.globals[sub-len(t.subs)]
+}
 
 // Stores returns every store.
 func (t *Topology) Stores() []*Store { return t.stores }
@@ -289,9 +319,10 @@ func (t *Topology) Store(name string) (*Store, bool) {
 // InternalTopics returns the repartition topics.
 func (t *Topology) InternalTopics() []*InternalTopic { return t.topics }
 
-// Spec returns the engine spec of sub-topology sub for application app.
+// Spec returns the engine spec of sub-topology sub (a task or a global
+// sub-topology) for application app.
 func (t *Topology) Spec(sub int, app string) *engine.Spec {
-	st := t.subs[sub]
+	st := t.subtopology(sub)
 	spec := &engine.Spec{}
 	for _, s := range st.Stores {
 		spec.Stores = append(spec.Stores, s.Spec)
@@ -313,7 +344,7 @@ func (t *Topology) Spec(sub int, app string) *engine.Spec {
 // SourceTopics returns sub-topology sub's input topics with internal topics
 // given their full names in application app.
 func (t *Topology) SourceTopics(sub int, app string) []string {
-	st := t.subs[sub]
+	st := t.subtopology(sub)
 	out := make([]string, 0, len(st.Sources))
 	for _, s := range st.Sources {
 		if it, ok := st.SourceInternal[s]; ok {
@@ -395,12 +426,14 @@ func (t *Topology) Partitions(app string, userPartitions func(topic string) (int
 	return out, nil
 }
 
-// joins reports whether the sub-topology contains a join. The DSL gives
-// every join processor an operator name containing "JOIN" (JOINTHIS,
-// LEFTJOIN, KTABLE-OUTERJOINOTHER, …).
+// joins reports whether the sub-topology contains a join that needs
+// co-partitioned inputs. The DSL gives every join processor an operator
+// name containing "JOIN" (JOINTHIS, LEFTJOIN, KTABLE-OUTERJOINOTHER, …);
+// joins with a global table (which read global stores) need no
+// co-partitioning.
 func (st *Subtopology) joins() bool {
 	for _, n := range st.Nodes {
-		if n.Kind == Processor && strings.Contains(n.Op, "JOIN") {
+		if n.Kind == Processor && strings.Contains(n.Op, "JOIN") && len(n.GlobalStores) == 0 {
 			return true
 		}
 	}

@@ -12,14 +12,20 @@ import (
 // Topology.describe(): sub-topologies with their sources, processors
 // (and stores) and sinks, each with its successors (-->) and
 // predecessors (<--). Internal topics appear without the application id.
+// The sub-topologies of global stores come last, marked "for global store
+// (will not generate tasks)".
 func (t *Topology) Describe() string {
 	var b strings.Builder
 	b.WriteString("Topologies:\n")
-	for i, st := range t.subs {
+	for i, st := range t.all() {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "   Sub-topology: %d\n", st.ID)
+		if st.Global {
+			fmt.Fprintf(&b, "   Sub-topology: %d for global store (will not generate tasks)\n", st.ID)
+		} else {
+			fmt.Fprintf(&b, "   Sub-topology: %d\n", st.ID)
+		}
 		for _, n := range st.Nodes {
 			switch n.Kind {
 			case Source:
@@ -42,13 +48,17 @@ func (t *Topology) Describe() string {
 
 // DOT renders the topology as a Graphviz digraph: one cluster per
 // sub-topology, topics as ellipses, processors as boxes, stores as
-// cylinders.
+// cylinders; reads of global stores are dotted edges.
 func (t *Topology) DOT() string {
 	var b strings.Builder
 	b.WriteString("digraph topology {\n  rankdir=LR;\n  node [fontname=\"Helvetica\"];\n")
 	topics := map[string]bool{}
-	for _, st := range t.subs {
-		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=\"Sub-topology %d\";\n", st.ID, st.ID)
+	for _, st := range t.all() {
+		label := fmt.Sprintf("Sub-topology %d", st.ID)
+		if st.Global {
+			label += " (global store)"
+		}
+		fmt.Fprintf(&b, "  subgraph cluster_%d {\n    label=%q;\n", st.ID, label)
 		for _, n := range st.Nodes {
 			fmt.Fprintf(&b, "    %q [shape=box];\n", n.Name)
 		}
@@ -62,6 +72,9 @@ func (t *Topology) DOT() string {
 			}
 			for _, s := range n.Stores {
 				fmt.Fprintf(&b, "  %q -> %q [dir=both, style=dashed];\n", n.Name, "store:"+s.Name)
+			}
+			for _, s := range n.GlobalStores {
+				fmt.Fprintf(&b, "  %q -> %q [dir=back, style=dotted];\n", n.Name, "store:"+s.Name)
 			}
 			switch n.Kind {
 			case Source:
@@ -81,6 +94,11 @@ func (t *Topology) DOT() string {
 	}
 	b.WriteString("}\n")
 	return b.String()
+}
+
+// all returns the task sub-topologies, then the global ones.
+func (t *Topology) all() []*Subtopology {
+	return append(slices.Clip(t.subs), t.globals...)
 }
 
 func (n *Node) topicNames() []string {

@@ -49,6 +49,14 @@ type Node struct {
 	Links []func(instances []any)
 	// Check is run by Build and may report a user mistake.
 	Check func() error
+	// Global marks the source and the materializer of a global table.
+	// They form a global sub-topology, which creates no tasks: every
+	// instance runs it over all partitions of its topic (a global task).
+	Global bool
+	// GlobalStores are the global stores the node reads (stream–global
+	// table joins). Unlike Stores they do not tie the node to the store's
+	// sub-topology: every task reads its instance's shared copy.
+	GlobalStores []*Store
 
 	lineage string
 	sub     int
@@ -68,9 +76,13 @@ type Store struct {
 	Op string
 	// Spec is the engine's view; Spec.Name is set by Build.
 	Spec engine.StoreSpec
-	// WindowSize is the window size of windowed aggregate stores (ms), 0
-	// otherwise.
+	// WindowSize is the window size (ms) of windowed aggregate stores and
+	// user window stores, 0 otherwise.
 	WindowSize int64
+	// Global marks the store of a global table: a full copy of its source
+	// topic on every instance, read-only to processors, with the topic as
+	// its changelog (Spec.Logged is false).
+	Global bool
 }
 
 // InternalTopic is a repartition topic. Its full name in a running

@@ -7,6 +7,12 @@
 // atomically; Abort drops it. After a crash the database therefore holds
 // exactly the state of the last Commit together with the offsets to resume
 // the changelog from, and nothing has to be wiped.
+//
+// Damage is detected rather than trusted: Open reports a database Pebble
+// cannot open, one that fails verification after a crash, or one in which
+// an earlier run hit a corrupted block, as a [DamagedError]; Options.OnDamage
+// may have it replaced by an empty database, to be rebuilt from the
+// changelog. See damage.go.
 package pebble
 
 import (
@@ -16,8 +22,10 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 
 	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/internal/wincore"
@@ -26,11 +34,18 @@ import (
 // Backend is a task's database. It implements [state.Backend]. It is not safe
 // for concurrent use.
 type Backend struct {
-	db     *pdb.DB
-	batch  *pdb.Batch // writes since the last Commit
-	wopts  *pdb.WriteOptions
-	stores map[string]storeRecord // registrations, committed as made
-	nextID uint32
+	dir    string
+	opts   Options
+	lock   *pdb.Lock // the directory lock, held from Open to Close
+	health *health   // corruption seen by this run
+	// crashed: the previous run did not close the database; verified: it
+	// was read in full since.
+	crashed, verified bool
+	db                *pdb.DB
+	batch             *pdb.Batch // writes since the last Commit
+	wopts             *pdb.WriteOptions
+	stores            map[string]storeRecord // registrations, committed as made
+	nextID            uint32
 
 	kvs      map[string]*kvStore
 	windows  map[string]*windowStore
@@ -43,17 +58,26 @@ type Backend struct {
 var _ state.Backend = (*Backend)(nil)
 
 // Open opens (creating if needed) the database in dir. Only one Backend may
-// have a directory open at a time; Pebble locks it.
+// have a directory open at a time; Open locks it until Close.
+//
+// A damaged database makes Open fail with a *DamagedError, unless
+// opts.OnDamage has it replaced by an empty one; other failures (the lock
+// is held, permissions, a full disk) are returned as they are.
 func Open(dir string, opts Options) (*Backend, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	db, err := pdb.Open(dir, opts.pebbleOptions())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("state/pebble: open %s: %w", dir, err)
+	}
+	lock, err := pdb.LockDirectory(dir, vfs.Default)
 	if err != nil {
 		return nil, fmt.Errorf("state/pebble: open %s: %w", dir, err)
 	}
 	b := &Backend{
-		db:       db,
+		dir:      dir,
+		opts:     opts,
+		lock:     lock,
 		wopts:    pdb.NoSync,
 		stores:   map[string]storeRecord{},
 		nextID:   1,
@@ -65,10 +89,16 @@ func Open(dir string, opts Options) (*Backend, error) {
 	if opts.Sync {
 		b.wopts = pdb.Sync
 	}
-	if err := b.loadMeta(); err != nil {
-		return nil, errors.Join(err, db.Close())
+	if err := b.open(); err != nil {
+		var de *DamagedError
+		if !errors.As(err, &de) || opts.OnDamage == nil || !opts.OnDamage(de) {
+			return nil, errors.Join(err, lock.Close())
+		}
+		if err := b.recreate(); err != nil {
+			return nil, errors.Join(err, lock.Close())
+		}
 	}
-	b.batch = db.NewIndexedBatch()
+	b.batch = b.db.NewIndexedBatch()
 	return b, nil
 }
 
@@ -247,7 +277,7 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 	}
 	if !b.batch.Empty() {
 		if err := b.batch.Commit(b.wopts); err != nil {
-			return fmt.Errorf("state/pebble: commit: %w", err)
+			return fmt.Errorf("state/pebble: commit: %w", b.health.check(err))
 		}
 	}
 	b.newBatch()
@@ -305,7 +335,11 @@ func (b *Backend) Close() error {
 	b.closed = true
 	_ = b.batch.Close()
 	b.kvs, b.windows, b.sessions = nil, nil, nil
-	return b.db.Close()
+	err := b.db.Close()
+	if err == nil {
+		err = b.markClosed()
+	}
+	return errors.Join(err, b.lock.Close())
 }
 
 // DB returns the underlying database, for metrics and checkpoints. Writing to
@@ -326,7 +360,7 @@ func (b *Backend) get(key []byte) ([]byte, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, b.health.check(err)
 	}
 	out := bytes.Clone(v)
 	if out == nil {

@@ -130,7 +130,7 @@ func walk[T any](b *Backend, lower, upper []byte, reverse bool, yield func(T, er
 	}
 	open = false
 	if err := it.Close(); err != nil {
-		yield(zero, err)
+		yield(zero, b.health.check(err))
 	}
 }
 

@@ -41,7 +41,38 @@ type Options struct {
 	// and a power loss loses a suffix of commits, which the changelog
 	// restores. Set it for stores that have no changelog.
 	Sync bool
+	// Verify says when Open reads the whole database to check every block
+	// checksum, so that damage (bit rot, a torn write after a power loss)
+	// is found at Open rather than by a read in the middle of processing.
+	// Default VerifyAfterCrash.
+	Verify Verify
+	// OnDamage is called when Open finds the database damaged: files that
+	// Pebble cannot open (a truncated or missing sstable, a malformed
+	// MANIFEST), a failed verification, or damage an earlier run recorded
+	// (see [DamagedError]). If it returns true, Open deletes the database
+	// and opens an empty one in its place, all under the directory lock;
+	// otherwise, or when OnDamage is nil, Open returns the *DamagedError.
+	OnDamage func(err *DamagedError) bool
 }
+
+// Verify selects when Open verifies the whole database.
+type Verify int
+
+const (
+	// VerifyAfterCrash verifies when the database was not closed by the
+	// previous run (the process crashed or the machine lost power). Default.
+	VerifyAfterCrash Verify = iota
+	// VerifyAlways verifies at every Open.
+	VerifyAlways
+	// VerifyNever skips verification: damage shows up only when a damaged
+	// block is read (and is then recorded, so the next Open reports it).
+	VerifyNever
+	// VerifyLater leaves verification after a crash to the caller, who
+	// calls Backend.Verify when convenient (Open may run where time is
+	// short, e.g. in a rebalance callback): Backend.Crashed reports whether
+	// it is due, and it stays due for later Opens until it succeeds.
+	VerifyLater
+)
 
 // Validate reports whether the options are usable.
 func (o Options) Validate() error {
@@ -54,18 +85,38 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// pebbleOptions translates o into Pebble options.
-func (o Options) pebbleOptions() *pdb.Options {
+// pebbleOptions translates o into Pebble options for a database whose
+// directory lock is held and whose corruption reports go to h.
+func (o Options) pebbleOptions(lock *pdb.Lock, h *health) *pdb.Options {
 	po := &pdb.Options{
 		MemTableSize:       DefaultMemTableSize,
 		FormatMajorVersion: pdb.FormatNewest,
 		Logger:             slogAdapter{o.Logger},
+		Lock:               lock,
 	}
 	if o.MemTableSize != 0 {
 		po.MemTableSize = o.MemTableSize
 	}
 	if o.Logger == nil {
 		po.Logger = slogAdapter{slog.New(slog.DiscardHandler)}
+	}
+	log := po.Logger
+	// Pebble's default reaction to on-disk corruption is Logger.Fatalf,
+	// which would take the whole process (every task) down and, since the
+	// damaged file stays, crash-loop it. Record the damage instead: the
+	// read fails with a corruption error, and Close leaves a marker so the
+	// next Open reports the database as damaged.
+	po.EventListener = &pdb.EventListener{
+		DataCorruption: func(info pdb.DataCorruptionInfo) {
+			h.note(fmt.Errorf("on-disk corruption in %s: %w", info.Path, info.Details))
+			log.Errorf("on-disk corruption in %s: %v", info.Path, info.Details)
+		},
+		BackgroundError: func(err error) {
+			if pdb.IsCorruptionError(err) {
+				h.note(err)
+			}
+			log.Errorf("background error: %v", err)
+		},
 	}
 	if o.Cache != nil {
 		po.Cache = o.Cache.block

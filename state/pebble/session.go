@@ -254,7 +254,7 @@ func walkSessions(b *Backend, lower, upper []byte, yield func(state.SessionEntry
 	}
 	open = false
 	if err := it.Close(); err != nil {
-		yield(state.SessionEntry{}, err)
+		yield(state.SessionEntry{}, b.health.check(err))
 	}
 }
 
@@ -334,7 +334,7 @@ func (s *sessionStore) FindSessionsKeyRange(keyFrom, keyTo []byte, earliestSessi
 			}
 			cs = nil
 			if err := errors.Join(errs...); err != nil {
-				yield(state.SessionEntry{}, err)
+				yield(state.SessionEntry{}, s.b.health.check(err))
 				return false
 			}
 			return true

@@ -270,7 +270,7 @@ func walkIter(b *Backend, lower, upper []byte, yield func(state.WindowEntry, err
 	}
 	open = false
 	if err := it.Close(); err != nil {
-		yield(state.WindowEntry{}, err)
+		yield(state.WindowEntry{}, b.health.check(err))
 	}
 }
 
@@ -360,7 +360,7 @@ func (s *windowStore) FetchKeyRange(keyFrom, keyTo []byte, from, to int64) iter.
 			}
 			cs = nil
 			if err := errors.Join(errs...); err != nil {
-				yield(state.WindowEntry{}, err)
+				yield(state.WindowEntry{}, s.b.health.check(err))
 				return false
 			}
 			return true
