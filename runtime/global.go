@@ -114,7 +114,11 @@ func globalStoreName(st *topology.Subtopology) string {
 // open opens the task's Pebble store (through the global stores' lock) and
 // creates the global task.
 func (g *globalState) open(gt *globalTask) error {
-	be, err := pebble.Open(gt.dir, pebble.Options{Cache: g.a.cache, Logger: g.a.log})
+	be, err := pebble.Open(gt.dir, pebble.Options{Cache: g.a.cache, Logger: g.a.log,
+		OnDamage: func(err *pebble.DamagedError) bool {
+			g.a.log.Warn("global store is damaged: deleting it and reading its topic again", "store", gt.store, "dir", gt.dir, "err", err.Err)
+			return true
+		}})
 	if err != nil {
 		return fmt.Errorf("global store %q: open state in %s: %w", gt.store, gt.dir, err)
 	}

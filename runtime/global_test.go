@@ -3,6 +3,12 @@ package runtime_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -225,6 +231,11 @@ func TestGlobalTableBadRecord(t *testing.T) {
 	assert.Equal(t, "limits", h[runtime.HeaderErrorTopic])
 	assert.Equal(t, "1", h[runtime.HeaderErrorOffset])
 	assert.Equal(t, "1_global", h[runtime.HeaderErrorTask])
+	dl, err := runtime.ParseDeadLetter(rs[0].Headers)
+	require.NoError(t, err)
+	assert.Equal(t, "limits", dl.Topic)
+	assert.Equal(t, int64(1), dl.Offset)
+	assert.Equal(t, "1_global", dl.Task)
 }
 
 // A global store whose topic was deleted and recreated (its offsets now lie
@@ -259,4 +270,51 @@ func TestGlobalTableTopicRecreated(t *testing.T) {
 	got := c.readLatest(t, "converted", want, 20*time.Second)
 	assert.Equal(t, want, got)
 	stop()
+}
+
+// A damaged global store (truncated MANIFEST) is deleted and read again
+// from its topic, with a warning; joins see every row.
+func TestGlobalStoreDamaged(t *testing.T) {
+	c := newCluster(t, map[string]int32{"rates": 1, "payments": 1, "converted": 1})
+	c.produceKV(t, "rates", [2]string{"eur", "1.1"}, [2]string{"usd", "1.0"}, [2]string{"gbp", "1.3"})
+	dir := t.TempDir()
+	cfg := runtime.Config{AppID: "conv", Brokers: c.addrs, StateDir: dir, CommitInterval: 50 * time.Millisecond,
+		Logger: quiet(t), InstanceID: "i1"}
+	app, stop := startApp(t, ratesTopology(t), cfg)
+	waitState(t, app, runtime.Running)
+	stop()
+
+	stores, err := filepath.Glob(filepath.Join(dir, "conv", "global", "*"))
+	require.NoError(t, err)
+	require.NotEmpty(t, stores)
+	for _, d := range stores {
+		for _, m := range glob(t, d, "MANIFEST-*") {
+			require.NoError(t, os.Truncate(m, 10))
+		}
+	}
+	var logs strings.Builder
+	var mu sync.Mutex
+	cfg.Logger = slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	app, stop = startApp(t, ratesTopology(t), cfg)
+	waitState(t, app, runtime.Running)
+	assert.Equal(t, int64(3), app.Metrics().GlobalRestored, "read again from the topic")
+	c.produceKV(t, "payments", [2]string{"p1", "eur"}, [2]string{"p2", "gbp"})
+	want := map[string]string{"p1": "eur=1.1", "p2": "gbp=1.3"}
+	got := c.readLatest(t, "converted", want, 20*time.Second)
+	assert.Equal(t, want, got)
+	stop()
+	mu.Lock()
+	assert.Contains(t, logs.String(), "global store is damaged")
+	mu.Unlock()
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
