@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eddy-streams/eddy/internal/balancer"
@@ -93,7 +94,11 @@ func (w *worker) openStandbyLocked(id engine.TaskID) error {
 		cl, err := kgo.NewClient(append(w.app.baseOpts(),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 			kgo.KeepControlRecords(),
-			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+			// A recorded offset out of the changelog's range means the
+			// copy does not belong to the changelog as it is now (it was
+			// recreated, or truncated): pollStandbys wipes the copy
+			// rather than let the client reset and replay over it.
+			kgo.ConsumeResetOffset(kgo.NoResetOffset()),
 		)...)
 		if err != nil {
 			t.Close()
@@ -144,6 +149,21 @@ func (w *worker) pollStandbys(commit bool) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var err error
+	fs.EachError(func(topic string, p int32, ferr error) {
+		if errors.Is(ferr, context.DeadlineExceeded) || errors.Is(ferr, context.Canceled) {
+			return
+		}
+		if !errors.Is(ferr, kerr.OffsetOutOfRange) {
+			w.log.Warn("standby fetch error", "topic", topic, "partition", p, "err", ferr)
+			return
+		}
+		if sub, ok := w.app.plan.changelogSub[topic]; ok && err == nil {
+			err = w.resetStandbyLocked(engine.TaskID{Subtopology: sub, Partition: p}, topic)
+		}
+	})
+	if err != nil {
+		return err
+	}
 	fs.EachRecord(func(r *kgo.Record) {
 		if err != nil {
 			return
@@ -233,4 +253,32 @@ func (a *App) releaseStandby(id engine.TaskID) {
 		w.closeStandbyLocked(id)
 		w.mu.Unlock()
 	}
+}
+
+// resetStandbyLocked wipes a standby copy whose recorded offset in topic is
+// out of the changelog's range and copies the changelog again from its
+// start.
+func (w *worker) resetStandbyLocked(id engine.TaskID, topic string) error {
+	sb, ok := w.standbys[id]
+	if !ok {
+		return nil
+	}
+	st, ok := w.app.stateOf(id)
+	if !ok {
+		return fmt.Errorf("standby task %s: state not open", id)
+	}
+	if err := st.wipe(fmt.Sprintf("standby copy: recorded offset out of range of changelog %s partition %d", topic, id.Partition)); err != nil {
+		return err
+	}
+	rm := map[string][]int32{}
+	add := map[string]map[int32]kgo.Offset{}
+	for t := range sb.task.Changelogs() {
+		rm[t] = []int32{id.Partition}
+		add[t] = map[int32]kgo.Offset{id.Partition: kgo.NewOffset().AtStart()}
+	}
+	clear(sb.next)
+	w.sbClient.RemoveConsumePartitions(rm)
+	w.sbClient.AddConsumePartitions(add)
+	w.stateSums[id] = 0
+	return nil
 }
