@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"image/png"
 	"math"
+	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestMedian(t *testing.T) {
@@ -57,11 +59,160 @@ func TestComputeRatiosWithinRun(t *testing.T) {
 	}
 }
 
-func TestRatioDefsSkipJavaForStateless(t *testing.T) {
-	for _, d := range ratioDefs([]string{scenStateless}, []string{"alos", "eos"}, true) {
-		if d.Num.System == sysJava || d.Den.System == sysJava {
-			t.Errorf("stateless has no Java topology, got %q", d.Label)
+func TestRatioDefsTargets(t *testing.T) {
+	c := config{scenarios: allScenarios, guarantees: []string{"alos", "eos"}, systems: []string{sysRaw, sysEddy, sysJava}, restoreKeys: 10}
+	targets := map[string]float64{}
+	for _, d := range ratioDefs(c) {
+		targets[d.Label] = d.Target
+	}
+	for label, want := range map[string]float64{
+		"stateless alos: Eddy/raw throughput":     0.9,
+		"wordcount eos: Eddy/Java throughput":     2,
+		"wordcount alos: Java/Eddy peak RSS":      5,
+		"join eos: Java/Eddy start-up time":       10,
+		"window: EOS/ALOS throughput, eddy":       0.8,
+		"window: EOS/ALOS throughput, java":       0,
+		"join alos: Eddy/raw throughput":          0,
+		"restore: Java/Eddy start → RUNNING time": 0,
+	} {
+		got, ok := targets[label]
+		if !ok || got != want {
+			t.Errorf("%s: target %v (defined %v), want %v", label, got, ok, want)
 		}
+	}
+	c.systems = []string{sysRaw, sysEddy}
+	for _, d := range ratioDefs(c) {
+		if d.Num.System == sysJava || d.Den.System == sysJava {
+			t.Errorf("no Java in the run, got %q", d.Label)
+		}
+	}
+}
+
+func TestTopologiesBuild(t *testing.T) {
+	for _, s := range append(allScenarios, scenRestore) {
+		if _, err := topology(s, "p."); err != nil {
+			t.Errorf("%s: %v", s, err)
+		}
+	}
+}
+
+// Every scenario's Java topology is registered in the reference app.
+func TestJavaTopologiesExist(t *testing.T) {
+	src, err := os.ReadFile("../../java/src/main/java/io/eddystreams/reference/Topologies.java")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, s := range append(allScenarios, scenRestore) {
+		if j := javaTopology(s); j == "" || !strings.Contains(string(src), `new Spec("`+j+`"`) {
+			t.Errorf("%s: Java topology %q not in Topologies.java", s, j)
+		}
+	}
+}
+
+func TestScenarioFunctions(t *testing.T) {
+	if got := joined("a b", "row", true); got != "a b|row" {
+		t.Errorf("joined = %q", got)
+	}
+	if got := joined("a b", "", false); got != "a b|" {
+		t.Errorf("joined without row = %q", got)
+	}
+	if got := windowedKey("w1", 10_000); !bytes.Equal(got, []byte{'w', '1', 0, 0, 0, 0, 0, 0, 0x27, 0x10}) {
+		t.Errorf("windowedKey = %x", got)
+	}
+	// Kafka's murmur2 partitioner: Utils.toPositive(Utils.murmur2("a".getBytes())) % 4 etc.,
+	// checked against internal/partition's Java-verified Murmur2.
+	for _, k := range []string{"c000001", "k00000042", ""} {
+		p := keyPartition([]byte(k), 4)
+		if p < 0 || p >= 4 {
+			t.Errorf("keyPartition(%q) = %d", k, p)
+		}
+	}
+	d := joinData(corpus(50, 20, 42), 7, 4)
+	if len(d[joinTable]) != 7 || len(d[joinStream]) != 50 || expectedOutput(scenJoin, d) != 50 {
+		t.Fatalf("join data: %d rows, %d records", len(d[joinTable]), len(d[joinStream]))
+	}
+	rows := map[string]int32{}
+	for _, r := range d[joinTable] {
+		rows[string(r.key)] = r.partition
+		if r.ts >= baseTime {
+			t.Errorf("table row %s at %d, not before the stream", r.key, r.ts)
+		}
+	}
+	for _, r := range d[joinStream] {
+		if p, ok := rows[string(r.key)]; !ok || p != r.partition {
+			t.Errorf("stream key %s: partition %d, table row %d (%v)", r.key, r.partition, p, ok)
+		}
+	}
+	lines := dataset{inputTopic: textLines([][]byte{[]byte("a b"), []byte("c")}, 4)}
+	if expectedOutput(scenWindow, lines) != 3 || expectedOutput(scenWordCount, lines) != 3 || expectedOutput(scenStateless, lines) != 0 {
+		t.Error("expectedOutput")
+	}
+	if n := restoreData(10, 4).count(); n != 10 {
+		t.Errorf("restore data %d", n)
+	}
+}
+
+func TestRestoreWindow(t *testing.T) {
+	java := []string{
+		"STATE REBALANCING 1000",
+		"RESTORE_START restore-store app-restore-store-changelog 0 0 250 1100",
+		"RESTORE_START restore-store app-restore-store-changelog 1 0 250 1105",
+		"RESTORE_END restore-store app-restore-store-changelog 1 250 1900",
+		"RESTORE_END restore-store app-restore-store-changelog 0 250 2100",
+		"STATE RUNNING 2150",
+	}
+	w, n, err := restoreWindow(sysJava, java)
+	if err != nil || w != time.Second || n != 500 {
+		t.Errorf("java: %v %d %v, want 1s 500", w, n, err)
+	}
+	eddy := []string{"STATE REBALANCING 1", "RESTORED 0_1 300 400 5000", "RESTORED 0_0 200 600 5600", "STATE RUNNING 5601"}
+	w, n, err = restoreWindow(sysEddy, eddy)
+	if err != nil || w != time.Second || n != 500 {
+		t.Errorf("eddy: %v %d %v, want 1s 500", w, n, err)
+	}
+	if _, _, err := restoreWindow(sysEddy, []string{"STATE RUNNING 5"}); err == nil {
+		t.Error("no restore lines: want an error")
+	}
+}
+
+func TestParsePprofTop(t *testing.T) {
+	out := `File: eddy-bench
+Type: cpu
+Duration: 2.5s, Total samples = 1.50s (60.00%)
+Showing nodes accounting for 1.50s, 100% of 1.50s total
+      flat  flat%   sum%        cum   cum%
+     0.50s 33.33% 33.33%      0.60s 40.00%  runtime.scanobject
+     300ms 20.00% 53.33%      1.20s 80.00%  github.com/twmb/franz-go/pkg/kgo.(*Client).PollRecords
+     0.20s 13.33% 66.67%      0.20s 13.33%  github.com/eddy-streams/eddy/runtime.(*collector).Send
+         0     0% 66.67%      0.90s 60.00%  runtime.gcBgMarkWorker
+`
+	tb, err := parsePprofTop(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tb.Total != 1.5 || len(tb.Rows) != 4 || tb.Rows[1].Flat != 0.3 || tb.Rows[1].Cum != 1.2 {
+		t.Fatalf("%+v", tb)
+	}
+	if tb.cum("runtime.gcBgMarkWorker") != 0.9 {
+		t.Error("cum")
+	}
+	bk := tb.buckets(cpuBucket)
+	if bk["GC"] != 0.5 || bk["franz-go client"] != 0.3 || bk["Eddy runtime (worker, collector)"] != 0.2 {
+		t.Errorf("buckets %v", bk)
+	}
+	heap := "Showing nodes accounting for 12.50MB, 100% of 12.50MB total\n      flat  flat%   sum%        cum   cum%\n   12MB 96% 96%   12MB 96%  github.com/twmb/franz-go/pkg/kgo.(*Client).Produce\n  512kB  4% 100%  512kB 4%  main.main\n"
+	if tb, err = parsePprofTop(heap); err != nil || tb.Total != 12.5*(1<<20) || tb.Rows[1].Flat != 512*1024 {
+		t.Errorf("heap: %+v %v", tb, err)
+	}
+	if _, err := parsePprofTop("garbage"); err == nil {
+		t.Error("garbage: want an error")
+	}
+}
+
+func TestParseMemStats(t *testing.T) {
+	m := parseMemStats([]string{"STATE RUNNING 1", "MEMSTATS peak_heap_inuse=100 gc_cpu_fraction=0.0500"})
+	if m["peak_heap_inuse"] != 100 || m["gc_cpu_fraction"] != 0.05 {
+		t.Errorf("%v", m)
 	}
 }
 
@@ -187,5 +338,36 @@ func TestRotate(t *testing.T) {
 	got := strings.Join(rotate([]string{"a", "b", "c"}, 4), ",")
 	if got != "b,c,a" {
 		t.Errorf("rotate = %s", got)
+	}
+}
+
+func TestParseVariants(t *testing.T) {
+	vs := parseVariants("-fetch-max-partition-bytes 262144; -fetch-max-bytes 1 GOGC=50 ;;")
+	if len(vs) != 2 {
+		t.Fatalf("%+v", vs)
+	}
+	if vs[0].Name != "eddy-t1" || strings.Join(vs[0].Args, " ") != "-fetch-max-partition-bytes 262144" || len(vs[0].Env) != 0 {
+		t.Errorf("%+v", vs[0])
+	}
+	if vs[1].Name != "eddy-t2" || strings.Join(vs[1].Args, " ") != "-fetch-max-bytes 1" || strings.Join(vs[1].Env, " ") != "GOGC=50" ||
+		vs[1].Label != "-fetch-max-bytes 1 GOGC=50" {
+		t.Errorf("%+v", vs[1])
+	}
+	if len(parseVariants("")) != 0 {
+		t.Error("empty")
+	}
+	if cpuBucket("cmpbody") != "memmove, compare, string copies" || cpuBucket("gcWriteBarrier2") != "GC" {
+		t.Error("asm buckets")
+	}
+}
+
+func TestStraddles(t *testing.T) {
+	r := ratio{ratioDef: ratioDef{Target: 0.8}, PerRun: []float64{0.7, 0.9, 0.75}, Median: 0.75}
+	if r.met() != "MISSED" || !r.straddles() {
+		t.Error("0.9 meets 0.8")
+	}
+	r.PerRun = []float64{0.7, 0.75}
+	if r.straddles() {
+		t.Error("no run meets 0.8")
 	}
 }

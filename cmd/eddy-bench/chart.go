@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 )
 
 var (
@@ -35,7 +36,8 @@ type panel struct {
 }
 
 // writeChart draws median throughput and median peak RSS per scenario ×
-// guarantee × system.
+// guarantee × system, and median time to RUNNING: start-up (word count,
+// at-least-once) and recovery with the restore measurement's changelog.
 func writeChart(path string, c config, rs []result) error {
 	sums := summarize(c, rs)
 	tp := panel{Title: "median throughput (records/s, higher is better)", Series: c.systems}
@@ -47,7 +49,7 @@ func writeChart(path string, c config, rs []result) error {
 			for _, sys := range c.systems {
 				v, m := math.NaN(), math.NaN()
 				for _, sm := range sums {
-					if sm.cell == (cell{s, g, sys}) {
+					if sm.cell == (cell{s, g, sys}) && sm.OK > 0 {
 						v, m = sm.Throughput, sm.RSSMB
 					}
 				}
@@ -56,11 +58,38 @@ func writeChart(path string, c config, rs []result) error {
 			tp.Groups, mem.Groups = append(tp.Groups, gt), append(mem.Groups, gm)
 		}
 	}
+	panels := []panel{tp, mem}
+	times := panel{Title: "median time to RUNNING (s, lower is better)", Series: c.systems}
+	for _, s := range c.scenarios {
+		g := barGroup{Label: "start-up " + s}
+		for _, sys := range c.systems {
+			v := math.NaN()
+			if sm := summarizeCell(rs, cell{s, c.guarantees[0], sys}); sm.OK > 0 {
+				v = sm.Startup
+			}
+			g.Values = append(g.Values, v)
+		}
+		times.Groups = append(times.Groups, g)
+	}
+	if c.restoreKeys > 0 {
+		g := barGroup{Label: fmt.Sprintf("restore %s keys", axisLabel(float64(c.restoreKeys)))}
+		for _, sys := range c.systems {
+			v := math.NaN()
+			if sm := summarizeCell(rs, cell{scenRestore, "alos", sys}); sm.OK > 0 {
+				v = sm.Startup
+			}
+			g.Values = append(g.Values, v)
+		}
+		times.Groups = append(times.Groups, g)
+	}
+	if len(c.guarantees) > 0 {
+		panels = append(panels, times)
+	}
 	file, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	if err := renderPNG(file, []panel{tp, mem}); err != nil {
+	if err := renderPNG(file, panels); err != nil {
 		file.Close()
 		return err
 	}
@@ -69,8 +98,12 @@ func writeChart(path string, c config, rs []result) error {
 
 // renderPNG draws the panels one above the other with a legend.
 func renderPNG(w io.Writer, panels []panel) error {
+	groups := 0
+	for _, p := range panels {
+		groups = max(groups, len(p.Groups))
+	}
+	width := max(900, 90+20+groups*150)
 	const (
-		width  = 900
 		panelH = 300
 		left   = 90
 		right  = 20
@@ -168,7 +201,8 @@ func axisLabel(v float64) string {
 	case v >= 10 || v == 0:
 		return fmt.Sprintf("%.0f", v)
 	}
-	return trim(fmt.Sprintf("%.1f", v))
+	s := strings.TrimRight(fmt.Sprintf("%.2f", v), "0")
+	return strings.TrimSuffix(s, ".")
 }
 
 func trim(s string) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,7 @@ func newBroker(brokers []string) (*broker, error) {
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(5*time.Millisecond),
 		kgo.MaxBufferedRecords(1<<20),
+		kgo.UnknownTopicRetries(100),
 		// kadm answers from cached metadata up to this age (default 5 s):
 		// a repartition topic created a moment ago must show up at once.
 		kgo.MetadataMinAge(20*time.Millisecond),
@@ -40,16 +42,44 @@ func (b *broker) createTopics(ctx context.Context, partitions int32, topics ...s
 	if err != nil {
 		return err
 	}
-	return resp.Error()
+	if err := resp.Error(); err != nil {
+		return err
+	}
+	// Wait until metadata shows every partition with a leader: producing
+	// to a topic created a moment ago can otherwise fail with
+	// UNKNOWN_TOPIC_OR_PARTITION.
+	for {
+		td, err := b.adm.ListTopics(ctx, topics...)
+		ready := err == nil
+		for _, t := range topics {
+			d, ok := td[t]
+			if !ok || d.Err != nil || len(d.Partitions) != int(partitions) {
+				ready = false
+				break
+			}
+			for _, p := range d.Partitions {
+				if p.Err != nil || p.Leader < 0 {
+					ready = false
+				}
+			}
+		}
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topics %v not ready: %w", topics, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
-// preload writes lines round-robin over the partitions (line i to i%p) with
-// fixed timestamps, so every system reads identical bytes per partition.
-func (b *broker) preload(ctx context.Context, topic string, partitions int32, lines [][]byte) error {
-	base := time.UnixMilli(1_700_000_000_000)
+// preload writes records to topic with their partitions and timestamps, so
+// every system reads identical bytes per partition.
+func (b *broker) preload(ctx context.Context, topic string, recs []inRecord) error {
 	errc := make(chan error, 1)
-	for i, l := range lines {
-		r := &kgo.Record{Topic: topic, Partition: int32(i) % partitions, Value: l, Timestamp: base.Add(time.Duration(i) * time.Millisecond)}
+	for _, in := range recs {
+		r := &kgo.Record{Topic: topic, Partition: in.partition, Key: in.key, Value: in.value, Timestamp: time.UnixMilli(in.ts)}
 		b.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 			if err != nil {
 				select {
@@ -70,14 +100,14 @@ func (b *broker) preload(ctx context.Context, topic string, partitions int32, li
 	}
 }
 
-// drained reports whether group has committed the input topic up to its end
-// offsets and its internal repartition topics (<appID>-…-repartition) up to
-// theirs. Under exactly-once, a repartition partition may keep one offset of
-// lag: the commit marker after the last transaction.
+// drained reports whether group has committed the input topics up to their
+// end offsets and its internal repartition topics (<appID>-…-repartition)
+// up to theirs. Under exactly-once, a repartition partition may keep one
+// offset of lag: the commit marker after the last transaction.
 //
 // required names internal topics that must exist (and be drained) already.
-func (b *broker) drained(ctx context.Context, group, input, appID string, slack int64, required ...string) (ok bool, why string, err error) {
-	topics := []string{input}
+func (b *broker) drained(ctx context.Context, group string, inputs []string, appID string, slack int64, required ...string) (ok bool, why string, err error) {
+	topics := append([]string(nil), inputs...)
 	td, err := b.adm.ListTopics(ctx)
 	if err != nil {
 		return false, "", err
@@ -115,7 +145,7 @@ func (b *broker) drained(ctx context.Context, group, input, appID string, slack 
 				at = o.At
 			}
 			allowed := int64(0)
-			if t != input {
+			if !slices.Contains(inputs, t) {
 				allowed = slack
 			}
 			if end.Offset-at > allowed {
@@ -158,4 +188,23 @@ func (b *broker) endSum(ctx context.Context, topic string) (int64, error) {
 		n += o.Offset
 	}
 	return n, nil
+}
+
+// waitGroupEmpty waits until group has no members (a stopped instance left
+// it, or its session expired), so the next instance is assigned every task
+// at once.
+func (b *broker) waitGroupEmpty(ctx context.Context, group string) error {
+	for {
+		gs, err := b.adm.DescribeGroups(ctx, group)
+		if err == nil {
+			if g, ok := gs[group]; ok && g.Err == nil && len(g.Members) == 0 {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("consumer group %s still has members: %w", group, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -23,12 +24,19 @@ type child struct {
 	started time.Time
 	running chan time.Time // receives the RUNNING time the child printed
 	exited  chan struct{}
+
+	mu    sync.Mutex
+	lines []string // stdout
 }
 
-// startChild starts name args; its stdout is scanned for
-// "STATE RUNNING <epoch-ms>", its stderr goes to logFile.
-func startChild(name string, args []string, logFile string) (*child, error) {
+// startChild starts name args with extra environment variables env
+// (KEY=VALUE); its stdout is kept and scanned for "STATE RUNNING
+// <epoch-ms>", its stderr goes to logFile.
+func startChild(name string, args, env []string, logFile string) (*child, error) {
 	cmd := exec.Command(name, args...)
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	errf, err := os.Create(logFile)
 	if err != nil {
 		return nil, err
@@ -49,6 +57,9 @@ func startChild(name string, args []string, logFile string) (*child, error) {
 		sent := false
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			c.mu.Lock()
+			c.lines = append(c.lines, sc.Text())
+			c.mu.Unlock()
 			if ms, ok := parseStateLine(sc.Text(), "RUNNING"); ok && !sent {
 				c.running <- time.UnixMilli(ms)
 				sent = true
@@ -60,6 +71,13 @@ func startChild(name string, args []string, logFile string) (*child, error) {
 		close(c.exited)
 	}()
 	return c, nil
+}
+
+// output returns the stdout lines printed so far.
+func (c *child) output() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.lines...)
 }
 
 // parseStateLine parses "STATE <state> <epoch-ms>".

@@ -18,21 +18,37 @@ import (
 
 // runRaw is the practical limit: a hand-written franz-go
 // consume→transform→produce loop with the same guarantee and commit interval.
-// Word count keeps its counts in a Go map (no changelog, no repartition
-// topic), so it is a lower bound on the work Eddy and Kafka Streams do.
+// The stateful scenarios keep their state in Go maps (no changelog, no
+// repartition topic, nothing survives a restart), so for them it is a lower
+// bound on the work Eddy and Kafka Streams do, not the same work:
+//   - wordcount: counts per word;
+//   - window: counts per (word, 10 s window start), no grace/late handling;
+//   - join: the table topic's rows; stream records are joined with the row
+//     seen so far (left join).
 func runRaw(args []string) int {
 	f := parseWorkerFlags("raw", args)
+	defer startProfiles(f)()
+	spec := specOf(f.scenario)
+	if len(spec.inputs) == 0 || spec.output == "" {
+		fmt.Fprintf(os.Stderr, "raw: no raw loop for scenario %q\n", f.scenario)
+		return 2
+	}
+	topics := make([]string, len(spec.inputs))
+	for i, t := range spec.inputs {
+		topics[i] = f.prefix + t
+	}
 	eos := f.guarantee == "eos"
 	var once sync.Once
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(strings.Split(f.brokers, ",")...),
 		kgo.ConsumerGroup(f.appID),
-		kgo.ConsumeTopics(f.prefix + inputTopic),
+		kgo.ConsumeTopics(topics...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.OnPartitionsAssigned(func(context.Context, *kgo.Client, map[string][]int32) {
 			once.Do(func() { announce("RUNNING") })
 		}),
 	}
+	opts = append(opts, f.clientOptions()...)
 	if eos {
 		opts = append(opts,
 			kgo.TransactionalID(f.appID+"-raw"),
@@ -75,17 +91,49 @@ func runRaw(args []string) int {
 			cl.Produce(ctx, r, promise)
 		}
 	}
-	out := f.prefix + outTopic(f.scenario)
+	out := f.prefix + spec.output
+	tableTopic := f.prefix + joinTable
 	counts := map[string]int64{}
+	type windowKey struct {
+		word  string
+		start int64
+	}
+	windowCounts := map[windowKey]int64{}
+	rows := map[string]string{}
+	int64Bytes := func(n int64) []byte {
+		v := make([]byte, 8)
+		binary.BigEndian.PutUint64(v, uint64(n))
+		return v
+	}
 	process := func(r *kgo.Record) {
 		switch f.scenario {
 		case scenWordCount:
 			for _, w := range words(string(r.Value)) {
 				counts[w]++
-				v := make([]byte, 8)
-				binary.BigEndian.PutUint64(v, uint64(counts[w]))
-				produce(&kgo.Record{Topic: out, Key: []byte(w), Value: v, Timestamp: r.Timestamp})
+				produce(&kgo.Record{Topic: out, Key: []byte(w), Value: int64Bytes(counts[w]), Timestamp: r.Timestamp})
 			}
+		case scenWindow:
+			ts := r.Timestamp.UnixMilli()
+			start := ts - ts%windows.Size()
+			for _, w := range words(string(r.Value)) {
+				k := windowKey{w, start}
+				windowCounts[k]++
+				produce(&kgo.Record{Topic: out, Key: windowedKey(w, start), Value: int64Bytes(windowCounts[k]), Timestamp: r.Timestamp})
+			}
+		case scenJoin:
+			if r.Topic == tableTopic {
+				if r.Value == nil {
+					delete(rows, string(r.Key))
+				} else {
+					rows[string(r.Key)] = string(r.Value)
+				}
+				return
+			}
+			if r.Key == nil || r.Value == nil {
+				return
+			}
+			row, found := rows[string(r.Key)]
+			produce(&kgo.Record{Topic: out, Key: r.Key, Value: []byte(joined(string(r.Value), row, found)), Timestamp: r.Timestamp})
 		default:
 			if keepLine(string(r.Value)) {
 				produce(&kgo.Record{Topic: out, Key: r.Key, Value: []byte(upper(string(r.Value))), Timestamp: r.Timestamp})

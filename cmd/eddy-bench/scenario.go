@@ -1,43 +1,86 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"time"
 	"unicode"
 
+	"github.com/eddy-streams/eddy/internal/partition"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
+	"github.com/eddy-streams/eddy/window"
 )
 
-// Scenario names. Topic names match examples/wordcount and the Java
-// reference (java/), with a per-run prefix.
+// Scenario names. Every topology exists three times: here for Eddy, in
+// raw.go as a hand-written franz-go loop, and in java/ (Topologies.java,
+// BenchTopologies.java) for Kafka Streams, with the same topic, store and
+// repartition-topic names (user topics get a per-run prefix).
 const (
-	scenWordCount = "wordcount"
 	scenStateless = "stateless"
-
-	inputTopic   = "text-lines"
-	outputTopic  = "word-counts-output"
-	statelessOut = "text-upper"
-	wordStore    = "word-counts"
+	scenWordCount = "wordcount"
+	scenWindow    = "window"
+	scenJoin      = "join"
+	// scenRestore is not a throughput scenario: the restore measurement
+	// (a source table with one changelog record per key).
+	scenRestore = "restore"
 )
 
-// javaTopology names the Java reference topology for a scenario; "" when
-// the reference jar has none (stateless filter/map).
-func javaTopology(scenario string) string {
-	if scenario == scenWordCount {
-		return "wordcount"
-	}
-	return ""
+// allScenarios are the throughput scenarios, in report order.
+var allScenarios = []string{scenStateless, scenWordCount, scenWindow, scenJoin}
+
+// Topic and store names.
+const (
+	inputTopic   = "text-lines"
+	statelessOut = "text-upper"
+	outputTopic  = "word-counts-output"
+	wordStore    = "word-counts" // store and repartition topic
+	windowOut    = "window-counts-output"
+	windowStore  = "window-counts" // store and repartition topic
+	joinStream   = "join-stream"
+	joinTable    = "join-table" // topic and store
+	joinOut      = "join-output"
+	restoreTopic = "restore-keys"
+	restoreStore = "restore-store"
+)
+
+// windows of the window scenario: 10 s tumbling windows; the grace period
+// (1 h) is longer than any benchmark input spans (one record per ms), so no
+// record is dropped as late whatever order a system fetches partitions in.
+var windows = window.Tumbling(10 * time.Second).Grace(time.Hour)
+
+// scenarioSpec is what the harness needs to know about a scenario.
+type scenarioSpec struct {
+	inputs      []string // input topics (unprefixed); the drain check covers all
+	output      string   // output topic (unprefixed), "" for none
+	repartition string   // "" or the name of the repartition topic <app>-<name>-repartition (Eddy and Kafka Streams)
+	java        string   // Java reference topology (java/target/eddy-reference.jar)
 }
 
-func outTopic(scenario string) string {
-	if scenario == scenStateless {
-		return statelessOut
+func specOf(scenario string) scenarioSpec {
+	switch scenario {
+	case scenStateless:
+		return scenarioSpec{[]string{inputTopic}, statelessOut, "", "bench-stateless"}
+	case scenWordCount:
+		return scenarioSpec{[]string{inputTopic}, outputTopic, wordStore, "wordcount"}
+	case scenWindow:
+		return scenarioSpec{[]string{inputTopic}, windowOut, windowStore, "bench-window"}
+	case scenJoin:
+		// the table first: the harness preloads it before the stream
+		return scenarioSpec{[]string{joinTable, joinStream}, joinOut, "", "bench-join"}
+	case scenRestore:
+		return scenarioSpec{[]string{restoreTopic}, "", "", "bench-restore"}
 	}
-	return outputTopic
+	return scenarioSpec{}
 }
+
+// javaTopology names the Java reference topology of a scenario.
+func javaTopology(scenario string) string { return specOf(scenario).java }
+
+func outTopic(scenario string) string { return specOf(scenario).output }
 
 // words is examples/wordcount.Words (a main package, so repeated here as
 // integration/ does): Java's toLowerCase(Locale.ROOT).split("\\s+").
@@ -69,25 +112,59 @@ func lowerRoot(s string) string {
 }
 
 // keepLine and upper are the stateless scenario: drop short lines, upper-case
-// the rest.
+// the rest (the input is ASCII, where Go's and Java's upper-casing agree).
 func keepLine(line string) bool { return len(line) >= 12 }
 func upper(line string) string  { return strings.ToUpper(line) }
+
+// joined is the join scenario's result: a left join, the row empty when the
+// key has none (BenchTopologies.joined).
+func joined(line, row string, found bool) string {
+	if !found {
+		return line + "|"
+	}
+	return line + "|" + row
+}
+
+// windowedKey is Kafka Streams' time-windowed key: key ‖ 8-byte big-endian
+// window start.
+func windowedKey(key string, start int64) []byte {
+	b := make([]byte, len(key)+8)
+	copy(b, key)
+	binary.BigEndian.PutUint64(b[len(key):], uint64(start))
+	return b
+}
 
 // topology builds the Eddy topology of a scenario with prefixed user topics.
 func topology(scenario, prefix string) (*stream.Topology, error) {
 	b := stream.NewBuilder()
-	in := b.Stream(prefix+inputTopic, serde.String(), serde.String())
 	switch scenario {
+	case scenStateless:
+		b.Stream(prefix+inputTopic, serde.String(), serde.String()).
+			Filter(func(_, v string) bool { return keepLine(v) }).
+			MapValues(upper).
+			To(prefix+statelessOut, serde.String(), serde.String())
 	case scenWordCount:
-		in.FlatMapValues(words).
+		b.Stream(prefix+inputTopic, serde.String(), serde.String()).
+			FlatMapValues(words).
 			GroupBy(func(_, word string) string { return word }, serde.String()).
 			Count(table.Named(wordStore)).
 			ToStream().
 			To(prefix+outputTopic, serde.String(), serde.Int64())
-	case scenStateless:
-		in.Filter(func(_, v string) bool { return keepLine(v) }).
-			MapValues(upper).
-			To(prefix+statelessOut, serde.String(), serde.String())
+	case scenWindow:
+		b.Stream(prefix+inputTopic, serde.String(), serde.String()).
+			FlatMapValues(words).
+			GroupBy(func(_, word string) string { return word }, serde.String(), stream.As(windowStore)).
+			WindowedBy(windows).
+			Count(table.Named(windowStore)).
+			ToStream().
+			To(prefix+windowOut, serde.TimeWindowed(serde.String(), windows.Size()), serde.Int64())
+	case scenJoin:
+		rows := b.Table(prefix+joinTable, serde.String(), serde.String(), table.Named(joinTable))
+		b.Stream(prefix+joinStream, serde.String(), serde.String()).
+			LeftJoinTable(rows, joined).
+			To(prefix+joinOut, serde.String(), serde.String())
+	case scenRestore:
+		b.Table(prefix+restoreTopic, serde.String(), serde.String(), table.Named(restoreStore))
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", scenario)
 	}
@@ -116,16 +193,95 @@ func corpus(n, vocab int, seed uint64) [][]byte {
 	return out
 }
 
+// baseTime is the timestamp of input record 0; record i gets baseTime+i ms.
+const baseTime = int64(1_700_000_000_000)
+
+// inRecord is one pre-loaded input record.
+type inRecord struct {
+	key, value []byte
+	partition  int32
+	ts         int64
+}
+
+// dataset is a scenario's input, per unprefixed topic, in production order
+// of the topics given by scenarioSpec.inputs.
+type dataset map[string][]inRecord
+
+func (d dataset) count() int {
+	n := 0
+	for _, rs := range d {
+		n += len(rs)
+	}
+	return n
+}
+
+// keyPartition is Kafka's default partitioner for keyed records
+// (toPositive(murmur2(key)) % n), so keyed inputs are co-partitioned as a
+// Java producer would write them.
+func keyPartition(key []byte, n int32) int32 {
+	return (partition.Murmur2(key) & 0x7fffffff) % n
+}
+
+// textLines puts lines on partitions round-robin (line i on i % p) without
+// keys.
+func textLines(lines [][]byte, p int32) []inRecord {
+	out := make([]inRecord, len(lines))
+	for i, l := range lines {
+		out[i] = inRecord{value: l, partition: int32(i) % p, ts: baseTime + int64(i)}
+	}
+	return out
+}
+
+// joinData is the join scenario's input: a table of keys rows "c<k>" and
+// len(lines) stream records keyed by a random row key (seed 43), both
+// partitioned by key. Table rows have timestamps before every stream record.
+func joinData(lines [][]byte, keys int, p int32) dataset {
+	keyOf := func(k int) []byte { return fmt.Appendf(nil, "c%06d", k) }
+	rows := make([]inRecord, keys)
+	for k := range rows {
+		key := keyOf(k)
+		rows[k] = inRecord{key: key, value: fmt.Appendf(nil, "customer %06d region %d", k, k%7),
+			partition: keyPartition(key, p), ts: baseTime - int64(keys) + int64(k)}
+	}
+	rng := rand.New(rand.NewPCG(43, 7))
+	st := make([]inRecord, len(lines))
+	for i, l := range lines {
+		key := keyOf(rng.IntN(keys))
+		st[i] = inRecord{key: key, value: l, partition: keyPartition(key, p), ts: baseTime + int64(i)}
+	}
+	return dataset{joinTable: rows, joinStream: st}
+}
+
+// restoreData is n records with distinct keys "k<i>": a store with n keys
+// and a changelog of n records once a system has materialized it.
+func restoreData(n int, p int32) dataset {
+	rs := make([]inRecord, n)
+	for i := range rs {
+		key := fmt.Appendf(nil, "k%08d", i)
+		rs[i] = inRecord{key: key, value: fmt.Appendf(nil, "value-%08d", i), partition: keyPartition(key, p), ts: baseTime + int64(i)}
+	}
+	return dataset{restoreTopic: rs}
+}
+
 // expectedOutput is the number of output records a scenario must produce
-// without a record cache: one count update per word, or one line per kept line.
-func expectedOutput(scenario string, lines [][]byte) int64 {
+// without a record cache: one per kept line (stateless), one count update
+// per word (wordcount, window: no record is late), one per stream record
+// (join: a left join).
+func expectedOutput(scenario string, d dataset) int64 {
 	var n int64
-	for _, l := range lines {
-		if scenario == scenWordCount {
-			n += int64(len(words(string(l))))
-		} else if keepLine(string(l)) {
-			n++
+	switch scenario {
+	case scenStateless:
+		for _, r := range d[inputTopic] {
+			if keepLine(string(r.value)) {
+				n++
+			}
 		}
+	case scenWordCount, scenWindow:
+		for _, r := range d[inputTopic] {
+			n += int64(len(words(string(r.value))))
+		}
+	case scenJoin:
+		n = int64(len(d[joinStream]))
 	}
 	return n
 }

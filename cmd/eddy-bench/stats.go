@@ -12,17 +12,25 @@ const (
 	sysJava = "java"
 )
 
-// result is one measured run of one system.
+// result is one measured run of one system. For the restore measurement
+// (Scenario "restore"), StartupS is start → RUNNING of the restoring
+// instance, DrainS the restore window, Throughput the restore rate, OutEnd
+// the records restored, CPUS and PeakRSS are read at RUNNING.
 type result struct {
 	Scenario, Guarantee, System string
-	Run                         int
+	Run                         int     // 0: profiling pass
 	StartupS                    float64 // process start → RUNNING
 	DrainS                      float64 // RUNNING → lag 0
 	Throughput                  float64 // input records / DrainS
 	CPUS                        float64 // utime+stime at lag 0
 	PeakRSS                     int64   // VmHWM at lag 0, bytes
 	OutEnd                      int64   // sum of the output topic's end offsets at lag 0
-	Err                         string
+	// restore measurement only
+	BuildStartupS, BuildS float64 // build instance: start → RUNNING, RUNNING → lag 0
+	Changelog             int64   // records in the store's changelog
+	Err                   string
+
+	stdout []string // profiled runs: the child's stdout
 }
 
 type cell struct{ Scenario, Guarantee, System string }
@@ -84,6 +92,16 @@ func (r ratio) met() string {
 	return "MISSED"
 }
 
+// straddles says whether some run met the target the median missed.
+func (r ratio) straddles() bool {
+	for _, x := range r.PerRun {
+		if r.Target > 0 && x >= r.Target {
+			return true
+		}
+	}
+	return false
+}
+
 // computeRatios evaluates defs over results of runs 1..runs; a run counts
 // only when both sides succeeded.
 func computeRatios(defs []ratioDef, rs []result, runs int) []ratio {
@@ -114,36 +132,38 @@ func computeRatios(defs []ratioDef, rs []result, runs int) []ratio {
 	return out
 }
 
-// ratioDefs are the ratios for the scenarios and guarantees run.
-func ratioDefs(scenarios, guarantees []string, withJava bool) []ratioDef {
+// ratioDefs are the ratios for the scenarios, guarantees and
+// systems run.
+func ratioDefs(c config) []ratioDef {
 	var defs []ratioDef
-	for _, s := range scenarios {
-		hasJava := withJava && javaTopology(s) != ""
-		for _, g := range guarantees {
-			t := 0.0
-			if s == scenStateless {
-				t = 0.9
+	withRaw, withEddy, withJava := contains(c.systems, sysRaw), contains(c.systems, sysEddy), contains(c.systems, sysJava)
+	if !withEddy {
+		return nil
+	}
+	for _, s := range c.scenarios {
+		for _, g := range c.guarantees {
+			if withRaw {
+				t := 0.0
+				if s == scenStateless {
+					t = 0.9
+				}
+				defs = append(defs, ratioDef{s + " " + g + ": Eddy/raw throughput", cell{s, g, sysEddy}, cell{s, g, sysRaw}, mThroughput, t})
 			}
-			defs = append(defs, ratioDef{s + " " + g + ": Eddy/raw throughput", cell{s, g, sysEddy}, cell{s, g, sysRaw}, mThroughput, t})
-			if hasJava {
-				tw, tm, tsu := 0.0, 0.0, 0.0
+			if withJava {
+				tw, tm := 0.0, 0.0
 				if s == scenWordCount {
-					tw, tm, tsu = 2, 5, 10
+					tw, tm = 2, 5
 				}
 				defs = append(defs,
 					ratioDef{s + " " + g + ": Eddy/Java throughput", cell{s, g, sysEddy}, cell{s, g, sysJava}, mThroughput, tw},
 					ratioDef{s + " " + g + ": Java/Eddy peak RSS", cell{s, g, sysJava}, cell{s, g, sysEddy}, mRSS, tm},
 					ratioDef{s + " " + g + ": Java/Eddy CPU seconds", cell{s, g, sysJava}, cell{s, g, sysEddy}, mCPU, 0},
-					ratioDef{s + " " + g + ": Java/Eddy start-up time", cell{s, g, sysJava}, cell{s, g, sysEddy}, mStartup, tsu},
+					ratioDef{s + " " + g + ": Java/Eddy start-up time", cell{s, g, sysJava}, cell{s, g, sysEddy}, mStartup, 10},
 				)
 			}
 		}
-		if len(guarantees) == 2 {
-			systems := []string{sysRaw, sysEddy}
-			if hasJava {
-				systems = append(systems, sysJava)
-			}
-			for _, sys := range systems {
+		if contains(c.guarantees, "alos") && contains(c.guarantees, "eos") {
+			for _, sys := range c.systems {
 				t := 0.0
 				if sys == sysEddy {
 					t = 0.8
@@ -151,6 +171,14 @@ func ratioDefs(scenarios, guarantees []string, withJava bool) []ratioDef {
 				defs = append(defs, ratioDef{s + ": EOS/ALOS throughput, " + sys, cell{s, "eos", sys}, cell{s, "alos", sys}, mThroughput, t})
 			}
 		}
+	}
+	if c.restoreKeys > 0 && withJava {
+		e, j := cell{scenRestore, "alos", sysEddy}, cell{scenRestore, "alos", sysJava}
+		defs = append(defs,
+			ratioDef{"restore: Java/Eddy start → RUNNING time", j, e, mStartup, 0},
+			ratioDef{"restore: Eddy/Java restore rate", e, j, mThroughput, 0},
+			ratioDef{"restore: Java/Eddy peak RSS", j, e, mRSS, 0},
+		)
 	}
 	return defs
 }

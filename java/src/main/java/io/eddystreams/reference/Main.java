@@ -11,12 +11,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.apache.kafka.streams.processor.StateRestoreListener;
 
 /**
  * Runs one reference topology against a broker:
@@ -25,7 +28,7 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
  * java -jar target/eddy-reference.jar &lt;wordcount|pageviews|enrichment&gt; --bootstrap HOST:PORT --app-id ID
  *     [--guarantee at_least_once|exactly_once_v2] [--commit-interval-ms N] [--cache-bytes N]
  *     [--state-dir DIR] [--threads N] [--create-topics PARTITIONS] [--topic-prefix P]
- *     [--prop key=value]... [--describe]
+ *     [--prop key=value]... [--leave-group-on-close] [--print-restores] [--describe]
  * </pre>
  *
  * <p>{@code --topic-prefix P} puts P before every user topic name (text-lines → P + text-lines),
@@ -34,7 +37,16 @@ import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
  * Prints {@code STATE <NAME> <epoch-ms>} on stdout for every KafkaStreams state change (so
  * {@code STATE RUNNING <ms>} once it is running), runs until SIGTERM/SIGINT, then closes the
  * client and prints {@code STATE CLOSED <epoch-ms>}. If the client reaches ERROR it closes and
- * exits with status 1. Logs go to stderr (slf4j-simple, WARN by default; raise with
+ * exits with status 1.
+ *
+ * <p>{@code --leave-group-on-close} closes with {@code LEAVE_GROUP}, so a new instance of the same
+ * application is assigned the tasks at once instead of after the session timeout (the benchmark's
+ * restore measurement restarts the application). {@code --print-restores} prints
+ * {@code RESTORE_START <store> <topic> <partition> <start-offset> <end-offset> <epoch-ms>} and
+ * {@code RESTORE_END <store> <topic> <partition> <restored-records> <epoch-ms>} for every changelog
+ * partition restored.
+ *
+ * <p>Logs go to stderr (slf4j-simple, WARN by default; raise with
  * {@code -Dorg.slf4j.simpleLogger.defaultLogLevel=info}).
  */
 public final class Main {
@@ -49,13 +61,35 @@ public final class Main {
         System.err.println("usage: java -jar eddy-reference.jar <" + Topologies.names() + "> "
                 + "--bootstrap HOST:PORT --app-id ID [--guarantee at_least_once|exactly_once_v2] "
                 + "[--commit-interval-ms N] [--cache-bytes N] [--state-dir DIR] [--threads N] "
-                + "[--create-topics PARTITIONS] [--topic-prefix P] [--prop key=value]... [--describe]");
+                + "[--create-topics PARTITIONS] [--topic-prefix P] [--prop key=value]... "
+                + "[--leave-group-on-close] [--print-restores] [--describe]");
         System.exit(2);
     }
 
     private static synchronized void state(String name) {
-        OUT.println("STATE " + name + " " + System.currentTimeMillis());
+        line("STATE " + name);
+    }
+
+    /** Prints {@code text <epoch-ms>} on stdout. */
+    private static synchronized void line(String text) {
+        OUT.println(text + " " + System.currentTimeMillis());
         OUT.flush();
+    }
+
+    /** Prints the restore of every changelog partition (--print-restores). */
+    private static final class RestorePrinter implements StateRestoreListener {
+        @Override
+        public void onRestoreStart(TopicPartition tp, String store, long start, long end) {
+            line("RESTORE_START " + store + " " + tp.topic() + " " + tp.partition() + " " + start + " " + end);
+        }
+
+        @Override
+        public void onBatchRestored(TopicPartition tp, String store, long batchEnd, long n) {}
+
+        @Override
+        public void onRestoreEnd(TopicPartition tp, String store, long total) {
+            line("RESTORE_END " + store + " " + tp.topic() + " " + tp.partition() + " " + total);
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -71,6 +105,8 @@ public final class Main {
         String guarantee = StreamsConfig.AT_LEAST_ONCE;
         Integer createPartitions = null;
         boolean describe = false;
+        boolean leaveGroup = false;
+        boolean printRestores = false;
         String prefix = "";
         Properties props = new Properties();
         List<String[]> extra = new ArrayList<>();
@@ -78,6 +114,14 @@ public final class Main {
             String a = args[i];
             if (a.equals("--describe")) {
                 describe = true;
+                continue;
+            }
+            if (a.equals("--leave-group-on-close")) {
+                leaveGroup = true;
+                continue;
+            }
+            if (a.equals("--print-restores")) {
+                printRestores = true;
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -132,6 +176,9 @@ public final class Main {
         }
 
         KafkaStreams streams = new KafkaStreams(topology, props);
+        if (printRestores) {
+            streams.setGlobalStateRestoreListener(new RestorePrinter());
+        }
         CountDownLatch stop = new CountDownLatch(1);
         AtomicBoolean failed = new AtomicBoolean();
         CountDownLatch notRunning = new CountDownLatch(1);
@@ -165,7 +212,11 @@ public final class Main {
         streams.start();
         stop.await();
         try {
-            boolean done = streams.close(Duration.ofSeconds(60));
+            CloseOptions close = CloseOptions.timeout(Duration.ofSeconds(60));
+            if (leaveGroup) {
+                close = close.withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP);
+            }
+            boolean done = streams.close(close);
             // the listener sees NOT_RUNNING on Kafka's shutdown thread, possibly after close() returns
             notRunning.await(done && !failed.get() ? 5 : 0, java.util.concurrent.TimeUnit.SECONDS);
             state(done ? "CLOSED" : "CLOSE_TIMEOUT");

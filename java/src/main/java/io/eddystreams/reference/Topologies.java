@@ -74,6 +74,14 @@ public final class Topologies {
         add(new Spec("wordcount", List.of(TEXT_LINES), List.of(WORD_COUNTS_OUTPUT), p -> wordcount(p)));
         add(new Spec("pageviews", List.of(PAGE_VIEWS), List.of(PAGE_VIEW_COUNTS), p -> pageviews(p)));
         add(new Spec("enrichment", List.of(ORDERS, CUSTOMERS), List.of(ENRICHED_ORDERS), p -> enrichment(p)));
+        // benchmark-only topologies (cmd/eddy-bench), see BenchTopologies
+        add(new Spec("bench-stateless", List.of(TEXT_LINES), List.of(BenchTopologies.TEXT_UPPER),
+                p -> BenchTopologies.stateless(p)));
+        add(new Spec("bench-window", List.of(TEXT_LINES), List.of(BenchTopologies.WINDOW_COUNTS_OUTPUT),
+                p -> BenchTopologies.window(p)));
+        add(new Spec("bench-join", List.of(BenchTopologies.JOIN_STREAM, BenchTopologies.JOIN_TABLE),
+                List.of(BenchTopologies.JOIN_OUTPUT), p -> BenchTopologies.join(p)));
+        add(new Spec("bench-restore", List.of(BenchTopologies.RESTORE_KEYS), List.of(), p -> BenchTopologies.restore(p)));
     }
 
     private static void add(Spec s) {
