@@ -75,7 +75,14 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 	// returns. Its producer is set once the client exists, before any task
 	// processes a record.
 	w.coll = newCollector(context.WithoutCancel(ctx), nil, a.parts, changelogs)
-	opts := append(append([]kgo.Opt{kgo.TransactionTimeout(10 * time.Second)}, a.baseOpts()...),
+	// Defaults that ClientOptions may override: Kafka Streams' 10 s
+	// transaction timeout, and 256 KiB fetched per partition (franz-go's
+	// default is 1 MiB). Fetched records are decoded structs on the Go
+	// heap; with a 1 MiB cap they made up two thirds of the live heap at
+	// peak in the word count benchmark, and the smaller cap halved peak
+	// RSS at the same throughput (BENCHMARKS.md).
+	defaults := []kgo.Opt{kgo.TransactionTimeout(10 * time.Second), kgo.FetchMaxPartitionBytes(256 << 10)}
+	opts := append(append(defaults, a.baseOpts()...),
 		kgo.ConsumerGroup(a.cfg.AppID),
 		kgo.ConsumeTopics(a.plan.sources...),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
