@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -69,7 +68,8 @@ const (
 	DeadLetter
 )
 
-// Headers added to dead-lettered records.
+// Headers added to dead-lettered records (see DeadLetterHeaders), after
+// the record's own headers.
 const (
 	HeaderErrorMessage   = "eddy.error.message"
 	HeaderErrorTopic     = "eddy.error.topic"
@@ -184,14 +184,8 @@ func (c *Config) errorHandler() engine.ErrorHandler {
 // the application stops rather than losing the record.
 func (c *Config) deadLetter(ec engine.ErrorContext, err error) engine.ErrorAction {
 	r := ec.Record
-	headers := append(slices.Clone(r.Headers),
-		engine.Header{Key: HeaderErrorMessage, Value: []byte(err.Error())},
-		engine.Header{Key: HeaderErrorTopic, Value: []byte(r.Topic)},
-		engine.Header{Key: HeaderErrorPartition, Value: []byte(strconv.Itoa(int(r.Partition)))},
-		engine.Header{Key: HeaderErrorOffset, Value: []byte(strconv.FormatInt(r.Offset, 10))},
-		engine.Header{Key: HeaderErrorTask, Value: []byte(ec.Task.String())},
-		engine.Header{Key: HeaderErrorNode, Value: []byte(ec.Node)},
-	)
+	headers := appendDeadLetterHeaders(slices.Clone(r.Headers), DeadLetterHeaders{Message: err.Error(),
+		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Task: ec.Task.String(), Node: ec.Node})
 	dl := &engine.RawRecord{Topic: c.DeadLetterTopic, Partition: -1, Key: slices.Clone(r.Key), Value: slices.Clone(r.Value),
 		Timestamp: r.Timestamp, Headers: headers}
 	if ec.Collector == nil || !fitDeadLetter(ec.Collector, dl, c.Logger) || ec.Collector.Send(dl) != nil {

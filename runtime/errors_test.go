@@ -110,6 +110,12 @@ func TestPoisonPillPolicies(t *testing.T) {
 			assert.Equal(t, strconv.Itoa(1), h[runtime.HeaderErrorOffset])
 			assert.Equal(t, "0_0", h[runtime.HeaderErrorTask])
 			assert.Contains(t, h[runtime.HeaderErrorMessage], "deserialize value")
+
+			dl, err := runtime.ParseDeadLetter(r.Headers)
+			require.NoError(t, err)
+			assert.Equal(t, runtime.DeadLetterHeaders{Message: h[runtime.HeaderErrorMessage], Topic: "amounts", Partition: 0, Offset: 1,
+				Task: "0_0", Node: h[runtime.HeaderErrorNode]}, dl)
+			assert.Contains(t, dl.Message, "deserialize value")
 		})
 	}
 }

@@ -308,6 +308,10 @@ func TestPoisonPills(t *testing.T) {
 					for _, part := range pc.errs[1:] {
 						assert.Contains(t, h[runtime.HeaderErrorMessage], part)
 					}
+					dl, err := runtime.ParseDeadLetter(dlq[0].Headers)
+					require.NoError(t, err)
+					assert.Equal(t, runtime.DeadLetterHeaders{Message: h[runtime.HeaderErrorMessage], Topic: bad.Topic, Partition: 0, Offset: 1,
+						Task: h[runtime.HeaderErrorTask], Node: h[runtime.HeaderErrorNode]}, dl)
 				})
 			}
 		}
@@ -346,6 +350,15 @@ func TestPoisonDeadLetterTooLarge(t *testing.T) {
 	assert.Contains(t, h[runtime.HeaderErrorMessage], "deserialize value")
 	assert.Equal(t, "t1", h["trace"])
 	assert.NotEmpty(t, logs.find("level=WARN", "dead-letter record truncated"))
+
+	dl, err := runtime.ParseDeadLetter(d.Headers)
+	require.NoError(t, err)
+	assert.Equal(t, "amounts", dl.Topic)
+	assert.Equal(t, int32(0), dl.Partition)
+	assert.Equal(t, int64(1), dl.Offset, "the original's position")
+	assert.Equal(t, "0_0", dl.Task)
+	assert.Contains(t, dl.Message, "deserialize value")
+	assert.Contains(t, dl.Truncated, "value")
 }
 
 // After a Fail stop, a restart (here with the bad record skipped) counts

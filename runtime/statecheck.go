@@ -63,6 +63,11 @@ func readTaskMeta(dir string) (*taskMeta, error) {
 	if err != nil {
 		return nil, err
 	}
+	return decodeTaskMeta(b)
+}
+
+// decodeTaskMeta decodes the content of a metadata file.
+func decodeTaskMeta(b []byte) (*taskMeta, error) {
 	var m taskMeta
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("unreadable %s: %w", taskMetaFile, err)
@@ -70,15 +75,24 @@ func readTaskMeta(dir string) (*taskMeta, error) {
 	return &m, nil
 }
 
+// encodeTaskMeta returns the content of the metadata file describing m.
+func encodeTaskMeta(m *taskMeta) ([]byte, error) {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
 // writeTaskMeta replaces dir's metadata atomically.
 func writeTaskMeta(dir string, m *taskMeta) error {
-	b, err := json.MarshalIndent(m, "", "  ")
+	b, err := encodeTaskMeta(m)
 	if err != nil {
 		return err
 	}
 	path := filepath.Join(dir, taskMetaFile)
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -30,6 +30,7 @@
 package balancer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"maps"
@@ -58,10 +59,10 @@ type Task struct {
 func (t Task) String() string { return fmt.Sprintf("%d_%d", t.Subtopology, t.Partition) }
 
 func taskLess(a, b Task) int {
-	if a.Subtopology != b.Subtopology {
-		return a.Subtopology - b.Subtopology
+	if c := cmp.Compare(a.Subtopology, b.Subtopology); c != 0 {
+		return c
 	}
-	return int(a.Partition) - int(b.Partition)
+	return cmp.Compare(a.Partition, b.Partition)
 }
 
 // Option configures a Balancer.
@@ -263,7 +264,8 @@ func (b *Balancer) JoinGroupMetadata(interests []string, current map[string][]in
 // assignment it records it in task terms for Assigned, and the standby
 // tasks from its user data for Standbys, both at once. Standby data it
 // cannot parse (a newer leader) count as no standbys rather than failing
-// the sync.
+// the sync; standbys of sub-topologies b does not have, or with a negative
+// partition, are dropped.
 func (b *Balancer) ParseSyncAssignment(assignment []byte) (map[string][]int32, error) {
 	m, err := kgo.ParseConsumerSyncAssignment(assignment)
 	if err != nil {
@@ -275,9 +277,12 @@ func (b *Balancer) ParseSyncAssignment(assignment []byte) (map[string][]int32, e
 		standbys, _ = ParseAssignmentData(assn.UserData)
 	}
 	full, partial := b.TasksOf(m)
-	// A task is never both active (even partly) and standby on a member.
+	// A task is never both active (even partly) and standby on a member,
+	// and a standby must be a task of one of b's groups: the caller opens
+	// its state.
 	standbys = slices.DeleteFunc(standbys, func(t Task) bool {
-		return slices.Contains(full, t) || slices.Contains(partial, t)
+		return t.Subtopology < 0 || t.Subtopology >= len(b.groups) || t.Partition < 0 ||
+			slices.Contains(full, t) || slices.Contains(partial, t)
 	})
 	b.mu.Lock()
 	b.assigned, b.partial, b.standbyOut = full, partial, standbys

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -207,7 +208,7 @@ func TestAssignmentDataRoundTrip(t *testing.T) {
 	_, err = ParseAssignmentData(raw[:len(raw)-1])
 	assert.Error(t, err)
 	_, err = ParseAssignmentData([]byte{0, 1, 2, 2, 0, 0, 0}) // (1,0) then (0,0): unsorted
-	assert.ErrorContains(t, err, "not sorted")
+	assert.ErrorContains(t, err, "not sorted or not unique")
 }
 
 func TestJoinGroupMetadataMemberInfo(t *testing.T) {
@@ -284,6 +285,32 @@ func TestParseSyncAssignmentStandbys(t *testing.T) {
 	require.NoError(t, err)
 	b.Standbys()[0] = Task{9, 9}
 	assert.Equal(t, []Task{{1, 0}}, b.Standbys())
+
+	// Standbys a leader cannot have meant (the member would open their
+	// state) are dropped: unknown sub-topologies, negative partitions.
+	_, err = b.ParseSyncAssignment(mk(EncodeAssignmentData([]Task{{-1, 0}, {0, -3}, {0, 2}, {2, 0}, {1 << 20, 1}})))
+	require.NoError(t, err)
+	assert.Equal(t, []Task{{0, 2}}, b.Standbys())
+}
+
+// Every list of tasks in the user data is sorted without repeats, as the
+// encoders write it; anything else is malformed, not silently merged.
+func TestUserDataRejectsRepeatedTasks(t *testing.T) {
+	_, err := ParseAssignmentData([]byte{0, 1, 2, 2, 0, 2, 0}) // (1,0) twice
+	assert.ErrorContains(t, err, "not sorted or not unique")
+	raw := EncodeMemberData(MemberData{Info: MemberInfo{State: map[Task]int64{{1, 0}: 5}}})
+	// version, instance "", 1 state entry (1,0)=5, 0 standbys, no user data:
+	// repeat the state entry.
+	require.Equal(t, []byte{0, 2, 0, 1, 2, 0, 10, 0, 0}, raw)
+	_, err = ParseMemberData([]byte{0, 2, 0, 2, 2, 0, 10, 2, 0, 12, 0, 0})
+	assert.ErrorContains(t, err, "state tasks not sorted or not unique")
+	_, err = ParseMemberData([]byte{0, 2, 0, 0, 2, 2, 0, 2, 0, 0}) // standbys (1,0) twice
+	assert.ErrorContains(t, err, "tasks not sorted or not unique")
+	// Extreme tasks compare correctly (no overflow in the order).
+	ts := []Task{{math.MinInt32, math.MinInt32}, {math.MinInt32, math.MaxInt32}, {0, 0}, {math.MaxInt32, math.MinInt32}}
+	got, err := ParseAssignmentData(EncodeAssignmentData(ts))
+	require.NoError(t, err)
+	assert.Equal(t, ts, got)
 }
 
 func TestStateAwareActivePlacement(t *testing.T) {

@@ -103,8 +103,13 @@ func ParseMemberData(raw []byte) (MemberData, error) {
 	d.Info.Instance = string(r.bytes())
 	if n := r.count(3); n > 0 {
 		d.Info.State = make(map[Task]int64, n)
-		for range n {
+		var prev Task
+		for i := range n {
 			t := r.task()
+			if r.err == nil && i > 0 && taskLess(prev, t) >= 0 {
+				r.err = errors.New("state tasks not sorted or not unique")
+			}
+			prev = t
 			d.Info.State[t] = r.varint()
 		}
 	}
@@ -288,8 +293,10 @@ func (r *reader) tasks() []Task {
 	for range n {
 		out = append(out, r.task())
 	}
-	if r.err == nil && !slices.IsSortedFunc(out, taskLess) {
-		r.err = errors.New("tasks not sorted")
+	for i := 1; i < len(out) && r.err == nil; i++ {
+		if taskLess(out[i-1], out[i]) >= 0 {
+			r.err = errors.New("tasks not sorted or not unique")
+		}
 	}
 	return out
 }

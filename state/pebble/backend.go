@@ -17,7 +17,6 @@ package pebble
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -117,10 +116,11 @@ func (b *Backend) loadMeta() error {
 		return err
 	}
 	return b.scanMeta(tagOffset, func(k, v []byte) error {
-		if len(v) != 8 {
-			return fmt.Errorf("state/pebble: corrupt offset of %q", k)
+		off, err := decodeOffset(string(k), v)
+		if err != nil {
+			return err
 		}
-		b.offsets[string(k)] = int64(binary.BigEndian.Uint64(v))
+		b.offsets[string(k)] = off
 		return nil
 	})
 }
@@ -271,7 +271,7 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 		}
 	}
 	for k, off := range offsets {
-		if err := b.batch.Set(metaKey(tagOffset, []byte(k)), binary.BigEndian.AppendUint64(nil, uint64(off)), nil); err != nil {
+		if err := b.batch.Set(metaKey(tagOffset, []byte(k)), encodeOffset(off), nil); err != nil {
 			return err
 		}
 	}

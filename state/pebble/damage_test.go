@@ -127,6 +127,18 @@ func TestOpenDamaged(t *testing.T) {
 				t.Fatal(err)
 			}
 		}},
+		{"store registered in the metadata space", func(t *testing.T, dir string) {
+			b, err := Open(dir, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.DB().Set(metaKey(tagStore, []byte("zero")), storeRecord{kind: kindKeyValue}.encode(), nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"corruption recorded by an earlier run", func(t *testing.T, dir string) {
 			if err := os.WriteFile(filepath.Join(dir, damagedMarker), []byte("checksum mismatch\n"), 0o644); err != nil {
 				t.Fatal(err)

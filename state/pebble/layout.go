@@ -61,6 +61,10 @@ func (r storeRecord) encode() []byte {
 	return b
 }
 
+// decodeStoreRecord decodes the registration of store name. Besides a wrong
+// length or kind it rejects what register never writes and the layout
+// cannot use: id 0 (the metadata space) and a segment interval that is not
+// positive.
 func decodeStoreRecord(name string, b []byte) (storeRecord, error) {
 	if len(b) < 1+idLen {
 		return storeRecord{}, fmt.Errorf("state/pebble: corrupt registration of store %q", name)
@@ -70,10 +74,28 @@ func decodeStoreRecord(name string, b []byte) (storeRecord, error) {
 	case r.kind == kindKeyValue && len(b) == 1+idLen:
 	case (r.kind == kindWindow || r.kind == kindSession) && len(b) == 1+idLen+8:
 		r.interval = int64(binary.BigEndian.Uint64(b[1+idLen:]))
+		if r.interval <= 0 {
+			return storeRecord{}, fmt.Errorf("state/pebble: corrupt registration of store %q: segment interval %d", name, r.interval)
+		}
 	default:
 		return storeRecord{}, fmt.Errorf("state/pebble: corrupt registration of store %q", name)
 	}
+	if r.id == 0 {
+		return storeRecord{}, fmt.Errorf("state/pebble: corrupt registration of store %q: id 0 is the metadata space", name)
+	}
 	return r, nil
+}
+
+// encodeOffset encodes a committed changelog offset, the value of a
+// 0 ‖ 'o' ‖ changelog key entry.
+func encodeOffset(off int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(off)) }
+
+// decodeOffset decodes the committed offset of changelog key.
+func decodeOffset(key string, b []byte) (int64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("state/pebble: corrupt offset of %q", key)
+	}
+	return int64(binary.BigEndian.Uint64(b)), nil
 }
 
 func kindName(k byte) string {
