@@ -291,12 +291,13 @@ func (a *App) updateRunning() {
 }
 
 type metrics struct {
-	restored       atomic.Int64
-	standbyApplied atomic.Int64
-	commits        atomic.Int64
-	commitDur      atomic.Int64 // nanoseconds
-	aborts         atomic.Int64
-	producerResets atomic.Int64
+	restored         atomic.Int64
+	standbyApplied   atomic.Int64
+	commits          atomic.Int64
+	commitDur        atomic.Int64 // nanoseconds
+	aborts           atomic.Int64
+	producerResets   atomic.Int64
+	restoreRemaining atomic.Int64
 }
 
 // Metrics is a snapshot of an instance's counters.
@@ -319,8 +320,11 @@ type Metrics struct {
 	// records applied to it since start-up (bootstrap included).
 	GlobalRestored int64
 	GlobalApplied  map[string]int64
-	// Restored is the number of changelog records restored into stores.
-	Restored int64
+	// Restored is the number of changelog records restored into stores,
+	// counted as they are applied; RestoreRemaining is how many changelog
+	// offsets the restores in progress still have to read (0 when none
+	// runs).
+	Restored, RestoreRemaining int64
 	// Standbys is the number of standby tasks this instance keeps;
 	// StandbyApplied the changelog records they applied.
 	Standbys       int
@@ -335,7 +339,8 @@ func (a *App) Metrics() Metrics {
 	m := Metrics{Processed: map[string]int64{}, Dropped: map[string]int64{}, Lag: map[string]int64{},
 		Commits: a.metrics.commits.Load(), Aborts: a.metrics.aborts.Load(),
 		ProducerResets: a.metrics.producerResets.Load(), Restored: a.metrics.restored.Load(),
-		StandbyApplied: a.metrics.standbyApplied.Load()}
+		RestoreRemaining: a.metrics.restoreRemaining.Load(),
+		StandbyApplied:   a.metrics.standbyApplied.Load()}
 	if m.Commits > 0 {
 		m.CommitLatency = time.Duration(a.metrics.commitDur.Load() / m.Commits)
 	}

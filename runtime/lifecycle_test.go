@@ -55,6 +55,7 @@ func TestRestartWithLocalState(t *testing.T) {
 			got, _ = c.readCounts(t, "counts-out", want, 20*time.Second)
 			assert.Equal(t, want, got)
 			assert.Positive(t, app.Metrics().Restored, "empty state directory: restored from the changelog")
+			assert.Zero(t, app.Metrics().RestoreRemaining, "the restore finished")
 			stop()
 		})
 	}

@@ -113,14 +113,22 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	}
 	defer cl.Close()
 	var n int64
+	remaining := func() int64 {
+		var r int64
+		for t, end := range target {
+			r += max(0, end-next[t])
+		}
+		return r
+	}
+	// Progress shows in Metrics while the restore runs: records restored
+	// so far and changelog offsets still to go.
+	left := remaining()
+	a.metrics.restoreRemaining.Add(left)
+	defer func() { a.metrics.restoreRemaining.Add(-left) }()
 	lastLog := time.Now()
 	for len(target) > 0 {
 		if time.Since(lastLog) > 5*time.Second {
-			var remaining int64
-			for t, end := range target {
-				remaining += end - next[t]
-			}
-			a.log.Info("restoring task state", "task", task.ID().String(), "restored", n, "remaining", remaining)
+			a.log.Info("restoring task state", "task", task.ID().String(), "restored", n, "remaining", left)
 			lastLog = time.Now()
 		}
 		fs := cl.PollRecords(ctx, 10_000)
@@ -144,12 +152,16 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 					return
 				}
 				n++
+				a.metrics.restored.Add(1)
 			}
 			next[r.Topic] = r.Offset + 1
 			if next[r.Topic] >= target[r.Topic] {
 				delete(target, r.Topic)
 			}
 		})
+		now := remaining()
+		a.metrics.restoreRemaining.Add(now - left)
+		left = now
 		if aerr != nil {
 			return n, aerr
 		}
@@ -161,7 +173,6 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	if err := task.Commit(offsets); err != nil {
 		return n, err
 	}
-	a.metrics.restored.Add(n)
 	a.log.Info("restored task state", "task", task.ID().String(), "records", n, "took", time.Since(start).Round(time.Millisecond))
 	return n, nil
 }
