@@ -467,7 +467,10 @@ func (w *worker) commitALOS(ctx context.Context) error {
 		return err
 	}
 	if err := w.cl.CommitUncommittedOffsets(ctx); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) || unreachable(err) || retriable(err) {
+		if errors.Is(err, context.DeadlineExceeded) || unreachable(err) || retriable(err) || isMigrated(err) {
+			// A stale generation means the group moved on: the rebalance
+			// hands the partitions out again, and their new owner
+			// processes the uncommitted records again (at-least-once).
 			return fmt.Errorf("%w: commit offsets: %w", errCommitLater, err)
 		}
 		return fmt.Errorf("commit offsets: %w", err)
@@ -594,6 +597,11 @@ func (w *worker) shutdown(clean bool) error {
 		ctx, cancel := context.WithTimeout(context.Background(), endTimeout)
 		err = w.commitALOS(ctx)
 		cancel()
+		if errors.Is(err, errCommitLater) {
+			// At-least-once: the next owner processes them again.
+			w.log.Warn("final commit did not complete; the last records will be processed again", "err", err)
+			err = nil
+		}
 	}
 	w.mu.Lock()
 	for id := range w.standbys {

@@ -1,0 +1,633 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// options are the controller's flags.
+type options struct {
+	duration   time.Duration
+	long       bool
+	instances  int
+	kills      int
+	guarantee  string
+	brokers    string
+	seed       uint64
+	verbose    bool
+	records    int64
+	rate       int
+	keys       int
+	partitions int
+	eosCommit  time.Duration
+	alosCommit time.Duration
+	catchup    time.Duration
+	keep       bool
+	brokerBin  string
+	brokerData bool
+	clientLog  string
+	compaction bool
+	maxKillGap time.Duration
+	session    time.Duration
+	rebalance  time.Duration
+	brokerLog  string
+	pDouble    float64
+	out        io.Writer
+	guarantees []string
+}
+
+func parseOptions(args []string, stderr io.Writer) (*options, error) {
+	o := &options{out: os.Stdout}
+	fs := flag.NewFlagSet("eddy-chaos", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.DurationVar(&o.duration, "duration", 60*time.Second, "how long the producer writes the input of each run; kills go on until the producer is done and -kills is reached (-long: 30m)")
+	fs.BoolVar(&o.long, "long", false, "long run: -duration 30m and proportionally more kills, unless given")
+	fs.IntVar(&o.instances, "instances", 3, "number of instance processes")
+	fs.IntVar(&o.kills, "kills", 0, "minimum number of instance kills per run (default 20; -long: one per 6 s)")
+	fs.StringVar(&o.guarantee, "guarantee", "both", "exactly_once, at_least_once, or both (exactly-once first)")
+	fs.StringVar(&o.brokers, "brokers", "", "bootstrap servers of an existing broker (default: start 'eddy broker' on a free port)")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed of the random kill schedule (default: from the clock; printed)")
+	fs.BoolVar(&o.verbose, "v", false, "print every kill and restart")
+	fs.Int64Var(&o.records, "records", 0, "input records per run (default: -rate × -duration)")
+	fs.IntVar(&o.rate, "rate", 0, "input records per second (default 400; -long: 200)")
+	fs.IntVar(&o.keys, "keys", 0, "distinct group keys (default: records/500, at least 50)")
+	fs.IntVar(&o.partitions, "partitions", 6, "partitions of the input and output topics")
+	fs.DurationVar(&o.eosCommit, "eos-commit", 100*time.Millisecond, "commit interval under exactly-once")
+	fs.DurationVar(&o.alosCommit, "alos-commit", time.Second, "commit interval under at-least-once (long enough for replays)")
+	fs.DurationVar(&o.catchup, "catchup", 3*time.Minute, "how long the instances may take to catch up after the last kill")
+	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (logs, state) even on success")
+	fs.StringVar(&o.brokerBin, "broker-bin", "", "prebuilt eddy binary for the broker (default: go build ./cmd/eddy)")
+	fs.DurationVar(&o.session, "session-timeout", 0, "instances' consumer group session timeout (default 2s on the started broker, whose minimum is lowered to 1s; 6s, Kafka's minimum, with -brokers)")
+	fs.DurationVar(&o.rebalance, "rebalance-timeout", 0, "instances' consumer group rebalance timeout (default 5s on the started broker, 10s with -brokers)")
+	fs.DurationVar(&o.maxKillGap, "max-kill-gap", 10*time.Second, "longest wait for the group to make progress before the next kill")
+	fs.StringVar(&o.clientLog, "client-log", "", "have instances log their Kafka clients at this level (error, warn, info, debug)")
+	fs.StringVar(&o.brokerLog, "broker-log-level", "warn", "log level of the started broker (debug includes kfake's internals)")
+	fs.BoolVar(&o.compaction, "compaction", false, "let the started broker compact changelogs during the run (every 15 s; exposes kfake compaction bugs)")
+	fs.BoolVar(&o.brokerData, "broker-data-dir", false, "run the broker with -data-dir in the temporary directory")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.long && !set["duration"] {
+		o.duration = 30 * time.Minute
+	}
+	if o.rate == 0 {
+		o.rate = 400
+		if o.long {
+			o.rate = 200
+		}
+	}
+	if o.kills == 0 {
+		o.kills = 20
+		if o.long {
+			o.kills = max(20, int(o.duration/(6*time.Second)))
+		}
+	}
+	if o.records == 0 {
+		o.records = int64(o.duration.Seconds() * float64(o.rate))
+	}
+	if o.keys == 0 {
+		o.keys = max(50, int(o.records/500))
+	}
+	if o.seed == 0 {
+		o.seed = uint64(time.Now().UnixNano())
+	}
+	switch o.guarantee {
+	case "both":
+		o.guarantees = []string{"exactly_once", "at_least_once"}
+	case "exactly_once", "at_least_once":
+		o.guarantees = []string{o.guarantee}
+	default:
+		return nil, fmt.Errorf("-guarantee %q: want exactly_once, at_least_once or both", o.guarantee)
+	}
+	switch {
+	case o.instances < 1:
+		return nil, errors.New("-instances must be at least 1")
+	case o.records < 1 || o.keys < 1 || o.partitions < 1:
+		return nil, errors.New("-records, -keys and -partitions must be positive")
+	case o.duration <= 0:
+		return nil, errors.New("-duration must be positive")
+	}
+	if o.instances >= 3 {
+		o.pDouble = 0.3
+	}
+	if o.session == 0 {
+		o.session = 2 * time.Second
+		if o.brokers != "" {
+			o.session = 6 * time.Second
+		}
+	}
+	if o.rebalance == 0 {
+		o.rebalance = 5 * time.Second
+		if o.brokers != "" {
+			o.rebalance = 10 * time.Second
+		}
+	}
+	return o, nil
+}
+
+func runController(args []string) int {
+	o, err := parseOptions(args, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "eddy-chaos:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	dir, err := os.MkdirTemp("", "eddy-chaos-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "eddy-chaos:", err)
+		return 1
+	}
+	ok := false
+	defer func() {
+		if ok && !o.keep {
+			os.RemoveAll(dir)
+		} else {
+			fmt.Fprintf(o.out, "logs and state kept in %s\n", dir)
+		}
+	}()
+	fmt.Fprintf(o.out, "eddy-chaos: seed %d, %d instances, %v per run, ≥%d kills, %d records over %d keys, %d partitions; work dir %s\n",
+		o.seed, o.instances, o.duration, o.kills, o.records, o.keys, o.partitions, dir)
+
+	brokers := o.brokers
+	brokerLog := ""
+	if brokers == "" {
+		bin := o.brokerBin
+		if bin == "" {
+			bin = filepath.Join(dir, "eddy")
+			t := time.Now()
+			cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/eddy-streams/eddy/cmd/eddy")
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				fmt.Fprintf(os.Stderr, "eddy-chaos: build the broker (run from inside the eddy module, or pass -broker-bin or -brokers): %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(o.out, "built eddy broker in %v\n", time.Since(t).Round(100*time.Millisecond))
+		}
+		brokerLog = filepath.Join(dir, "broker.log")
+		extra := []string{"-log-level", o.brokerLog}
+		if o.brokerData {
+			extra = append(extra, "-data-dir", filepath.Join(dir, "broker-data"))
+		}
+		addr, stopBroker, err := startBroker(ctx, bin, brokerLog, extra...)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "eddy-chaos:", err)
+			return 1
+		}
+		defer func() {
+			if err := stopBroker(); err != nil {
+				fmt.Fprintf(o.out, "broker stopped with %v\n", err)
+			}
+		}()
+		brokers = addr
+		fmt.Fprintf(o.out, "eddy broker running on %s (log %s)\n", brokers, brokerLog)
+		// Allow session timeouts below Kafka's 6 s minimum, so that the
+		// group notices a killed instance within o.session. Unless asked
+		// to, keep the broker from compacting during the run: kfake's
+		// compaction can drop committed records of compacted topics
+		// (see the package documentation), which a restore from the
+		// changelog then misses.
+		cfg := map[string]string{"group.min.session.timeout.ms": "1000"}
+		if !o.compaction {
+			cfg["log.cleaner.backoff.ms"] = "3600000"
+		}
+		if err := setBrokerConfigs(ctx, brokers, cfg); err != nil {
+			fmt.Fprintln(os.Stderr, "eddy-chaos: configure the broker:", err)
+			return 1
+		}
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "eddy-chaos:", err)
+		return 1
+	}
+	rng := rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15))
+	var results []*result
+	for _, g := range o.guarantees {
+		r := runOne(ctx, o, g, rng, self, strings.Split(brokers, ","), dir, brokerLog)
+		results = append(results, r)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	fmt.Fprintln(o.out)
+	ok = true
+	for _, r := range results {
+		fmt.Fprintln(o.out, r.summary())
+		ok = ok && r.ok()
+	}
+	ok = ok && ctx.Err() == nil
+	verdict := "PASS"
+	if !ok {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(o.out, "eddy-chaos %s in %v (seed %d)\n", verdict, time.Since(start).Round(time.Second), o.seed)
+	if !ok {
+		return 1
+	}
+	return 0
+}
+
+// result is the outcome of one run (one guarantee).
+type result struct {
+	guarantee   string
+	kills       int
+	doubleKills int
+	starts      int
+	unexpected  []string
+	unclean     []string
+	err         error // the run could not be carried out
+	caughtUpIn  time.Duration
+	caughtUp    bool
+	report      report
+	took        time.Duration
+}
+
+func (r *result) ok() bool {
+	return r.err == nil && r.caughtUp && r.report.OK() && len(r.unexpected) == 0 && len(r.unclean) == 0
+}
+
+func (r *result) summary() string {
+	verdict := "PASS"
+	if !r.ok() {
+		verdict = "FAIL"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-13s %s: %d kills survived (%d double), %d process starts; %d inputs: %d counted exactly once, %d lost, %d duplicates; %d output records",
+		r.guarantee, verdict, r.kills, r.doubleKills, r.starts, r.report.Records, r.report.Verified, r.report.Lost, r.report.Duplicates, r.report.Outputs)
+	if r.report.Backwards > 0 {
+		fmt.Fprintf(&b, " (%d replayed)", r.report.Backwards)
+	}
+	fmt.Fprintf(&b, "; caught up in %v; took %v", r.caughtUpIn.Round(100*time.Millisecond), r.took.Round(time.Second))
+	if r.err != nil {
+		fmt.Fprintf(&b, "\n    error: %v", r.err)
+	}
+	if !r.caughtUp && r.err == nil {
+		b.WriteString("\n    the instances did not catch up with the input")
+	}
+	for _, p := range r.report.Problems {
+		fmt.Fprintf(&b, "\n    %s", p)
+	}
+	if r.report.Violations > len(r.report.Problems) {
+		fmt.Fprintf(&b, "\n    … %d violations in all", r.report.Violations)
+	}
+	for _, u := range r.unexpected {
+		fmt.Fprintf(&b, "\n    %s", u)
+	}
+	for _, u := range r.unclean {
+		fmt.Fprintf(&b, "\n    %s", u)
+	}
+	return b.String()
+}
+
+// runOne runs the application under one guarantee: start the instances,
+// produce while killing, let them catch up, stop them and verify.
+func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, self string, brokers []string, dir, brokerLog string) *result {
+	res := &result{guarantee: guarantee}
+	start := time.Now()
+	defer func() { res.took = time.Since(start) }()
+	short := "eos"
+	commit := o.eosCommit
+	if guarantee == "at_least_once" {
+		short, commit = "alos", o.alosCommit
+	}
+	app := fmt.Sprintf("chaos-%d-%s", o.seed%1_000_000_000, short)
+	input, output := app+"-input", app+"-output"
+	logf := func(format string, args ...any) {
+		fmt.Fprintf(o.out, "[%s %5.1fs] %s\n", short, time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		res.err = err
+		return res
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if err := createTopics(ctx, adm, int32(o.partitions), input, output); err != nil {
+		res.err = err
+		return res
+	}
+
+	c := &cluster{self: self, logf: logf, args: []string{
+		"-app", app, "-brokers", strings.Join(brokers, ","), "-guarantee", guarantee,
+		"-input", input, "-output", output, "-keys", fmt.Sprint(o.keys), "-commit-interval", commit.String(),
+		"-session-timeout", o.session.String(), "-rebalance-timeout", o.rebalance.String(),
+	}}
+	if o.clientLog != "" {
+		c.args = append(c.args, "-client-log", o.clientLog)
+	}
+	for i := range o.instances {
+		id := fmt.Sprintf("slot%d", i)
+		c.slots = append(c.slots, &slot{n: i, id: id,
+			stateDir: filepath.Join(dir, short, id, "state"), logPath: filepath.Join(dir, short, id+".log")})
+		if err := os.MkdirAll(filepath.Join(dir, short, id, "state"), 0o755); err != nil {
+			res.err = err
+			return res
+		}
+	}
+	fail := func(err error) *result {
+		res.err = err
+		c.killAll()
+		printTails(o.out, c, brokerLog)
+		return res
+	}
+	for _, s := range c.slots {
+		if err := c.start(s); err != nil {
+			return fail(err)
+		}
+	}
+	logf("%d instances started (app %s, commit every %v)", o.instances, app, commit)
+
+	// Produce in the background while the killer runs.
+	var produced atomic.Int64
+	prodDone := make(chan error, 1)
+	pctx, pcancel := context.WithCancel(ctx)
+	defer pcancel()
+	go func() { prodDone <- produceInput(pctx, brokers, input, o.records, o.duration, &produced) }()
+
+	var killsDone atomic.Int64
+	progressDone := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-progressDone:
+				return
+			case <-t.C:
+				logf("produced %d/%d, consumed %d (committed), %d kills, %d/%d instances running",
+					produced.Load(), o.records, committedInput(ctx, adm, app, input), killsDone.Load(), len(c.running()), o.instances)
+			}
+		}
+	})
+
+	// The kill schedule. Each event kills one instance, or two at once
+	// with probability pDouble, once the group has made progress since the
+	// previous restart (committed input offsets moved), plus a random
+	// 0–2 s, so that kills land mid-processing, with transactions open
+	// and commits in flight, at a random phase of the commit cycle. One
+	// event in five does not wait and hits a group still rebalancing or
+	// restoring. A kill is followed by a random downtime (none in 15% of
+	// cases) and a restart on the same state directory. Events go on until
+	// the producer is done and at least o.kills processes were killed.
+	var prodErr error
+	producing := true
+	killPhase := time.Now()
+	base := int64(-1)
+	for ctx.Err() == nil {
+		if producing {
+			select {
+			case prodErr = <-prodDone:
+				producing = false
+				if prodErr != nil {
+					close(progressDone)
+					wg.Wait()
+					return fail(fmt.Errorf("producer: %w", prodErr))
+				}
+				logf("producer done: %d records", o.records)
+			default:
+			}
+		}
+		if !producing && res.kills >= o.kills {
+			break
+		}
+		wait := time.Duration(500+rng.IntN(1500)) * time.Millisecond
+		if rng.Float64() >= 0.2 {
+			waitProgress(ctx, adm, app, input, base, o.records, o.maxKillGap)
+			wait = time.Duration(rng.IntN(2000)) * time.Millisecond
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		victims := pick(rng, c.running(), o.pDouble)
+		if len(victims) == 0 {
+			continue
+		}
+		killed := c.kill(victims...)
+		res.kills += len(killed)
+		killsDone.Store(int64(res.kills))
+		if len(killed) > 1 {
+			res.doubleKills++
+		}
+		downtime := time.Duration(0)
+		if rng.Float64() >= 0.15 {
+			downtime = time.Duration(100+rng.IntN(1400)) * time.Millisecond
+		}
+		if o.verbose {
+			logf("SIGKILL %s; restart in %v", slotNames(killed), downtime)
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(downtime):
+		}
+		base = committedInput(ctx, adm, app, input)
+		for _, s := range killed {
+			if err := c.start(s); err != nil {
+				close(progressDone)
+				wg.Wait()
+				return fail(err)
+			}
+		}
+	}
+	close(progressDone)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return fail(ctx.Err())
+	}
+	logf("kill phase over after %v: %d kills (%d double)", time.Since(killPhase).Round(100*time.Millisecond), res.kills, res.doubleKills)
+
+	// Catch up: every input and repartition record processed and committed.
+	catchStart := time.Now()
+	topics := []string{input, repartitionTopic(app)}
+	txn := map[string]bool{repartitionTopic(app): guarantee == "exactly_once"}
+	var last lagReport
+	for time.Since(catchStart) < o.catchup && ctx.Err() == nil {
+		// Unexpected exits are restarted after a second.
+		if len(c.running()) == o.instances {
+			lctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+			lr, err := groupLag(lctx, adm, brokers, app, topics, txn)
+			cancel()
+			if errors.Is(err, errOpenTransaction) {
+				if o.verbose {
+					logf("not caught up: %v", err)
+				}
+			} else if err != nil {
+				logf("lag: %v", err)
+			} else if last = lr; lr.behind == 0 {
+				res.caughtUp = true
+				break
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	res.caughtUpIn = time.Since(catchStart)
+	if res.caughtUp {
+		logf("caught up in %v", res.caughtUpIn.Round(100*time.Millisecond))
+	} else {
+		logf("not caught up after %v: %v", o.catchup, last)
+	}
+	// Eddy bounds its own shutdown (ending a transaction, closing) at 30 s.
+	res.unclean = c.stopAll(45 * time.Second)
+	for _, s := range c.slots {
+		res.starts += s.starts
+		res.unexpected = append(res.unexpected, s.unexpected...)
+	}
+	if ctx.Err() != nil {
+		return fail(ctx.Err())
+	}
+	logf("instances stopped; verifying the output")
+
+	// The input must hold every id exactly once, or the run proves nothing.
+	seen := make([]byte, o.records)
+	var inputErr error
+	err = readTopic(ctx, adm, brokers, input, func(r *kgo.Record) {
+		id := int64(-1)
+		if len(r.Value) == 8 {
+			id = int64(binary.BigEndian.Uint64(r.Value))
+		}
+		if id < 0 || id >= o.records || seen[id] > 0 {
+			inputErr = errors.Join(inputErr, fmt.Errorf("input partition %d offset %d: unexpected or repeated id %d", r.Partition, r.Offset, id))
+			return
+		}
+		seen[id]++
+	})
+	if err == nil && inputErr == nil && bytes.IndexByte(seen, 0) >= 0 {
+		inputErr = fmt.Errorf("input lacks id %d", bytes.IndexByte(seen, 0))
+	}
+	if err != nil || inputErr != nil {
+		return fail(fmt.Errorf("input check (a harness problem, not Eddy's): %w", errors.Join(err, inputErr)))
+	}
+	v := newVerifier(o.keys, o.records, guarantee == "exactly_once")
+	err = readTopic(ctx, adm, brokers, output, func(r *kgo.Record) {
+		origin := fmt.Sprintf("producer %d epoch %d, input time %s", r.ProducerID, r.ProducerEpoch, r.Timestamp.UTC().Format("15:04:05.000"))
+		v.Add(r.Partition, r.Offset, origin, string(r.Key), r.Value)
+	})
+	if err == nil {
+		err = readTopic(ctx, adm, brokers, changelogTopic(app), func(r *kgo.Record) { v.AddChangelog(string(r.Key), r.Value) })
+	}
+	if err != nil {
+		return fail(fmt.Errorf("verifier: %w", err))
+	}
+	res.report = v.Report()
+	if !res.ok() {
+		printTails(o.out, c, brokerLog)
+	}
+	return res
+}
+
+// setBrokerConfigs sets cluster-wide broker configs.
+func setBrokerConfigs(ctx context.Context, brokers string, cfg map[string]string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	var alter []kadm.AlterConfig
+	for k, v := range cfg {
+		alter = append(alter, kadm.AlterConfig{Name: k, Value: &v})
+	}
+	resps, err := kadm.NewClient(cl).AlterBrokerConfigs(ctx, alter)
+	if err == nil {
+		for _, r := range resps {
+			err = errors.Join(err, r.Err)
+		}
+	}
+	return err
+}
+
+// waitProgress waits until the group's committed input offsets exceed
+// base, all records are consumed, or max passes.
+func waitProgress(ctx context.Context, adm *kadm.Client, group, input string, base, records int64, max time.Duration) {
+	deadline := time.Now().Add(max)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if n := committedInput(ctx, adm, group, input); n > base || n >= records {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// committedInput sums the group's committed offsets on the input topic:
+// how many inputs are processed for good (-1 if unknown).
+func committedInput(ctx context.Context, adm *kadm.Client, group, input string) int64 {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	offs, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		return -1
+	}
+	var n int64
+	offs.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == input && o.Err == nil {
+			n += o.At
+		}
+	})
+	return n
+}
+
+// pick chooses the kill victims among the running slots: one, or with
+// probability pDouble two distinct ones.
+func pick(rng *rand.Rand, running []*slot, pDouble float64) []*slot {
+	if len(running) == 0 {
+		return nil
+	}
+	n := 1
+	if len(running) >= 2 && rng.Float64() < pDouble {
+		n = 2
+	}
+	rng.Shuffle(len(running), func(i, j int) { running[i], running[j] = running[j], running[i] })
+	return running[:n]
+}
+
+func slotNames(ss []*slot) string {
+	var names []string
+	for _, s := range ss {
+		names = append(names, s.id)
+	}
+	return strings.Join(names, "+")
+}
+
+func printTails(w io.Writer, c *cluster, brokerLog string) {
+	for _, s := range c.slots {
+		fmt.Fprintf(w, "---- last lines of %s ----\n%s\n", s.logPath, tail(s.logPath, 40))
+	}
+	if brokerLog != "" {
+		fmt.Fprintf(w, "---- last lines of %s ----\n%s\n", brokerLog, tail(brokerLog, 20))
+	}
+}
