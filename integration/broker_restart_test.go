@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/eddy-streams/eddy/runtime"
 )
 
@@ -37,7 +39,8 @@ func trimOutput(b []byte) string {
 // applications (at-least-once and exactly-once) process a steady input
 // stream: both ride out the outage — their transactions time out on the
 // broker, producers are fenced and rebuilt, clients reconnect — and end with
-// exact counts (exactly-once: every update committed once).
+// exact counts under exactly-once (every update committed once) and no lost
+// input under at-least-once (where interrupted cycles may count twice).
 func TestBrokerRestartMidRun(t *testing.T) {
 	k := needKafka(t)
 	if os.Getenv(scriptEnv) == "" {
@@ -97,7 +100,16 @@ func TestBrokerRestartMidRun(t *testing.T) {
 		default:
 		}
 		tl := k.tail(a.out)
-		k.waitCounts(tl, a.c.counts(), 3*outputTimeout)
+		want := a.c.counts()
+		if a.g == runtime.ExactlyOnce {
+			k.waitCounts(tl, want, 3*outputTimeout)
+		} else {
+			// At-least-once may count records of the interrupted cycles
+			// twice: wait until nothing is missing.
+			if !tl.until(3*outputTimeout, func(rs []*kgo.Record) bool { return atLeast(latest(t, rs), want) }) {
+				t.Fatalf("%s: counts not reached within %v:\n%s", a.out, 3*outputTimeout, diffCounts(want, latest(t, tl.recs)))
+			}
+		}
 		select {
 		case <-a.inst.done:
 			t.Fatalf("%s: the application stopped: %v", a.g, a.inst.err)
@@ -106,9 +118,29 @@ func TestBrokerRestartMidRun(t *testing.T) {
 		t.Logf("%s: metrics after the restart: %+v", a.g, a.inst.app.Metrics())
 		a.inst.mustStop()
 		rs := k.readAll(a.out, readTimeout)
-		checkCounts(t, a.g.String()+": final read_committed counts", a.c.counts(), latest(t, rs))
+		got := latest(t, rs)
 		if a.g == runtime.ExactlyOnce {
-			checkEveryUpdateOnce(t, rs, a.c.counts())
+			checkCounts(t, a.g.String()+": final read_committed counts", want, got)
+			checkEveryUpdateOnce(t, rs, want)
+		} else {
+			if !atLeast(got, want) {
+				t.Errorf("%s: inputs lost:\n%s", a.g, diffCounts(want, got))
+			}
+			dup := int64(0)
+			for w, n := range got {
+				dup += n - want[w]
+			}
+			t.Logf("%s: %d words counted twice across the outage (allowed)", a.g, dup)
 		}
 	}
+}
+
+// atLeast reports whether every key of want has a count of at least want's.
+func atLeast(got, want map[string]int64) bool {
+	for w, n := range want {
+		if got[w] < n {
+			return false
+		}
+	}
+	return true
 }
