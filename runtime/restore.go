@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -15,11 +16,20 @@ import (
 
 // restore brings task's stores up to the end of their changelog partitions:
 // from the offset committed with the local state (0 for a new store) to the
-// last stable offset, read_committed. Local state that is current needs no
-// fetch at all. Local state left open by a crash is verified first; state
-// that is damaged, or does not belong to the changelog as it is now (see
-// stale), is wiped and restored in full. It returns the number of records
-// applied.
+// high watermark at the start of the restore, read_committed. Local state
+// that is current needs no fetch at all. Local state left open by a crash is
+// verified first; state that is damaged, or does not belong to the changelog
+// as it is now (see stale), is wiped and restored in full. It returns the
+// number of records applied.
+//
+// The target is the high watermark, not the last stable offset: a previous
+// owner that was dropped from the group but still runs (a zombie) can hold a
+// transaction open on the changelog below records its successor committed
+// after it, and stopping at the last stable offset would miss those and
+// resume from older state than the committed input offsets belong to. So the
+// restore waits until every transaction open below the target has ended —
+// by commit, by abort, or at the latest by the broker aborting it after its
+// transaction timeout — and logs that it waits.
 func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	st, tracked := a.stateOf(task.ID())
 	if tracked {
@@ -41,17 +51,12 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 		topics = append(topics, t)
 	}
 	sort.Strings(topics)
-	ends, err := a.listOffsets(ctx, a.adm.ListCommittedOffsets, topics, p)
-	if err != nil {
-		return 0, fmt.Errorf("task %s: list changelog end offsets: %w", task.ID(), err)
-	}
 	starts, err := a.listOffsets(ctx, a.adm.ListStartOffsets, topics, p)
 	if err != nil {
 		return 0, fmt.Errorf("task %s: list changelog start offsets: %w", task.ID(), err)
 	}
-	// The high watermark bounds any offset a run can have reached; the
-	// last stable offset (ends) may lie below it while a transaction is
-	// open, even below offsets of transactions that committed after it.
+	// The high watermark: the restore target, and a bound on any offset a
+	// run can have reached.
 	hwms, err := a.listOffsets(ctx, a.adm.ListEndOffsets, topics, p)
 	if err != nil {
 		return 0, fmt.Errorf("task %s: list changelog end offsets: %w", task.ID(), err)
@@ -75,7 +80,7 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	target := map[string]int64{}
 	next := map[string]int64{}
 	for _, topic := range topics {
-		end, ok := ends.Lookup(topic, p)
+		end, ok := hwms.Lookup(topic, p)
 		if !ok || end.Err != nil {
 			return 0, fmt.Errorf("task %s: changelog %s partition %d: no end offset (%v)", task.ID(), topic, p, end.Err)
 		}
@@ -84,10 +89,7 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 			off = st.Offset // a new store: restore from the log start
 		}
 		if off >= end.Offset {
-			// Current; or past the last stable offset, which an open
-			// transaction of a fenced producer holds back: what lies
-			// between will be aborted.
-			continue
+			continue // current
 		}
 		from[topic] = map[int32]kgo.Offset{p: kgo.NewOffset().At(off)}
 		target[topic] = end.Offset
@@ -106,6 +108,8 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 		kgo.ConsumePartitions(from),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
+		// Short fetch waits, so that an idle changelog shows quickly.
+		kgo.FetchMaxWait(restoreFetchWait),
 	)
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
@@ -126,27 +130,35 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	a.metrics.restoreRemaining.Add(left)
 	defer func() { a.metrics.restoreRemaining.Add(-left) }()
 	lastLog := time.Now()
+	idle := restoreIdle{}
 	for len(target) > 0 {
 		if time.Since(lastLog) > 5*time.Second {
 			a.log.Info("restoring task state", "task", task.ID().String(), "restored", n, "remaining", left)
 			lastLog = time.Now()
 		}
-		fs := cl.PollRecords(ctx, 10_000)
+		pctx, pcancel := context.WithTimeout(ctx, restoreIdlePoll)
+		fs := cl.PollRecords(pctx, 10_000)
+		pcancel()
 		if err := ctx.Err(); err != nil {
 			return n, err
 		}
 		var ferr error
 		fs.EachError(func(t string, part int32, err error) {
+			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+				return // the idle poll ended
+			}
 			ferr = fmt.Errorf("task %s: restore changelog %s partition %d: %w", task.ID(), t, part, err)
 		})
 		if ferr != nil {
 			return n, ferr
 		}
 		var aerr error
+		got := 0
 		fs.EachRecord(func(r *kgo.Record) {
 			if aerr != nil {
 				return
 			}
+			got++
 			if !r.Attrs.IsControl() {
 				if aerr = task.Restore(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli()); aerr != nil {
 					return
@@ -159,12 +171,22 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 				delete(target, r.Topic)
 			}
 		})
-		now := remaining()
-		a.metrics.restoreRemaining.Add(now - left)
-		left = now
 		if aerr != nil {
 			return n, aerr
 		}
+		if got == 0 {
+			// Nothing readable: a transaction below the target is still
+			// open, or what is left up to the target is invisible
+			// (aborted records, or control records compacted away).
+			if err := a.restoreStalled(ctx, task, &idle, target, next, p); err != nil {
+				return n, err
+			}
+		} else {
+			idle = restoreIdle{}
+		}
+		now := remaining()
+		a.metrics.restoreRemaining.Add(now - left)
+		left = now
 	}
 	offsets := map[string]int64{}
 	for t, o := range next {
@@ -175,6 +197,69 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	}
 	a.log.Info("restored task state", "task", task.ID().String(), "records", n, "took", time.Since(start).Round(time.Millisecond))
 	return n, nil
+}
+
+// restoreFetchWait bounds how long the broker holds a restore fetch that has
+// nothing to return; restoreIdlePoll is how long a restore poll waits for
+// records before it checks why there are none.
+const (
+	restoreFetchWait = 250 * time.Millisecond
+	restoreIdlePoll  = time.Second
+)
+
+// restoreIdle tracks a restore that reads nothing.
+type restoreIdle struct {
+	stable map[string]bool // changelogs whose last stable offset reached the target
+	logged bool            // the wait for an open transaction was logged
+}
+
+// restoreStalled is called after a restore poll returned nothing. For each
+// changelog whose last stable offset is still below the target it logs
+// (once) that the restore waits for an open transaction. A changelog whose
+// last stable offset reached the target at an earlier idle poll, and which
+// still returned nothing for a whole poll since, has nothing left to read
+// (the rest was aborted, or its markers were compacted away): it is done at
+// the target.
+func (a *App) restoreStalled(ctx context.Context, task *engine.Task, idle *restoreIdle, target, next map[string]int64, p int32) error {
+	topics := make([]string, 0, len(target))
+	for t := range target {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	for _, t := range topics {
+		if idle.stable[t] {
+			next[t] = target[t]
+			delete(target, t)
+		}
+	}
+	if len(target) == 0 {
+		return nil
+	}
+	topics = topics[:0]
+	for t := range target {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
+	lsos, err := a.listOffsets(ctx, a.adm.ListCommittedOffsets, topics, p)
+	if err != nil {
+		return fmt.Errorf("task %s: list changelog last stable offsets: %w", task.ID(), err)
+	}
+	if idle.stable == nil {
+		idle.stable = map[string]bool{}
+	}
+	for _, t := range topics {
+		lso, _ := lsos.Lookup(t, p)
+		if lso.Offset >= target[t] {
+			idle.stable[t] = true
+			continue
+		}
+		if !idle.logged {
+			idle.logged = true
+			a.log.Warn("restore waits for a transaction open on the changelog to end (commit, abort, or abort by the broker after its transaction timeout); it is likely a previous owner's that was dropped from the group",
+				"task", task.ID().String(), "changelog", t, "partition", p, "last_stable_offset", lso.Offset, "restored_to", next[t], "target", target[t])
+		}
+	}
+	return nil
 }
 
 // listOffsets lists offsets of partition p of topics, retrying while a

@@ -23,35 +23,43 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// options are the controller's flags.
+// options are the controller's flags, with defaults resolved.
 type options struct {
-	duration   time.Duration
+	// The workload.
+	duration   time.Duration // how long the producer writes
 	long       bool
-	instances  int
-	kills      int
-	guarantee  string
-	brokers    string
-	seed       uint64
-	verbose    bool
 	records    int64
 	rate       int
 	keys       int
 	partitions int
+	guarantee  string   // as given
+	guarantees []string // the runs, in order
+
+	// The instances.
+	instances  int
 	eosCommit  time.Duration
 	alosCommit time.Duration
+	session    time.Duration // consumer group session timeout
+	rebalance  time.Duration // consumer group rebalance timeout
+	clientLog  string        // franz-go log level in instance logs
+
+	// The chaos.
+	kills      int     // minimum kills per run
+	pDouble    float64 // probability that an event kills two instances
+	maxKillGap time.Duration
+	seed       uint64
 	catchup    time.Duration
-	keep       bool
+
+	// The broker.
+	brokers    string // existing broker; "" starts eddy broker
 	brokerBin  string
 	brokerData bool
-	clientLog  string
-	compaction bool
-	maxKillGap time.Duration
-	session    time.Duration
-	rebalance  time.Duration
 	brokerLog  string
-	pDouble    float64
-	out        io.Writer
-	guarantees []string
+	compaction bool
+
+	keep    bool
+	verbose bool
+	out     io.Writer
 }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -318,7 +326,8 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 	if guarantee == "at_least_once" {
 		short, commit = "alos", o.alosCommit
 	}
-	app := fmt.Sprintf("chaos-%d-%s", o.seed%1_000_000_000, short)
+	// Unique per run, so that runs against one broker never share topics.
+	app := fmt.Sprintf("chaos-%d-%d-%s", o.seed%1_000_000, time.Now().Unix()%1_000_000, short)
 	input, output := app+"-input", app+"-output"
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(o.out, "[%s %5.1fs] %s\n", short, time.Since(start).Seconds(), fmt.Sprintf(format, args...))

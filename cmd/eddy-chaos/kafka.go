@@ -28,7 +28,32 @@ func createTopics(ctx context.Context, adm *kadm.Client, n int32, topics ...stri
 			return fmt.Errorf("create topic %s: %w %s", t, err, resp.ErrMessage)
 		}
 	}
-	return nil
+	// A broker answers CreateTopics before every broker's metadata knows
+	// the topics; instances started sooner would find them missing.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		md, err := adm.ListTopics(ctx, topics...)
+		missing := ""
+		if err == nil {
+			for _, t := range topics {
+				if d, ok := md[t]; !ok || d.Err != nil || len(d.Partitions) != int(n) {
+					missing = t
+				}
+			}
+			if missing == "" {
+				return nil
+			}
+			err = fmt.Errorf("topic %s is not in the metadata yet", missing)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("created topics did not show up: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // produceInput writes ids 0..records-1 to topic at a steady rate over d
@@ -79,8 +104,8 @@ func produceInput(ctx context.Context, brokers []string, topic string, records i
 	return nil
 }
 
-// lagReport describes what the application still has to process: per
-// topic the number of partitions not caught up and their records.
+// lagReport describes what the application still has to process: the
+// partitions not caught up and their records.
 type lagReport struct {
 	behind  int   // partitions behind
 	records int64 // records (data records, for transactional topics) behind

@@ -1,10 +1,9 @@
 // Command eddy-chaos proves Eddy's processing guarantees under crashes.
 //
 // It runs a counting application as several instance processes against one
-// broker, kills random instances with SIGKILL at random moments while a
-// producer writes a known input, restarts them on their own state
-// directories, and finally reads the output read_committed and checks every
-// input against it:
+// broker, kills random instances with SIGKILL while a producer writes a
+// known input, restarts them on their own state directories, and finally
+// reads the output read_committed and checks every input against it:
 //
 //   - exactly-once: every input is counted exactly once, and every output
 //     record is the previous value of its key with exactly one new input
@@ -14,23 +13,42 @@
 // The application reads ids from an input topic, groups them by id modulo
 // -keys (which goes through a repartition topic) and aggregates per key a
 // count plus a bitmap of the ids counted (a Pebble store changelogged to
-// Kafka), emitting every update to an output topic. The bitmap makes a lost
-// input distinguishable from a duplicate even where they cancel out in the
-// count. The store's changelog is checked to end where the output does.
+// Kafka), emitting every update to an output topic. The bitmap tells a lost
+// input from a duplicate even where they cancel out in the count. The
+// store's changelog must end where the output does, and the input itself is
+// checked to hold every id once. An instance that exits by itself, or does
+// not stop cleanly on SIGTERM at the end, also fails the run.
+//
+// Kills land mid-processing: the next kill waits until the group has
+// committed progress since the last restart (at most -max-kill-gap), plus a
+// random 0–2 s; one kill in five hits a group still rebalancing or
+// restoring; some kill two instances at once. Each slot keeps its instance
+// id (so a restart fences its predecessor's transactions) and its state
+// directory (so local state is reused).
 //
 // Usage:
 //
 //	go run ./cmd/eddy-chaos                 # short run: exactly-once, then at-least-once
-//	go run ./cmd/eddy-chaos -long           # 30 minutes per guarantee
-//	go run ./cmd/eddy-chaos -guarantee exactly_once -duration 2m -kills 50 -seed 7
+//	go run ./cmd/eddy-chaos -long           # 30 minutes of input per guarantee
+//	go run ./cmd/eddy-chaos -guarantee exactly_once -duration 2m -kills 50 -seed 7 -v
 //	go run ./cmd/eddy-chaos -brokers 127.0.0.1:9092   # against a running Kafka
 //
 // Without -brokers it builds ./cmd/eddy (with "go build", from the module in
 // the working directory) and runs "eddy broker" as its own process on a free
-// port. Instances are this program re-executed as "eddy-chaos instance";
-// their logs, state directories and the broker's log go to a temporary
-// directory whose log tails are printed on failure. The exit status is 0 if
-// every run upheld its guarantee, 1 otherwise, 2 on a usage error.
+// port, lowering its minimum session timeout so that instances can use 2 s.
+// That broker (franz-go's kfake) compacts changelogs every 15 s, and kfake's
+// compaction has bugs that lose committed records of transactional writes
+// (it compacts past the last stable offset, and it drops abort markers that
+// its aborted-transaction index still refers to); a restore then misses
+// state and exactly-once fails through no fault of Eddy. So by default the
+// run keeps that broker from compacting; -compaction lets it.
+//
+// Instances are this program re-executed as "eddy-chaos instance"; their
+// logs, state directories and the broker's log go to a temporary directory
+// whose log tails are printed on failure (-keep keeps it, -broker-data-dir
+// also keeps the broker's data for inspection, -client-log adds franz-go's
+// logs). The exit status is 0 if every run upheld its guarantee, 1
+// otherwise, 2 on a usage error.
 package main
 
 import (
