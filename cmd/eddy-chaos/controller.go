@@ -217,14 +217,13 @@ func runController(args []string) int {
 		brokers = addr
 		fmt.Fprintf(o.out, "eddy broker running on %s (log %s)\n", brokers, brokerLog)
 		// Allow session timeouts below Kafka's 6 s minimum, so that the
-		// group notices a killed instance within o.session. Unless asked
-		// to, keep the broker from compacting during the run: kfake's
-		// compaction can drop committed records of compacted topics
-		// (see the package documentation), which a restore from the
-		// changelog then misses.
+		// group notices a killed instance within o.session. The broker
+		// does not compact (see internal/devbroker) unless asked to:
+		// kfake's compaction can drop committed records of compacted
+		// topics, which a restore from the changelog then misses.
 		cfg := map[string]string{"group.min.session.timeout.ms": "1000"}
-		if !o.compaction {
-			cfg["log.cleaner.backoff.ms"] = "3600000"
+		if o.compaction {
+			cfg["log.cleaner.backoff.ms"] = "15000"
 		}
 		if err := setBrokerConfigs(ctx, brokers, cfg); err != nil {
 			fmt.Fprintln(os.Stderr, "eddy-chaos: configure the broker:", err)

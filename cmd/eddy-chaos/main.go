@@ -36,12 +36,11 @@
 // Without -brokers it builds ./cmd/eddy (with "go build", from the module in
 // the working directory) and runs "eddy broker" as its own process on a free
 // port, lowering its minimum session timeout so that instances can use 2 s.
-// That broker (franz-go's kfake) compacts changelogs every 15 s, and kfake's
-// compaction has bugs that lose committed records of transactional writes
-// (it compacts past the last stable offset, and it drops abort markers that
-// its aborted-transaction index still refers to); a restore then misses
-// state and exactly-once fails through no fault of Eddy. So by default the
-// run keeps that broker from compacting; -compaction lets it.
+// That broker (franz-go's kfake) does not compact topics: kfake's compaction
+// has bugs that lose committed records of transactional writes (it compacts
+// past the last stable offset, and it drops abort markers that its
+// aborted-transaction index still refers to), and a restore would then miss
+// state. -compaction makes it compact every 15 s to expose them.
 //
 // Instances are this program re-executed as "eddy-chaos instance"; their
 // logs, state directories and the broker's log go to a temporary directory

@@ -27,7 +27,8 @@ func brokerCommand() *command {
 		description: `Broker runs an in-process Kafka-protocol broker (franz-go's kfake) on
 127.0.0.1, configured to behave like a single-node Kafka for Eddy and other
 Kafka Streams-style applications: auto-created topics, transactions and
-read_committed, classic and KIP-848 consumer groups, log compaction.
+read_committed, classic and KIP-848 consumer groups. It does not compact
+topics: kfake's compaction loses committed transactional records.
 
 It prints the bootstrap address on standard output, logs to standard error,
 and runs until interrupted (Ctrl-C or SIGTERM). With -data-dir, topics,

@@ -3,9 +3,16 @@
 // it to behave like a single-node Apache Kafka as far as a Kafka
 // Streams-style application can tell: topics are auto-created with a
 // configurable default partition count, transactions and read_committed
-// work, classic and KIP-848 consumer groups work, compacted topics are
-// compacted on Kafka's cleaner schedule, and state can persist in a data
-// directory across restarts.
+// work, classic and KIP-848 consumer groups work, and state can persist in
+// a data directory across restarts.
+//
+// It does not compact topics (nor apply retention) while it runs: kfake's
+// compaction, in the version pinned in go.mod, compacts past the last
+// stable offset and drops abort markers its aborted-transaction index still
+// refers to, which loses committed records of transactional changelog
+// writes and would make exactly-once restores wrong. Changelogs therefore
+// grow without bound on this broker; a restore reads every update, not only
+// the latest per key.
 //
 // For trying security settings it can require TLS, SASL authentication
 // (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and ACLs, which kfake checks on
@@ -188,9 +195,9 @@ func brokerConfigs(brokers int) map[string]string {
 		// complete within a fraction of a second.
 		"group.consumer.heartbeat.interval.ms": hb,
 		"group.share.heartbeat.interval.ms":    hb,
-		// Kafka's log cleaner default (kfake's is one hour), so
-		// compacted changelog topics are compacted while running.
-		"log.cleaner.backoff.ms": "15000",
+		// No compaction or retention in practice (a cleaner pass a
+		// year): see the package documentation for why.
+		"log.cleaner.backoff.ms": strconv.Itoa(365 * 24 * 3600 * 1000),
 		// Report what kfake actually does with topics created with
 		// the default replication factor.
 		"default.replication.factor": strconv.Itoa(min(3, brokers)),
