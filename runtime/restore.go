@@ -209,17 +209,21 @@ const (
 
 // restoreIdle tracks a restore that reads nothing.
 type restoreIdle struct {
-	stable map[string]bool // changelogs whose last stable offset reached the target
-	logged bool            // the wait for an open transaction was logged
+	stable map[string]int // changelog → idle polls since its last stable offset reached the target
+	logged bool           // the wait for an open transaction was logged
 }
+
+// restoreIdleDone is how many idle polls after the last stable offset
+// reached the target end a changelog's restore: the fetches of that time
+// would have returned any readable record.
+const restoreIdleDone = 3
 
 // restoreStalled is called after a restore poll returned nothing. For each
 // changelog whose last stable offset is still below the target it logs
 // (once) that the restore waits for an open transaction. A changelog whose
-// last stable offset reached the target at an earlier idle poll, and which
-// still returned nothing for a whole poll since, has nothing left to read
-// (the rest was aborted, or its markers were compacted away): it is done at
-// the target.
+// last stable offset reached the target, and which still returned nothing
+// for restoreIdleDone polls since, has nothing left to read (the rest was
+// aborted, or its markers were compacted away): it is done at the target.
 func (a *App) restoreStalled(ctx context.Context, task *engine.Task, idle *restoreIdle, target, next map[string]int64, p int32) error {
 	topics := make([]string, 0, len(target))
 	for t := range target {
@@ -227,17 +231,22 @@ func (a *App) restoreStalled(ctx context.Context, task *engine.Task, idle *resto
 	}
 	sort.Strings(topics)
 	for _, t := range topics {
-		if idle.stable[t] {
-			next[t] = target[t]
-			delete(target, t)
+		if idle.stable[t] > 0 {
+			idle.stable[t]++
+			if idle.stable[t] > restoreIdleDone {
+				next[t] = target[t]
+				delete(target, t)
+			}
 		}
-	}
-	if len(target) == 0 {
-		return nil
 	}
 	topics = topics[:0]
 	for t := range target {
-		topics = append(topics, t)
+		if idle.stable[t] == 0 {
+			topics = append(topics, t)
+		}
+	}
+	if len(topics) == 0 {
+		return nil
 	}
 	sort.Strings(topics)
 	lsos, err := a.listOffsets(ctx, a.adm.ListCommittedOffsets, topics, p)
@@ -245,12 +254,12 @@ func (a *App) restoreStalled(ctx context.Context, task *engine.Task, idle *resto
 		return fmt.Errorf("task %s: list changelog last stable offsets: %w", task.ID(), err)
 	}
 	if idle.stable == nil {
-		idle.stable = map[string]bool{}
+		idle.stable = map[string]int{}
 	}
 	for _, t := range topics {
 		lso, _ := lsos.Lookup(t, p)
 		if lso.Offset >= target[t] {
-			idle.stable[t] = true
+			idle.stable[t] = 1
 			continue
 		}
 		if !idle.logged {

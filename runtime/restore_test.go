@@ -2,12 +2,14 @@ package runtime_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eddy-streams/eddy/runtime"
 )
@@ -57,4 +59,57 @@ func TestRestoreWaitsForZombieTransaction(t *testing.T) {
 	got, _ = c.readCounts(t, "counts-out", want, 30*time.Second)
 	assert.Equal(t, want, got, "the count after a fourth input continues from A's committed state")
 	assert.Equal(t, int64(3), appB.Metrics().Restored, "B restored A's three committed changelog records, not the zombie's aborted one")
+}
+
+// A changelog whose tail holds nothing readable must not hang the restore:
+// once the last stable offset has reached the target and several polls
+// return nothing, the restore is done. On Kafka this happens when the
+// cleaner removed the last records of a rolled segment (an abort marker
+// past delete.retention.ms, say) and nothing was written since; here the
+// broker reports end offsets one past the changelog's last record.
+func TestRestoreEndsAtInvisibleTail(t *testing.T) {
+	c := newCluster(t, map[string]int32{"lines": 1, "counts-out": 1})
+	ctx := context.Background()
+	cfg := func(instance string) runtime.Config {
+		return runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(), InstanceID: instance,
+			Guarantee: runtime.ExactlyOnce, CommitInterval: 20 * time.Millisecond, Logger: quiet(t)}
+	}
+	_, stopA := startApp(t, wordCount(t), cfg("a"))
+	c.produce(t, "lines", "a", "a")
+	want := map[string]int64{"a": 2}
+	got, _ := c.readCounts(t, "counts-out", want, 20*time.Second)
+	require.Equal(t, want, got)
+	stopA()
+
+	const changelog = "wc-counts-changelog"
+	ends, err := c.adm.ListEndOffsets(ctx, changelog)
+	require.NoError(t, err)
+	end, _ := ends.Lookup(changelog, 0)
+	var inflated atomic.Int32
+	c.c.ControlKey(int16(kmsg.ListOffsets), func(req kmsg.Request) (kmsg.Response, error, bool) {
+		lreq := req.(*kmsg.ListOffsetsRequest)
+		if len(lreq.Topics) != 1 || lreq.Topics[0].Topic != changelog || len(lreq.Topics[0].Partitions) != 1 ||
+			lreq.Topics[0].Partitions[0].Timestamp != -1 {
+			return nil, nil, false // not an end offset query of the changelog alone
+		}
+		c.c.KeepControl()
+		inflated.Add(1)
+		resp := lreq.ResponseKind().(*kmsg.ListOffsetsResponse)
+		rt := kmsg.NewListOffsetsResponseTopic()
+		rt.Topic = changelog
+		rp := kmsg.NewListOffsetsResponseTopicPartition()
+		rp.Partition, rp.Offset, rp.Timestamp, rp.LeaderEpoch = 0, end.Offset+1, -1, -1
+		rt.Partitions = append(rt.Partitions, rp)
+		resp.Topics = append(resp.Topics, rt)
+		return resp, nil, true
+	})
+
+	appB, stopB := startApp(t, wordCount(t), cfg("b"))
+	defer stopB()
+	c.produce(t, "lines", "a")
+	want = map[string]int64{"a": 3}
+	got, _ = c.readCounts(t, "counts-out", want, 30*time.Second)
+	assert.Equal(t, want, got, "B restored A's state and went on")
+	assert.Equal(t, int64(2), appB.Metrics().Restored, "A's two changelog records")
+	assert.Positive(t, inflated.Load(), "end offsets were reported past the last record")
 }
