@@ -95,11 +95,37 @@ func (s *kvStore) scan(lower, upper []byte, reverse bool) iter.Seq2[state.KeyVal
 // iterator however the loop ends, and yields the iterator's error, if any,
 // as a final (zero, err) pair.
 func walk[T any](b *Backend, lower, upper []byte, reverse bool, yield func(T, error) bool, fn func(it *pdb.Iterator, value []byte) bool) {
-	var zero T
 	if err := b.usable(); err != nil {
+		var zero T
 		yield(zero, err)
 		return
 	}
+	walkIter(b, lower, upper, yield, func(it *pdb.Iterator) bool {
+		var ok bool
+		if reverse {
+			ok = it.Last()
+		} else {
+			ok = it.First()
+		}
+		for ; ok; ok = step(it, reverse) {
+			v, err := it.ValueAndErr()
+			if err != nil {
+				break // reported by Close
+			}
+			if !fn(it, v) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// walkIter opens an iterator bounded by [lower, upper) and runs fn with it;
+// fn returns false if the loop was stopped (by the consumer or an error it
+// yielded). walkIter accounts for the running loop, always closes the
+// iterator, and yields the iterator's error, if any, if fn returned true.
+func walkIter[T any](b *Backend, lower, upper []byte, yield func(T, error) bool, fn func(it *pdb.Iterator) bool) {
+	var zero T
 	it, err := b.newIter(lower, upper)
 	if err != nil {
 		yield(zero, err)
@@ -113,20 +139,8 @@ func walk[T any](b *Backend, lower, upper []byte, reverse bool, yield func(T, er
 			_ = it.Close()
 		}
 	}()
-	var ok bool
-	if reverse {
-		ok = it.Last()
-	} else {
-		ok = it.First()
-	}
-	for ; ok; ok = step(it, reverse) {
-		v, err := it.ValueAndErr()
-		if err != nil {
-			break // reported by Close
-		}
-		if !fn(it, v) {
-			return
-		}
+	if !fn(it) {
+		return
 	}
 	open = false
 	if err := it.Close(); err != nil {

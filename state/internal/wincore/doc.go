@@ -1,5 +1,6 @@
-// Package wincore holds what the window-store implementations of the memory
-// and Pebble backends share: the order-preserving key encoding of window
-// entries, the retention arithmetic over segments, and the merge of
+// Package wincore holds what the window- and session-store implementations
+// of the memory and Pebble backends share: the order-preserving key encoding
+// of window entries and sessions, the retention arithmetic over segments,
+// the queries that select entries by key and time, and the merge of
 // per-segment cursors into key order.
 package wincore

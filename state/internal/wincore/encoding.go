@@ -76,12 +76,25 @@ var ErrCorrupt = errors.New("state: corrupt window store key")
 // unless it contains 0x00 bytes, in which case it is unescaped into scratch,
 // which is returned for reuse.
 func DecodeEntry(b, scratch []byte) (key []byte, start int64, seq uint32, newScratch []byte, err error) {
-	if len(b) < 2+suffixLen {
-		return nil, 0, 0, scratch, ErrCorrupt
+	key, scratch, err = decodeKey(b, suffixLen, scratch)
+	if err != nil {
+		return nil, 0, 0, scratch, err
 	}
-	encKey := b[:len(b)-suffixLen]
+	tail := b[len(b)-suffixLen:]
+	return key, Int64(tail), binary.BigEndian.Uint32(tail[8:]), scratch, nil
+}
+
+// decodeKey decodes the escaped, terminated key of an encoded entry that
+// ends in suffix bytes of times. The returned key aliases b unless it
+// contains 0x00 bytes, in which case it is unescaped into scratch, which is
+// returned for reuse.
+func decodeKey(b []byte, suffix int, scratch []byte) (key, newScratch []byte, err error) {
+	if len(b) < 2+suffix {
+		return nil, scratch, ErrCorrupt
+	}
+	encKey := b[:len(b)-suffix]
 	if encKey[len(encKey)-2] != 0 || encKey[len(encKey)-1] != 1 {
-		return nil, 0, 0, scratch, ErrCorrupt
+		return nil, scratch, ErrCorrupt
 	}
 	encKey = encKey[:len(encKey)-2]
 	key = encKey
@@ -95,7 +108,7 @@ func DecodeEntry(b, scratch []byte) (key []byte, start int64, seq uint32, newScr
 			c := encKey[j]
 			if c == 0 {
 				if j+1 >= len(encKey) || encKey[j+1] != 0xFF {
-					return nil, 0, 0, scratch, ErrCorrupt
+					return nil, scratch, ErrCorrupt
 				}
 				j++
 			}
@@ -104,8 +117,7 @@ func DecodeEntry(b, scratch []byte) (key []byte, start int64, seq uint32, newScr
 		key, scratch = out, out
 		break
 	}
-	tail := b[len(b)-suffixLen:]
-	return key[:len(key):len(key)], Int64(tail), binary.BigEndian.Uint32(tail[8:]), scratch, nil
+	return key[:len(key):len(key)], scratch, nil
 }
 
 // EntryStart returns the window start of a within-segment entry key without

@@ -39,35 +39,12 @@ func AppendSessionFrom(dst, key []byte, end int64) []byte {
 // aliases b unless it contains 0x00 bytes, in which case it is unescaped
 // into scratch, which is returned for reuse.
 func DecodeSession(b, scratch []byte) (key []byte, start, end int64, newScratch []byte, err error) {
-	if len(b) < 2+sessionSuffixLen {
-		return nil, 0, 0, scratch, ErrCorrupt
-	}
-	encKey := b[:len(b)-sessionSuffixLen]
-	if encKey[len(encKey)-2] != 0 || encKey[len(encKey)-1] != 1 {
-		return nil, 0, 0, scratch, ErrCorrupt
-	}
-	encKey = encKey[:len(encKey)-2]
-	key = encKey
-	for i, c := range encKey {
-		if c != 0 {
-			continue
-		}
-		out := append(scratch[:0], encKey[:i]...)
-		for j := i; j < len(encKey); j++ {
-			c := encKey[j]
-			if c == 0 {
-				if j+1 >= len(encKey) || encKey[j+1] != 0xFF {
-					return nil, 0, 0, scratch, ErrCorrupt
-				}
-				j++
-			}
-			out = append(out, c)
-		}
-		key, scratch = out, out
-		break
+	key, scratch, err = decodeKey(b, sessionSuffixLen, scratch)
+	if err != nil {
+		return nil, 0, 0, scratch, err
 	}
 	start, end, _ = SessionTimes(b)
-	return key[:len(key):len(key)], start, end, scratch, nil
+	return key, start, end, scratch, nil
 }
 
 // SessionTimes returns the start and end of a within-segment session key
