@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -43,7 +45,15 @@ func (w *worker) syncStandbys() error {
 	}
 	want := map[engine.TaskID]bool{}
 	for _, t := range w.bal.Standbys() {
-		want[engine.TaskID(t)] = true
+		id := engine.TaskID(t)
+		if !w.app.isTask(id) {
+			// A leader with another view of the topics (or a bug)
+			// must not make this member open state for a task that
+			// does not exist here.
+			w.log.Warn("ignoring a standby assignment of a task this application does not have", "task", id.String())
+			continue
+		}
+		want[id] = true
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -221,7 +231,8 @@ func (w *worker) memberInfo() balancer.MemberInfo {
 }
 
 // diskTasks lists the task directories under the application's state
-// directory.
+// directory that name tasks of the application as it is now (a directory
+// "1_2" for sub-topology 1, partition 2); other entries are ignored.
 func (a *App) diskTasks() []engine.TaskID {
 	entries, err := os.ReadDir(filepath.Join(a.cfg.StateDir, a.cfg.AppID))
 	if err != nil {
@@ -229,15 +240,37 @@ func (a *App) diskTasks() []engine.TaskID {
 	}
 	var out []engine.TaskID
 	for _, e := range entries {
-		var id engine.TaskID
 		if !e.IsDir() {
 			continue
 		}
-		if _, err := fmt.Sscanf(e.Name(), "%d_%d", &id.Subtopology, &id.Partition); err == nil {
+		if id, ok := parseTaskDir(e.Name()); ok && a.isTask(id) {
 			out = append(out, id)
 		}
 	}
 	return out
+}
+
+// parseTaskDir parses a task directory name as TaskID.String writes it.
+func parseTaskDir(name string) (engine.TaskID, bool) {
+	sub, part, ok := strings.Cut(name, "_")
+	if !ok {
+		return engine.TaskID{}, false
+	}
+	s, err1 := strconv.Atoi(sub)
+	p, err2 := strconv.ParseInt(part, 10, 32)
+	id := engine.TaskID{Subtopology: s, Partition: int32(p)}
+	if err1 != nil || err2 != nil || s < 0 || p < 0 || id.String() != name {
+		return engine.TaskID{}, false // "1_2junk", "01_2", "1_+2", "1_-2"
+	}
+	return id, true
+}
+
+// isTask says whether id is a partitioned task of the application: its
+// sub-topology exists and the partition is below the sub-topology's task
+// count.
+func (a *App) isTask(id engine.TaskID) bool {
+	n, ok := a.plan.tasks[id.Subtopology]
+	return ok && id.Partition >= 0 && id.Partition < n
 }
 
 // releaseStandby closes a standby of id held by any worker of this
