@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -194,7 +195,11 @@ func (g *globalState) bootstrap(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("global store %q: %w", gt.store, err)
 		}
-		if reason := globalStale(gt.topic, parts[gt.topic], stored, hwms, starts); reason != "" {
+		reason := globalStale(gt.topic, parts[gt.topic], stored, hwms, starts)
+		if reason == "" {
+			reason = globalRecreated(gt, topicID(details[gt.topic]))
+		}
+		if reason != "" {
 			a.log.Warn("global store does not match its topic; rebuilding it from the topic", "store", gt.store, "reason", reason)
 			if err := g.wipe(gt); err != nil {
 				return err
@@ -253,6 +258,13 @@ func (g *globalState) bootstrap(ctx context.Context) error {
 		if err := g.commitTask(gt, true); err != nil { // record the offsets even when nothing was read
 			return err
 		}
+		meta := &taskMeta{Format: taskMetaFormat, AppID: a.cfg.AppID, Task: gt.id.String(), Stores: []string{gt.store}}
+		if id := topicID(details[gt.topic]); id != "" {
+			meta.ChangelogIDs = map[string]string{gt.topic: id}
+		}
+		if err := writeTaskMeta(gt.dir, meta); err != nil {
+			return fmt.Errorf("global store %q: %w", gt.store, err)
+		}
 	}
 	a.log.Info("bootstrapped global stores", "stores", len(g.tasks), "records", g.bootstrapped.Load(),
 		"took", time.Since(start).Round(time.Millisecond))
@@ -293,6 +305,27 @@ func globalStale(topic string, parts []int32, stored map[string]int64, hwms, sta
 		}
 	}
 	return ""
+}
+
+// globalRecreated says why a global store was read from an earlier topic of
+// the same name (its recorded topic id differs from id), or "".
+func globalRecreated(gt *globalTask, id string) string {
+	meta, err := readTaskMeta(gt.dir)
+	if err != nil || meta == nil {
+		return ""
+	}
+	if was := meta.ChangelogIDs[gt.topic]; was != "" && id != "" && was != id {
+		return fmt.Sprintf("topic %s was deleted and recreated since the store read it (topic id %s, was %s)", gt.topic, id, was)
+	}
+	return ""
+}
+
+// topicID is d's topic id in hex, "" if the broker has none.
+func topicID(d kadm.TopicDetail) string {
+	if d.ID == (kadm.TopicID{}) {
+		return ""
+	}
+	return hex.EncodeToString(d.ID[:])
 }
 
 // wipe deletes a global store's local state and reopens it empty.

@@ -238,9 +238,16 @@ func TestGlobalTableBadRecord(t *testing.T) {
 	assert.Equal(t, "1_global", dl.Task)
 }
 
-// A global store whose topic was deleted and recreated (its offsets now lie
-// past the topic's end) is rebuilt from the new topic.
+// A global store whose topic was deleted and recreated is rebuilt from the
+// new topic: whether its offsets now lie past the topic's end, or within it
+// (the new topic already longer; the topic id tells).
 func TestGlobalTableTopicRecreated(t *testing.T) {
+	for _, longer := range []bool{false, true} {
+		t.Run(fmt.Sprintf("new topic longer=%v", longer), func(t *testing.T) { testGlobalTopicRecreated(t, longer) })
+	}
+}
+
+func testGlobalTopicRecreated(t *testing.T, longer bool) {
 	c := newCluster(t, map[string]int32{"rates": 1, "payments": 1, "converted": 1})
 	c.produceKV(t, "rates", [2]string{"eur", "1.1"}, [2]string{"usd", "1.0"}, [2]string{"gbp", "1.3"})
 	cfg := runtime.Config{AppID: "conv", Brokers: c.addrs, StateDir: t.TempDir(), CommitInterval: 50 * time.Millisecond,
@@ -260,11 +267,17 @@ func TestGlobalTableTopicRecreated(t *testing.T) {
 	fresh, err := kgo.NewClient(kgo.SeedBrokers(c.addrs...)) // the old one knows the old topic id
 	require.NoError(t, err)
 	defer fresh.Close()
-	require.NoError(t, fresh.ProduceSync(ctx, &kgo.Record{Topic: "rates", Key: []byte("chf"), Value: []byte("0.9")}).FirstErr())
+	rows := []*kgo.Record{{Topic: "rates", Key: []byte("chf"), Value: []byte("0.9")}}
+	if longer {
+		for _, k := range []string{"jpy", "sek", "nok", "dkk"} {
+			rows = append(rows, &kgo.Record{Topic: "rates", Key: []byte(k), Value: []byte("0.1")})
+		}
+	}
+	require.NoError(t, fresh.ProduceSync(ctx, rows...).FirstErr())
 
 	app, stop = startApp(t, ratesTopology(t), cfg)
 	waitState(t, app, runtime.Running)
-	assert.Equal(t, int64(1), app.Metrics().GlobalRestored, "rebuilt from the new topic")
+	assert.Equal(t, int64(len(rows)), app.Metrics().GlobalRestored, "rebuilt from the new topic")
 	c.produceKV(t, "payments", [2]string{"p1", "eur"}, [2]string{"p2", "chf"})
 	want := map[string]string{"p1": "eur=null", "p2": "chf=0.9"}
 	got := c.readLatest(t, "converted", want, 20*time.Second)

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
@@ -341,8 +340,8 @@ func (a *App) topicIDs(ctx context.Context, topics []string) (map[string]string,
 	}
 	ids := map[string]string{}
 	for _, t := range topics {
-		if td, ok := d[t]; ok && td.Err == nil && td.ID != (kadm.TopicID{}) {
-			ids[t] = hex.EncodeToString(td.ID[:])
+		if td, ok := d[t]; ok && td.Err == nil && topicID(td) != "" {
+			ids[t] = topicID(td)
 		}
 	}
 	return ids, nil
