@@ -29,7 +29,8 @@ import (
 //   - state built from a changelog that has since been deleted and
 //     recreated (a different topic id), or whose recorded offset lies past
 //     the changelog's end or before its start, is wiped at restore (see
-//     restore.go).
+//     restore.go); standby copies (standby.go) and global stores
+//     (global.go) are checked the same way when they open.
 //
 // Each case logs a warning naming the task, the directory and the reason.
 
