@@ -90,3 +90,37 @@ func TestStaleGenerationAbortsCycle(t *testing.T) {
 	assert.NotEqual(t, runtime.Error, app.State())
 	stop()
 }
+
+// Under at-least-once, an offset commit refused because the group no longer
+// knows the member (its session expired while it was busy) means its tasks
+// may be someone else's already. It closes them without committing and
+// processes nothing until the client's next group session, then reopens
+// the tasks it still owns from their changelogs: no state written after
+// the refusal, nothing lost, and the app carries on.
+func TestALOSCommitByDroppedMemberStopsProcessing(t *testing.T) {
+	c := newCluster(t, map[string]int32{"lines": 2, "counts-out": 2})
+	logs := &logRecorder{t: t}
+	app, stop := startApp(t, wordCount(t), runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(),
+		Guarantee: runtime.AtLeastOnce, CommitInterval: 50 * time.Millisecond, Logger: logs.logger()})
+	waitState(t, app, runtime.Running)
+	c.produce(t, "lines", "a b", "b")
+	want := map[string]int64{"a": 1, "b": 2}
+	got := c.readAtLeast(t, "counts-out", want, 20*time.Second)
+	require.Equal(t, want, got)
+
+	h := c.c.Fault(kfake.Fault{Keys: []kmsg.Key{kmsg.OffsetCommit}, Err: kerr.UnknownMemberID, Count: 1})
+	defer h.Remove()
+	c.produce(t, "lines", "a c")
+	require.Eventually(t, func() bool {
+		return len(logs.find("the group dropped this member")) > 0
+	}, 20*time.Second, 20*time.Millisecond, "the refused commit dropped the tasks")
+	c.produce(t, "lines", "a d")
+	want = map[string]int64{"a": 3, "b": 2, "c": 1, "d": 1}
+	got = c.readAtLeast(t, "counts-out", want, 30*time.Second)
+	for w, n := range want {
+		assert.GreaterOrEqual(t, got[w], n, "%q: nothing lost, and the tasks reopened from their changelogs", w)
+	}
+	assert.Equal(t, int32(1), int32(h.Hits()), "one commit was refused")
+	assert.NotEqual(t, runtime.Error, app.State())
+	stop()
+}

@@ -46,6 +46,8 @@ type worker struct {
 	sbClient  *kgo.Client
 	stateSums map[engine.TaskID]int64 // changelog offset sums of local state, for the balancer
 	pending   []engine.TaskID         // created, not yet restored
+	owned     map[string][]int32      // partitions of the current assignment (callbacks' view)
+	gone      bool                    // the group dropped this member: no task until the client's next session (dropGone)
 	ready     atomic.Bool
 	stopping  atomic.Bool // shutdown has committed (or dropped) everything
 	inTxn     bool        // exactly-once: a transaction is open
@@ -57,7 +59,7 @@ type worker struct {
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*engine.Task{}, lag: map[string]int64{},
-		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}}
+		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}, owned: map[string][]int32{}}
 	w.bal = balancer.New(a.plan.groups,
 		balancer.WithStandbys(a.cfg.StandbyReplicas),
 		balancer.WithStateful(a.plan.stateful...),
@@ -133,6 +135,16 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for topic, ps := range parts {
+		w.owned[topic] = append(w.owned[topic], ps...)
+	}
+	if w.gone {
+		// A new session after dropGone: reopen the tasks of the
+		// partitions the client kept; they restore what was written
+		// meanwhile, and the client fetches on from where this worker
+		// stopped processing.
+		parts, w.gone = w.owned, false
+	}
+	for topic, ps := range parts {
 		sub, ok := w.app.plan.subOf[topic]
 		if !ok {
 			continue
@@ -175,6 +187,15 @@ func (w *worker) lost(_ context.Context, _ *kgo.Client, parts map[string][]int32
 func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	for topic, ps := range parts {
+		w.owned[topic] = slices.DeleteFunc(w.owned[topic], func(p int32) bool { return slices.Contains(ps, p) })
+		if len(w.owned[topic]) == 0 {
+			delete(w.owned, topic)
+		}
+	}
+	if dirty {
+		w.gone = false // all lost: the next session assigns afresh
+	}
 	for topic, ps := range parts {
 		sub, ok := w.app.plan.subOf[topic]
 		if !ok {
@@ -259,6 +280,19 @@ var errStopped = errors.New("worker stopped")
 
 // cycle polls once, processes the records, punctuates, and commits when due.
 func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
+	if w.isGone() {
+		// Records fetched for the dropped tasks stay buffered in the
+		// client until its next session tells which partitions are
+		// still this member's (assigned reopens them) or drops them
+		// (lost). Let that session start.
+		w.cl.AllowRebalance()
+		select {
+		case <-ctx.Done():
+			return errStopped
+		case <-time.After(pollInterval):
+		}
+		return nil
+	}
 	// Poll at most pollInterval so idle instances still commit,
 	// punctuate and report RUNNING.
 	pctx, pcancel := context.WithTimeout(ctx, pollInterval)
@@ -467,6 +501,19 @@ func (w *worker) commitALOS(ctx context.Context) error {
 		return err
 	}
 	if err := w.cl.CommitUncommittedOffsets(ctx); err != nil {
+		if memberGone(err) {
+			// The group no longer knows this member: its partitions may
+			// belong to another member already, which restored their
+			// stores from the changelogs and writes them now.
+			// Processing on would write state computed from this
+			// member's stale stores after the new owner's writes, and
+			// whoever restores next would lose the new owner's updates
+			// of those keys, whose input offsets it committed. Drop
+			// the tasks now, as Kafka Streams does on a
+			// TaskMigratedException, rather than when the client calls
+			// OnPartitionsLost after the next AllowRebalance.
+			w.dropGone()
+		}
 		if errors.Is(err, context.DeadlineExceeded) || unreachable(err) || retriable(err) || isMigrated(err) {
 			// A stale generation means the group moved on: the rebalance
 			// hands the partitions out again, and their new owner
@@ -476,6 +523,42 @@ func (w *worker) commitALOS(ctx context.Context) error {
 		return fmt.Errorf("commit offsets: %w", err)
 	}
 	return w.commitTasks()
+}
+
+// dropGone closes every task dirty (their uncommitted state changes
+// dropped) and stops processing until the client's next group session:
+// then assigned reopens the tasks of the partitions the client kept (or
+// lost drops them), and the records it buffered meanwhile are processed.
+func (w *worker) dropGone() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for id, t := range w.tasks {
+		_ = t.Abort()
+		if err := t.Close(); err != nil {
+			w.log.Warn("close task", "task", id.String(), "err", err)
+		}
+		delete(w.tasks, id)
+	}
+	clear(w.lag)
+	w.pending = nil
+	w.gone = true
+	w.log.Warn("the group dropped this member: closed its tasks without committing, processing nothing until it rejoins")
+}
+
+func (w *worker) isGone() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gone
+}
+
+// memberGone reports whether a commit failed because the group coordinator
+// no longer knows this member (its session expired) or it is a generation
+// behind: its partitions have been, or are being, handed to other members.
+// The client rejoins on either. FencedInstanceID (static membership: another
+// process took this instance id) is not one of them, as the client does not
+// rejoin then.
+func memberGone(err error) bool {
+	return errors.Is(err, kerr.UnknownMemberID) || errors.Is(err, kerr.IllegalGeneration)
 }
 
 // errCommitLater marks an at-least-once commit that could not complete for

@@ -457,3 +457,46 @@ func TestErrorMentionsBalancer(t *testing.T) {
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "eddy balancer: "))
 }
+
+// A member whose instance and worker another member reports with a later
+// incarnation belongs to a process that died and restarted, and that the
+// coordinator has not expired yet: it gets nothing, and its claims do not
+// hold tasks back from the live members.
+func TestEndedIncarnationGetsNothing(t *testing.T) {
+	s := newSim(t, [][]string{{"a"}, {"b"}}, map[string]int32{"a": 6, "b": 6})
+	inc := map[string]int64{"m1": 1, "m2": 1, "m3": 1}
+	inst := map[string]string{"m1": "i1", "m2": "i2", "m3": "i3"}
+	s.info = func(id string, _ *simMember) MemberInfo {
+		return MemberInfo{Instance: inst[id], Incarnation: inc[id]}
+	}
+	for _, id := range []string{"m1", "m2", "m3"} {
+		s.join(id)
+	}
+	s.round()
+	s.round()
+	// i1 restarts as m4 while m1 (dead, still claiming its tasks) is in
+	// the group.
+	s.join("m4")
+	inst["m4"], inc["m4"] = "i1", 2
+	for range 2 {
+		got := s.round()
+		assert.Empty(t, got["m1"])
+		assert.Equal(t, 12, countTasks(got), "every task assigned to a live member")
+		assert.Len(t, got["m4"], 4)
+	}
+	// Another worker of the same instance is not an earlier run.
+	s.join("m5")
+	inst["m5"], inc["m5"] = "i1", 1
+	s.members["m5"].bal = New(s.groups, s.opts...)
+	s.info = func(id string, _ *simMember) MemberInfo {
+		w := 0
+		if id == "m5" {
+			w = 1
+		}
+		return MemberInfo{Instance: inst[id], Incarnation: inc[id], Worker: w}
+	}
+	s.round()
+	got := s.round()
+	assert.NotEmpty(t, got["m5"])
+	assert.Empty(t, got["m1"])
+}
