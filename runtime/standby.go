@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,10 +83,6 @@ func (w *worker) openStandbyLocked(id engine.TaskID) error {
 	if err != nil {
 		return err
 	}
-	if err := w.app.checkStandbyChangelogs(t); err != nil {
-		t.Close()
-		return err
-	}
 	stored, err := t.Offsets()
 	if err != nil {
 		t.Close()
@@ -127,36 +121,6 @@ func (w *worker) openStandbyLocked(id engine.TaskID) error {
 	w.stateSums[id] = sum(stored)
 	w.log.Info("standby task opened", "task", id.String())
 	return nil
-}
-
-// checkStandbyChangelogs wipes a standby copy built from a changelog topic
-// that has since been deleted and recreated (another topic id), as restore
-// does for an active task, and records the ids of the changelogs the copy
-// follows from now on.
-func (a *App) checkStandbyChangelogs(t *engine.Task) error {
-	st, ok := a.stateOf(t.ID())
-	if !ok || len(t.Changelogs()) == 0 {
-		return nil
-	}
-	topics := slices.Sorted(maps.Keys(t.Changelogs()))
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ids, err := a.topicIDs(ctx, topics)
-	if err != nil {
-		return fmt.Errorf("standby task %s: describe changelogs: %w", t.ID(), err)
-	}
-	if meta, _ := readTaskMeta(st.dir); meta != nil {
-		for _, topic := range topics {
-			if was, now := meta.ChangelogIDs[topic], ids[topic]; was != "" && now != "" && was != now {
-				reason := fmt.Sprintf("standby copy: changelog topic %s was deleted and recreated since the copy was built from it (topic id %s, was %s)", topic, now, was)
-				if err := st.wipe(reason); err != nil {
-					return err
-				}
-				break
-			}
-		}
-	}
-	return st.recordChangelogs(ids)
 }
 
 // closeStandbyLocked stops tailing id's changelogs, records how far the
