@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -19,23 +20,43 @@ type producer interface {
 
 // collector sends a worker's output, repartition and changelog records and
 // tracks the changelog offsets each commit records with the state.
+//
+// Send is on every record's path: it takes no lock and allocates no
+// closure. Each producer generation (see reset) has one promise function
+// and its own count of records in flight, so that promises of a replaced
+// producer change nothing.
 type collector struct {
 	ctx        context.Context
-	p          producer
 	parts      *partitionCache
-	changelogs map[string]bool
+	changelogs map[string]bool // read-only
+
+	cur atomic.Pointer[produceGen]
 
 	mu        sync.Mutex
-	gen       uint64           // bumped by reset: promises of older producers are ignored
-	inflight  int              // records of this generation whose promise has not run
-	err       error            // first produce error since the last reset
 	pending   map[string]int64 // changelog "topic/partition" → next offset, this cycle
 	committed map[string]int64 // as of the last successful commit
 }
 
+// produceGen is one producer's generation of the collector.
+type produceGen struct {
+	c        *collector
+	p        producer
+	inflight atomic.Int64          // records sent whose promise has not run
+	err      atomic.Pointer[error] // first produce error since the last reset or cycle end
+	promise  func(*kgo.Record, error)
+}
+
+func (c *collector) newGen(p producer) *produceGen {
+	g := &produceGen{c: c, p: p}
+	g.promise = g.done
+	return g
+}
+
 func newCollector(ctx context.Context, p producer, parts *partitionCache, changelogs map[string]bool) *collector {
-	return &collector{ctx: ctx, p: p, parts: parts, changelogs: changelogs,
+	c := &collector{ctx: ctx, parts: parts, changelogs: changelogs,
 		pending: map[string]int64{}, committed: map[string]int64{}}
+	c.cur.Store(c.newGen(p))
+	return c
 }
 
 // PartitionCount implements engine.Collector.
@@ -43,15 +64,11 @@ func (c *collector) PartitionCount(topic string) (int32, error) { return c.parts
 
 // Send implements engine.Collector.
 func (c *collector) Send(r *engine.RawRecord) error {
-	c.mu.Lock()
-	err, gen, p := c.err, c.gen, c.p
-	if err == nil {
-		c.inflight++
+	g := c.cur.Load()
+	if err := g.err.Load(); err != nil {
+		return engine.Fatal(*err)
 	}
-	c.mu.Unlock()
-	if err != nil {
-		return engine.Fatal(err)
-	}
+	g.inflight.Add(1)
 	kr := &kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: r.Key, Value: r.Value}
 	kr.Timestamp = msTime(r.Timestamp)
 	if len(r.Headers) > 0 {
@@ -60,26 +77,30 @@ func (c *collector) Send(r *engine.RawRecord) error {
 			kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
 		}
 	}
-	track := c.changelogs[r.Topic]
-	p.Produce(c.ctx, kr, func(kr *kgo.Record, err error) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		if gen != c.gen {
-			return // from a producer replaced after fencing; its cycle was dropped
-		}
-		c.inflight--
-		if err != nil {
-			if c.err == nil {
-				c.err = fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, err)
-			}
-			return
-		}
-		if track {
-			k := engine.OffsetKey(kr.Topic, kr.Partition)
-			c.pending[k] = max(c.pending[k], kr.Offset+1)
-		}
-	})
+	g.p.Produce(c.ctx, kr, g.promise)
 	return nil
+}
+
+// done is the produce promise of g's records. It records the outcome before
+// it counts the record settled, so that settle sees both.
+func (g *produceGen) done(kr *kgo.Record, err error) {
+	defer g.inflight.Add(-1)
+	c := g.c
+	if err != nil {
+		werr := fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, err)
+		g.err.CompareAndSwap(nil, &werr)
+		return
+	}
+	if !c.changelogs[kr.Topic] {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cur.Load() != g {
+		return // from a producer replaced after fencing; its cycle was dropped
+	}
+	k := engine.OffsetKey(kr.Topic, kr.Partition)
+	c.pending[k] = max(c.pending[k], kr.Offset+1)
 }
 
 // settle waits until every record sent has its produce outcome. Flush
@@ -87,10 +108,9 @@ func (c *collector) Send(r *engine.RawRecord) error {
 // large) reports its error asynchronously, possibly after Flush returned,
 // and a commit must not miss it.
 func (c *collector) settle(ctx context.Context) error {
+	g := c.cur.Load()
 	for {
-		c.mu.Lock()
-		n := c.inflight
-		c.mu.Unlock()
+		n := g.inflight.Load()
 		if n <= 0 {
 			return nil
 		}
@@ -104,9 +124,10 @@ func (c *collector) settle(ctx context.Context) error {
 
 // Err returns the first produce error of the cycle.
 func (c *collector) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.err
+	if err := c.cur.Load().err.Load(); err != nil {
+		return *err
+	}
+	return nil
 }
 
 // offsetsFor returns the changelog offsets of the cycle (merged over the
@@ -134,7 +155,7 @@ func (c *collector) committedCycle() {
 		c.committed[k] = v
 	}
 	clear(c.pending)
-	c.err = nil
+	c.cur.Load().err.Store(nil)
 }
 
 // reset makes p the producer (a new one after the old was fenced) and
@@ -143,11 +164,8 @@ func (c *collector) committedCycle() {
 func (c *collector) reset(p producer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.p = p
-	c.gen++
-	c.inflight = 0
+	c.cur.Store(c.newGen(p))
 	clear(c.pending)
-	c.err = nil
 }
 
 // abortedCycle forgets the cycle's offsets and errors.
@@ -155,7 +173,7 @@ func (c *collector) abortedCycle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.pending)
-	c.err = nil
+	c.cur.Load().err.Store(nil)
 }
 
 // partitioner honours the partition the engine chose and spreads records

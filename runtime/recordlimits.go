@@ -59,11 +59,7 @@ func (c *collector) CheckRecordSize(topic string, key, value []byte, headers []e
 	return &engine.RecordTooLargeError{Topic: topic, Size: size, Max: m}
 }
 
-func (c *collector) producer() producer {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.p
-}
+func (c *collector) producer() producer { return c.cur.Load().p }
 
 // producerClient returns the client behind p, or nil.
 func producerClient(p producer) *kgo.Client {

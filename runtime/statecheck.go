@@ -29,8 +29,9 @@ import (
 //   - state built from a changelog that has since been deleted and
 //     recreated (a different topic id), or whose recorded offset lies past
 //     the changelog's end or before its start, is wiped at restore (see
-//     restore.go); standby copies (standby.go) and global stores
-//     (global.go) are checked the same way when they open.
+//     restore.go); global stores (global.go) are checked the same way
+//     when they open. Standby copies are checked only for offsets out of
+//     the changelog's range (standby.go).
 //
 // Each case logs a warning naming the task, the directory and the reason.
 

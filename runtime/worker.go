@@ -48,10 +48,11 @@ type worker struct {
 	pending   []engine.TaskID         // created, not yet restored
 	owned     map[string][]int32      // partitions of the current assignment (callbacks' view)
 	gone      bool                    // the group dropped this member: no task until the client's next session (dropGone)
-	ready     atomic.Bool
-	stopping  atomic.Bool // shutdown has committed (or dropped) everything
-	inTxn     bool        // exactly-once: a transaction is open
-	txnBegan  time.Time   // when the open transaction began
+	ready     atomic.Bool             // joined, and every assigned task restored
+	joined    atomic.Bool             // the first group session began (its assignment may be empty)
+	stopping  atomic.Bool             // shutdown has committed (or dropped) everything
+	inTxn     bool                    // exactly-once: a transaction is open
+	txnBegan  time.Time               // when the open transaction began
 	fatal     error
 	opts      []kgo.Opt   // client options, kept to rebuild a fenced session
 	resets    []time.Time // recent producer rebuilds (see rebuild)
@@ -163,6 +164,7 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 			w.pending = append(w.pending, id)
 		}
 	}
+	w.joined.Store(true)
 	w.ready.Store(len(w.pending) == 0)
 	w.log.Info("partitions assigned", "partitions", parts, "tasks", len(w.tasks))
 }
@@ -417,10 +419,15 @@ func (w *worker) restorePending(ctx context.Context) error {
 	w.mu.Unlock()
 	for _, t := range tasks {
 		if _, err := w.app.restore(ctx, t); err != nil {
+			if ctx.Err() != nil {
+				return errStopped // shutdown interrupted the restore
+			}
 			return err
 		}
 	}
-	w.ready.Store(true)
+	// RUNNING only once the worker is in the group: before its first
+	// assignment it is still REBALANCING, as in Kafka Streams.
+	w.ready.Store(w.joined.Load())
 	w.app.updateRunning()
 	return nil
 }
