@@ -260,17 +260,18 @@ func remedies(c config, rs []result, ratios []ratio, prof *profileReport) string
 			"peak (%.0f MB as of the last GC), **%.0f MB (%.0f %%) are franz-go's decoded fetch buffers**: franz-go decodes each "+
 			"fetched batch at once into `kgo.Record` structs (the `ensureLen` slabs of its fetch path, ~200 bytes per record on top of "+
 			"the record's bytes), while Kafka's Java consumer keeps fetched batches as bytes and decodes `max.poll.records` at a time. "+
-			"Word count fetches 8 partitions (4 input, 4 repartition) of short records with franz-go's default 1 MiB per partition, "+
-			"and the worker takes 1000 records per poll, so most of it waits decoded. Go's default GOGC=100 then lets the heap grow "+
-			"to about twice the live heap before collecting.",
+			"Word count fetches 8 partitions (4 input, 4 repartition) of short records, up to 256 KiB per partition (the runtime's "+
+			"default; franz-go's own is 1 MiB), and the worker takes 1000 records per poll, so most of it waits decoded. Go's default "+
+			"GOGC=100 then lets the heap grow to about twice the live heap before collecting.",
 			mb(weddy.Mem["peak_heap_inuse"]), mb(weddy.Mem["peak_heap_sys"]), rss, rss-mb(weddy.Mem["peak_heap_sys"]),
 			mb(live), mb(fetch), pct(fetch, live))
 		if raw := wraw; raw != nil && raw.Err == "" {
 			p(" (The raw loop, same client and defaults, peaks at %.0f MB RSS with %.0f MB of fetch buffers: it reads only the 4 input partitions.)",
 				mb(float64(raw.Result.PeakRSS)), mb(raw.Heap.buckets(heapBucket)["franz-go fetch buffers, records, other"]))
 		}
-		p("\n\n- *Fix in the runtime (recommended): bound the fetch buffering* with `kgo.FetchMaxPartitionBytes(256 << 10)` " +
-			"among the runtime's own client defaults, placed before `Config.ClientOptions` so users can still override it.")
+		p("\n\n- *Already in the runtime:* fetches are bounded with `kgo.FetchMaxPartitionBytes(256 << 10)` among the runtime's " +
+			"own client defaults, placed before `Config.ClientOptions` so users can override it. The variants below measure settings " +
+			"a user can add.")
 		for _, v := range c.variants {
 			t := prof.find(scenWordCount, v.Name)
 			if t == nil || t.Err != "" {
@@ -348,10 +349,10 @@ func remedies(c config, rs []result, ratios []ratio, prof *profileReport) string
 			1e6*seddy.CPU.Total/n, 1e6*sraw.CPU.Total/n, pe, pr, 1e6*(pe-pr)/n)
 		p("- two `engine.RawRecord`s heap-allocated per record: `worker.process` passes `&raw` through an interface and " +
 			"`ops.Sink` builds `&engine.RawRecord{…}` for `Collector.Send` — pass them by value or reuse one per worker/sink;\n")
-		p("- `collector.Send` (%.2f s cumulative): a closure allocated per record for the produce promise, a mutex taken in Send "+
-			"and again in every promise, and for changelog records a `fmt.Sprintf`'d \"topic/partition\" key: one promise func per "+
-			"collector, an atomic error flag, no lock for non-changelog records, offsets keyed by a struct (runtime/collector.go; "+
-			"a small change, but another change to that file is in flight);\n", seddy.CPU.cum("github.com/eddy-streams/eddy/runtime.(*collector).Send"))
+		p("- `collector.Send` (%.2f s cumulative): one `kgo.Record` allocated per record and franz-go's buffering (Send takes no "+
+			"lock and shares one promise function per producer; only changelog records lock, in their promise, and key their "+
+			"offsets with a formatted \"topic/partition\" string, which a struct key would avoid);\n",
+			seddy.CPU.cum("github.com/eddy-streams/eddy/runtime.(*collector).Send"))
 		p("- the String serde copies (and validates UTF-8) on the way in and copies on the way out (`decodeUTF8`, `Serialize`); " +
 			"`AppendSerialize` into a reused buffer and pooled fetch buffers (above) remove a copy each;\n")
 		p("- `Task.Process` runs a deferred recover and an atomic counter per record, and each poll cycle snapshots and sorts the " +
