@@ -47,10 +47,6 @@ type App struct {
 	done     chan struct{}
 	runErr   error
 	started  bool
-
-	// incarnation tells this run of the instance from earlier ones (see
-	// balancer.MemberInfo.Incarnation): its start time.
-	incarnation int64
 }
 
 // New prepares an instance of the application; Run starts it. With no
@@ -64,8 +60,7 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 	if err := cfg.withDefaults(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, topo: t, log: cfg.Logger.With("app", cfg.AppID), brokers: cfg.Brokers, done: make(chan struct{}),
-		incarnation: time.Now().UnixNano()}
+	a := &App{cfg: cfg, topo: t, log: cfg.Logger.With("app", cfg.AppID), brokers: cfg.Brokers, done: make(chan struct{})}
 	appDir := filepath.Join(cfg.StateDir, cfg.AppID)
 	if err := os.MkdirAll(appDir, 0o755); err != nil {
 		return nil, fmt.Errorf("runtime: state directory: %w", err)

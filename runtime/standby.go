@@ -218,8 +218,7 @@ func sum(offsets map[string]int64) int64 {
 // holds: open active and standby tasks with their changelog offset sums,
 // and task directories left on disk by earlier runs.
 func (w *worker) memberInfo() balancer.MemberInfo {
-	info := balancer.MemberInfo{Instance: w.app.cfg.InstanceID, State: map[balancer.Task]int64{},
-		Worker: w.id, Incarnation: w.app.incarnation}
+	info := balancer.MemberInfo{Instance: w.app.cfg.InstanceID, State: map[balancer.Task]int64{}}
 	for _, id := range w.app.diskTasks() {
 		info.State[balancer.Task(id)] = 1
 	}

@@ -26,8 +26,6 @@ type memberState struct {
 	owned    map[topicPartition]struct{} // claimed partitions (OwnedPartitions)
 	eligible []bool                      // per sub-topology: subscribes to all its topics
 	active   bool                        // eligible for at least one task
-	info     MemberInfo                  // as reported (Worker, Incarnation)
-	ended    bool                        // superseded by a later run of its instance and worker
 	capacity int                         // target number of tasks
 	tasks    []int                       // assigned task indexes
 	perSub   []int                       // assigned tasks per sub-topology
@@ -136,7 +134,6 @@ func (b *Balancer) balance(cb *kgo.ConsumerBalancer, topics map[string]int32) (*
 			pairs:       make(map[int]int),
 		}
 		md, _ := ParseMemberData(meta.UserData)
-		m.info = md.Info
 		if md.Info.Instance == "" {
 			m.inst = len(instState)
 			instState = append(instState, map[Task]int64{})
@@ -184,27 +181,6 @@ func (b *Balancer) balance(cb *kgo.ConsumerBalancer, topics map[string]int32) (*
 		}
 		members = append(members, m)
 	})
-
-	// Members of ended runs: a member whose instance and worker another
-	// member reports with a later incarnation belongs to a process that
-	// died and was restarted; the coordinator just has not expired it yet
-	// (or, as franz-go's kfake does with a member that dies while joining,
-	// never will). It gets no task and its claims do not count: tasks
-	// given to it would not be processed until it is expired.
-	latest := make(map[string]int64)
-	key := func(m *memberState) string { return fmt.Sprintf("%d/%s", m.info.Worker, m.info.Instance) }
-	for _, m := range members {
-		if m.info.Instance != "" && m.info.Incarnation != 0 {
-			latest[key(m)] = max(latest[key(m)], m.info.Incarnation)
-		}
-	}
-	for _, m := range members {
-		if m.info.Instance != "" && m.info.Incarnation != 0 && m.info.Incarnation < latest[key(m)] {
-			m.ended, m.active = true, false
-			clear(m.eligible)
-			clear(m.owned)
-		}
-	}
 
 	// Claims: per partition the highest claimed generation, per task the
 	// claiming members (ascending, unique).

@@ -176,8 +176,8 @@ func TestMemberDataRoundTripAndDeterminism(t *testing.T) {
 	// Malformed.
 	_, err = ParseMemberData([]byte{0})
 	assert.ErrorContains(t, err, "too short")
-	_, err = ParseMemberData([]byte{0, 4})
-	assert.ErrorContains(t, err, "unsupported user data version 4")
+	_, err = ParseMemberData([]byte{0, 3})
+	assert.ErrorContains(t, err, "unsupported user data version 3")
 	for cut := 3; cut < len(raw); cut++ {
 		_, err = ParseMemberData(raw[:cut])
 		require.Error(t, err, "truncated at %d", cut)
@@ -299,9 +299,9 @@ func TestUserDataRejectsRepeatedTasks(t *testing.T) {
 	_, err := ParseAssignmentData([]byte{0, 1, 2, 2, 0, 2, 0}) // (1,0) twice
 	assert.ErrorContains(t, err, "not sorted or not unique")
 	raw := EncodeMemberData(MemberData{Info: MemberInfo{State: map[Task]int64{{1, 0}: 5}}})
-	// version, instance "", 1 state entry (1,0)=5, 0 standbys, no user data,
-	// worker 0, incarnation 0: repeat the state entry.
-	require.Equal(t, []byte{0, 3, 0, 1, 2, 0, 10, 0, 0, 0, 0}, raw)
+	// version, instance "", 1 state entry (1,0)=5, 0 standbys, no user data:
+	// repeat the state entry.
+	require.Equal(t, []byte{0, 2, 0, 1, 2, 0, 10, 0, 0}, raw)
 	_, err = ParseMemberData([]byte{0, 2, 0, 2, 2, 0, 10, 2, 0, 12, 0, 0})
 	assert.ErrorContains(t, err, "state tasks not sorted or not unique")
 	_, err = ParseMemberData([]byte{0, 2, 0, 0, 2, 2, 0, 2, 0, 0}) // standbys (1,0) twice
@@ -706,15 +706,4 @@ func failoverScore(s *sim, prev, cur map[string][]Task, left string, standbys ma
 		}
 	}
 	return got, best, true
-}
-
-// Version 2 user data (no worker, no incarnation) still parses.
-func TestMemberDataVersion2(t *testing.T) {
-	got, err := ParseMemberData([]byte{0, 2, 1, 'h', 1, 2, 0, 10, 0, 0})
-	require.NoError(t, err)
-	assert.Equal(t, MemberData{Info: MemberInfo{Instance: "h", State: map[Task]int64{{1, 0}: 5}}}, got)
-	d := MemberData{Info: MemberInfo{Instance: "h", Worker: 2, Incarnation: 1 << 60}}
-	got, err = ParseMemberData(EncodeMemberData(d))
-	require.NoError(t, err)
-	assert.Equal(t, d, got)
 }

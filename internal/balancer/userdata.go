@@ -17,9 +17,9 @@ const (
 	// UserDataVersion is the version of the member → leader blob that
 	// JoinGroupMetadata writes into kmsg.ConsumerMemberMetadata.UserData.
 	// Version 1 held only the opaque SetUserData bytes; version 2 (see
-	// MemberData) adds the member's instance, its state and its standbys;
-	// version 3 adds the member's worker and incarnation. All are parsed.
-	UserDataVersion int16 = 3
+	// MemberData) adds the member's instance, its state and its standbys.
+	// Both are parsed.
+	UserDataVersion int16 = 2
 	// AssignmentDataVersion is the version of the leader → member blob
 	// carried in kmsg.ConsumerMemberAssignment.UserData: the member's
 	// standby tasks.
@@ -42,21 +42,11 @@ type MemberInfo struct {
 	// presence counts more than the value, so report tasks with little
 	// state too.
 	State map[Task]int64
-	// Worker numbers the member among the members of its instance, and
-	// Incarnation tells runs of the instance apart, a later run a larger
-	// value (the instance's start time in nanoseconds). Of two members
-	// with the same Instance and Worker, the one with the smaller
-	// Incarnation belongs to a run that has ended: a process that died
-	// and was restarted on the same state directory, whose member the
-	// coordinator has not expired yet. It is assigned nothing and its
-	// claims are ignored. Zero Incarnation: unknown, never superseded.
-	Worker      int
-	Incarnation int64
 }
 
 // clone returns a deep copy of i.
 func (i MemberInfo) clone() MemberInfo {
-	return MemberInfo{Instance: i.Instance, State: maps.Clone(i.State), Worker: i.Worker, Incarnation: i.Incarnation}
+	return MemberInfo{Instance: i.Instance, State: maps.Clone(i.State)}
 }
 
 // MemberData is the decoded form of the member → leader user data.
@@ -79,10 +69,6 @@ type MemberData struct {
 //	uvarint n, n × (varint subtopology, varint partition)
 //	                     Standbys, sorted, without duplicates
 //	uvarint len, bytes   UserData
-//	varint               Info.Worker
-//	varint               Info.Incarnation
-//
-// Version 2 is the same without the last two fields.
 func EncodeMemberData(d MemberData) []byte {
 	out := binary.BigEndian.AppendUint16(nil, uint16(UserDataVersion))
 	out = appendBytes(out, []byte(d.Info.Instance))
@@ -92,9 +78,7 @@ func EncodeMemberData(d MemberData) []byte {
 		out = binary.AppendVarint(out, d.Info.State[t])
 	}
 	out = appendTasks(out, d.Standbys)
-	out = appendBytes(out, d.UserData)
-	out = binary.AppendVarint(out, int64(d.Info.Worker))
-	return binary.AppendVarint(out, d.Info.Incarnation)
+	return appendBytes(out, d.UserData)
 }
 
 // ParseMemberData decodes the user data of a member's
@@ -107,13 +91,12 @@ func ParseMemberData(raw []byte) (MemberData, error) {
 	if len(raw) < 2 {
 		return MemberData{}, fmt.Errorf("eddy balancer: user data too short (%d bytes)", len(raw))
 	}
-	v := int16(binary.BigEndian.Uint16(raw))
-	switch v {
+	switch v := int16(binary.BigEndian.Uint16(raw)); v {
 	case 1:
 		return MemberData{UserData: raw[2:]}, nil
-	case 2, 3:
+	case 2:
 	default:
-		return MemberData{}, fmt.Errorf("eddy balancer: unsupported user data version %d (want 1 to %d)", v, UserDataVersion)
+		return MemberData{}, fmt.Errorf("eddy balancer: unsupported user data version %d (want 1 or %d)", v, UserDataVersion)
 	}
 	r := reader{buf: raw[2:]}
 	var d MemberData
@@ -132,16 +115,8 @@ func ParseMemberData(raw []byte) (MemberData, error) {
 	}
 	d.Standbys = r.tasks()
 	d.UserData = r.bytes()
-	if v >= 3 {
-		w := r.varint()
-		if r.err == nil && (w < 0 || w > math.MaxInt32) {
-			r.err = fmt.Errorf("invalid worker %d", w)
-		}
-		d.Info.Worker = int(w)
-		d.Info.Incarnation = r.varint()
-	}
 	if err := r.done(); err != nil {
-		return MemberData{}, fmt.Errorf("eddy balancer: malformed version %d user data: %w", v, err)
+		return MemberData{}, fmt.Errorf("eddy balancer: malformed version %d user data: %w", UserDataVersion, err)
 	}
 	return d, nil
 }
