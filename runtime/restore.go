@@ -224,24 +224,16 @@ const restoreIdleDone = 3
 // for restoreIdleDone polls since, has nothing left to read (the rest was
 // aborted, or its markers were compacted away): it is done at the target.
 func (a *App) restoreStalled(ctx context.Context, task *engine.Task, idle *restoreIdle, target, next map[string]int64, p int32) error {
-	topics := make([]string, 0, len(target))
+	var topics []string // whose last stable offset is still to check
 	for t := range target {
-		topics = append(topics, t)
-	}
-	sort.Strings(topics)
-	for _, t := range topics {
-		if idle.stable[t] > 0 {
-			idle.stable[t]++
-			if idle.stable[t] > restoreIdleDone {
-				next[t] = target[t]
-				delete(target, t)
-			}
-		}
-	}
-	topics = topics[:0]
-	for t := range target {
-		if idle.stable[t] == 0 {
+		switch {
+		case idle.stable[t] == 0:
 			topics = append(topics, t)
+		case idle.stable[t] >= restoreIdleDone:
+			next[t] = target[t]
+			delete(target, t)
+		default:
+			idle.stable[t]++
 		}
 	}
 	if len(topics) == 0 {
@@ -340,8 +332,10 @@ func (a *App) topicIDs(ctx context.Context, topics []string) (map[string]string,
 	}
 	ids := map[string]string{}
 	for _, t := range topics {
-		if td, ok := d[t]; ok && td.Err == nil && topicID(td) != "" {
-			ids[t] = topicID(td)
+		if td, ok := d[t]; ok && td.Err == nil {
+			if id := topicID(td); id != "" {
+				ids[t] = id
+			}
 		}
 	}
 	return ids, nil

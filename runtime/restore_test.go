@@ -23,10 +23,7 @@ import (
 func TestRestoreWaitsForZombieTransaction(t *testing.T) {
 	c := newCluster(t, map[string]int32{"lines": 1, "counts-out": 1})
 	ctx := context.Background()
-	cfg := func(instance string) runtime.Config {
-		return runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(), InstanceID: instance,
-			Guarantee: runtime.ExactlyOnce, CommitInterval: 20 * time.Millisecond, Logger: quiet(t)}
-	}
+	cfg := func(instance string) runtime.Config { return restoreConfig(t, c, instance) }
 	appA, stopA := startApp(t, wordCount(t), cfg("a"))
 	waitState(t, appA, runtime.Running)
 
@@ -70,10 +67,7 @@ func TestRestoreWaitsForZombieTransaction(t *testing.T) {
 func TestRestoreEndsAtInvisibleTail(t *testing.T) {
 	c := newCluster(t, map[string]int32{"lines": 1, "counts-out": 1})
 	ctx := context.Background()
-	cfg := func(instance string) runtime.Config {
-		return runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(), InstanceID: instance,
-			Guarantee: runtime.ExactlyOnce, CommitInterval: 20 * time.Millisecond, Logger: quiet(t)}
-	}
+	cfg := func(instance string) runtime.Config { return restoreConfig(t, c, instance) }
 	_, stopA := startApp(t, wordCount(t), cfg("a"))
 	c.produce(t, "lines", "a", "a")
 	want := map[string]int64{"a": 2}
@@ -112,4 +106,11 @@ func TestRestoreEndsAtInvisibleTail(t *testing.T) {
 	assert.Equal(t, want, got, "B restored A's state and went on")
 	assert.Equal(t, int64(2), appB.Metrics().Restored, "A's two changelog records")
 	assert.Positive(t, inflated.Load(), "end offsets were reported past the last record")
+}
+
+// restoreConfig is an exactly-once word count instance on c with a state
+// directory of its own.
+func restoreConfig(t *testing.T, c *cluster, instance string) runtime.Config {
+	return runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(), InstanceID: instance,
+		Guarantee: runtime.ExactlyOnce, CommitInterval: 20 * time.Millisecond, Logger: quiet(t)}
 }
