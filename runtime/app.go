@@ -329,6 +329,10 @@ type Metrics struct {
 	// StandbyApplied the changelog records they applied.
 	Standbys       int
 	StandbyApplied int64
+	// EnforcedProcessing counts records processed while another input
+	// partition of their task had nothing buffered and was not waited for
+	// (Kafka Streams' enforced-processing-total; see Config.MaxTaskIdle).
+	EnforcedProcessing int64
 	// Lag is, per input "topic/partition" of this instance's tasks, how many
 	// records the last fetch was behind the partition's high watermark.
 	Lag map[string]int64

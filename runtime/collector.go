@@ -19,7 +19,11 @@ type producer interface {
 }
 
 // collector sends a worker's output, repartition and changelog records and
-// tracks the changelog offsets each commit records with the state.
+// tracks the changelog offsets the cycle's writes reached, which each task
+// commits with its state. It keeps no offsets across cycles: a task's
+// committed changelog offsets are the task's own (in its store), so that a
+// task that left this worker, was written further elsewhere and came back
+// restored never records an older offset again.
 //
 // Send is on every record's path: it takes no lock and allocates no
 // closure. Each producer generation (see reset) has one promise function
@@ -32,9 +36,8 @@ type collector struct {
 
 	cur atomic.Pointer[produceGen]
 
-	mu        sync.Mutex
-	pending   map[string]int64 // changelog "topic/partition" → next offset, this cycle
-	committed map[string]int64 // as of the last successful commit
+	mu      sync.Mutex
+	pending map[string]int64 // changelog "topic/partition" → next offset, this cycle
 }
 
 // produceGen is one producer's generation of the collector.
@@ -53,8 +56,7 @@ func (c *collector) newGen(p producer) *produceGen {
 }
 
 func newCollector(ctx context.Context, p producer, parts *partitionCache, changelogs map[string]bool) *collector {
-	c := &collector{ctx: ctx, parts: parts, changelogs: changelogs,
-		pending: map[string]int64{}, committed: map[string]int64{}}
+	c := &collector{ctx: ctx, parts: parts, changelogs: changelogs, pending: map[string]int64{}}
 	c.cur.Store(c.newGen(p))
 	return c
 }
@@ -130,8 +132,10 @@ func (c *collector) Err() error {
 	return nil
 }
 
-// offsetsFor returns the changelog offsets of the cycle (merged over the
-// committed ones) for the given changelog topics and partition.
+// offsetsFor returns the changelog offsets the cycle's writes reached, for
+// the given changelog topics and partition (a task's changelogs). A
+// changelog the cycle did not write is left out: the task's store keeps
+// the offset it has.
 func (c *collector) offsetsFor(topics map[string]string, partition int32) map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -140,20 +144,15 @@ func (c *collector) offsetsFor(topics map[string]string, partition int32) map[st
 		k := engine.OffsetKey(topic, partition)
 		if v, ok := c.pending[k]; ok {
 			out[k] = v
-		} else if v, ok := c.committed[k]; ok {
-			out[k] = v
 		}
 	}
 	return out
 }
 
-// committedCycle folds the cycle's offsets into the committed ones.
+// committedCycle ends a committed cycle.
 func (c *collector) committedCycle() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k, v := range c.pending {
-		c.committed[k] = v
-	}
 	clear(c.pending)
 	c.cur.Load().err.Store(nil)
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/eddy-streams/eddy/internal/balancer"
 	"github.com/eddy-streams/eddy/internal/engine"
@@ -37,8 +38,13 @@ type worker struct {
 	sess *kgo.GroupTransactSession // exactly-once only
 	coll *collector
 
+	lags *lagTracker // input partitions' consumer lag, for the partition groups
+	// enforced counts records processed while one of their task's input
+	// partitions had nothing buffered (MaxTaskIdle gave up waiting).
+	enforced atomic.Int64
+
 	mu    sync.Mutex
-	tasks map[engine.TaskID]*engine.Task
+	tasks map[engine.TaskID]*activeTask
 	lag   map[string]int64 // "topic/partition" → records behind the high watermark
 	bal   *balancer.Balancer
 	// standby replicas (see standby.go)
@@ -48,6 +54,7 @@ type worker struct {
 	pending   []engine.TaskID         // created, not yet restored
 	owned     map[string][]int32      // partitions of the current assignment (callbacks' view)
 	gone      bool                    // the group dropped this member: no task until the client's next session (dropGone)
+	rewind    bool                    // dropGone: the client is to fetch again from the committed offsets
 	ready     atomic.Bool             // joined, and every assigned task restored
 	joined    atomic.Bool             // the first group session began (its assignment may be empty)
 	stopping  atomic.Bool             // shutdown has committed (or dropped) everything
@@ -59,7 +66,7 @@ type worker struct {
 }
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
-	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*engine.Task{}, lag: map[string]int64{},
+	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*activeTask{}, lag: map[string]int64{}, lags: newLagTracker(),
 		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}, owned: map[string][]int32{}}
 	w.bal = balancer.New(a.plan.groups,
 		balancer.WithStandbys(a.cfg.StandbyReplicas),
@@ -83,8 +90,12 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 	// default is 1 MiB). Fetched records are decoded structs on the Go
 	// heap; with a 1 MiB cap they made up two thirds of the live heap at
 	// peak in the word count benchmark, and the smaller cap halved peak
-	// RSS at the same throughput (BENCHMARKS.md).
-	defaults := []kgo.Opt{kgo.TransactionTimeout(10 * time.Second), kgo.FetchMaxPartitionBytes(256 << 10)}
+	// RSS at the same throughput (BENCHMARKS.md). Fetches wait at most
+	// 500 ms for data (Kafka's fetch.max.wait.ms; franz-go's default is
+	// 5 s): a resumed or newly assigned partition joins the next fetch
+	// only after the one in flight returns, and a task may be waiting for
+	// it (see partitionGroup).
+	defaults := []kgo.Opt{kgo.TransactionTimeout(10 * time.Second), kgo.FetchMaxPartitionBytes(256 << 10), kgo.FetchMaxWait(500 * time.Millisecond)}
 	opts := append(append(defaults, a.baseOpts()...),
 		kgo.ConsumerGroup(a.cfg.AppID),
 		kgo.ConsumeTopics(a.plan.sources...),
@@ -95,6 +106,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 		kgo.OnPartitionsAssigned(w.assigned),
 		kgo.OnPartitionsRevoked(w.revoked),
 		kgo.OnPartitionsLost(w.lost),
+		kgo.ConsumePreferringLagFn(w.lags.observe),
 		kgo.MaxBufferedRecords(1_000_000),
 	)
 	var err error
@@ -138,6 +150,7 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 	for topic, ps := range parts {
 		w.owned[topic] = append(w.owned[topic], ps...)
 	}
+	w.lags.forget(parts)
 	if w.gone {
 		// A new session after dropGone: reopen the tasks of the
 		// partitions the client kept; they restore what was written
@@ -160,7 +173,9 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 				w.fatal = errors.Join(w.fatal, err)
 				continue
 			}
-			w.tasks[id] = t
+			topics := t.Topics()
+			slices.Sort(topics)
+			w.tasks[id] = &activeTask{Task: t, in: newPartitionGroup(topics, p, w.app.cfg.maxTaskIdle(), w.lags.of, &w.enforced)}
 			w.pending = append(w.pending, id)
 		}
 	}
@@ -205,21 +220,59 @@ func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
 		}
 		for _, p := range ps {
 			id := engine.TaskID{Subtopology: sub, Partition: p}
-			t, ok := w.tasks[id]
-			if !ok {
+			if _, ok := w.tasks[id]; !ok {
 				continue
 			}
-			if dirty {
-				_ = t.Abort()
-			}
-			if err := t.Close(); err != nil {
+			if err := w.closeTaskLocked(id, dirty); err != nil {
 				w.log.Warn("close task", "task", id.String(), "err", err)
 			}
-			delete(w.tasks, id)
-			delete(w.lag, engine.OffsetKey(topic, p))
 		}
 	}
 	w.log.Info("partitions released", "partitions", parts, "dirty", dirty, "tasks", len(w.tasks))
+}
+
+// activeTask is a task this worker processes, with its input buffers.
+type activeTask struct {
+	*engine.Task
+	in *partitionGroup
+}
+
+// closeTaskLocked closes the task id, dropping its uncommitted state changes
+// if dirty, and forgets its input: buffered records, lag and paused
+// partitions (a partition stays paused in the client until resumed, also
+// across assignments). w.mu is held.
+func (w *worker) closeTaskLocked(id engine.TaskID, dirty bool) error {
+	t := w.tasks[id]
+	delete(w.tasks, id)
+	resume := map[string][]int32{}
+	for _, q := range t.in.queues {
+		delete(w.lag, engine.OffsetKey(q.topic, q.partition))
+		if q.paused {
+			resume[q.topic] = append(resume[q.topic], q.partition)
+		}
+	}
+	if len(resume) > 0 {
+		w.cl.ResumeFetchPartitions(resume)
+	}
+	t.in.drop()
+	if dirty {
+		_ = t.Abort()
+	}
+	return t.Close()
+}
+
+// closeAllLocked closes every task; dirty drops their uncommitted state.
+// w.mu is held.
+func (w *worker) closeAllLocked(dirty bool) error {
+	var errs []error
+	for id := range w.tasks {
+		if err := w.closeTaskLocked(id, dirty); err != nil {
+			errs = append(errs, fmt.Errorf("close task %s: %w", id, err))
+		}
+	}
+	clear(w.lag)
+	w.pending = nil
+	return errors.Join(errs...)
 }
 
 func (a *App) newTask(id engine.TaskID, coll engine.Collector) (*engine.Task, error) {
@@ -283,6 +336,13 @@ var errStopped = errors.New("worker stopped")
 // cycle polls once, processes the records, punctuates, and commits when due.
 func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
 	if w.isGone() {
+		w.mu.Lock()
+		rewind := w.rewind
+		w.rewind = false
+		w.mu.Unlock()
+		if c := w.cl.CommittedOffsets(); rewind && len(c) > 0 {
+			w.cl.SetOffsets(c)
+		}
 		// Records fetched for the dropped tasks stay buffered in the
 		// client until its next session tells which partitions are
 		// still this member's (assigned reopens them) or drops them
@@ -337,15 +397,11 @@ func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
 	if err := w.syncStandbys(); err != nil {
 		return err
 	}
-	var ferr error
-	fs.EachRecord(func(r *kgo.Record) {
-		if ferr != nil {
-			return
-		}
-		ferr = w.process(r)
-	})
-	if ferr != nil {
-		return ferr
+	if err := w.buffer(fs); err != nil {
+		return err
+	}
+	if err := w.processBuffered(); err != nil {
+		return err
 	}
 	if err := w.punctuate(); err != nil {
 		return err
@@ -384,18 +440,95 @@ func (w *worker) takeFatal() error {
 	return w.fatal
 }
 
-func (w *worker) process(r *kgo.Record) error {
-	sub, ok := w.app.plan.subOf[r.Topic]
-	if !ok {
-		return fmt.Errorf("record from unexpected topic %q partition %d offset %d", r.Topic, r.Partition, r.Offset)
-	}
-	id := engine.TaskID{Subtopology: sub, Partition: r.Partition}
+// buffer adds the polled records to their tasks' partition groups and
+// pauses the partitions whose buffer is over the bound (Kafka Streams'
+// buffered.records.per.partition); the client drops what it fetched ahead
+// for a paused partition and fetches it again once resumed.
+func (w *worker) buffer(fs kgo.Fetches) error {
+	limit := w.app.cfg.bufferedPerPartition()
 	w.mu.Lock()
-	t, ok := w.tasks[id]
-	w.mu.Unlock()
-	if !ok {
-		return fmt.Errorf("no task %s for topic %q partition %d offset %d", id, r.Topic, r.Partition, r.Offset)
+	defer w.mu.Unlock()
+	var pause map[string][]int32
+	var err error
+	fs.EachRecord(func(r *kgo.Record) {
+		if err != nil {
+			return
+		}
+		sub, ok := w.app.plan.subOf[r.Topic]
+		if !ok {
+			err = fmt.Errorf("record from unexpected topic %q partition %d offset %d", r.Topic, r.Partition, r.Offset)
+			return
+		}
+		t, ok := w.tasks[engine.TaskID{Subtopology: sub, Partition: r.Partition}]
+		if !ok {
+			err = fmt.Errorf("no task %d_%d for topic %q partition %d offset %d", sub, r.Partition, r.Topic, r.Partition, r.Offset)
+			return
+		}
+		q, n := t.in.add(r)
+		if q == nil {
+			err = fmt.Errorf("task %s has no input topic %q (partition %d offset %d)", t.ID(), r.Topic, r.Partition, r.Offset)
+			return
+		}
+		if n > limit && !q.paused {
+			q.paused = true
+			if pause == nil {
+				pause = map[string][]int32{}
+			}
+			pause[q.topic] = append(pause[q.topic], q.partition)
+		}
+	})
+	if len(pause) > 0 {
+		w.cl.PauseFetchPartitions(pause)
 	}
+	return err
+}
+
+// processBatch bounds the records one task processes before the others get
+// their turn.
+const processBatch = 100
+
+// processBuffered processes buffered records, task by task in turns, until
+// no task is ready (see partitionGroup), then resumes the partitions whose
+// buffers drained to the bound.
+func (w *worker) processBuffered() error {
+	tasks := w.snapshotTasks()
+	now := time.Now()
+	for progress := true; progress; {
+		progress = false
+		for _, t := range tasks {
+			for range processBatch {
+				r := t.in.next(now)
+				if r == nil {
+					break
+				}
+				if err := t.process(r); err != nil {
+					return err
+				}
+				progress = true
+			}
+		}
+	}
+	limit := w.app.cfg.bufferedPerPartition()
+	var resume map[string][]int32
+	for _, t := range tasks {
+		for _, q := range t.in.queues {
+			if q.paused && q.len() <= limit {
+				q.paused = false
+				if resume == nil {
+					resume = map[string][]int32{}
+				}
+				resume[q.topic] = append(resume[q.topic], q.partition)
+			}
+		}
+	}
+	if len(resume) > 0 {
+		w.cl.ResumeFetchPartitions(resume)
+	}
+	return nil
+}
+
+// process runs one input record through the task.
+func (t *activeTask) process(r *kgo.Record) error {
 	raw := engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli()}
 	if len(r.Headers) > 0 {
 		raw.Headers = make([]engine.Header, len(r.Headers))
@@ -406,6 +539,27 @@ func (w *worker) process(r *kgo.Record) error {
 	return t.Process(&raw)
 }
 
+// positions returns, per input partition, the offset after the last record
+// processed: what a commit records as consumed. Records buffered but not
+// processed yet are not covered.
+func (w *worker) positions() map[string]map[int32]kgo.EpochOffset {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := map[string]map[int32]kgo.EpochOffset{}
+	for _, t := range w.tasks {
+		for _, q := range t.in.queues {
+			if q.next < 0 {
+				continue
+			}
+			if out[q.topic] == nil {
+				out[q.topic] = map[int32]kgo.EpochOffset{}
+			}
+			out[q.topic][q.partition] = kgo.EpochOffset{Epoch: q.epoch, Offset: q.next}
+		}
+	}
+	return out
+}
+
 func (w *worker) restorePending(ctx context.Context) error {
 	w.mu.Lock()
 	ids := w.pending
@@ -413,7 +567,7 @@ func (w *worker) restorePending(ctx context.Context) error {
 	tasks := make([]*engine.Task, 0, len(ids))
 	for _, id := range ids {
 		if t, ok := w.tasks[id]; ok {
-			tasks = append(tasks, t)
+			tasks = append(tasks, t.Task)
 		}
 	}
 	w.mu.Unlock()
@@ -450,7 +604,7 @@ func (w *worker) commitRequested() bool {
 	return req
 }
 
-func (w *worker) snapshotTasks() []*engine.Task {
+func (w *worker) snapshotTasks() []*activeTask {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	ids := make([]engine.TaskID, 0, len(w.tasks))
@@ -463,7 +617,7 @@ func (w *worker) snapshotTasks() []*engine.Task {
 		}
 		return ids[i].Partition < ids[j].Partition
 	})
-	out := make([]*engine.Task, len(ids))
+	out := make([]*activeTask, len(ids))
 	for i, id := range ids {
 		out[i] = w.tasks[id]
 	}
@@ -507,7 +661,7 @@ func (w *worker) commitALOS(ctx context.Context) error {
 	if err := w.coll.Err(); err != nil {
 		return err
 	}
-	if err := w.cl.CommitUncommittedOffsets(ctx); err != nil {
+	if err := w.commitOffsets(ctx, w.positions()); err != nil {
 		if memberGone(err) {
 			// The group no longer knows this member: its partitions may
 			// belong to another member already, which restored their
@@ -532,6 +686,56 @@ func (w *worker) commitALOS(ctx context.Context) error {
 	return w.commitTasks()
 }
 
+// commitOffsets commits offs as the group's consumed offsets.
+func (w *worker) commitOffsets(ctx context.Context, offs map[string]map[int32]kgo.EpochOffset) error {
+	var errs []error
+	w.cl.CommitOffsetsSync(ctx, offs, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, resp *kmsg.OffsetCommitResponse, err error) {
+		if err != nil {
+			errs = append(errs, err)
+			return
+		}
+		for _, t := range resp.Topics {
+			for _, p := range t.Partitions {
+				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
+					errs = append(errs, fmt.Errorf("topic %q partition %d: %w", t.Topic, p.Partition, err))
+				}
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// txnOffsets rewrites the offsets of an exactly-once transaction to the
+// processed positions: the transactional session would commit everything
+// polled, which includes records still buffered in the partition groups.
+// A partition with nothing processed since its task opened keeps its
+// committed offset (prior), or is left out if it has none.
+func txnOffsets(pos, prior map[string]map[int32]kgo.EpochOffset) func(*kmsg.TxnOffsetCommitRequest) error {
+	return func(req *kmsg.TxnOffsetCommitRequest) error {
+		topics := req.Topics[:0]
+		for _, t := range req.Topics {
+			parts := t.Partitions[:0]
+			for _, p := range t.Partitions {
+				o, ok := pos[t.Topic][p.Partition]
+				if !ok {
+					o, ok = prior[t.Topic][p.Partition]
+				}
+				if !ok {
+					continue
+				}
+				p.Offset, p.LeaderEpoch = o.Offset, o.Epoch
+				parts = append(parts, p)
+			}
+			if len(parts) > 0 {
+				t.Partitions = parts
+				topics = append(topics, t)
+			}
+		}
+		req.Topics = topics
+		return nil
+	}
+}
+
 // dropGone closes every task dirty (their uncommitted state changes
 // dropped) and stops processing until the client's next group session:
 // then assigned reopens the tasks of the partitions the client kept (or
@@ -539,16 +743,14 @@ func (w *worker) commitALOS(ctx context.Context) error {
 func (w *worker) dropGone() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for id, t := range w.tasks {
-		_ = t.Abort()
-		if err := t.Close(); err != nil {
-			w.log.Warn("close task", "task", id.String(), "err", err)
-		}
-		delete(w.tasks, id)
+	if err := w.closeAllLocked(true); err != nil {
+		w.log.Warn("close tasks", "err", err)
 	}
-	clear(w.lag)
-	w.pending = nil
-	w.gone = true
+	// The records processed since the last commit lost their state
+	// changes, and those polled but not processed were dropped with the
+	// tasks: the poll loop rewinds the client to the committed offsets
+	// (SetOffsets is not safe in a rebalance callback, where this may run).
+	w.gone, w.rewind = true, true
 	w.log.Warn("the group dropped this member: closed its tasks without committing, processing nothing until it rejoins")
 }
 
@@ -580,8 +782,12 @@ func (w *worker) commitTasks() error {
 			return fmt.Errorf("task %s: commit state: %w", t.ID(), err)
 		}
 		if len(offs) > 0 {
+			all, err := t.Offsets()
+			if err != nil {
+				return fmt.Errorf("task %s: read committed changelog offsets: %w", t.ID(), err)
+			}
 			w.mu.Lock()
-			w.stateSums[t.ID()] = sum(offs)
+			w.stateSums[t.ID()] = sum(all)
 			w.mu.Unlock()
 		}
 	}
@@ -632,6 +838,7 @@ func (w *worker) commitEOS(ctx context.Context) error {
 func (w *worker) endEOS(ctx context.Context, try kgo.TransactionEndTry) error {
 	endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
 	defer cancel()
+	endCtx = kgo.PreTxnCommitFnContext(endCtx, txnOffsets(w.positions(), w.cl.CommittedOffsets()))
 	committed, err := w.sess.End(endCtx, try)
 	w.inTxn = false
 	if err != nil && !committed && isMigrated(err) {
@@ -653,6 +860,9 @@ func (w *worker) endEOS(ctx context.Context, try kgo.TransactionEndTry) error {
 		w.app.metrics.aborts.Add(1)
 		w.log.Info("transaction aborted; state changes dropped, input rewound")
 		for _, t := range w.snapshotTasks() {
+			// The session rewound the consumer to the committed offsets:
+			// what was buffered comes again.
+			t.in.drop()
 			if err := t.Abort(); err != nil {
 				return fmt.Errorf("task %s: abort state: %w", t.ID(), err)
 			}
@@ -700,15 +910,7 @@ func (w *worker) shutdown(clean bool) error {
 	if w.sbClient != nil {
 		w.sbClient.Close()
 	}
-	for id, t := range w.tasks {
-		if !clean {
-			_ = t.Abort()
-		}
-		if cerr := t.Close(); cerr != nil {
-			err = errors.Join(err, cerr)
-		}
-		delete(w.tasks, id)
-	}
+	err = errors.Join(err, w.closeAllLocked(!clean))
 	w.mu.Unlock()
 	w.stopping.Store(true)
 	if w.sess != nil {
@@ -726,6 +928,7 @@ func (w *worker) snapshot(m *Metrics) {
 		m.Lag[k] = v
 	}
 	m.Standbys += len(w.standbys)
+	m.EnforcedProcessing += w.enforced.Load()
 	for id, t := range w.tasks {
 		m.Processed[id.String()] += t.Metrics().Processed()
 		for k, v := range t.Metrics().Dropped() {
@@ -855,15 +1058,9 @@ func (w *worker) rebuild(ctx context.Context, cause error) error {
 			"transactional_id", w.txnID(), "err", cause)
 	}
 	w.mu.Lock()
-	for id, t := range w.tasks {
-		_ = t.Abort()
-		if err := t.Close(); err != nil {
-			w.log.Warn("close task", "task", id.String(), "err", err)
-		}
-		delete(w.tasks, id)
+	if err := w.closeAllLocked(true); err != nil {
+		w.log.Warn("close tasks", "err", err)
 	}
-	w.pending = nil
-	clear(w.lag)
 	w.mu.Unlock()
 	w.inTxn = false
 	w.sess.CloseAllowingRebalance()

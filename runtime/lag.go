@@ -1,0 +1,76 @@
+package runtime
+
+import (
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// lagTracker knows, per assigned input partition, how many records the
+// broker holds beyond the client's fetch position: the consumer lag Kafka
+// Streams consults before processing a task with an empty input partition
+// (see partitionGroup).
+//
+// franz-go reports it to a PreferLagFn each time it builds a fetch request:
+// the partition's high watermark from the last fetch response minus the
+// offset the client fetches next (records fetched but not yet processed
+// count as fetched). The first report after an assignment predates any
+// response for the partition, so the lag is known from the second report
+// on.
+//
+// Under read_committed the high watermark includes records of transactions
+// still open, which Kafka Streams' lag (against the last stable offset)
+// does not: a task then waits for an open transaction on an empty input
+// partition to end before it processes its other partitions.
+type lagTracker struct {
+	mu   sync.Mutex
+	lags map[string]map[int32]lagEntry
+}
+
+type lagEntry struct {
+	lag     int64
+	reports int
+}
+
+func newLagTracker() *lagTracker { return &lagTracker{lags: map[string]map[int32]lagEntry{}} }
+
+// observe is the client's PreferLagFn; it keeps the fetch order.
+func (l *lagTracker) observe(lag map[string]map[int32]int64, _ []string, _ map[string][]int32) ([]string, map[string][]int32) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for t, ps := range lag {
+		m := l.lags[t]
+		if m == nil {
+			m = map[int32]lagEntry{}
+			l.lags[t] = m
+		}
+		for p, n := range ps {
+			e := m[p]
+			e.lag = n
+			e.reports = min(e.reports+1, 2)
+			m[p] = e
+		}
+	}
+	return nil, nil
+}
+
+// forget makes the lag of parts unknown again (newly assigned partitions).
+func (l *lagTracker) forget(parts map[string][]int32) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for t, ps := range parts {
+		for _, p := range ps {
+			delete(l.lags[t], p)
+		}
+	}
+}
+
+// of implements lagFunc.
+func (l *lagTracker) of(topic string, partition int32) (int64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.lags[topic][partition]
+	return e.lag, ok && e.reports >= 2
+}
+
+var _ kgo.PreferLagFn = (*lagTracker)(nil).observe
