@@ -72,9 +72,9 @@ type WindowEntry struct {
 //
 // Entries are ordered by key bytes, then window start. Retention is driven by
 // observed time: every Put advances the store's observed time to at least the
-// window start, and windows that start before observedTime - Retention are
-// expired (no longer returned, and eventually deleted). A Put of an already
-// expired window is ignored.
+// window start, and windows that start at or before observedTime - Retention
+// are expired (no longer returned, and eventually deleted), as in Kafka
+// Streams' window stores. A Put of an already expired window is ignored.
 type WindowStore interface {
 	// Name is the store's name, unique within a topology.
 	Name() string
@@ -147,8 +147,9 @@ type SessionEntry struct {
 // Sessions of one key are ordered by end, then start; iterations over
 // several keys are ordered by key bytes, then end, then start. Retention is
 // driven by observed time, the largest session end put so far: sessions
-// that end before observedTime - Retention are expired (no longer returned,
-// and eventually deleted), and a Put of an expired session is ignored.
+// that end at or before observedTime - Retention are expired (no longer
+// returned, and eventually deleted), as in Kafka Streams' session stores,
+// and a Put of an expired session is ignored.
 // Segments are keyed by session end.
 type SessionStore interface {
 	// Name is the store's name, unique within a topology.

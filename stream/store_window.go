@@ -18,8 +18,8 @@ import (
 // memory or Pebble).
 //
 // A window store keeps one value per key and window start (every value, if
-// RetainDuplicates is set). Windows that start more than Retention before
-// the largest window start written so far expire. Layout: locally each
+// RetainDuplicates is set). Windows that start Retention or more before
+// the largest window start written so far expire, as in Kafka Streams. Layout: locally each
 // value is stored as an 8-byte big-endian timestamp ‖ the serialized
 // value; the changelog topic <app>-<Name>-changelog (compact,delete,
 // retention Retention + 1 day) carries key ‖ 8-byte window start ‖ 4-byte

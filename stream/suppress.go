@@ -256,14 +256,13 @@ func (t WindowedTable[K, V]) SuppressUntilWindowCloses(opts ...SuppressOption) W
 }
 
 // SuppressUntilWindowCloses emits only the final result of each session,
-// once no record can change it any more: when stream time > end + gap +
-// grace with the default store retention (a record up to gap after the end
-// still merges into the session while it is in the store). With a longer
-// retention (table.WithRetention) a session can be merged later, and the
-// wait grows up to 2·gap + grace + 1. Merged-away sessions are never
-// emitted. Kafka Streams waits gap + grace, one millisecond short: it can
-// emit a session that a record at exactly that stream time still extends.
-// See WindowedTable.SuppressUntilWindowCloses.
+// once no record can change it any more: when stream time >= end + gap +
+// grace with the default store retention, as in Kafka Streams (a record up
+// to gap after the end still merges into the session while it is in the
+// store, which keeps it while end > stream time - retention). With a
+// longer retention (table.WithRetention) a session can be merged later,
+// and the wait grows up to 2·gap + grace + 1. Merged-away sessions are
+// never emitted. See WindowedTable.SuppressUntilWindowCloses.
 func (t SessionTable[K, V]) SuppressUntilWindowCloses(opts ...SuppressOption) SessionTable[K, V] {
 	n := addSuppress(t.b, t.node, t.ks, t.vs, resolveSuppress(opts), untilWindowCloses[K]("SuppressUntilWindowCloses", t.node))
 	return SessionTable[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}

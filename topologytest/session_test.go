@@ -121,10 +121,10 @@ func pipeDocsExample(t *testing.T, d *topologytest.Driver) {
 }
 
 // With the default retention, gap + grace, the session store expires a
-// session once its end is more than the retention behind the latest
-// session end it saw, and expired sessions no longer merge, as in Kafka
-// Streams' code (without a record cache). In the guide's example green@6
-// expires green's session [0,0], so green@4 only extends [6,6].
+// session once its end is the retention or more behind the latest session
+// end it saw, and expired sessions no longer merge, as in Kafka Streams'
+// code (without a record cache). In the guide's example green@6 expires
+// green's session [0,0], so green@4 only extends [6,6].
 func TestSessionDefaultRetentionExpiresSessions(t *testing.T) {
 	d := driver(t, sessionCount(window.Session(5*time.Minute)))
 	pipeDocsExample(t, d)
@@ -145,8 +145,7 @@ func TestSessionDefaultRetentionExpiresSessions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []topologytest.KeyValue[window.Windowed[string], int64]{
 		{Key: window.Of("blue", 11*m, 11*m), Value: 1},
-		{Key: window.Of("green", 4*m, 6*m), Value: 2},
-	}, all, "blue [2,5] has expired too")
+	}, all, "blue [2,5] and green [4,6], which ends exactly 5 minutes before 11, have expired too")
 	assert.Empty(t, d.Dropped())
 }
 
@@ -278,13 +277,110 @@ func TestSessionGraceDropsLateRecords(t *testing.T) {
 	t.Run("LateRecordJoiningOpenSession", func(t *testing.T) {
 		d := driver(t, sessionCount(window.Session(10*time.Millisecond)))
 		in := d.Input("in", serde.String(), serde.String())
-		require.NoError(t, in.PipeAt("k", "v", ms(90)))
+		require.NoError(t, in.PipeAt("k", "v", ms(91)))
 		require.NoError(t, in.PipeAt("other", "v", ms(100))) // stream time 100, close time 90
-		require.NoError(t, in.PipeAt("k", "v", ms(85)))      // merges into [90,90]: [85,90] ends at 90, not before
+		require.NoError(t, in.PipeAt("k", "v", ms(85)))      // merges into [91,91] (still in the store): [85,91] ends after 90
 		require.NoError(t, in.PipeAt("k", "v", ms(70)))      // its own session [70,70] ends before 90
-		assert.Equal(t, []string{"k[90,90]=1@90", "other[100,100]=1@100", "k[90,90]=null@90", "k[85,90]=2@90"}, readSessions(t, d, "out", serde.Int64()))
+		assert.Equal(t, []string{"k[91,91]=1@91", "other[100,100]=1@100", "k[91,91]=null@91", "k[85,91]=2@91"}, readSessions(t, d, "out", serde.Int64()))
 		assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
 	})
+}
+
+// The session store's retention boundary is Kafka Streams': with
+// retention gap + grace, a session whose end is exactly observed time -
+// gap - grace has expired (Kafka Streams' stores return only sessions that
+// end after observed time - retention), so a record no longer merges into
+// it. The record's own session is still accepted when it ends exactly at
+// the close time (dropped only if its end < stream time - gap - grace),
+// and forwarded, but it is not kept, so a later record cannot merge with
+// it. Expected outputs are Kafka Streams 4.x's (TopologyTestDriver), on
+// both backends.
+func TestSessionRetentionBoundary(t *testing.T) {
+	const gap = 30_000
+	type rec struct {
+		key string
+		at  int64
+	}
+	for name, c := range map[string]struct {
+		grace   int64
+		in      []rec
+		out     []string
+		store   []string
+		dropped map[string]int64
+	}{
+		// A session that ends at the close time is forwarded but not kept:
+		// u-A@20000 finds nothing to merge with and is late.
+		"EndAtCloseTimeNotKept": {
+			in:      []rec{{"u-B", 60_000}, {"u-A", 30_000}, {"u-A", 20_000}},
+			out:     []string{"u-B[60000,60000]=1@60000", "u-A[30000,30000]=1@30000"},
+			store:   []string{"u-B[60000,60000]=1"},
+			dropped: map[string]int64{engine.DropLate: 1},
+		},
+		// u-A[0,0] ends at observed time - gap when u-A@30000 arrives: expired.
+		"ExpiredSessionNotMerged": {
+			in:    []rec{{"u-A", 0}, {"u-B", 30_000}, {"u-A", 30_000}},
+			out:   []string{"u-A[0,0]=1@0", "u-B[30000,30000]=1@30000", "u-A[30000,30000]=1@30000"},
+			store: []string{"u-A[30000,30000]=1", "u-B[30000,30000]=1"},
+		},
+		// One millisecond later the session is live and merges.
+		"LiveSessionMerged": {
+			in:    []rec{{"u-A", 1}, {"u-B", 30_000}, {"u-A", 30_000}},
+			out:   []string{"u-A[1,1]=1@1", "u-B[30000,30000]=1@30000", "u-A[1,1]=null@1", "u-A[1,30000]=2@30000"},
+			store: []string{"u-A[1,30000]=2", "u-B[30000,30000]=1"},
+		},
+		"GraceEndAtCloseTimeNotKept": {
+			grace:   10_000,
+			in:      []rec{{"u-B", 70_000}, {"u-A", 30_000}, {"u-A", 20_000}},
+			out:     []string{"u-B[70000,70000]=1@70000", "u-A[30000,30000]=1@30000"},
+			store:   []string{"u-B[70000,70000]=1"},
+			dropped: map[string]int64{engine.DropLate: 1},
+		},
+		"GraceExpiredSessionNotMerged": {
+			grace: 10_000,
+			in:    []rec{{"u-A", 0}, {"u-B", 40_000}, {"u-A", 30_000}},
+			out:   []string{"u-A[0,0]=1@0", "u-B[40000,40000]=1@40000", "u-A[30000,30000]=1@30000"},
+			store: []string{"u-A[30000,30000]=1", "u-B[40000,40000]=1"},
+		},
+		"GraceLiveSessionMerged": {
+			grace: 10_000,
+			in:    []rec{{"u-A", 1}, {"u-B", 40_000}, {"u-A", 30_000}},
+			out:   []string{"u-A[1,1]=1@1", "u-B[40000,40000]=1@40000", "u-A[1,1]=null@1", "u-A[1,30000]=2@30000"},
+			store: []string{"u-A[1,30000]=2", "u-B[40000,40000]=1"},
+		},
+	} {
+		for _, backend := range []string{"memory", "pebble"} {
+			t.Run(name+"/"+backend, func(t *testing.T) {
+				var opts []topologytest.Option
+				if backend == "pebble" {
+					dir := t.TempDir()
+					opts = append(opts, topologytest.Backend(func(task string) (state.Backend, error) {
+						return pebble.Open(filepath.Join(dir, task), pebble.Options{})
+					}))
+				}
+				w := window.Session(gap * time.Millisecond).Grace(time.Duration(c.grace) * time.Millisecond)
+				d := driver(t, sessionCount(w), opts...)
+				in := d.Input("in", serde.String(), serde.String())
+				for _, r := range c.in {
+					require.NoError(t, in.PipeAt(r.key, "v", ms(r.at)))
+				}
+				assert.Equal(t, c.out, readSessions(t, d, "out", serde.Int64()))
+				store, err := d.SessionStore("sessions", serde.String(), serde.Int64())
+				require.NoError(t, err)
+				all, err := store.All()
+				require.NoError(t, err)
+				kept := []string{}
+				for _, kv := range all {
+					kept = append(kept, fmt.Sprintf("%s[%d,%d]=%d", kv.Key.Key, kv.Key.Window.Start, kv.Key.Window.End, kv.Value))
+				}
+				assert.Equal(t, c.store, kept)
+				want := c.dropped
+				if want == nil {
+					want = map[string]int64{}
+				}
+				assert.Equal(t, want, d.Dropped())
+			})
+		}
+	}
 }
 
 // Session aggregations drop only records with a null key; null values reach

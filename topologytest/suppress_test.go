@@ -131,9 +131,10 @@ func TestSuppressFinalResultsDropTombstones(t *testing.T) {
 }
 
 // Sessions are emitted once they cannot grow any more: with the default
-// retention (gap + grace) after end + gap + grace. A record extending the
-// session before then changes the final result; merged-away sessions
-// never appear.
+// retention (gap + grace) when stream time reaches end + gap + grace, as in
+// Kafka Streams, for the store has then expired the session. A record
+// extending the session before then changes the final result; merged-away
+// sessions never appear.
 func TestSuppressSessionsFinalResults(t *testing.T) {
 	build := func(opts ...table.Option) *topologytest.Driver {
 		b := stream.NewBuilder()
@@ -149,16 +150,16 @@ func TestSuppressSessionsFinalResults(t *testing.T) {
 	d := build()
 	pipeAt(t, d, "a", 0)
 	pipeAt(t, d, "a", 5) // [0,5]; [0,0] merged away
-	pipeAt(t, d, "x", 15)
-	pipeAt(t, d, "a", 15) // still merges at stream time 15: [0,15]
-	pipeAt(t, d, "x", 25)
+	pipeAt(t, d, "x", 14)
+	pipeAt(t, d, "a", 15) // [0,5] is still in the store (5 > 14 - 10): [0,15]
+	pipeAt(t, d, "x", 24)
 	assert.Empty(t, readSessions(t, d, "out", serde.Int64()))
-	pipeAt(t, d, "x", 26) // 26 > 15 + 10
+	pipeAt(t, d, "x", 25) // 25 = 15 + 10: [0,15] has expired from the store
 	assert.Equal(t, []string{"a[0,15]=3@15"}, readSessions(t, d, "out", serde.Int64()))
 	pipeAt(t, d, "a", 5) // late
 	assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
 	pipeAt(t, d, "y", 1000)
-	assert.Equal(t, []string{"x[15,26]=3@26"}, readSessions(t, d, "out", serde.Int64()))
+	assert.Equal(t, []string{"x[14,25]=3@25"}, readSessions(t, d, "out", serde.Int64()))
 
 	// With a longer retention a session ending at 5 can still be extended
 	// by a record at 15 until stream time 25 (= 5 + 2·gap): it is emitted

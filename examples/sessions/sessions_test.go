@@ -89,18 +89,19 @@ func TestSessionsSample(t *testing.T) {
 	assert.Equal(t, int64(1), got[0].Value)
 }
 
-// A session is completed when stream time passes its end + gap + grace
-// by one millisecond: until then an event gap after its end still joins it.
+// A session is completed when stream time reaches its end + gap + grace,
+// as in Kafka Streams: until then an event gap after its end still joins
+// it; from then on the store no longer holds it.
 func TestSessionCompletesAtExactStreamTime(t *testing.T) {
 	d := newDriver(t)
-	wait := Sessions.Gap() + Sessions.GracePeriod()
+	wait := time.Duration(Sessions.Gap()+Sessions.GracePeriod()) * time.Millisecond
 	pipe(t, d, event{"a", "x", 0})
-	pipe(t, d, event{"b", "x", time.Duration(wait) * time.Millisecond})
+	pipe(t, d, event{"b", "x", wait - time.Millisecond})
 	assert.Empty(t, read(t, d, CompletedTopic))
 	pipe(t, d, event{"a", "x", 30 * time.Minute}) // still joins a's session
-	pipe(t, d, event{"b", "x", time.Duration(wait+30*60_000) * time.Millisecond})
+	pipe(t, d, event{"b", "x", wait + 30*time.Minute - time.Millisecond})
 	assert.Empty(t, read(t, d, CompletedTopic))
-	pipe(t, d, event{"b", "x", time.Duration(wait+30*60_000+1) * time.Millisecond})
+	pipe(t, d, event{"b", "x", wait + 30*time.Minute})
 	assert.Equal(t, []string{"a[09:00,09:30]=2@09:30"}, read(t, d, CompletedTopic))
 }
 

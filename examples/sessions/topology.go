@@ -28,9 +28,9 @@ var Sessions = window.Session(30 * time.Minute).Grace(5 * time.Minute)
 // time is the record timestamp). UpdatesTopic gets every change: the
 // growing session, and a tombstone for each session that a later event
 // merged away. CompletedTopic gets each session once, when no event can
-// change it any more (stream time past its end + gap + grace). Keys are
-// Kafka-Streams-compatible session-windowed keys: user ‖ 8-byte end ‖
-// 8-byte start.
+// change it any more (once stream time reaches its end + gap + grace).
+// Keys are Kafka-Streams-compatible session-windowed keys: user ‖ 8-byte
+// end ‖ 8-byte start.
 func Topology() (*stream.Topology, error) {
 	b := stream.NewBuilder()
 	sessions := b.Stream(ActivityTopic, serde.String(), serde.String()).

@@ -140,12 +140,9 @@ func (p *StreamJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, VThis])
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.ThisStore, err)
 	}
+	// The store returns only windows starting after observed time -
+	// retention, as Kafka Streams' window stores do.
 	from, to := max(0, ts-p.Before), max(0, ts+p.After)
-	if obs := p.other.Store.ObservedTime(); obs != math.MinInt64 {
-		// Kafka Streams' window stores return only windows starting after
-		// observed time - retention.
-		from = max(from, obs-p.Retention+1)
-	}
 	p.matches = p.matches[:0]
 	if from <= to {
 		for e, err := range p.other.Store.FetchRange(kb, from, to) {

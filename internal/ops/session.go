@@ -14,7 +14,8 @@ import (
 //   - Only records with a null key are dropped; null values reach the
 //     aggregator as the zero value.
 //   - A record at ts merges every session of its key that overlaps
-//     [ts-gap, ts+gap] (end >= ts-gap, start <= ts+gap) into one session
+//     [ts-gap, ts+gap] (end >= ts-gap, start <= ts+gap) and that the store
+//     still holds (end > its observed time - retention) into one session
 //     spanning them and ts. The aggregate starts from the merged sessions'
 //     aggregates, combined in store order (by end, then start) with First
 //     and Merge, and then takes the record with Add; without sessions to

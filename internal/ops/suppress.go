@@ -413,12 +413,11 @@ func (p *WindowAggregate[K, V, A]) FinalResultWait(int64) int64 { return p.Windo
 // FinalResultWait implements FinalResultWait. A session ending at end is
 // merged by a record at up to end + gap, which is accepted while the merged
 // session ends at or after stream time - gap - grace, and only while the
-// session is still in the store (end >= stream time - retention). So the
-// session is final once stream time > end + min(retention, 2·gap + grace):
-// gap + grace + 1 with the default retention (Kafka Streams waits gap +
-// grace, one millisecond short of it).
+// session is still in the store (end > stream time - retention). So the
+// session is final once stream time >= end + min(retention, 2·gap + grace
+// + 1): gap + grace with the default retention, as Kafka Streams waits.
 func (p *SessionAggregate[K, V, A]) FinalResultWait(retention int64) int64 {
-	return min(retention, 2*p.Gap+p.Grace) + 1
+	return min(retention, 2*p.Gap+p.Grace+1)
 }
 
 // FinalResultWait implements FinalResultWait: grace + 1, as a sliding

@@ -45,7 +45,7 @@ func runRandomSeed(t *testing.T, cfg Config, seed uint64) {
 	cur := world{kv: map[string]string{}, win: map[wkey]string{}, observed: state.MinTime}
 	committed := clone(cur)
 	live := func(start int64) bool {
-		return cur.observed == state.MinTime || start >= cur.observed-retention
+		return cur.observed == state.MinTime || start > cur.observed-retention
 	}
 	randKey := func() string {
 		// Short keys over a small alphabet collide and prefix each other.

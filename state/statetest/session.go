@@ -209,7 +209,7 @@ func runSession(t *testing.T, cfg Config) {
 			[]state.SessionEntry{se("k", 55, 60, "60"), se("k", 115, 120, "120")}, "session ending at 0 expired at observed time 120")
 		noErr(t, s.Put([]byte("k"), 0, 200, []byte("long")))
 		equal(t, s.ObservedTime(), int64(200))
-		// Live sessions end at or after 200-100 = 100.
+		// Live sessions end after 200-100 = 100, as in Kafka Streams.
 		for end, want := range map[int64][]byte{0: nil, 60: nil, 120: []byte("120")} {
 			v, err := s.FetchSession([]byte("k"), end-5, end)
 			noErr(t, err)
@@ -222,13 +222,23 @@ func runSession(t *testing.T, cfg Config) {
 		equal(t, v, []byte(nil), "a put of an expired session is ignored")
 		noErr(t, s.Put([]byte("k"), 100, 100, []byte("100")))
 		v, _ = s.FetchSession([]byte("k"), 100, 100)
-		equal(t, v, []byte("100"), "the oldest live session")
-		equalSessions(t, sessions(t, s.FindSessions([]byte("k"), math.MinInt64, 100)),
-			[]state.SessionEntry{se("k", 100, 100, "100"), se("k", 0, 200, "long")}, "find")
+		equal(t, v, []byte(nil), "a session ending exactly Retention before the observed time has expired")
+		noErr(t, s.Put([]byte("k"), 101, 101, []byte("101")))
+		v, _ = s.FetchSession([]byte("k"), 101, 101)
+		equal(t, v, []byte("101"), "the oldest live session")
+		equalSessions(t, sessions(t, s.FindSessions([]byte("k"), math.MinInt64, 101)),
+			[]state.SessionEntry{se("k", 101, 101, "101"), se("k", 0, 200, "long")}, "find")
 		noErr(t, s.Put([]byte("j"), 150, 150, []byte("j150")))
 		equalSessions(t, sessions(t, s.All()), []state.SessionEntry{
-			se("j", 150, 150, "j150"), se("k", 100, 100, "100"), se("k", 115, 120, "120"), se("k", 0, 200, "long"),
+			se("j", 150, 150, "j150"), se("k", 101, 101, "101"), se("k", 115, 120, "120"), se("k", 0, 200, "long"),
 		}, "All")
+		// Observed time 250: j's live session now ends exactly at 250-100
+		// and is no longer found.
+		noErr(t, s.Put([]byte("z"), 250, 250, []byte("z250")))
+		equalSessions(t, sessions(t, s.FindSessions([]byte("j"), 100, 300)), nil, "session ending at the boundary")
+		v, _ = s.FetchSession([]byte("j"), 150, 150)
+		equal(t, v, []byte(nil), "fetch session ending at the boundary")
+		equalSessions(t, sessions(t, s.FindSessions([]byte("k"), 100, 300)), []state.SessionEntry{se("k", 0, 200, "long")}, "after the boundary")
 		// Jump far ahead: everything expires.
 		noErr(t, s.Put([]byte("z"), 10_000, 10_000, []byte("z")))
 		equalSessions(t, sessions(t, s.All()), []state.SessionEntry{se("z", 10_000, 10_000, "z")}, "after a jump")
@@ -370,7 +380,7 @@ func runSessionRandom(t *testing.T, cfg Config, seed uint64) {
 	cur := world{m: map[skey]string{}, observed: state.MinTime}
 	committed := clone(cur)
 	live := func(end int64) bool {
-		return cur.observed == state.MinTime || end >= cur.observed-retention
+		return cur.observed == state.MinTime || end > cur.observed-retention
 	}
 	randKey := func() string {
 		n := rng.IntN(3)

@@ -164,7 +164,7 @@ func runWindow(t *testing.T, cfg Config) {
 		equal(t, len(got), 2, "window 0 expired at observed time 120")
 		noErr(t, w.Put([]byte("k"), 200, []byte("200")))
 		equal(t, w.ObservedTime(), int64(200))
-		// Live windows start at or after 200-100 = 100.
+		// Live windows start after 200-100 = 100, as in Kafka Streams.
 		for ts, want := range map[int64][]byte{0: nil, 60: nil, 120: []byte("120"), 200: []byte("200")} {
 			v, err := w.Fetch([]byte("k"), ts)
 			noErr(t, err)
@@ -175,14 +175,28 @@ func runWindow(t *testing.T, cfg Config) {
 		equal(t, v, []byte(nil), "a put of an expired window is ignored")
 		noErr(t, w.Put([]byte("k"), 100, []byte("100")))
 		v, _ = w.Fetch([]byte("k"), 100)
-		equal(t, v, []byte("100"), "the oldest live window")
+		equal(t, v, []byte(nil), "a window starting exactly Retention before the observed time has expired")
+		noErr(t, w.Put([]byte("k"), 101, []byte("101")))
+		v, _ = w.Fetch([]byte("k"), 101)
+		equal(t, v, []byte("101"), "the oldest live window")
 		noErr(t, w.Put([]byte("j"), 150, []byte("j150")))
 		got, err = collect(w.All(), cloneWE)
 		noErr(t, err)
-		equal(t, got, []state.WindowEntry{we("j", 150, "j150"), we("k", 100, "100"), we("k", 120, "120"), we("k", 200, "200")})
+		equal(t, got, []state.WindowEntry{we("j", 150, "j150"), we("k", 101, "101"), we("k", 120, "120"), we("k", 200, "200")})
 		got, err = collect(w.BackwardFetchRange([]byte("k"), math.MinInt64, math.MaxInt64), cloneWE)
 		noErr(t, err)
-		equal(t, got, []state.WindowEntry{we("k", 200, "200"), we("k", 120, "120"), we("k", 100, "100")})
+		equal(t, got, []state.WindowEntry{we("k", 200, "200"), we("k", 120, "120"), we("k", 101, "101")})
+		got, err = collect(w.FetchRange([]byte("k"), 100, 101), cloneWE)
+		noErr(t, err)
+		equal(t, got, []state.WindowEntry{we("k", 101, "101")}, "FetchRange from the expired start 100")
+		// Observed time 250: j's live window now starts exactly at 250-100
+		// and is no longer found.
+		noErr(t, w.Put([]byte("z"), 250, []byte("z250")))
+		got, err = collect(w.FetchRange([]byte("j"), 0, 300), cloneWE)
+		noErr(t, err)
+		equal(t, len(got), 0, "window starting at the boundary")
+		v, _ = w.Fetch([]byte("j"), 150)
+		equal(t, v, []byte(nil), "fetch window starting at the boundary")
 		// Jump far ahead: everything expires.
 		noErr(t, w.Put([]byte("z"), 10_000, []byte("z")))
 		got, err = collect(w.All(), cloneWE)

@@ -84,7 +84,9 @@ func TestClock(t *testing.T) {
 		t.Fatal("an empty store has no live range")
 	}
 	c.Advance(250)
-	if c.LiveFrom() != 150 || !c.Expired(149) || c.Expired(150) {
+	// Kafka Streams' boundary: a time exactly Retention behind the observed
+	// time has expired.
+	if c.LiveFrom() != 151 || !c.Expired(150) || c.Expired(151) {
 		t.Fatalf("LiveFrom = %d", c.LiveFrom())
 	}
 	if c.Segment(-1) != -1 || c.Segment(-30) != -1 || c.Segment(-31) != -2 || c.Segment(29) != 0 || c.Segment(30) != 1 {
@@ -93,8 +95,15 @@ func TestClock(t *testing.T) {
 	if c.MinLiveSegment() != 5 {
 		t.Fatalf("MinLiveSegment = %d", c.MinLiveSegment())
 	}
-	if lo, hi, ok := c.Clip(math.MinInt64, math.MaxInt64); !ok || lo != 150 || hi != 250 {
+	if lo, hi, ok := c.Clip(math.MinInt64, math.MaxInt64); !ok || lo != 151 || hi != 250 {
 		t.Fatalf("Clip = %d, %d, %v", lo, hi, ok)
+	}
+	if _, _, ok := c.Clip(150, 150); ok {
+		t.Fatal("Clip keeps the expired time 150")
+	}
+	c.Advance(279) // 179, the last time of segment 5, expires
+	if c.MinLiveSegment() != 6 {
+		t.Fatalf("MinLiveSegment = %d", c.MinLiveSegment())
 	}
 	c = NewClock(state.WindowOptions{Retention: math.MaxInt64})
 	c.Advance(-5)
