@@ -130,6 +130,7 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	defer func() { a.metrics.restoreRemaining.Add(-left) }()
 	lastLog := time.Now()
 	idle := restoreIdle{}
+	var chunkStart int64
 	for len(target) > 0 {
 		if time.Since(lastLog) > 5*time.Second {
 			a.log.Info("restoring task state", "task", task.ID().String(), "restored", n, "remaining", left)
@@ -186,16 +187,34 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 		now := remaining()
 		a.metrics.restoreRemaining.Add(now - left)
 		left = now
+		if n-chunkStart >= restoreChunk {
+			// Bounded memory, and a restore cut short (a crash, a
+			// rebalance) resumes from here.
+			if err := task.Commit(restoredTo(next, p)); err != nil {
+				return n, err
+			}
+			chunkStart = n
+		}
 	}
-	offsets := map[string]int64{}
-	for t, o := range next {
-		offsets[engine.OffsetKey(t, p)] = o
-	}
-	if err := task.Commit(offsets); err != nil {
+	if err := task.Commit(restoredTo(next, p)); err != nil {
 		return n, err
 	}
 	a.log.Info("restored task state", "task", task.ID().String(), "records", n, "took", time.Since(start).Round(time.Millisecond))
 	return n, nil
+}
+
+// restoreChunk is how many restored records are committed to the store at
+// a time, with the changelog offsets they reach.
+const restoreChunk = 20_000
+
+// restoredTo returns the changelog offsets a restore reached, as committed
+// with the state.
+func restoredTo(next map[string]int64, p int32) map[string]int64 {
+	out := make(map[string]int64, len(next))
+	for t, o := range next {
+		out[engine.OffsetKey(t, p)] = o
+	}
+	return out
 }
 
 // restoreFetchWait bounds how long the broker holds a restore fetch that has

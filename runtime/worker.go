@@ -234,7 +234,8 @@ func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
 // activeTask is a task this worker processes, with its input buffers.
 type activeTask struct {
 	*engine.Task
-	in *partitionGroup
+	in      *partitionGroup
+	restore *restoring // non-nil while its state is being restored
 }
 
 // closeTaskLocked closes the task id, dropping its uncommitted state changes
@@ -244,6 +245,9 @@ type activeTask struct {
 func (w *worker) closeTaskLocked(id engine.TaskID, dirty bool) error {
 	t := w.tasks[id]
 	delete(w.tasks, id)
+	if t.restore != nil {
+		t.restore.stop()
+	}
 	resume := map[string][]int32{}
 	for _, q := range t.in.queues {
 		delete(w.lag, engine.OffsetKey(q.topic, q.partition))
@@ -390,7 +394,8 @@ func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
 	if fatal != nil {
 		return fatal
 	}
-	if err := w.restorePending(ctx); err != nil {
+	w.restorePending(ctx)
+	if err := w.finishRestores(ctx); err != nil {
 		return err
 	}
 	w.trackLag(fs)
@@ -560,28 +565,91 @@ func (w *worker) positions() map[string]map[int32]kgo.EpochOffset {
 	return out
 }
 
-func (w *worker) restorePending(ctx context.Context) error {
+// restorePending starts restoring the tasks created since the last cycle,
+// each on its own goroutine, with its input partitions paused; the other
+// tasks keep processing, and a rebalance need not wait: closing a task
+// cancels its restore. finishRestores picks up the tasks whose restore
+// ended.
+func (w *worker) restorePending(ctx context.Context) {
 	w.mu.Lock()
-	ids := w.pending
-	w.pending = nil
-	tasks := make([]*engine.Task, 0, len(ids))
-	for _, id := range ids {
-		if t, ok := w.tasks[id]; ok {
-			tasks = append(tasks, t.Task)
+	defer w.mu.Unlock()
+	pause := map[string][]int32{}
+	for _, id := range w.pending {
+		t, ok := w.tasks[id]
+		if !ok {
+			continue
 		}
+		for _, q := range t.in.queues {
+			if !q.paused {
+				q.paused = true
+				pause[q.topic] = append(pause[q.topic], q.partition)
+			}
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		t.restore = &restoring{cancel: cancel, done: make(chan struct{})}
+		go func(r *restoring) {
+			defer close(r.done)
+			_, r.err = w.app.restore(rctx, t.Task)
+		}(t.restore)
 	}
-	w.mu.Unlock()
-	for _, t := range tasks {
-		if _, err := w.app.restore(ctx, t); err != nil {
+	w.pending = nil
+	if len(pause) > 0 {
+		w.cl.PauseFetchPartitions(pause)
+	}
+}
+
+// restoring is a task's restore in progress.
+type restoring struct {
+	cancel context.CancelFunc
+	done   chan struct{} // closed when the restore ended; err is set then
+	err    error
+}
+
+// stop cancels the restore and waits until it has ended.
+func (r *restoring) stop() {
+	r.cancel()
+	<-r.done
+}
+
+// finishRestores makes the tasks whose restore completed processable and
+// resumes their partitions; a failed restore is the worker's error.
+func (w *worker) finishRestores(ctx context.Context) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	limit := w.app.cfg.bufferedPerPartition()
+	resume := map[string][]int32{}
+	busy := false
+	for _, t := range w.tasks {
+		if t.restore == nil {
+			continue
+		}
+		select {
+		case <-t.restore.done:
+		default:
+			busy = true
+			continue
+		}
+		if err := t.restore.err; err != nil {
 			if ctx.Err() != nil {
 				return errStopped // shutdown interrupted the restore
 			}
-			return err
+			return fmt.Errorf("task %s: restore: %w", t.ID(), err)
+		}
+		t.restore = nil
+		for _, q := range t.in.queues {
+			if q.paused && q.len() <= limit {
+				q.paused = false
+				resume[q.topic] = append(resume[q.topic], q.partition)
+			}
 		}
 	}
-	// RUNNING only once the worker is in the group: before its first
-	// assignment it is still REBALANCING, as in Kafka Streams.
-	w.ready.Store(w.joined.Load())
+	if len(resume) > 0 {
+		w.cl.ResumeFetchPartitions(resume)
+	}
+	// RUNNING only once the worker is in the group and every task of its
+	// assignment is restored: before, it is REBALANCING, as in Kafka
+	// Streams.
+	w.ready.Store(w.joined.Load() && !busy && len(w.pending) == 0)
 	w.app.updateRunning()
 	return nil
 }
@@ -604,12 +672,16 @@ func (w *worker) commitRequested() bool {
 	return req
 }
 
+// snapshotTasks returns the tasks that can process (not restoring), in
+// task order.
 func (w *worker) snapshotTasks() []*activeTask {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	ids := make([]engine.TaskID, 0, len(w.tasks))
-	for id := range w.tasks {
-		ids = append(ids, id)
+	for id, t := range w.tasks {
+		if t.restore == nil {
+			ids = append(ids, id)
+		}
 	}
 	sort.Slice(ids, func(i, j int) bool {
 		if ids[i].Subtopology != ids[j].Subtopology {
