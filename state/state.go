@@ -101,6 +101,53 @@ type WindowStore interface {
 // MinTime is the observed time of a window store that has seen no writes.
 const MinTime int64 = -1 << 63
 
+// WindowRestorer is implemented by window stores that can write an entry
+// under a given sequence number. The engine uses it to restore window
+// stores from their changelog, whose keys are key ‖ 8-byte window start ‖
+// 4-byte sequence number, and to log the entries of stores that retain
+// duplicates under the sequence number the store holds them with. Restored
+// entries keep their sequence number, so replaying a changelog record that
+// the store already holds overwrites that entry instead of adding a
+// duplicate, as Kafka Streams' RocksDB window store does when it restores
+// the changelog key bytes as they are.
+//
+// Both backends' window stores implement it. A store that does not is
+// restored with Put, which in a store that retains duplicates adds every
+// replayed record again.
+type WindowRestorer interface {
+	// RestorePut writes value for exactly the entry (key, windowStart, seq),
+	// overwriting it if present; a nil value deletes that entry. Like Put
+	// it ignores expired windows.
+	//
+	// In a store that retains duplicates RestorePut also advances the
+	// store's sequence counter (LastSeq) to seq if seq follows it, even if
+	// the window is expired, so that later Puts do not reuse a restored
+	// sequence number; replaying older records leaves the counter where it
+	// is. Sequence numbers wrap around (see NextSeq), so seq follows the
+	// counter if it is less than 2^30 steps ahead of it modulo 2^31 (or if
+	// the counter is 0): restoring a changelog in order leaves the counter
+	// at its latest record even across a wrap. A nil value does not advance
+	// the observed time, just as Put ignores nil values in such a store.
+	//
+	// In a store that does not retain duplicates seq is ignored (its
+	// entries all have sequence number 0) and RestorePut is Put.
+	RestorePut(key []byte, windowStart int64, seq uint32, value []byte) error
+	// LastSeq is the store's sequence counter: the sequence number of its
+	// latest entry (by Put or RestorePut), 0 before the first, and always 0
+	// in a store that does not retain duplicates. The next Put uses
+	// NextSeq(LastSeq()). Persistent backends commit the counter with the
+	// store's data, so it survives a restart.
+	LastSeq() uint32
+}
+
+// MaxSeq is the largest sequence number a store that retains duplicates
+// assigns: sequence numbers run 1, 2, …, MaxSeq and then wrap around to 1,
+// positive 31-bit numbers as in Kafka Streams' changelogs.
+const MaxSeq uint32 = 1<<31 - 1
+
+// NextSeq returns the sequence number that follows seq.
+func NextSeq(seq uint32) uint32 { return seq%MaxSeq + 1 }
+
 // WindowOptions configure a window store.
 type WindowOptions struct {
 	// Retention is how long, in milliseconds of observed time, a window is

@@ -31,6 +31,12 @@ func (t *Task) Changelogs() map[string]string {
 // stores split the changelog key (key ‖ 8-byte start ‖ 4-byte sequence),
 // session stores theirs (key ‖ 8-byte end ‖ 8-byte start) and keep the plain
 // value. A nil value deletes. Restored writes are not logged again.
+//
+// Window entries are restored under their changelog sequence number
+// (state.WindowRestorer), as Kafka Streams restores the changelog key bytes
+// as they are: a duplicate-keeping store (a stream-stream join buffer) that
+// replays a record it already holds overwrites that entry rather than
+// holding it twice, so restoring is idempotent.
 func (t *Task) Restore(topic string, key, value []byte, ts int64) error {
 	for _, s := range t.kv {
 		if s.topic != topic {
@@ -49,11 +55,15 @@ func (t *Task) Restore(topic string, key, value []byte, ts int64) error {
 		if len(key) < 12 {
 			return fmt.Errorf("task %s: changelog %s: window key of %d bytes is shorter than start+sequence (12)", t.cfg.ID, topic, len(key))
 		}
-		k, start := key[:len(key)-12], int64(binary.BigEndian.Uint64(key[len(key)-12:]))
+		n := len(key) - 12
+		k, start, seq := key[:n], int64(binary.BigEndian.Uint64(key[n:])), binary.BigEndian.Uint32(key[n+8:])
 		var v []byte
 		if value != nil {
 			v = binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(value)), uint64(ts))
 			v = append(v, value...)
+		}
+		if s.restorer != nil {
+			return s.restorer.RestorePut(k, start, seq, v)
 		}
 		return s.Store.Put(k, start, v)
 	}

@@ -23,9 +23,16 @@ type WindowStore struct {
 	topic string
 	t     *Task
 	buf   []byte
+	// restorer is Store's state.WindowRestorer, if it implements it: the
+	// changelog is restored through it, keeping sequence numbers.
+	restorer state.WindowRestorer
 	// dups marks a store that keeps duplicates (stream-stream joins): its
 	// changelog keys carry a rolling sequence number, as in Kafka Streams,
-	// so log compaction keeps every buffered record.
+	// so log compaction keeps every buffered record. With a restorer the
+	// number is the one the store holds the entry under (the store's
+	// counter, which restores and restarts carry on), so that restoring
+	// the changelog reproduces the store; seq is the fallback counter for
+	// stores without one.
 	dups bool
 	seq  uint32
 }
@@ -47,7 +54,9 @@ func (t *Task) openStore(ss StoreSpec) error {
 		if err != nil {
 			return Fatal(err)
 		}
-		t.windows[ss.Name] = &WindowStore{Store: s, topic: topic, t: t, dups: ss.Window.RetainDuplicates}
+		ws := &WindowStore{Store: s, topic: topic, t: t, dups: ss.Window.RetainDuplicates}
+		ws.restorer, _ = s.(state.WindowRestorer)
+		t.windows[ss.Name] = ws
 	case SessionKind:
 		s, err := t.cfg.Backend.Session(ss.Name, ss.Session)
 		if err != nil {
@@ -164,8 +173,10 @@ func (s *WindowStore) FetchTimestamped(key []byte, start int64) (value []byte, t
 }
 
 // PutTimestamped stores value with timestamp ts for (key, start) and logs
-// the change: changelog key = key ‖ 8-byte start ‖ 4-byte sequence (0, or a rolling number in duplicate-keeping stores), as in
-// Kafka Streams.
+// the change: changelog key = key ‖ 8-byte start ‖ 4-byte sequence, as in
+// Kafka Streams. The sequence number is 0, or in duplicate-keeping stores
+// the rolling number (1..2^31-1, wrapping, see state.NextSeq) the store
+// holds the new entry under, which Task.Restore puts it back under.
 func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts int64) error {
 	var stored []byte
 	if value != nil {
@@ -173,8 +184,27 @@ func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts i
 		s.buf = append(s.buf, value...)
 		stored = s.buf
 	}
-	if err := s.Store.Put(key, start, stored); err != nil {
-		return Fatal(err)
+	var seq uint32
+	switch {
+	case s.dups && s.restorer != nil:
+		// The store's next number, even for a nil value or an expired
+		// window, which the store drops but which are logged all the
+		// same, as Kafka Streams does; the counter advances either way.
+		seq = state.NextSeq(s.restorer.LastSeq())
+		if err := s.restorer.RestorePut(key, start, seq, stored); err != nil {
+			return Fatal(err)
+		}
+	case s.dups:
+		// A store of another backend numbers its entries itself; keep a
+		// rolling number for the changelog, as Kafka Streams'
+		// ChangeLoggingWindowBytesStore.
+		s.seq = state.NextSeq(s.seq)
+		seq = s.seq
+		fallthrough
+	default:
+		if err := s.Store.Put(key, start, stored); err != nil {
+			return Fatal(err)
+		}
 	}
 	if s.topic == "" {
 		return nil
@@ -182,12 +212,6 @@ func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts i
 	ck := make([]byte, 0, len(key)+12)
 	ck = append(ck, key...)
 	ck = binary.BigEndian.AppendUint64(ck, uint64(start))
-	var seq uint32
-	if s.dups {
-		// 1..2^31-1, wrapping, as Kafka Streams' ChangeLoggingWindowBytesStore.
-		s.seq = s.seq%(1<<31-1) + 1
-		seq = s.seq
-	}
 	ck = binary.BigEndian.AppendUint32(ck, seq)
 	return s.t.cfg.Collector.Send(&RawRecord{
 		Topic: s.topic, Partition: s.t.cfg.ID.Partition,

@@ -13,9 +13,11 @@ import (
 type windowStore struct {
 	segmented
 	opts state.WindowOptions
-	seq  uint32
+	seq  uint32 // last sequence number of a store that retains duplicates; else 0
 	cSeq uint32 // seq at the last Commit
 }
+
+var _ state.WindowRestorer = (*windowStore)(nil)
 
 func newWindowStore(b *Backend, name string, opts state.WindowOptions) *windowStore {
 	return &windowStore{segmented: newSegmented(b, name, wincore.NewClock(opts)), opts: opts}
@@ -41,13 +43,36 @@ func (s *windowStore) Put(key []byte, windowStart int64, value []byte) error {
 	s.advance(windowStart)
 	var seq uint32
 	if s.opts.RetainDuplicates {
-		s.seq++
+		s.seq = state.NextSeq(s.seq)
 		seq = s.seq
 	}
 	s.buf = wincore.AppendEntry(s.buf[:0], key, windowStart, seq)
 	s.write(windowStart, value)
 	return nil
 }
+
+// RestorePut implements [state.WindowRestorer].
+func (s *windowStore) RestorePut(key []byte, windowStart int64, seq uint32, value []byte) error {
+	if !s.opts.RetainDuplicates {
+		return s.Put(key, windowStart, value)
+	}
+	if err := s.b.usable(); err != nil {
+		return err
+	}
+	s.seq = wincore.AdvanceSeq(s.seq, seq)
+	if s.clock.Expired(windowStart) {
+		return nil
+	}
+	if value != nil {
+		s.advance(windowStart)
+	}
+	s.buf = wincore.AppendEntry(s.buf[:0], key, windowStart, seq)
+	s.write(windowStart, value)
+	return nil
+}
+
+// LastSeq implements [state.WindowRestorer].
+func (s *windowStore) LastSeq() uint32 { return s.seq }
 
 func (s *windowStore) Fetch(key []byte, windowStart int64) ([]byte, error) {
 	if err := s.b.usable(); err != nil {

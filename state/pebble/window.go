@@ -17,6 +17,8 @@ type windowStore struct {
 	opts state.WindowOptions
 }
 
+var _ state.WindowRestorer = (*windowStore)(nil)
+
 func newWindowStore(b *Backend, name string, id uint32, opts state.WindowOptions) (*windowStore, error) {
 	sg, err := newSegmented(b, name, id, wincore.NewClock(opts))
 	if err != nil {
@@ -43,12 +45,39 @@ func (s *windowStore) Put(key []byte, windowStart int64, value []byte) error {
 	}
 	var seq uint32
 	if s.opts.RetainDuplicates {
-		s.seq++
+		s.seq = state.NextSeq(s.seq)
 		seq = s.seq
 		s.dirty = true
 	}
 	return s.write(s.entryKey(key, windowStart, seq), value)
 }
+
+// RestorePut implements [state.WindowRestorer]. The sequence counter it
+// advances is committed with the store's observed time (see writeMeta).
+func (s *windowStore) RestorePut(key []byte, windowStart int64, seq uint32, value []byte) error {
+	if !s.opts.RetainDuplicates {
+		return s.Put(key, windowStart, value)
+	}
+	if err := s.b.usable(); err != nil {
+		return err
+	}
+	if next := wincore.AdvanceSeq(s.seq, seq); next != s.seq {
+		s.seq = next
+		s.dirty = true
+	}
+	if s.clock.Expired(windowStart) {
+		return nil
+	}
+	if value != nil {
+		if err := s.advance(windowStart); err != nil {
+			return err
+		}
+	}
+	return s.write(s.entryKey(key, windowStart, seq), value)
+}
+
+// LastSeq implements [state.WindowRestorer].
+func (s *windowStore) LastSeq() uint32 { return s.seq }
 
 func (s *windowStore) Fetch(key []byte, windowStart int64) ([]byte, error) {
 	if err := s.b.usable(); err != nil {

@@ -63,6 +63,24 @@ func runTransactions(t *testing.T, cfg Config) {
 		equal(t, v, []byte("w70"))
 	})
 
+	t.Run("AbortRestoresSequence", func(t *testing.T) {
+		e := newEnv(t, cfg)
+		w := e.window("dup", state.WindowOptions{Retention: 100, SegmentInterval: 50, RetainDuplicates: true})
+		r := restorer(t, w)
+		noErr(t, w.Put([]byte("k"), 10, []byte("a")))
+		noErr(t, e.b.Commit(nil))
+		noErr(t, r.RestorePut([]byte("k"), 10, 40, []byte("restored")))
+		noErr(t, w.Put([]byte("k"), 10, []byte("put")))
+		equal(t, r.LastSeq(), uint32(41))
+		noErr(t, e.b.Abort())
+		equal(t, r.LastSeq(), uint32(1))
+		noErr(t, w.Put([]byte("k"), 10, []byte("b")))
+		equal(t, r.LastSeq(), uint32(2))
+		got, err := collect(w.All(), cloneWE)
+		noErr(t, err)
+		equal(t, got, []state.WindowEntry{we("k", 10, "a"), we("k", 10, "b")})
+	})
+
 	t.Run("Offsets", func(t *testing.T) {
 		e := newEnv(t, cfg)
 		offs, err := e.b.Offsets()
@@ -148,6 +166,42 @@ func runPersistence(t *testing.T, cfg Config) {
 		wgot, err := collect(e.window("w", wopts).All(), cloneWE)
 		noErr(t, err)
 		equal(t, wgot, []state.WindowEntry{we("k", 1000, "w1000")})
+	})
+
+	t.Run("RestoredSequenceSurvivesReopen", func(t *testing.T) {
+		e := newEnv(t, cfg)
+		d := e.window("dup", dupOpts)
+		r := restorer(t, d)
+		noErr(t, r.RestorePut([]byte("k"), 10, 7, []byte("r7")))
+		noErr(t, r.RestorePut([]byte("k"), 10, 3, []byte("r3")))
+		noErr(t, e.b.Commit(map[string]int64{"t-0": 2}))
+		e.reopen()
+		d = e.window("dup", dupOpts)
+		r = restorer(t, d)
+		equal(t, r.LastSeq(), uint32(7))
+		// A new duplicate neither overwrites a restored entry nor reuses
+		// its number.
+		noErr(t, d.Put([]byte("k"), 10, []byte("p8")))
+		equal(t, r.LastSeq(), uint32(8))
+		// Replaying the records the store holds (a restore from an older
+		// offset) adds nothing.
+		noErr(t, r.RestorePut([]byte("k"), 10, 7, []byte("r7")))
+		noErr(t, r.RestorePut([]byte("k"), 10, 3, []byte("r3")))
+		noErr(t, r.RestorePut([]byte("k"), 10, 8, []byte("p8")))
+		want := []state.WindowEntry{we("k", 10, "r3"), we("k", 10, "r7"), we("k", 10, "p8")}
+		got, err := collect(d.FetchRange([]byte("k"), 0, 100), cloneWE)
+		noErr(t, err)
+		equal(t, got, want)
+		noErr(t, e.b.Commit(nil))
+		// An uncommitted counter is not.
+		noErr(t, r.RestorePut([]byte("k"), 10, 50, []byte("uncommitted")))
+		e.reopen()
+		d = e.window("dup", dupOpts)
+		r = restorer(t, d)
+		equal(t, r.LastSeq(), uint32(8))
+		got, err = collect(d.FetchRange([]byte("k"), 0, 100), cloneWE)
+		noErr(t, err)
+		equal(t, got, want)
 	})
 
 	t.Run("ReopenDropsUncommitted", func(t *testing.T) {

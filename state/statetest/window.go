@@ -230,6 +230,101 @@ func runWindow(t *testing.T, cfg Config) {
 		equal(t, len(got), 6)
 	})
 
+	t.Run("RestorePut", func(t *testing.T) {
+		e := newEnv(t, cfg)
+		w := e.window("w", state.WindowOptions{Retention: 1000, SegmentInterval: 100, RetainDuplicates: true})
+		r := restorer(t, w)
+		equal(t, r.LastSeq(), uint32(0))
+		fetch := func(key string, start int64) []state.WindowEntry {
+			t.Helper()
+			got, err := collect(w.FetchRange([]byte(key), start, start), cloneWE)
+			noErr(t, err)
+			return got
+		}
+		k := []byte("k")
+		noErr(t, r.RestorePut(k, 10, 5, []byte("a")))
+		noErr(t, r.RestorePut(k, 10, 3, []byte("b")))
+		equal(t, r.LastSeq(), uint32(5), "an older sequence number does not move the counter back")
+		// Replaying the same records changes nothing.
+		noErr(t, r.RestorePut(k, 10, 5, []byte("a")))
+		noErr(t, r.RestorePut(k, 10, 3, []byte("b")))
+		equal(t, fetch("k", 10), []state.WindowEntry{we("k", 10, "b"), we("k", 10, "a")}, "ordered by sequence number, each once")
+		v, err := w.Fetch(k, 10)
+		noErr(t, err)
+		equal(t, v, []byte("b"))
+		equal(t, w.ObservedTime(), int64(10))
+		noErr(t, r.RestorePut(k, 10, 5, []byte("a2")))
+		equal(t, fetch("k", 10), []state.WindowEntry{we("k", 10, "b"), we("k", 10, "a2")}, "same sequence number overwrites")
+
+		// Put carries on after the restored numbers.
+		noErr(t, w.Put(k, 10, []byte("c")))
+		equal(t, r.LastSeq(), uint32(6))
+		equal(t, fetch("k", 10), []state.WindowEntry{we("k", 10, "b"), we("k", 10, "a2"), we("k", 10, "c")})
+		noErr(t, r.RestorePut(k, 10, 6, []byte("c")))
+		equal(t, len(fetch("k", 10)), 3, "restoring what Put wrote")
+
+		// A nil value deletes exactly that entry and does not advance the
+		// observed time, but does advance the counter.
+		noErr(t, r.RestorePut(k, 10, 3, nil))
+		equal(t, fetch("k", 10), []state.WindowEntry{we("k", 10, "a2"), we("k", 10, "c")})
+		noErr(t, r.RestorePut(k, 500, 7, nil))
+		equal(t, w.ObservedTime(), int64(10))
+		equal(t, r.LastSeq(), uint32(7))
+		noErr(t, r.RestorePut([]byte("j"), 20, 8, []byte("j")))
+		equal(t, w.ObservedTime(), int64(20))
+		equal(t, fetch("j", 20), []state.WindowEntry{we("j", 20, "j")})
+
+		// Expired windows are ignored, but their numbers are used up.
+		noErr(t, r.RestorePut([]byte("z"), 2000, 9, []byte("z")))
+		noErr(t, r.RestorePut(k, 10, 10, []byte("late")))
+		equal(t, r.LastSeq(), uint32(10))
+		got, err := collect(w.All(), cloneWE)
+		noErr(t, err)
+		equal(t, got, []state.WindowEntry{we("z", 2000, "z")})
+
+		// Numbers 2^30 or more ahead count as behind (see
+		// state.WindowRestorer).
+		noErr(t, r.RestorePut(k, 2000, state.MaxSeq, []byte("max")))
+		equal(t, r.LastSeq(), uint32(10))
+		noErr(t, r.RestorePut(k, 2000, 1<<30, []byte("half")))
+		equal(t, r.LastSeq(), uint32(1<<30))
+		noErr(t, r.RestorePut(k, 2000, state.MaxSeq, []byte("max")))
+		equal(t, r.LastSeq(), state.MaxSeq)
+		// The counter wraps around from MaxSeq to 1, as Put does.
+		noErr(t, w.Put(k, 2000, []byte("wrapped")))
+		equal(t, r.LastSeq(), uint32(1))
+		noErr(t, r.RestorePut(k, 2000, state.MaxSeq-1, []byte("before max")))
+		equal(t, r.LastSeq(), uint32(1), "behind, across the wrap")
+		noErr(t, r.RestorePut(k, 2000, 2, []byte("after wrap")))
+		equal(t, r.LastSeq(), uint32(2))
+		equal(t, fetch("k", 2000), []state.WindowEntry{
+			we("k", 2000, "wrapped"), we("k", 2000, "after wrap"), we("k", 2000, "half"), we("k", 2000, "before max"), we("k", 2000, "max"),
+		})
+	})
+
+	t.Run("RestorePutWithoutDuplicates", func(t *testing.T) {
+		e := newEnv(t, cfg)
+		w := e.window("w", state.WindowOptions{Retention: 1000, SegmentInterval: 100})
+		r := restorer(t, w)
+		k := []byte("k")
+		// Sequence numbers are ignored: one entry per window, as Put.
+		noErr(t, r.RestorePut(k, 10, 0, []byte("a")))
+		noErr(t, r.RestorePut(k, 10, 7, []byte("b")))
+		got, err := collect(w.FetchRange(k, 0, 100), cloneWE)
+		noErr(t, err)
+		equal(t, got, []state.WindowEntry{we("k", 10, "b")})
+		v, err := w.Fetch(k, 10)
+		noErr(t, err)
+		equal(t, v, []byte("b"))
+		equal(t, r.LastSeq(), uint32(0))
+		noErr(t, r.RestorePut(k, 10, 3, nil))
+		v, err = w.Fetch(k, 10)
+		noErr(t, err)
+		equal(t, v, []byte(nil), "nil deletes")
+		noErr(t, w.Put(k, 20, []byte("c")))
+		equal(t, r.LastSeq(), uint32(0))
+	})
+
 	t.Run("WritesInsideLoop", func(t *testing.T) {
 		e := newEnv(t, cfg)
 		w := e.window("w", state.WindowOptions{Retention: 100, SegmentInterval: 50})
@@ -258,4 +353,15 @@ func runWindow(t *testing.T, cfg Config) {
 		noErr(t, err)
 		equal(t, got, []state.WindowEntry{we("z", 10_000, "z")})
 	})
+}
+
+// restorer returns w as a state.WindowRestorer, or skips the test if the
+// backend's window stores do not implement it.
+func restorer(t *testing.T, w state.WindowStore) state.WindowRestorer {
+	t.Helper()
+	r, ok := w.(state.WindowRestorer)
+	if !ok {
+		t.Skipf("window store %T does not implement state.WindowRestorer", w)
+	}
+	return r
 }

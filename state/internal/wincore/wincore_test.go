@@ -111,3 +111,38 @@ func TestClock(t *testing.T) {
 		t.Fatal("LiveFrom must saturate")
 	}
 }
+
+func TestAdvanceSeq(t *testing.T) {
+	for _, c := range []struct{ counter, seq, want uint32 }{
+		{0, 7, 7},
+		{0, state.MaxSeq, state.MaxSeq},
+		{5, 6, 6},
+		{5, 1000, 1000},
+		{5, 5, 5},
+		{5, 4, 5},
+		{5, 1, 5},
+		{1000, 3, 1000},
+		// Across the wrap from MaxSeq to 1 (and to 0, as Kafka Streams wraps).
+		{state.MaxSeq, 1, 1},
+		{state.MaxSeq, 0, 0},
+		{state.MaxSeq - 10, 3, 3},
+		{3, state.MaxSeq - 10, 3},
+		{state.MaxSeq, state.MaxSeq - 1, state.MaxSeq},
+		// Half the space or more ahead is behind.
+		{5, 5 + 1<<30, 5},
+		{5, 4 + 1<<30, 4 + 1<<30},
+	} {
+		if got := AdvanceSeq(c.counter, c.seq); got != c.want {
+			t.Errorf("AdvanceSeq(%d, %d) = %d, want %d", c.counter, c.seq, got, c.want)
+		}
+	}
+	if got := state.NextSeq(state.MaxSeq); got != 1 {
+		t.Errorf("NextSeq(MaxSeq) = %d, want 1", got)
+	}
+	if got := state.NextSeq(0); got != 1 {
+		t.Errorf("NextSeq(0) = %d, want 1", got)
+	}
+	if got := state.NextSeq(41); got != 42 {
+		t.Errorf("NextSeq(41) = %d, want 42", got)
+	}
+}
