@@ -33,19 +33,11 @@ import (
 //   - per key, the same last record: key bytes (windowed-key bytes
 //     included), value bytes and timestamp,
 //   - and both equal the counts a model of the input predicts.
+//
+// Enrichment writes all its input before either application starts and
+// compares every record (values and timestamps per key, in order).
 func TestConformanceWithKafkaStreams(t *testing.T) {
-	skipWithoutKafka(t)
-	jar, err := filepath.Abs(javaReferenceJar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(jar); err != nil {
-		t.Fatalf("%s=%s is set but the Java Kafka Streams reference jar is missing (%v): build it with\n"+
-			"    (cd java && mvn -B -q package)\nthen run this test again", brokersEnv, strings.Join(brokers, ","), err)
-	}
-	if _, err := exec.LookPath("java"); err != nil {
-		t.Fatalf("the conformance test needs java (17+) on PATH: %v", err)
-	}
+	needJavaReference(t)
 
 	t.Run("wordcount", func(t *testing.T) {
 		k := needKafka(t)
@@ -90,18 +82,40 @@ func TestConformanceWithKafkaStreams(t *testing.T) {
 		})
 	})
 
+	// Every table row and order is on the broker before either application
+	// starts; the rows of each phase are older than the orders after them,
+	// so processing in timestamp order (Kafka Streams') gives the joins the
+	// model predicts.
 	t.Run("enrichment", func(t *testing.T) {
 		k := needKafka(t)
 		e := newEnrichmentInput(23)
 		var phases []conformPhase
 		for _, p := range e.phases {
-			phases = append(phases, conformPhase{input: p.topic, recs: p.recs, want: p.want, consumed: p.table})
+			phases = append(phases, conformPhase{input: p.topic, recs: p.recs, want: p.want})
 		}
 		conform(t, k, conformCase{
 			topology: "enrichment", inputs: []string{orders, customers}, output: enrichedOrders, inParts: 3, outParts: 4,
-			build: enrichmentTopology, phases: phases, decode: countPerKey,
+			build: enrichmentTopology, phases: phases, decode: countPerKey, prewrite: true,
 		})
 	})
+}
+
+// needJavaReference skips the test without a broker (skipWithoutKafka) and
+// fails it if the Java reference jar or java is missing.
+func needJavaReference(t *testing.T) {
+	t.Helper()
+	skipWithoutKafka(t)
+	jar, err := filepath.Abs(javaReferenceJar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(jar); err != nil {
+		t.Fatalf("%s=%s is set but the Java Kafka Streams reference jar is missing (%v): build it with\n"+
+			"    (cd java && mvn -B -q package)\nthen run this test again", brokersEnv, strings.Join(brokers, ","), err)
+	}
+	if _, err := exec.LookPath("java"); err != nil {
+		t.Fatalf("the conformance test needs java (17+) on PATH: %v", err)
+	}
 }
 
 // conformPhase is input produced to both applications.
@@ -110,10 +124,6 @@ type conformPhase struct {
 	recs  []rec
 	// want is the decoded output expected after the phase; nil: do not wait.
 	want map[string]int64
-	// consumed waits until both applications have committed the input to
-	// its end: table rows are in place before the stream records that join
-	// them arrive.
-	consumed bool
 }
 
 type conformCase struct {
@@ -125,6 +135,12 @@ type conformCase struct {
 	phases            []conformPhase
 	decode            func(*testing.T, []*kgo.Record) map[string]int64
 	onError           runtime.ErrorPolicy
+	// prewrite writes every phase before either application starts, waits
+	// for both to commit the input to its end (and their output to settle),
+	// then checks the last phase's want and compares every record: per key
+	// the same values, timestamps and partition, in order
+	// (TestConformanceTimestampOrder's comparison).
+	prewrite bool
 }
 
 func conform(t *testing.T, k *kafka, c conformCase) {
@@ -135,9 +151,15 @@ func conform(t *testing.T, k *kafka, c conformCase) {
 		}
 		k.createTopic(p+c.output, c.outParts)
 	}
+	if c.prewrite {
+		for _, phase := range c.phases {
+			k.produce(javaPrefix+phase.input, phase.recs...)
+			k.produce(eddyPrefix+phase.input, phase.recs...)
+		}
+	}
 	start := time.Now()
 	javaApp, eddyApp := k.name("java-app"), k.name("eddy-app")
-	java := startJava(t, c.topology, javaApp, javaPrefix)
+	java := startJava(t, c.topology, javaApp, []string{javaPrefix})
 	eddy := k.start("eddy", c.build(t, eddyPrefix), runtime.Config{AppID: eddyApp,
 		Guarantee: runtime.ExactlyOnce, CommitInterval: 100 * time.Millisecond, OnError: c.onError})
 	eddy.waitRunning(outputTimeout)
@@ -153,14 +175,14 @@ func conform(t *testing.T, k *kafka, c conformCase) {
 		}
 	}
 	complete := true
+	live := c.phases
+	if c.prewrite {
+		live = nil // written already: the output is checked once both have finished the input
+	}
 phases:
-	for i, phase := range c.phases {
+	for i, phase := range live {
 		k.produce(javaPrefix+phase.input, phase.recs...)
 		k.produce(eddyPrefix+phase.input, phase.recs...)
-		if phase.consumed {
-			k.waitConsumed(javaApp, javaPrefix+phase.input, outputTimeout)
-			k.waitConsumed(eddyApp, eddyPrefix+phase.input, outputTimeout)
-		}
 		if phase.want == nil {
 			continue
 		}
@@ -178,6 +200,38 @@ phases:
 			}
 		}
 	}
+	if c.prewrite {
+		for _, app := range []struct {
+			who, group, prefix string
+			alive              func() error
+		}{
+			{"Java Kafka Streams", javaApp, javaPrefix, func() error {
+				select {
+				case <-java.exited:
+					return fmt.Errorf("exited (%v)", java.waitErr)
+				default:
+					return nil
+				}
+			}},
+			{"Eddy", eddyApp, eddyPrefix, func() error {
+				select {
+				case <-eddy.done:
+					return fmt.Errorf("stopped (state %v): %v", eddy.app.State(), eddy.err)
+				default:
+					return nil
+				}
+			}},
+		} {
+			var ins []string
+			for _, in := range c.inputs {
+				ins = append(ins, app.prefix+in)
+			}
+			if err := k.waitFinished(app.group, ins, []string{app.prefix + c.output}, outputTimeout, app.alive); err != nil {
+				t.Errorf("%s did not finish the prewritten input: %v", app.who, err)
+				complete = false
+			}
+		}
+	}
 	if complete {
 		t.Logf("both outputs complete after %v", time.Since(start).Round(time.Millisecond))
 	}
@@ -188,7 +242,14 @@ phases:
 	ers := k.readAll(eddyPrefix+c.output, readTimeout)
 	checkCounts(t, "Java Kafka Streams' final output vs the model of the input", final, c.decode(t, jrs))
 	checkCounts(t, "Eddy's final output vs the model of the input", final, c.decode(t, ers))
-	if d := diffOutputs(jrs, ers); d != "" {
+	if c.prewrite {
+		if d, n := diffRecs("Java Kafka Streams", orecs(jrs), "Eddy", orecs(ers), orderMaxKeysInDiff); d != "" {
+			t.Errorf("Eddy's records differ from Java Kafka Streams' in %d of %d keys (Java %d records, Eddy %d):\n%s",
+				n, len(final), len(jrs), len(ers), d)
+		} else {
+			t.Logf("identical: %d records, %d keys, on %d partitions", len(ers), len(final), c.outParts)
+		}
+	} else if d := diffOutputs(jrs, ers); d != "" {
 		t.Errorf("Eddy's output differs from Java Kafka Streams' (%d vs %d records):\n%s", len(ers), len(jrs), d)
 	} else {
 		t.Logf("identical: %d records, %d keys, on %d partitions", len(ers), len(final), c.outParts)
@@ -284,13 +345,22 @@ type javaApp struct {
 	stderr bytes.Buffer
 }
 
-func startJava(t *testing.T, topology, appID, prefix string) *javaApp {
+// startJava runs the Java reference: topology (or "a,b" to run a on the
+// first prefix and b on the second, see java/README.md) on each topic
+// prefix, exactly-once, record cache off, with extra --prop key=value.
+func startJava(t *testing.T, topology, appID string, prefixes []string, props ...string) *javaApp {
 	t.Helper()
 	jar, _ := filepath.Abs(javaReferenceJar)
 	args := []string{"-Xms64m", "-Xmx512m", "-jar", jar, topology,
-		"--bootstrap", strings.Join(brokers, ","), "--app-id", appID, "--topic-prefix", prefix,
+		"--bootstrap", strings.Join(brokers, ","), "--app-id", appID,
 		"--guarantee", "exactly_once_v2", "--cache-bytes", "0", "--commit-interval-ms", "100",
 		"--state-dir", t.TempDir()}
+	for _, p := range prefixes {
+		args = append(args, "--topic-prefix", p)
+	}
+	for _, p := range props {
+		args = append(args, "--prop", p)
+	}
 	j := &javaApp{cmd: exec.Command("java", args...), running: make(chan struct{}), exited: make(chan struct{})}
 	j.cmd.Stderr = &lockedWriter{mu: &j.mu, w: &j.stderr}
 	dieWithParent(j.cmd) // no orphaned JVM if the test binary dies (e.g. go test -timeout)

@@ -86,8 +86,11 @@ func skipWithoutKafka(t *testing.T) {
 func needKafka(t *testing.T) *kafka {
 	t.Helper()
 	skipWithoutKafka(t)
+	// MetadataMinAge: kadm answers ListTopics from metadata cached for up
+	// to this long, so waitTopic would see a new topic's leaders up to 5 s
+	// (the default) late.
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.ProducerLinger(0))
+		kgo.ProducerLinger(0), kgo.MetadataMinAge(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,6 +125,12 @@ func spendTopology(t testing.TB, in, out string, repartitions int32) *stream.Top
 func TestTopologyCopiesMatchJavaFixtures(t *testing.T) {
 	for name, build := range map[string]func(testing.TB, string) *stream.Topology{
 		"wordcount": wordCountTopology, "pageviews": pageViewsTopology,
+		// conformance_order_test.go's; inputs in Kafka Streams' processing order
+		"join-stream-table":        orderTopology(addStreamTableJoins),
+		"join-stream-stream":       orderTopology(addStreamStreamJoins(0)),
+		"join-stream-stream-grace": orderTopology(addStreamStreamJoins(ssGrace)),
+		"join-table-table":         orderTopology(addTableTableJoins),
+		"merge":                    orderTopology(addMerge),
 	} {
 		t.Run(name, func(t *testing.T) {
 			f, err := fixture.Load(javaReferenceRoot + "/src/test/resources/fixtures/" + name + ".json")

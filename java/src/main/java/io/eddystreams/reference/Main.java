@@ -25,14 +25,17 @@ import org.apache.kafka.streams.processor.StateRestoreListener;
  * Runs one reference topology against a broker:
  *
  * <pre>
- * java -jar target/eddy-reference.jar &lt;wordcount|pageviews|enrichment&gt; --bootstrap HOST:PORT --app-id ID
+ * java -jar target/eddy-reference.jar &lt;topology&gt;[,&lt;topology&gt;...] --bootstrap HOST:PORT --app-id ID
  *     [--guarantee at_least_once|exactly_once_v2] [--commit-interval-ms N] [--cache-bytes N]
- *     [--state-dir DIR] [--threads N] [--create-topics PARTITIONS] [--topic-prefix P]
+ *     [--state-dir DIR] [--threads N] [--create-topics PARTITIONS] [--topic-prefix P]...
  *     [--prop key=value]... [--leave-group-on-close] [--print-restores] [--describe]
  * </pre>
  *
  * <p>{@code --topic-prefix P} puts P before every user topic name (text-lines → P + text-lines),
  * so several runs can share one broker; internal topics already carry the application id.
+ * Composable topologies (the join and merge ones, see {@link JoinTopologies}) can run several times
+ * in one application: {@code a,b --topic-prefix P --topic-prefix Q} runs a on P and b on Q, and
+ * {@code a --topic-prefix P --topic-prefix Q} runs a on both (see {@link Topologies#build}).
  *
  * Prints {@code STATE <NAME> <epoch-ms>} on stdout for every KafkaStreams state change (so
  * {@code STATE RUNNING <ms>} once it is running), runs until SIGTERM/SIGINT, then closes the
@@ -58,10 +61,10 @@ public final class Main {
         if (error != null) {
             System.err.println("error: " + error);
         }
-        System.err.println("usage: java -jar eddy-reference.jar <" + Topologies.names() + "> "
+        System.err.println("usage: java -jar eddy-reference.jar <" + Topologies.names() + ">[,<topology>...] "
                 + "--bootstrap HOST:PORT --app-id ID [--guarantee at_least_once|exactly_once_v2] "
                 + "[--commit-interval-ms N] [--cache-bytes N] [--state-dir DIR] [--threads N] "
-                + "[--create-topics PARTITIONS] [--topic-prefix P] [--prop key=value]... "
+                + "[--create-topics PARTITIONS] [--topic-prefix P]... [--prop key=value]... "
                 + "[--leave-group-on-close] [--print-restores] [--describe]");
         System.exit(2);
     }
@@ -96,9 +99,13 @@ public final class Main {
         if (args.length == 0 || args[0].startsWith("-")) {
             usage("missing topology");
         }
-        Topologies.Spec spec = Topologies.spec(args[0]);
-        if (spec == null) {
-            usage("unknown topology " + args[0]);
+        List<Topologies.Spec> specs = new ArrayList<>();
+        for (String name : args[0].split(",", -1)) {
+            Topologies.Spec spec = Topologies.spec(name);
+            if (spec == null) {
+                usage("unknown topology " + name);
+            }
+            specs.add(spec);
         }
         String bootstrap = null;
         String appId = null;
@@ -107,7 +114,7 @@ public final class Main {
         boolean describe = false;
         boolean leaveGroup = false;
         boolean printRestores = false;
-        String prefix = "";
+        List<String> prefixes = new ArrayList<>();
         Properties props = new Properties();
         List<String[]> extra = new ArrayList<>();
         for (int i = 1; i < args.length; i++) {
@@ -142,7 +149,7 @@ public final class Main {
                 case "--state-dir" -> props.put(StreamsConfig.STATE_DIR_CONFIG, v);
                 case "--threads" -> props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, num(a, v));
                 case "--create-topics" -> createPartitions = Integer.parseInt(num(a, v));
-                case "--topic-prefix" -> prefix = v;
+                case "--topic-prefix" -> prefixes.add(v);
                 case "--prop" -> {
                     int eq = v.indexOf('=');
                     if (eq <= 0) {
@@ -154,7 +161,12 @@ public final class Main {
             }
         }
 
-        Topology topology = spec.build().apply(prefix);
+        Topology topology = null;
+        try {
+            topology = Topologies.build(specs, prefixes);
+        } catch (IllegalArgumentException e) {
+            usage(e.getMessage());
+        }
         if (describe) {
             OUT.println(topology.describe());
             return;
@@ -172,7 +184,10 @@ public final class Main {
         }
 
         if (createPartitions != null) {
-            createTopics(bootstrap, spec, prefix, createPartitions);
+            List<String> ps = prefixes.isEmpty() ? List.of("") : prefixes;
+            for (int i = 0; i < ps.size(); i++) {
+                createTopics(bootstrap, specs.get(specs.size() == 1 ? 0 : i), ps.get(i), createPartitions);
+            }
         }
 
         KafkaStreams streams = new KafkaStreams(topology, props);

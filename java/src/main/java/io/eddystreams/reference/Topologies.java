@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.serialization.Serdes;
@@ -56,7 +57,25 @@ public final class Topologies {
      * prefix put before every user topic name (--topic-prefix; "" for the plain names). Internal
      * topics and stores are not prefixed: their names already start with the application id.
      */
-    public record Spec(String name, List<String> inputs, List<String> outputs, Function<String, Topology> build) {
+    public record Spec(String name, List<String> inputs, List<String> outputs, Function<String, Topology> build,
+            BiConsumer<StreamsBuilder, String> addTo) {
+        public Spec(String name, List<String> inputs, List<String> outputs, Function<String, Topology> build) {
+            this(name, inputs, outputs, build, null);
+        }
+
+        /**
+         * A topology that can share a builder with others ({@link Topologies#build}): {@code addTo}
+         * adds it, with the prefix on its user topics, using generated store and processor names.
+         */
+        static Spec composable(String name, List<String> inputs, List<String> outputs,
+                BiConsumer<StreamsBuilder, String> addTo) {
+            return new Spec(name, inputs, outputs, p -> {
+                StreamsBuilder b = new StreamsBuilder();
+                addTo.accept(b, p);
+                return b.build();
+            }, addTo);
+        }
+
         /** The input topics with the prefix. */
         public List<String> inputs(String prefix) {
             return inputs.stream().map(t -> prefix + t).toList();
@@ -82,6 +101,19 @@ public final class Topologies {
         add(new Spec("bench-join", List.of(BenchTopologies.JOIN_STREAM, BenchTopologies.JOIN_TABLE),
                 List.of(BenchTopologies.JOIN_OUTPUT), p -> BenchTopologies.join(p)));
         add(new Spec("bench-restore", List.of(BenchTopologies.RESTORE_KEYS), List.of(), p -> BenchTopologies.restore(p)));
+        // timestamp-ordered processing across a task's input partitions, see JoinTopologies
+        add(Spec.composable("join-stream-table", List.of(JoinTopologies.ST_STREAM, JoinTopologies.ST_TABLE),
+                List.of(JoinTopologies.ST_JOIN, JoinTopologies.ST_LEFT_JOIN), JoinTopologies::streamTable));
+        List<String> ssOut = List.of(JoinTopologies.SS_JOIN, JoinTopologies.SS_LEFT_JOIN, JoinTopologies.SS_OUTER_JOIN);
+        add(Spec.composable("join-stream-stream", List.of(JoinTopologies.SS_LEFT, JoinTopologies.SS_RIGHT), ssOut,
+                (b, p) -> JoinTopologies.streamStream(b, p, Duration.ZERO)));
+        add(Spec.composable("join-stream-stream-grace", List.of(JoinTopologies.SS_LEFT, JoinTopologies.SS_RIGHT), ssOut,
+                (b, p) -> JoinTopologies.streamStream(b, p, JoinTopologies.SS_GRACE)));
+        add(Spec.composable("join-table-table", List.of(JoinTopologies.TT_LEFT, JoinTopologies.TT_RIGHT),
+                List.of(JoinTopologies.TT_JOIN, JoinTopologies.TT_LEFT_JOIN, JoinTopologies.TT_OUTER_JOIN),
+                JoinTopologies::tableTable));
+        add(Spec.composable("merge", List.of(JoinTopologies.MERGE_A, JoinTopologies.MERGE_B),
+                List.of(JoinTopologies.MERGE_OUT), JoinTopologies::merge));
     }
 
     private static void add(Spec s) {
@@ -213,5 +245,37 @@ public final class Topologies {
 
     static String names() {
         return String.join("|", SPECS.keySet());
+    }
+
+    /**
+     * One topology running several specs, each on its own topic prefix: {@code specs[i]} on
+     * {@code prefixes[i]}, or a single spec on every prefix. With one spec and at most one prefix it
+     * is that spec's own topology; otherwise every spec must be composable. The Java side of a
+     * conformance test runs its small and its randomized input this way, in one JVM.
+     *
+     * @throws IllegalArgumentException if the specs and prefixes do not pair up or a spec is not composable
+     */
+    public static Topology build(List<Spec> specs, List<String> prefixes) {
+        if (specs.isEmpty()) {
+            throw new IllegalArgumentException("no topology");
+        }
+        List<String> ps = prefixes.isEmpty() ? List.of("") : prefixes;
+        if (specs.size() == 1 && ps.size() == 1) {
+            return specs.get(0).build().apply(ps.get(0));
+        }
+        if (specs.size() != 1 && specs.size() != ps.size()) {
+            throw new IllegalArgumentException(specs.size() + " topologies but " + ps.size()
+                    + " topic prefixes: give one prefix per topology, or one topology for all prefixes");
+        }
+        StreamsBuilder b = new StreamsBuilder();
+        for (int i = 0; i < ps.size(); i++) {
+            Spec s = specs.get(specs.size() == 1 ? 0 : i);
+            if (s.addTo() == null) {
+                throw new IllegalArgumentException("topology " + s.name()
+                        + " runs on one topic prefix only (it names its stores and internal topics)");
+            }
+            s.addTo().accept(b, ps.get(i));
+        }
+        return b.build();
     }
 }

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.TestInputTopic;
@@ -113,12 +114,116 @@ class FixturesTest {
         assertEquals(4, outs.size());
     }
 
+    // ---- timestamp-order topologies (JoinTopologies) ----
+    // The inputs are in the order Kafka Streams processes them when they are on the broker before it
+    // starts, one partition per topic: always the partition whose next record has the lowest
+    // timestamp, each partition in offset order (integration/conformance_order_test.go checks it).
+    // A record older than one before it in its own topic is therefore still processed after it.
+
+    @Test
+    void joinStreamTable() throws IOException {
+        String s = JoinTopologies.ST_STREAM;
+        String t = JoinTopologies.ST_TABLE;
+        List<Out> outs = fixture("join-stream-table", Topologies.spec("join-stream-table").build().apply(""), List.of(
+                in(s, "c1", "10", 1_000L),          // no row yet
+                in(t, "c1", "eu", 2_000L),
+                in(s, "c1", "20", 3_000L),
+                in(t, "c2", "us", 3_500L),
+                in(s, "c2", "30", 4_000L),
+                in(t, "c1", null, 5_000L),          // tombstone
+                in(s, "c1", "40", 6_000L),
+                in(t, "c3", null, 6_500L),          // tombstone of an absent row
+                in(s, "c3", "50", 7_000L),
+                in(s, "c2", null, 8_000L),          // null value: dropped by both joins
+                in(t, "c2", "apac", 8_500L),
+                in(s, "c2", "60", 9_000L)),
+                List.of(JoinTopologies.ST_JOIN, JoinTopologies.ST_LEFT_JOIN));
+        assertEquals(9, outs.size());
+    }
+
+    /** The scenario of JoinTopologiesTest.streamStreamUnmatched, plus matches of several records. */
+    private static List<In> streamStreamInputs() {
+        String l = JoinTopologies.SS_LEFT;
+        String r = JoinTopologies.SS_RIGHT;
+        return List.of(
+                in(l, "a", "La", 10_000L),
+                in(r, "b", "Rb", 11_000L),
+                in(l, "m", "Lm1", 12_000L),
+                in(l, "m", "Lm2", 13_000L),
+                in(l, "c", "Lc", 16_000L),
+                in(r, "m", "Rm", 16_500L),   // joins Lm1 and Lm2 (both within 5 s)
+                in(r, "c", "Rc", 17_500L),
+                in(r, "m", "Rm-late", 14_100L), // out of order in ss-right: joins Lm1 and Lm2
+                in(l, "m", "Lm3", 19_000L),  // joins Rm and Rm-late
+                in(l, "d", "Ld", 20_000L),
+                in(r, "e", "Re", 24_000L));
+    }
+
+    @Test
+    void joinStreamStream() throws IOException {
+        List<Out> outs = fixture("join-stream-stream", Topologies.spec("join-stream-stream").build().apply(""),
+                streamStreamInputs(), List.of(JoinTopologies.SS_JOIN, JoinTopologies.SS_LEFT_JOIN,
+                        JoinTopologies.SS_OUTER_JOIN), Map.of(JoinTopologies.EMIT_INTERVAL_CONFIG, "0"));
+        assertFalse(outs.isEmpty());
+    }
+
+    @Test
+    void joinStreamStreamGrace() throws IOException {
+        List<Out> outs = fixture("join-stream-stream-grace", Topologies.spec("join-stream-stream-grace").build().apply(""),
+                streamStreamInputs(), List.of(JoinTopologies.SS_JOIN, JoinTopologies.SS_LEFT_JOIN,
+                        JoinTopologies.SS_OUTER_JOIN), Map.of(JoinTopologies.EMIT_INTERVAL_CONFIG, "0"));
+        assertFalse(outs.isEmpty());
+    }
+
+    @Test
+    void joinTableTable() throws IOException {
+        String l = JoinTopologies.TT_LEFT;
+        String r = JoinTopologies.TT_RIGHT;
+        List<Out> outs = fixture("join-table-table", Topologies.spec("join-table-table").build().apply(""), List.of(
+                in(l, "k1", "l1", 1_000L),
+                in(r, "k1", "r1", 2_000L),
+                in(l, "k1", "l2", 3_000L),
+                in(r, "k1", null, 4_000L),
+                in(l, "k1", null, 5_000L),
+                in(r, "k2", "r9", 6_000L),
+                in(r, "k2", "r10", 5_500L),    // out of order in tt-right: an older update, applied all the same
+                in(l, "k3", null, 6_500L),     // tombstone of absent rows on both sides: nothing
+                in(l, "k2", null, 7_000L),     // absent left row, right row present
+                in(l, "k2", "l3", 8_000L),
+                in(r, "k2", null, 9_000L),
+                in(l, "k2", null, 10_000L)),
+                List.of(JoinTopologies.TT_JOIN, JoinTopologies.TT_LEFT_JOIN, JoinTopologies.TT_OUTER_JOIN));
+        assertFalse(outs.isEmpty());
+    }
+
+    @Test
+    void merge() throws IOException {
+        String a = JoinTopologies.MERGE_A;
+        String b = JoinTopologies.MERGE_B;
+        List<Out> outs = fixture("merge", Topologies.spec("merge").build().apply(""), List.of(
+                in(a, "k1", "a1", 1_000L),
+                in(b, "k1", "b1", 2_000L),
+                in(b, "k2", "b2", 1_500L),     // out of order in merge-b
+                in(a, "k1", "a2", 3_000L),
+                in(b, "k1", "b3", 4_000L)),
+                List.of(JoinTopologies.MERGE_OUT));
+        assertEquals(5, outs.size());
+    }
+
     // ------------------------------------------------------------------------------------
 
     private static List<Out> fixture(String name, Topology topology, List<In> inputs, List<String> outputTopics)
             throws IOException {
+        return fixture(name, topology, inputs, outputTopics, Map.of());
+    }
+
+    /** {@code config}: more Kafka Streams config, written to the fixture's "config" after the cache size. */
+    private static List<Out> fixture(String name, Topology topology, List<In> inputs, List<String> outputTopics,
+            Map<String, String> config) throws IOException {
         List<Out> outs = new ArrayList<>();
-        try (TopologyTestDriver d = Drivers.driver(topology, "fixture-" + name, Drivers.NO_CACHE)) {
+        Properties props = Drivers.props("fixture-" + name, Drivers.NO_CACHE);
+        props.putAll(config);
+        try (TopologyTestDriver d = new TopologyTestDriver(topology, props)) {
             Map<String, TestInputTopic<String, String>> ins = new HashMap<>();
             for (In r : inputs) {
                 ins.computeIfAbsent(r.topic(), tp -> d.createInputTopic(tp, Serdes.String().serializer(),
@@ -132,7 +237,7 @@ class FixturesTest {
                 }
             }
         }
-        String text = render(name, inputs, outs);
+        String text = render(name, inputs, outs, config);
         Path file = Drivers.moduleDir().resolve("src/test/resources/fixtures/" + name + ".json");
         boolean update = Boolean.parseBoolean(System.getProperty("eddy.updateFixtures", "false"));
         if (update || !Files.exists(file)) {
@@ -146,13 +251,19 @@ class FixturesTest {
         return outs;
     }
 
-    private static String render(String name, List<In> inputs, List<Out> outs) {
+    private static String render(String name, List<In> inputs, List<Out> outs, Map<String, String> config) {
         HexFormat hex = HexFormat.of();
         StringBuilder sb = new StringBuilder();
         sb.append("{\n  \"topology\": ");
         GoJson.appendString(sb, name);
-        sb.append(",\n  \"config\": {\"").append(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG)
-                .append("\": \"0\"},\n  \"inputs\": [");
+        sb.append(",\n  \"config\": {\"").append(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG).append("\": \"0\"");
+        for (String k : new java.util.TreeSet<>(config.keySet())) {
+            sb.append(", ");
+            GoJson.appendString(sb, k);
+            sb.append(": ");
+            GoJson.appendString(sb, config.get(k));
+        }
+        sb.append("},\n  \"inputs\": [");
         for (int i = 0; i < inputs.size(); i++) {
             In r = inputs.get(i);
             sb.append(i == 0 ? "\n    " : ",\n    ");
