@@ -83,19 +83,12 @@ func run(f demo.Flags) error {
 	input = append(input, &kgo.Record{Topic: OrdersTopic, Key: []byte("c1"), Value: []byte(`{"orderId":"o8"}`), Timestamp: time.UnixMilli(base + 1_210_000)})
 	windowed := serde.TimeWindowed(serde.String(), Windows.Size())
 	return demo.Run(f, app, func(ctx context.Context) error {
-		if err := demo.Produce(ctx, brokers, custs...); err != nil {
-			return err
-		}
-		// Kafka Streams and Eddy do not order records across topics by
-		// timestamp: load the table before the orders that need it.
-		for processed(app) < int64(len(custs)) {
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("loading customers: %w", ctx.Err())
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-		if err := demo.Produce(ctx, brokers, input...); err != nil {
+		// Customers and orders go in together: each task processes the
+		// record with the lowest timestamp first across its input
+		// partitions (as Kafka Streams does), so the customer rows, older
+		// than every order, are in the table before the orders that need
+		// them, whichever topic is fetched first.
+		if err := demo.Produce(ctx, brokers, append(custs, input...)...); err != nil {
 			return err
 		}
 		got := map[string]int64{}
@@ -115,12 +108,4 @@ func run(f demo.Flags) error {
 		}
 		return nil
 	})
-}
-
-func processed(app *runtime.App) int64 {
-	var n int64
-	for _, v := range app.Metrics().Processed {
-		n += v
-	}
-	return n
 }
