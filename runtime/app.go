@@ -57,11 +57,11 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 	if !ok {
 		return nil, errors.New("runtime: nil or unbuilt topology")
 	}
-	if err := cfg.withDefaults(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, topo: t, log: cfg.Logger.With("app", cfg.AppID), brokers: cfg.Brokers, done: make(chan struct{})}
-	appDir := filepath.Join(cfg.StateDir, cfg.AppID)
+	cfg.applyDefaults()
+	appDir := cfg.appDir()
 	if err := os.MkdirAll(appDir, 0o755); err != nil {
 		return nil, fmt.Errorf("runtime: state directory: %w", err)
 	}
@@ -69,7 +69,12 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("runtime: state directory %s: %w; give each instance its own Config.StateDir", appDir, err)
 	}
-	a.unlock = unlock
+	// The instance-id file is read and written only under the lock.
+	if err := cfg.loadInstanceID(); err != nil {
+		unlock()
+		return nil, err
+	}
+	a := &App{cfg: cfg, topo: t, log: cfg.Logger.With("app", cfg.AppID), brokers: cfg.Brokers, done: make(chan struct{}), unlock: unlock}
 	if len(a.brokers) == 0 {
 		b, err := devbroker.Start(context.Background(), devbroker.Options{DisableAutoCreateTopics: true, Logger: a.log})
 		if err != nil {
@@ -136,6 +141,14 @@ func (a *App) taskDir(id engine.TaskID) string {
 
 // Run starts the workers and blocks until ctx ends (graceful shutdown:
 // commit, close stores, leave the group) or a fatal error.
+//
+// Errors a program may need to tell apart are found in Run's error with
+// errors.As: a *RecordError (the input record the application stopped on,
+// with its position), a *FencedError (another live process uses this
+// instance's InstanceID or GroupInstanceID) and an *AuthorizationError
+// (the brokers refused the principal an ACL, or its authentication).
+// Restarting with the same configuration fails the same way; each error
+// says what to change.
 func (a *App) Run(ctx context.Context) error {
 	a.mu.Lock()
 	if a.started {
@@ -202,7 +215,7 @@ func (a *App) Run(ctx context.Context) error {
 		a.mu.Unlock()
 		wg.Go(func() {
 			if err := w.run(ctx); err != nil {
-				errc <- fmt.Errorf("worker %d: %w", w.id, err)
+				errc <- a.exportError(w.id, fmt.Errorf("worker %d: %w", w.id, err))
 				cancel()
 			}
 		})
@@ -223,6 +236,7 @@ func (a *App) Run(ctx context.Context) error {
 }
 
 func (a *App) fail(err error) {
+	err = a.exportError(-1, err)
 	a.mu.Lock()
 	if a.runErr == nil {
 		a.runErr = err

@@ -1,11 +1,3 @@
-// Package runtime runs a topology on Kafka: one application instance joins
-// the consumer group named by the application id, is assigned tasks
-// (sub-topology × partition), keeps their state in Pebble stores backed by
-// changelog topics, and commits at-least-once or exactly-once.
-//
-// With no brokers configured, an instance starts an embedded in-process
-// Kafka-protocol broker (franz-go's kfake) and says so in the log: the
-// default for examples and first runs.
 package runtime
 
 import (
@@ -17,8 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -68,6 +63,20 @@ const (
 	DeadLetter
 )
 
+// String names the policy as the constant does ("Fail", "Skip",
+// "DeadLetter"), or ErrorPolicy(n) for an unknown value.
+func (p ErrorPolicy) String() string {
+	switch p {
+	case Fail:
+		return "Fail"
+	case Skip:
+		return "Skip"
+	case DeadLetter:
+		return "DeadLetter"
+	}
+	return fmt.Sprintf("ErrorPolicy(%d)", int(p))
+}
+
 // Headers added to dead-lettered records (see DeadLetterHeaders), after
 // the record's own headers.
 const (
@@ -80,10 +89,13 @@ const (
 )
 
 // Config configures an application instance. Zero values take the
-// documented defaults; Validate reports invalid combinations up front.
+// documented defaults; Validate reports invalid values up front (New calls
+// it).
 type Config struct {
 	// AppID names the application: the consumer group, the prefix of
-	// internal topics and of transactional ids. Required.
+	// internal topics and of transactional ids (Kafka Streams'
+	// application.id). Required: at most 235 characters, each an ASCII
+	// letter, digit, '.', '_' or '-', as Kafka topic names allow.
 	AppID string
 	// Brokers are the bootstrap servers. Empty starts an embedded
 	// in-process broker (logged), for examples and first runs.
@@ -95,9 +107,38 @@ type Config struct {
 	// transactional ids (<AppID>-<InstanceID>-<worker>) so a restarted
 	// instance fences its previous incarnation, and standbys are never
 	// placed on the instance running the active task. Two live instances
-	// must never share one. Default: a random id generated once and kept
-	// in <StateDir>/<AppID>/instance-id (Kafka Streams' processId file).
+	// must never share one: the later one fences the earlier, which stops
+	// with a *FencedError. Default: a random id generated once and kept in
+	// <StateDir>/<AppID>/instance-id (Kafka Streams' processId file), read
+	// and written only while holding the state directory's lock. It must
+	// not contain spaces or control characters.
 	InstanceID string
+	// GroupInstanceID turns on static group membership (Kafka's
+	// group.instance.id, KIP-345); empty (the default) keeps dynamic
+	// membership. Each worker is a group member of its own, with the
+	// group instance id <GroupInstanceID>-<worker> (workers count from 0),
+	// so the value must be unique per instance and stable across its
+	// restarts, like a StatefulSet pod name. Same characters as AppID.
+	//
+	// A static member does not leave the group when it stops, and the
+	// group does not rebalance when it rejoins with the same id: an
+	// instance restarted (or redeployed) within the session timeout gets
+	// its tasks back without a rebalance, and no other instance restores
+	// them meanwhile. The cost: a crashed or stopped instance's tasks go
+	// unprocessed until the group coordinator notices, after the session
+	// timeout (franz-go's default 45 s, as Kafka's session.timeout.ms).
+	// Set the timeout with kgo.SessionTimeout in ClientOptions, long
+	// enough to cover a restart and within the brokers'
+	// group.min/max.session.timeout.ms. When scaling in (fewer instances
+	// or Workers for good), remove the departed members at once with an
+	// admin LeaveGroup for their group instance ids (kadm.LeaveGroup).
+	//
+	// Two live processes with the same GroupInstanceID fence each other:
+	// the coordinator answers the earlier one's heartbeats with
+	// FENCED_INSTANCE_ID, and it stops with a *FencedError naming the
+	// group instance id. Do not put kgo.InstanceID in ClientOptions:
+	// every worker would share it and fence the others.
+	GroupInstanceID string
 	// Workers is the number of processing goroutines, each a group member
 	// with its own tasks (Kafka Streams' num.stream.threads). Default 1.
 	Workers int
@@ -114,7 +155,8 @@ type Config struct {
 	// OnError handles bad records and processing errors. Default Fail.
 	OnError ErrorPolicy
 	// DeadLetterTopic receives records under the DeadLetter policy. It is
-	// created (1 partition) if missing. Default <AppID>-dlq.
+	// created (1 partition) if missing. Default <AppID>-dlq. Setting it
+	// with another policy is an error: nothing would be written to it.
 	DeadLetterTopic string
 	// ClientOptions are passed to every franz-go client the instance
 	// creates (group consumer and producer, admin, restore and standby
@@ -127,39 +169,201 @@ type Config struct {
 	StateListener func(old, new State)
 	// MaxPollRecords bounds the records processed per cycle. Default 1000.
 	MaxPollRecords int
+	// MaxTaskIdle is how long a task with several input partitions (a
+	// join, a merge) waits for one of them that has nothing buffered
+	// before processing the others without it (Kafka Streams'
+	// max.task.idle.ms, KIP-353 and KIP-695). A task processes its
+	// buffered records in timestamp order across its partitions; going
+	// ahead without one may process records out of timestamp order (a
+	// join misses matches, a window closes early).
+	//
+	// 0 (the default) does not wait for producers, but does wait to fetch
+	// data already on the broker: while an empty partition's consumer lag
+	// says the broker holds records not fetched yet, or is not known yet,
+	// the task processes nothing. Once the partition is known to be caught
+	// up, the task goes on without it at once.
+	//
+	// Greater than 0 additionally waits up to MaxTaskIdle for a caught-up
+	// empty partition to receive records before processing without it.
+	// Longer waits order records across partitions better when producers
+	// lag behind each other, at the cost of latency.
+	//
+	// With 0 or more, records processed while a partition of their task
+	// was empty are counted as enforced processing
+	// (Metrics.EnforcedProcessing, Kafka Streams'
+	// enforced-processing-total).
+	//
+	// Negative (NoTaskIdle) never waits, and counts nothing: the task
+	// processes whatever is buffered, lowest timestamp first, even while a
+	// partition's fetch is still in flight. Lowest latency, weakest
+	// ordering.
+	MaxTaskIdle time.Duration
+	// BufferedRecordsPerPartition bounds the fetched records buffered for
+	// one input partition of a task (Kafka Streams'
+	// buffered.records.per.partition): a partition whose buffer holds more
+	// is paused (not fetched) until the task drains it below the bound.
+	// Larger buffers ride out bursts better; memory grows with partitions
+	// × bound × record size. Default 1000.
+	BufferedRecordsPerPartition int
 }
 
-func (c *Config) withDefaults() error {
+// NoTaskIdle is the Config.MaxTaskIdle that never waits for an empty input
+// partition (Kafka Streams' max.task.idle.ms = -1).
+const NoTaskIdle time.Duration = -1
+
+// Default values New applies to zero fields of Config.
+const (
+	defaultWorkers                     = 1
+	defaultMaxPollRecords              = 1000
+	defaultBufferedRecordsPerPartition = 1000
+	defaultCommitIntervalALOS          = 30 * time.Second
+	defaultCommitIntervalEOS           = 100 * time.Millisecond
+)
+
+// maxTopicNameLen is the longest topic name Kafka accepts; it bounds group
+// instance ids too.
+const maxTopicNameLen = 249
+
+// maxAppIDLen leaves room in a Kafka topic name for the shortest internal
+// topic name, <AppID>-x-repartition.
+const maxAppIDLen = maxTopicNameLen - len("-x-repartition")
+
+// ConfigError reports an invalid Config field. Validate and New return one
+// per invalid field (joined with errors.Join when there are several); use
+// errors.As to find them.
+type ConfigError struct {
+	// Field is the Config field's name, e.g. "Workers", or
+	// "ClientOptions[2]".
+	Field string
+	// Value is the field's invalid value.
+	Value any
+	// Reason says what is wrong and what to do.
+	Reason string
+}
+
+// Error names the field and its value and says what to do.
+func (e *ConfigError) Error() string {
+	v := e.Value
+	if s, ok := v.(string); ok {
+		v = strconv.Quote(s)
+	}
+	return fmt.Sprintf("runtime: Config.%s = %v: %s", e.Field, v, e.Reason)
+}
+
+// Validate checks the configuration without any I/O and reports every
+// invalid field as a *ConfigError, joined with errors.Join: an AppID that
+// is missing or not usable in Kafka names, an unknown Guarantee or
+// OnError, a negative count or duration (MaxTaskIdle excepted), a
+// DeadLetterTopic without the DeadLetter policy, an invalid topic or group
+// instance id, a nil client option. Zero values are valid: they take the
+// defaults. New calls Validate; call it yourself to report configuration
+// errors before starting anything.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(field string, value any, reason string, args ...any) {
+		errs = append(errs, &ConfigError{Field: field, Value: value, Reason: fmt.Sprintf(reason, args...)})
+	}
 	if c.AppID == "" {
-		return errors.New("runtime: Config.AppID is required")
+		bad("AppID", c.AppID, "required: it names the consumer group and prefixes the internal topics")
+	} else if reason := kafkaNameProblem(c.AppID, maxAppIDLen); reason != "" {
+		bad("AppID", c.AppID, "%s: it names the consumer group and prefixes the internal topics", reason)
 	}
-	if strings.ContainsAny(c.AppID, " /\\") {
-		return fmt.Errorf("runtime: Config.AppID %q: use letters, digits, '.', '_' and '-'", c.AppID)
+	if c.InstanceID != "" {
+		if i := strings.IndexFunc(c.InstanceID, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(c.InstanceID[i:])
+			bad("InstanceID", c.InstanceID, "character %q at byte %d: use no spaces or control characters (or leave it empty for a generated one)", r, i)
+		}
 	}
-	if c.Workers < 0 || c.MaxPollRecords < 0 || c.CommitInterval < 0 || c.StandbyReplicas < 0 {
-		return errors.New("runtime: Workers, MaxPollRecords, CommitInterval and StandbyReplicas must not be negative")
+	if c.GroupInstanceID != "" {
+		// The longest member id, <GroupInstanceID>-<last worker>, must fit.
+		suffix := len("-") + len(strconv.Itoa(max(c.Workers, 1)-1))
+		if reason := kafkaNameProblem(c.GroupInstanceID, maxTopicNameLen-suffix); reason != "" {
+			bad("GroupInstanceID", c.GroupInstanceID, "%s: workers join the group as <GroupInstanceID>-<worker>", reason)
+		}
 	}
+	if c.Workers < 0 {
+		bad("Workers", c.Workers, "must not be negative; 0 takes the default (%d)", defaultWorkers)
+	}
+	switch c.Guarantee {
+	case AtLeastOnce, ExactlyOnce:
+	default:
+		bad("Guarantee", int(c.Guarantee), "unknown: use runtime.AtLeastOnce or runtime.ExactlyOnce")
+	}
+	if c.CommitInterval < 0 {
+		bad("CommitInterval", c.CommitInterval, "must not be negative; 0 takes the default (%v, or %v under ExactlyOnce)",
+			defaultCommitIntervalALOS, defaultCommitIntervalEOS)
+	}
+	if c.StandbyReplicas < 0 {
+		bad("StandbyReplicas", c.StandbyReplicas, "must not be negative; 0 keeps no standby replicas")
+	}
+	switch c.OnError {
+	case Fail, Skip, DeadLetter:
+	default:
+		bad("OnError", int(c.OnError), "unknown: use runtime.Fail, runtime.Skip or runtime.DeadLetter")
+	}
+	if c.DeadLetterTopic != "" {
+		if c.OnError != DeadLetter {
+			bad("DeadLetterTopic", c.DeadLetterTopic, "set, but OnError is %v, which writes no dead letters: set OnError to runtime.DeadLetter, or leave DeadLetterTopic empty", c.OnError)
+		} else if reason := kafkaNameProblem(c.DeadLetterTopic, maxTopicNameLen); reason != "" {
+			bad("DeadLetterTopic", c.DeadLetterTopic, "%s: it must be a valid topic name", reason)
+		}
+	}
+	for i, o := range c.ClientOptions {
+		if o == nil {
+			bad(fmt.Sprintf("ClientOptions[%d]", i), o, "nil option: remove it")
+		}
+	}
+	if c.MaxPollRecords < 0 {
+		bad("MaxPollRecords", c.MaxPollRecords, "must not be negative; 0 takes the default (%d)", defaultMaxPollRecords)
+	}
+	if c.BufferedRecordsPerPartition < 0 {
+		bad("BufferedRecordsPerPartition", c.BufferedRecordsPerPartition, "must not be negative; 0 takes the default (%d)", defaultBufferedRecordsPerPartition)
+	}
+	return errors.Join(errs...)
+}
+
+// kafkaNameProblem says why name is not a legal Kafka topic name (or group
+// instance id, which follows the same rule) of at most maxLen characters,
+// or returns "".
+func kafkaNameProblem(name string, maxLen int) string {
+	if name == "." || name == ".." {
+		return `"." and ".." are not allowed`
+	}
+	if len(name) > maxLen {
+		return fmt.Sprintf("%d characters, more than the %d allowed", len(name), maxLen)
+	}
+	for i := 0; i < len(name); i++ {
+		b := name[i]
+		if 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '.' || b == '_' || b == '-' {
+			continue
+		}
+		r, _ := utf8.DecodeRuneInString(name[i:])
+		return fmt.Sprintf("character %q at byte %d: use ASCII letters, digits, '.', '_' and '-'", r, i)
+	}
+	return ""
+}
+
+// applyDefaults fills zero fields with their defaults, without I/O. The
+// InstanceID default is read from the state directory, under its lock:
+// see loadInstanceID.
+func (c *Config) applyDefaults() {
 	if c.Workers == 0 {
-		c.Workers = 1
+		c.Workers = defaultWorkers
 	}
 	if c.MaxPollRecords == 0 {
-		c.MaxPollRecords = 1000
+		c.MaxPollRecords = defaultMaxPollRecords
+	}
+	if c.BufferedRecordsPerPartition == 0 {
+		c.BufferedRecordsPerPartition = defaultBufferedRecordsPerPartition
 	}
 	if c.CommitInterval == 0 {
-		c.CommitInterval = 30 * time.Second
+		c.CommitInterval = defaultCommitIntervalALOS
 		if c.Guarantee == ExactlyOnce {
-			c.CommitInterval = 100 * time.Millisecond
+			c.CommitInterval = defaultCommitIntervalEOS
 		}
 	}
 	if c.StateDir == "" {
 		c.StateDir = filepath.Join(os.TempDir(), "eddy")
-	}
-	if c.InstanceID == "" {
-		id, err := persistentInstanceID(filepath.Join(c.StateDir, c.AppID))
-		if err != nil {
-			return err
-		}
-		c.InstanceID = id
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
@@ -167,7 +371,34 @@ func (c *Config) withDefaults() error {
 	if c.OnError == DeadLetter && c.DeadLetterTopic == "" {
 		c.DeadLetterTopic = c.AppID + "-dlq"
 	}
+}
+
+// appDir is the application's state directory, <StateDir>/<AppID>, which
+// New locks.
+func (c *Config) appDir() string { return filepath.Join(c.StateDir, c.AppID) }
+
+// loadInstanceID sets the default InstanceID, if none is configured, from
+// the instance-id file in the application's state directory, creating the
+// file on first use. The caller must hold the directory's lock
+// (internal/dirlock): otherwise two processes starting on one state
+// directory could each write an id, and the one that goes on to take the
+// lock could run with an id the file no longer holds.
+func (c *Config) loadInstanceID() error {
+	if c.InstanceID != "" {
+		return nil
+	}
+	id, err := persistentInstanceID(c.appDir())
+	if err != nil {
+		return err
+	}
+	c.InstanceID = id
 	return nil
+}
+
+// transactionalID is worker's transactional id under exactly-once:
+// <AppID>-<InstanceID>-<worker>.
+func (c *Config) transactionalID(worker int) string {
+	return fmt.Sprintf("%s-%s-%d", c.AppID, c.InstanceID, worker)
 }
 
 func (c *Config) errorHandler() engine.ErrorHandler {
@@ -195,7 +426,7 @@ func (c *Config) deadLetter(ec engine.ErrorContext, err error) engine.ErrorActio
 }
 
 // persistentInstanceID reads the instance id kept in dir, creating a random
-// one on first use.
+// one on first use. Call it only while holding dir's lock (loadInstanceID).
 func persistentInstanceID(dir string) (string, error) {
 	path := filepath.Join(dir, "instance-id")
 	if b, err := os.ReadFile(path); err == nil {

@@ -155,9 +155,3 @@ func (g *partitionGroup) drop() {
 		q.idleUntil = time.Time{}
 	}
 }
-
-// maxTaskIdle is Config.MaxTaskIdle (wired once the field exists).
-func (c *Config) maxTaskIdle() time.Duration { return 0 }
-
-// bufferedPerPartition is Config.BufferedRecordsPerPartition or its default.
-func (c *Config) bufferedPerPartition() int { return 1000 }

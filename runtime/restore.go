@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -103,7 +105,12 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 		return 0, nil
 	}
 	start := time.Now()
+	// The restore consumer's fetch position, as lag behind the high
+	// watermark of its latest fetch: a changelog whose lag is 0 has been
+	// read past the target (see caughtUp).
+	lags := newLagTracker()
 	opts := append(a.baseOpts(),
+		kgo.ConsumePreferringLagFn(lags.observe),
 		kgo.ConsumePartitions(from),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
@@ -174,15 +181,15 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 		if aerr != nil {
 			return n, aerr
 		}
-		if got == 0 {
-			// Nothing readable: a transaction below the target is still
-			// open, or what is left up to the target is invisible
-			// (aborted records, or control records compacted away).
+		caughtUp(lags, target, next, p)
+		if got > 0 {
+			idle.polls = 0
+		} else if len(target) > 0 {
+			// Nothing readable yet: a transaction below the target is
+			// still open, or a fetch is slow.
 			if err := a.restoreStalled(ctx, task, &idle, target, next, p); err != nil {
 				return n, err
 			}
-		} else {
-			idle = restoreIdle{}
 		}
 		now := remaining()
 		a.metrics.restoreRemaining.Add(now - left)
@@ -222,64 +229,62 @@ func restoredTo(next map[string]int64, p int32) map[string]int64 {
 // records before it checks why there are none.
 const (
 	restoreFetchWait = 250 * time.Millisecond
-	restoreIdlePoll  = time.Second
+	restoreIdlePoll  = 200 * time.Millisecond
 )
+
+// caughtUp ends the restore of each changelog that the restore consumer
+// has read to its high watermark, which is at or past the target (listed
+// before the consumer started): the records the target covers were all
+// polled and applied, and what is left below it, if anything, is invisible
+// under read_committed (aborted records, transaction markers, or a tail
+// whose markers the cleaner removed). Records seen are not enough to tell:
+// the last offsets before the target may hold no readable record.
+func caughtUp(lags *lagTracker, target, next map[string]int64, p int32) {
+	for t, end := range target {
+		if lag, known := lags.of(t, p); known && lag == 0 {
+			next[t] = max(next[t], end)
+			delete(target, t)
+		}
+	}
+}
 
 // restoreIdle tracks a restore that reads nothing.
 type restoreIdle struct {
-	stable map[string]int // changelog → idle polls since its last stable offset reached the target
-	logged bool           // the wait for an open transaction was logged
+	polls  int  // empty polls in a row
+	logged bool // the wait for an open transaction was logged
 }
 
-// restoreIdleDone is how many idle polls after the last stable offset
-// reached the target end a changelog's restore: the fetches of that time
-// would have returned any readable record.
-const restoreIdleDone = 3
-
-// restoreStalled is called after a restore poll returned nothing. For each
-// changelog whose last stable offset is still below the target it logs
-// (once) that the restore waits for an open transaction. A changelog whose
-// last stable offset reached the target, and which still returned nothing
-// for restoreIdleDone polls since, has nothing left to read (the rest was
-// aborted, or its markers were compacted away): it is done at the target.
+// restoreStalled is called after a restore poll returned nothing while
+// changelogs are still short of their target. Once every few empty polls
+// it checks each changelog's last stable offset, and logs (once) when a
+// transaction open below the target holds the restore: it continues when
+// that transaction ends — by commit, abort, or the broker aborting it after
+// its transaction timeout.
 func (a *App) restoreStalled(ctx context.Context, task *engine.Task, idle *restoreIdle, target, next map[string]int64, p int32) error {
-	var topics []string // whose last stable offset is still to check
-	for t := range target {
-		switch {
-		case idle.stable[t] == 0:
-			topics = append(topics, t)
-		case idle.stable[t] >= restoreIdleDone:
-			next[t] = target[t]
-			delete(target, t)
-		default:
-			idle.stable[t]++
-		}
-	}
-	if len(topics) == 0 {
+	idle.polls++
+	if idle.logged || idle.polls < restoreIdleCheck {
 		return nil
 	}
-	sort.Strings(topics)
+	idle.polls = 0
+	topics := slices.Sorted(maps.Keys(target))
 	lsos, err := a.listOffsets(ctx, a.adm.ListCommittedOffsets, topics, p)
 	if err != nil {
 		return fmt.Errorf("task %s: list changelog last stable offsets: %w", task.ID(), err)
 	}
-	if idle.stable == nil {
-		idle.stable = map[string]int{}
-	}
 	for _, t := range topics {
-		lso, _ := lsos.Lookup(t, p)
-		if lso.Offset >= target[t] {
-			idle.stable[t] = 1
-			continue
-		}
-		if !idle.logged {
+		if lso, _ := lsos.Lookup(t, p); lso.Offset < target[t] {
 			idle.logged = true
 			a.log.Warn("restore waits for a transaction open on the changelog to end (commit, abort, or abort by the broker after its transaction timeout); it is likely a previous owner's that was dropped from the group",
 				"task", task.ID().String(), "changelog", t, "partition", p, "last_stable_offset", lso.Offset, "restored_to", next[t], "target", target[t])
+			return nil
 		}
 	}
 	return nil
 }
+
+// restoreIdleCheck is how many empty restore polls in a row make the
+// restore check for an open transaction.
+const restoreIdleCheck = 5
 
 // listOffsets lists offsets of partition p of topics, retrying while a
 // just-created topic is not yet known to every broker.

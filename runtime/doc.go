@@ -1,0 +1,47 @@
+// Package runtime runs a topology on Kafka: one application instance joins
+// the consumer group named by the application id, is assigned tasks
+// (sub-topology × partition), keeps their state in Pebble stores backed by
+// changelog topics, and commits at-least-once or exactly-once.
+//
+// With no brokers configured, an instance starts an embedded in-process
+// Kafka-protocol broker (franz-go's kfake) and says so in the log: the
+// default for examples and first runs.
+//
+// # Processing order
+//
+// A task with several input partitions (a join, a merge, co-partitioned
+// sources) buffers each partition's fetched records and always processes
+// the buffered record with the lowest timestamp next, as Kafka Streams
+// does; the order in which records were fetched never decides. While one of
+// its partitions has nothing buffered but the broker holds records for it,
+// the task waits for them. Config.MaxTaskIdle (Kafka Streams'
+// max.task.idle.ms) says how long it also waits for a partition that is
+// caught up: 0, the default, not at all; NoTaskIdle never waits for any.
+// Processing without a partition is counted in Metrics.EnforcedProcessing.
+// Each task has its own stream time: the largest timestamp it processed.
+//
+// # Restoration
+//
+// A newly assigned task restores its stores from their changelogs on its
+// own goroutine while its input partitions are paused; the worker's other
+// tasks keep processing, and closing the task (a rebalance, shutdown)
+// cancels the restore. A restore commits its progress every restoreChunk
+// records, so it holds bounded memory and resumes where it stopped. Under
+// exactly-once a restarted instance continues from its local stores
+// without a restore.
+//
+// # Membership
+//
+// Each worker is a consumer-group member. With Config.GroupInstanceID it is
+// a static member (<GroupInstanceID>-<worker>): a restart within the
+// session timeout keeps its tasks without a rebalance.
+//
+// # Files
+//
+// worker.go is the poll → process → commit loop of one worker and its task
+// set; partitiongroup.go and lag.go choose a task's next record;
+// restore.go restores a task's state; standby.go and global.go keep
+// standby copies and global stores; collector.go sends output and tracks
+// changelog offsets; errclass.go classifies failures and errors.go holds
+// the errors users tell apart.
+package runtime

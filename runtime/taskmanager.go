@@ -1,0 +1,227 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/state/pebble"
+)
+
+// assigned creates tasks for newly assigned partitions; the next cycle
+// starts restoring them (stateupdater.go), and they process nothing until
+// their restore has ended.
+func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	if w.app.cfg.StandbyReplicas > 0 {
+		// A standby of a newly assigned task, in this or a sibling worker,
+		// hands its state over before the active task opens it.
+		for topic, ps := range parts {
+			if sub, ok := w.app.plan.subOf[topic]; ok {
+				for _, p := range ps {
+					w.app.releaseStandby(engine.TaskID{Subtopology: sub, Partition: p})
+				}
+			}
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for topic, ps := range parts {
+		w.owned[topic] = append(w.owned[topic], ps...)
+	}
+	w.lags.forget(parts)
+	if w.gone {
+		// A new session after dropGone: reopen the tasks of the
+		// partitions the client kept; they restore what was written
+		// meanwhile, and the client fetches on from where this worker
+		// stopped processing.
+		parts, w.gone = w.owned, false
+	}
+	for topic, ps := range parts {
+		sub, ok := w.app.plan.subOf[topic]
+		if !ok {
+			continue
+		}
+		for _, p := range ps {
+			id := engine.TaskID{Subtopology: sub, Partition: p}
+			if _, ok := w.tasks[id]; ok {
+				continue
+			}
+			t, err := w.app.newTask(id, w.coll)
+			if err != nil {
+				w.fatal = errors.Join(w.fatal, err)
+				continue
+			}
+			topics := t.Topics()
+			slices.Sort(topics)
+			w.tasks[id] = &activeTask{Task: t, in: newPartitionGroup(topics, p, w.app.cfg.MaxTaskIdle, w.lags.of, &w.enforced)}
+			w.pending = append(w.pending, id)
+		}
+	}
+	w.joined.Store(true)
+	w.ready.Store(len(w.pending) == 0)
+	w.log.Info("partitions assigned", "partitions", parts, "tasks", len(w.tasks))
+}
+
+// revoked closes the tasks of revoked partitions. Their state was committed
+// at the end of the last cycle (rebalances only run between cycles).
+func (w *worker) revoked(ctx context.Context, cl *kgo.Client, parts map[string][]int32) {
+	if w.sess == nil && !w.stopping.Load() {
+		// At-least-once: commit what was processed before giving it up.
+		if err := w.commitALOS(ctx); err != nil {
+			w.log.Warn("commit on revocation failed; revoked records will be processed again", "err", err)
+		}
+	}
+	w.closeTasks(parts, false)
+}
+
+// lost drops the tasks of lost partitions without committing.
+func (w *worker) lost(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	w.closeTasks(parts, true)
+}
+
+func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for topic, ps := range parts {
+		w.owned[topic] = slices.DeleteFunc(w.owned[topic], func(p int32) bool { return slices.Contains(ps, p) })
+		if len(w.owned[topic]) == 0 {
+			delete(w.owned, topic)
+		}
+	}
+	if dirty {
+		w.gone = false // all lost: the next session assigns afresh
+	}
+	for topic, ps := range parts {
+		sub, ok := w.app.plan.subOf[topic]
+		if !ok {
+			continue
+		}
+		for _, p := range ps {
+			id := engine.TaskID{Subtopology: sub, Partition: p}
+			if _, ok := w.tasks[id]; !ok {
+				continue
+			}
+			if err := w.closeTaskLocked(id, dirty); err != nil {
+				w.log.Warn("close task", "task", id.String(), "err", err)
+			}
+		}
+	}
+	w.log.Info("partitions released", "partitions", parts, "dirty", dirty, "tasks", len(w.tasks))
+}
+
+// activeTask is a task this worker processes, with its input buffers.
+type activeTask struct {
+	*engine.Task
+	in      *partitionGroup
+	restore *restoring // non-nil while its state is being restored
+}
+
+// closeTaskLocked closes the task id, dropping its uncommitted state changes
+// if dirty, and forgets its input: buffered records, lag and paused
+// partitions (a partition stays paused in the client until resumed, also
+// across assignments). w.mu is held.
+func (w *worker) closeTaskLocked(id engine.TaskID, dirty bool) error {
+	t := w.tasks[id]
+	delete(w.tasks, id)
+	if t.restore != nil {
+		t.restore.stop()
+	}
+	resume := map[string][]int32{}
+	for _, q := range t.in.queues {
+		delete(w.lag, engine.OffsetKey(q.topic, q.partition))
+		if q.paused {
+			resume[q.topic] = append(resume[q.topic], q.partition)
+		}
+	}
+	if len(resume) > 0 {
+		w.cl.ResumeFetchPartitions(resume)
+	}
+	t.in.drop()
+	if dirty {
+		_ = t.Abort()
+	}
+	return t.Close()
+}
+
+// closeAllLocked closes every task; dirty drops their uncommitted state.
+// w.mu is held.
+func (w *worker) closeAllLocked(dirty bool) error {
+	var errs []error
+	for id := range w.tasks {
+		if err := w.closeTaskLocked(id, dirty); err != nil {
+			errs = append(errs, fmt.Errorf("close task %s: %w", id, err))
+		}
+	}
+	clear(w.lag)
+	w.pending = nil
+	return errors.Join(errs...)
+}
+
+func (a *App) newTask(id engine.TaskID, coll engine.Collector) (*engine.Task, error) {
+	be, err := a.openState(id, pebble.Options{Cache: a.cache, Logger: a.log})
+	if err != nil {
+		return nil, fmt.Errorf("task %s: open state in %s: %w", id, a.taskDir(id), err)
+	}
+	t, err := engine.NewTask(engine.Config{
+		AppID: a.cfg.AppID, ID: id, Spec: a.topo.Spec(id.Subtopology, a.cfg.AppID),
+		Backend: be, Collector: coll, OnError: a.cfg.errorHandler(), Logger: a.log, Globals: a.globalStores(),
+	})
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// snapshotTasks returns the tasks that can process (not restoring), in
+// task order.
+func (w *worker) snapshotTasks() []*activeTask {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ids := make([]engine.TaskID, 0, len(w.tasks))
+	for id, t := range w.tasks {
+		if t.restore == nil {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if ids[i].Subtopology != ids[j].Subtopology {
+			return ids[i].Subtopology < ids[j].Subtopology
+		}
+		return ids[i].Partition < ids[j].Partition
+	})
+	out := make([]*activeTask, len(ids))
+	for i, id := range ids {
+		out[i] = w.tasks[id]
+	}
+	return out
+}
+
+// dropGone closes every task dirty (their uncommitted state changes
+// dropped) and stops processing until the client's next group session:
+// then assigned reopens the tasks of the partitions the client kept (or
+// lost drops them), and the records it buffered meanwhile are processed.
+func (w *worker) dropGone() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.closeAllLocked(true); err != nil {
+		w.log.Warn("close tasks", "err", err)
+	}
+	// The records processed since the last commit lost their state
+	// changes, and those polled but not processed were dropped with the
+	// tasks: the poll loop rewinds the client to the committed offsets
+	// (SetOffsets is not safe in a rebalance callback, where this may run).
+	w.gone, w.rewind = true, true
+	w.log.Warn("the group dropped this member: closed its tasks without committing, processing nothing until it rejoins")
+}
+
+func (w *worker) isGone() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.gone
+}
