@@ -41,6 +41,7 @@ type App struct {
 	handover sync.Mutex   // serializes standby→active handovers across workers
 	unlock   func() error // releases the state directory lock
 	mu       sync.Mutex
+	notifyMu sync.Mutex // held across a state change and its listener call
 	state    State
 	workers  []*worker
 	cancel   context.CancelFunc
@@ -111,6 +112,10 @@ func (a *App) State() State {
 }
 
 func (a *App) setState(s State) {
+	// notifyMu orders the change with its listener call: a later change
+	// waits until the listener has seen this one.
+	a.notifyMu.Lock()
+	defer a.notifyMu.Unlock()
 	a.mu.Lock()
 	old := a.state
 	if old == s || old == Error || old == NotRunning && s != NotRunning {

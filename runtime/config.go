@@ -165,7 +165,10 @@ type Config struct {
 	ClientOptions []kgo.Opt
 	// Logger receives the instance's logs. Default: slog.Default().
 	Logger *slog.Logger
-	// StateListener is called on every state change.
+	// StateListener is called on every state change, in order and one
+	// call at a time (each call's old state is the previous call's new
+	// one), on the goroutine that changed the state. It must return
+	// quickly and must not call Close.
 	StateListener func(old, new State)
 	// MaxPollRecords bounds the records processed per cycle. Default 1000.
 	MaxPollRecords int

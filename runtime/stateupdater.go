@@ -54,6 +54,21 @@ func (r *restoring) stop() {
 // finishRestores makes the tasks whose restore completed processable and
 // resumes their partitions; a failed restore is the worker's error.
 func (w *worker) finishRestores(ctx context.Context) error {
+	ready, err := w.takeRestored(ctx)
+	if err != nil {
+		return err
+	}
+	// RUNNING only once the worker is in the group and every task of its
+	// assignment is restored: before, it is REBALANCING, as in Kafka
+	// Streams. (Outside w.mu: the state listener may read Metrics.)
+	w.ready.Store(ready)
+	w.app.updateRunning()
+	return nil
+}
+
+// takeRestored ends the restores that completed and reports whether the
+// worker is ready: joined, with no restore pending or running.
+func (w *worker) takeRestored(ctx context.Context) (bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	limit := w.app.cfg.BufferedRecordsPerPartition
@@ -71,9 +86,9 @@ func (w *worker) finishRestores(ctx context.Context) error {
 		}
 		if err := t.restore.err; err != nil {
 			if ctx.Err() != nil {
-				return errStopped // shutdown interrupted the restore
+				return false, errStopped // shutdown interrupted the restore
 			}
-			return fmt.Errorf("task %s: restore: %w", t.ID(), err)
+			return false, fmt.Errorf("task %s: restore: %w", t.ID(), err)
 		}
 		t.restore = nil
 		for _, q := range t.in.queues {
@@ -86,10 +101,5 @@ func (w *worker) finishRestores(ctx context.Context) error {
 	if len(resume) > 0 {
 		w.cl.ResumeFetchPartitions(resume)
 	}
-	// RUNNING only once the worker is in the group and every task of its
-	// assignment is restored: before, it is REBALANCING, as in Kafka
-	// Streams.
-	w.ready.Store(w.joined.Load() && !busy && len(w.pending) == 0)
-	w.app.updateRunning()
-	return nil
+	return w.joined.Load() && !busy && len(w.pending) == 0, nil
 }
