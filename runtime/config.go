@@ -170,6 +170,10 @@ type Config struct {
 	// one), on the goroutine that changed the state. It must return
 	// quickly and must not call Close.
 	StateListener func(old, new State)
+	// RestoreListener, if set, is told when restoring each changelog
+	// partition of a task starts, progresses and ends (Kafka Streams'
+	// StateRestoreListener).
+	RestoreListener RestoreListener
 	// MaxPollRecords bounds the records processed per cycle. Default 1000.
 	MaxPollRecords int
 	// MaxTaskIdle is how long a task with several input partitions (a

@@ -105,6 +105,9 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 		return 0, nil
 	}
 	start := time.Now()
+	report := newRestoreReport(a.cfg.RestoreListener, task.ID().String(), p, changelogs)
+	report.start(next, target)
+	defer report.stop(next) // a restore that ends short of a target
 	// The restore consumer's fetch position, as lag behind the high
 	// watermark of its latest fetch: a changelog whose lag is 0 has been
 	// read past the target (see caughtUp).
@@ -161,6 +164,7 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 		}
 		var aerr error
 		got := 0
+		applied := map[string]int64{}
 		fs.EachRecord(func(r *kgo.Record) {
 			if aerr != nil {
 				return
@@ -171,6 +175,7 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 					return
 				}
 				n++
+				applied[r.Topic]++
 				a.metrics.restored.Add(1)
 			}
 			next[r.Topic] = r.Offset + 1
@@ -182,6 +187,7 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 			return n, aerr
 		}
 		caughtUp(lags, target, next, p)
+		report.batch(applied, next, target)
 		if got > 0 {
 			idle.polls = 0
 		} else if len(target) > 0 {
