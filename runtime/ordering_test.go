@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,4 +254,29 @@ func TestStreamTableJoinInterleavedPartitions(t *testing.T) {
 		}
 		assert.Equal(t, first, got, "run %d differs from run 0", run)
 	}
+}
+
+// A source's timestamp extractor decides the order too: the orders carry
+// their event time in the value, and their record timestamps say the
+// opposite.
+func TestTimestampOrderUsesExtractedTime(t *testing.T) {
+	c := newCluster(t, map[string]int32{"orders": 1, "customers": 1, "enriched": 1})
+	b := stream.NewBuilder()
+	customers := b.Table("customers", serde.String(), serde.String())
+	b.Stream("orders", serde.String(), serde.String()).
+		WithTimestamps(func(_, v string, _ int64) int64 {
+			var amount string
+			var ts int64
+			_, err := fmt.Sscanf(strings.Replace(v, "@", " ", 1), "%s %d", &amount, &ts)
+			require.NoError(t, err)
+			return ts
+		}).
+		LeftJoinTable(customers, func(o, c string, found bool) string { return o + "|" + str(c, found) }).
+		To("enriched", nil, nil)
+	topo, err := b.Build()
+	require.NoError(t, err)
+	input := []tsRec{{"orders", "c1", "10@1000", 5000}, {"orders", "c1", "20@3000", 0}, {"customers", "c1", "eu", 2000}}
+	c.produceAt(t, input...)
+	got := runToEnd(t, c, topo, "app", len(input), "enriched")
+	assert.Equal(t, []outRec{{0, "c1", "10@1000|null", 1000}, {0, "c1", "20@3000|eu", 3000}}, got)
 }

@@ -12,7 +12,8 @@ import (
 // Streams' PartitionGroup does:
 //
 //   - Of the partitions with buffered records, the one whose head record has
-//     the lowest timestamp goes first (ties: the first in topic order).
+//     the lowest timestamp (its event time: a source's timestamp extractor
+//     applies) goes first (ties: the first in topic order).
 //     Within a partition, records go in offset order. Fetch order never
 //     decides processing order.
 //   - While one of the task's partitions has nothing buffered, the task
@@ -41,7 +42,9 @@ type recordQueue struct {
 	topic     string
 	partition int32
 	recs      []*kgo.Record // recs[head:] are buffered
+	ts        []int64       // their timestamps, as the task orders them
 	head      int
+	extracts  bool // the task's source extracts event time from the record
 	idleUntil time.Time // set while empty and caught up: when to stop waiting
 	// next is the offset after the last record processed, the offset to
 	// commit (-1: none processed since the task opened); epoch is that
@@ -63,22 +66,24 @@ func newPartitionGroup(topics []string, partition int32, maxIdle time.Duration, 
 
 func (q *recordQueue) len() int { return len(q.recs) - q.head }
 
-// add buffers r and returns how many records its partition now buffers.
-func (g *partitionGroup) add(r *kgo.Record) (*recordQueue, int) {
-	q := g.byTopic[r.Topic]
-	if q == nil {
-		return nil, 0
-	}
+// queue returns the queue of topic, or nil.
+func (g *partitionGroup) queue(topic string) *recordQueue { return g.byTopic[topic] }
+
+// add buffers r, whose timestamp for ordering is ts, and returns how many
+// records the partition now buffers.
+func (q *recordQueue) add(r *kgo.Record, ts int64) int {
 	if q.head > 0 && q.head == len(q.recs) {
 		clear(q.recs)
-		q.recs, q.head = q.recs[:0], 0
+		q.recs, q.ts, q.head = q.recs[:0], q.ts[:0], 0
 	} else if q.head > 0 && q.head >= cap(q.recs)/2 && len(q.recs) == cap(q.recs) {
 		n := copy(q.recs, q.recs[q.head:])
+		copy(q.ts, q.ts[q.head:])
 		clear(q.recs[n:])
-		q.recs, q.head = q.recs[:n], 0
+		q.recs, q.ts, q.head = q.recs[:n], q.ts[:n], 0
 	}
 	q.recs = append(q.recs, r)
-	return q, q.len()
+	q.ts = append(q.ts, ts)
+	return q.len()
 }
 
 // buffered returns the number of records buffered over all partitions.
@@ -102,7 +107,7 @@ func (g *partitionGroup) next(now time.Time) *kgo.Record {
 			continue
 		}
 		q.idleUntil = time.Time{}
-		if ts := q.recs[q.head].Timestamp.UnixMilli(); best == nil || ts < bestTS {
+		if ts := q.ts[q.head]; best == nil || ts < bestTS {
 			best, bestTS = q, ts
 		}
 	}
@@ -150,7 +155,7 @@ func (g *partitionGroup) readyWithout(now time.Time) bool {
 func (g *partitionGroup) drop() {
 	for _, q := range g.queues {
 		clear(q.recs)
-		q.recs, q.head = q.recs[:0], 0
+		q.recs, q.ts, q.head = q.recs[:0], q.ts[:0], 0
 		q.next, q.epoch = -1, -1
 		q.idleUntil = time.Time{}
 	}

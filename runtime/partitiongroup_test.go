@@ -33,10 +33,10 @@ func TestPartitionGroupLowestTimestampFirst(t *testing.T) {
 	var enforced atomic.Int64
 	g := newPartitionGroup([]string{"a", "b"}, 0, 0, fakeLag{}.of, &enforced)
 	for i, ts := range []int64{1000, 3000, 5000} {
-		g.add(rec("a", int64(i), ts))
+		push(g, rec("a", int64(i), ts))
 	}
 	for i, ts := range []int64{2000, 2500, 6000} {
-		g.add(rec("b", int64(i), ts))
+		push(g, rec("b", int64(i), ts))
 	}
 	now := time.Now()
 	// b's lag is unknown: once a has nothing left it waits for b.
@@ -68,7 +68,7 @@ func TestPartitionGroupWaitsForKnownData(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var enforced atomic.Int64
 			g := newPartitionGroup([]string{"a", "b"}, 0, tc.idle, tc.lag.of, &enforced)
-			g.add(rec("a", 0, 1000))
+			push(g, rec("a", 0, 1000))
 			if tc.at > 0 {
 				assert.Nil(t, g.next(now), "the idle wait starts")
 			}
@@ -84,9 +84,9 @@ func TestPartitionGroupIdleWaitRestartsAfterData(t *testing.T) {
 	lag := fakeLag{"b": 0}
 	g := newPartitionGroup([]string{"a", "b"}, 0, 100*time.Millisecond, lag.of, &enforced)
 	now := time.Now()
-	g.add(rec("a", 0, 1000))
+	push(g, rec("a", 0, 1000))
 	assert.Nil(t, g.next(now))
-	g.add(rec("b", 0, 500))
+	push(g, rec("b", 0, 500))
 	assert.Equal(t, "b", g.next(now.Add(10*time.Millisecond)).Topic)
 	// b is empty again: its wait starts anew.
 	assert.Nil(t, g.next(now.Add(150*time.Millisecond)))
@@ -98,7 +98,7 @@ func TestPartitionGroupDropForgetsPositions(t *testing.T) {
 	var enforced atomic.Int64
 	g := newPartitionGroup([]string{"a"}, 0, 0, fakeLag{}.of, &enforced)
 	for i := range 5 {
-		g.add(rec("a", int64(i), int64(i)))
+		push(g, rec("a", int64(i), int64(i)))
 	}
 	assert.NotNil(t, g.next(time.Now()))
 	g.drop()
@@ -106,7 +106,7 @@ func TestPartitionGroupDropForgetsPositions(t *testing.T) {
 	assert.Equal(t, int64(-1), g.byTopic["a"].next)
 	// The queue's storage is reused without losing order.
 	for i := range 3 {
-		g.add(rec("a", int64(10+i), int64(i)))
+		push(g, rec("a", int64(10+i), int64(i)))
 	}
 	assert.Equal(t, int64(10), g.next(time.Now()).Offset)
 }
@@ -138,4 +138,18 @@ func kmsgTxnCommit(parts map[string][]int32) *kmsg.TxnOffsetCommitRequest {
 		req.Topics = append(req.Topics, rt)
 	}
 	return req
+}
+
+// push buffers r ordered by its record timestamp.
+func push(g *partitionGroup, r *kgo.Record) { g.queue(r.Topic).add(r, r.Timestamp.UnixMilli()) }
+
+// The timestamp a record is ordered by is the one it was added with (a
+// source's extracted event time), not the record's own.
+func TestPartitionGroupOrdersByGivenTimestamp(t *testing.T) {
+	var enforced atomic.Int64
+	g := newPartitionGroup([]string{"a", "b"}, 0, -1, fakeLag{}.of, &enforced)
+	g.queue("a").add(rec("a", 0, 1), 3000)
+	g.queue("b").add(rec("b", 0, 2), 2000)
+	g.queue("a").add(rec("a", 1, 3), 4000)
+	assert.Equal(t, []string{"b@00.002", "a@00.001", "a@00.003"}, drain(g, time.Now()))
 }

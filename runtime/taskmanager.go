@@ -58,7 +58,11 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 			}
 			topics := t.Topics()
 			slices.Sort(topics)
-			w.tasks[id] = &activeTask{Task: t, in: newPartitionGroup(topics, p, w.app.cfg.MaxTaskIdle, w.lags.of, &w.enforced)}
+			in := newPartitionGroup(topics, p, w.app.cfg.MaxTaskIdle, w.lags.of, &w.enforced)
+			for _, q := range in.queues {
+				q.extracts = t.Extracts(q.topic)
+			}
+			w.tasks[id] = &activeTask{Task: t, in: in}
 			w.pending = append(w.pending, id)
 		}
 	}

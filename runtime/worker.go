@@ -298,11 +298,16 @@ func (w *worker) buffer(fs kgo.Fetches) error {
 			err = fmt.Errorf("no task %d_%d for topic %q partition %d offset %d", sub, r.Partition, r.Topic, r.Partition, r.Offset)
 			return
 		}
-		q, n := t.in.add(r)
+		q := t.in.queue(r.Topic)
 		if q == nil {
 			err = fmt.Errorf("task %s has no input topic %q (partition %d offset %d)", t.ID(), r.Topic, r.Partition, r.Offset)
 			return
 		}
+		ts := r.Timestamp.UnixMilli()
+		if q.extracts {
+			ts = t.EventTime(&engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: ts})
+		}
+		n := q.add(r, ts)
 		if n > limit && !q.paused {
 			q.paused = true
 			if pause == nil {

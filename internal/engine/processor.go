@@ -16,6 +16,17 @@ type RawProcessor interface {
 	ProcessRaw(raw *RawRecord) error
 }
 
+// EventTimer is implemented by sources with a timestamp extractor: the
+// event time of a raw record, as the source will see it, so that a task
+// can order its input by it before processing. ok is false when the record
+// cannot be decoded (the source's error policy deals with it when it is
+// processed).
+type EventTimer interface {
+	// Extracts reports whether the source has an extractor.
+	Extracts() bool
+	EventTime(raw *RawRecord) (ts int64, ok bool)
+}
+
 // Initializer is implemented by node instances that need the task once the
 // whole graph is linked and the stores are open.
 type Initializer interface {

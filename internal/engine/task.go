@@ -141,6 +141,25 @@ func (t *Task) Topics() []string {
 	return out
 }
 
+// Extracts reports whether the source of topic derives event time from
+// the record with a timestamp extractor (see EventTime).
+func (t *Task) Extracts(topic string) bool {
+	et, ok := t.sources[topic].(EventTimer)
+	return ok && et.Extracts()
+}
+
+// EventTime returns the event time the task's source of raw.Topic gives
+// raw: its extractor's result, or raw.Timestamp if it has none or raw
+// cannot be decoded.
+func (t *Task) EventTime(raw *RawRecord) int64 {
+	if et, ok := t.sources[raw.Topic].(EventTimer); ok && et.Extracts() {
+		if ts, ok := et.EventTime(raw); ok {
+			return ts
+		}
+	}
+	return raw.Timestamp
+}
+
 // StreamTime returns the largest record timestamp processed, or UnknownTime.
 func (t *Task) StreamTime() int64 { return t.streamTime }
 

@@ -21,6 +21,31 @@ type Source[K, V any] struct {
 // Init implements engine.Initializer.
 func (s *Source[K, V]) Init(t *engine.Task) error { s.t = t; return nil }
 
+// Extracts implements engine.EventTimer.
+func (s *Source[K, V]) Extracts() bool { return s.Timestamp != nil }
+
+// EventTime implements engine.EventTimer: it decodes raw and runs the
+// extractor, for the task to order its input by event time.
+func (s *Source[K, V]) EventTime(raw *engine.RawRecord) (int64, bool) {
+	if s.Timestamp == nil {
+		return raw.Timestamp, true
+	}
+	var k K
+	var v V
+	var err error
+	if raw.Key != nil {
+		if k, err = s.KeySerde.Deserialize(raw.Topic, raw.Key); err != nil {
+			return 0, false
+		}
+	}
+	if raw.Value != nil {
+		if v, err = s.ValueSerde.Deserialize(raw.Topic, raw.Value); err != nil {
+			return 0, false
+		}
+	}
+	return s.Timestamp(k, v, raw.Timestamp), true
+}
+
 // ProcessRaw implements engine.RawProcessor.
 func (s *Source[K, V]) ProcessRaw(raw *engine.RawRecord) error {
 	var r engine.Record[K, V]
