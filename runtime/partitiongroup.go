@@ -44,7 +44,7 @@ type recordQueue struct {
 	recs      []*kgo.Record // recs[head:] are buffered
 	ts        []int64       // their timestamps, as the task orders them
 	head      int
-	extracts  bool // the task's source extracts event time from the record
+	extracts  bool      // the task's source extracts event time from the record
 	idleUntil time.Time // set while empty and caught up: when to stop waiting
 	// next is the offset after the last record processed, the offset to
 	// commit (-1: none processed since the task opened); epoch is that
