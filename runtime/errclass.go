@@ -72,12 +72,13 @@ func retriable(err error) bool {
 	return true
 }
 
-// isMigrated reports whether a transactional offset commit failed because
-// this member's group generation is stale: its partitions may belong to
-// another member now.
+// isMigrated reports whether an offset commit failed because the group
+// moved on: the member is gone (memberGone) or a rebalance is under way.
+// Its partitions may belong to another member now (Kafka Streams'
+// TaskMigratedException). A static member fenced by a twin is not
+// migrated but fatal: callers check Config.fencedMember first.
 func isMigrated(err error) bool {
-	return errors.Is(err, kerr.IllegalGeneration) || errors.Is(err, kerr.UnknownMemberID) ||
-		errors.Is(err, kerr.RebalanceInProgress) || errors.Is(err, kerr.FencedInstanceID)
+	return memberGone(err) || errors.Is(err, kerr.RebalanceInProgress)
 }
 
 // unreachable reports whether err says the brokers could not be reached
