@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"sync"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -21,7 +22,9 @@ import (
 // Under read_committed the high watermark includes records of transactions
 // still open, which Kafka Streams' lag (against the last stable offset)
 // does not: a task then waits for an open transaction on an empty input
-// partition to end before it processes its other partitions.
+// partition to end before it processes its other partitions, for at most
+// uncommittedLagWait; then it processes without that partition (counted as
+// enforced processing), as Kafka Streams would at once.
 type lagTracker struct {
 	mu   sync.Mutex
 	lags map[string]map[int32]lagEntry
@@ -31,6 +34,11 @@ type lagEntry struct {
 	lag     int64
 	reports int
 }
+
+// uncommittedLagWait bounds how long a task under read_committed waits for
+// records its lag announces on an empty input partition: twice the fetch
+// wait, so that committed records have had a fetch to arrive in.
+const uncommittedLagWait = time.Second
 
 func newLagTracker() *lagTracker { return &lagTracker{lags: map[string]map[int32]lagEntry{}} }
 

@@ -26,9 +26,13 @@ import (
 //
 // A partitionGroup is used by its worker's goroutine only.
 type partitionGroup struct {
-	queues   []*recordQueue // in topic order
-	byTopic  map[string]*recordQueue
-	maxIdle  time.Duration
+	queues  []*recordQueue // in topic order
+	byTopic map[string]*recordQueue
+	maxIdle time.Duration
+	// lagWait bounds the wait for a partition the lag says has records
+	// when those may be in open transactions (read_committed; see
+	// lagTracker); 0 waits for as long as the lag says so.
+	lagWait  time.Duration
 	lag      lagFunc
 	enforced *atomic.Int64 // shared counter of records processed with an input missing
 }
@@ -46,6 +50,7 @@ type recordQueue struct {
 	head      int
 	extracts  bool      // the task's source extracts event time from the record
 	idleUntil time.Time // set while empty and caught up: when to stop waiting
+	lagSince  time.Time // set while empty with records on the broker: since when
 	// next is the offset after the last record processed, the offset to
 	// commit (-1: none processed since the task opened); epoch is that
 	// record's leader epoch.
@@ -106,7 +111,7 @@ func (g *partitionGroup) next(now time.Time) *kgo.Record {
 			missing = true
 			continue
 		}
-		q.idleUntil = time.Time{}
+		q.idleUntil, q.lagSince = time.Time{}, time.Time{}
 		if ts := q.ts[q.head]; best == nil || ts < bestTS {
 			best, bestTS = q, ts
 		}
@@ -135,10 +140,14 @@ func (g *partitionGroup) readyWithout(now time.Time) bool {
 		if q.len() > 0 {
 			continue
 		}
-		if lag, known := g.lag(q.topic, q.partition); !known || lag > 0 {
+		lag, known := g.lag(q.topic, q.partition)
+		if !known || lag > 0 && !g.gaveUpLag(q, now) {
 			// Records exist on the broker (or may): wait for the fetch.
 			q.idleUntil = time.Time{}
 			return false
+		}
+		if lag == 0 {
+			q.lagSince = time.Time{}
 		}
 		if q.idleUntil.IsZero() {
 			q.idleUntil = now.Add(g.maxIdle)
@@ -148,6 +157,19 @@ func (g *partitionGroup) readyWithout(now time.Time) bool {
 		}
 	}
 	return true
+}
+
+// gaveUpLag reports whether the task has waited lagWait for records the lag
+// of q's partition announces; under read_committed they may belong to a
+// transaction still open, which Kafka Streams would not wait for.
+func (g *partitionGroup) gaveUpLag(q *recordQueue, now time.Time) bool {
+	if g.lagWait <= 0 {
+		return false
+	}
+	if q.lagSince.IsZero() {
+		q.lagSince = now
+	}
+	return now.Sub(q.lagSince) >= g.lagWait
 }
 
 // drop discards every buffered record and forgets the processed positions

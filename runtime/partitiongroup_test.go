@@ -153,3 +153,24 @@ func TestPartitionGroupOrdersByGivenTimestamp(t *testing.T) {
 	g.queue("a").add(rec("a", 1, 3), 4000)
 	assert.Equal(t, []string{"b@00.002", "a@00.001", "a@00.003"}, drain(g, time.Now()))
 }
+
+// Under read_committed the announced records may sit in an open
+// transaction: the task waits lagWait for them, then goes on without the
+// partition (enforced); a partition that delivers restarts the wait.
+func TestPartitionGroupBoundsWaitForUncommitted(t *testing.T) {
+	var enforced atomic.Int64
+	lag := fakeLag{"b": 3}
+	g := newPartitionGroup([]string{"a", "b"}, 0, 0, lag.of, &enforced)
+	g.lagWait = time.Second
+	now := time.Now()
+	push(g, rec("a", 0, 1000))
+	push(g, rec("a", 1, 2000))
+	assert.Nil(t, g.next(now))
+	assert.Nil(t, g.next(now.Add(999*time.Millisecond)))
+	assert.Equal(t, int64(0), g.next(now.Add(time.Second)).Offset)
+	assert.Equal(t, int64(1), enforced.Load())
+	push(g, rec("b", 0, 1500))
+	assert.Equal(t, "b", g.next(now.Add(time.Second)).Topic)
+	assert.Nil(t, g.next(now.Add(1100*time.Millisecond)), "b is empty again: a new wait")
+	assert.Equal(t, int64(1), g.next(now.Add(2100*time.Millisecond)).Offset)
+}

@@ -59,6 +59,9 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 			topics := t.Topics()
 			slices.Sort(topics)
 			in := newPartitionGroup(topics, p, w.app.cfg.MaxTaskIdle, w.lags.of, &w.enforced)
+			if w.sess != nil {
+				in.lagWait = uncommittedLagWait
+			}
 			for _, q := range in.queues {
 				q.extracts = t.Extracts(q.topic)
 			}
