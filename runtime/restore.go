@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -20,8 +19,11 @@ import (
 // high watermark at the start of the restore, read_committed. Local state
 // that is current needs no fetch at all. Local state left open by a crash is
 // verified first; state that is damaged, or does not belong to the changelog
-// as it is now (see stale), is wiped and restored in full. It returns the
-// number of records applied.
+// as it is now (see stale), is wiped and restored in full.
+//
+// prepareRestore does the checks and finds what to read: it returns nil if
+// the local state is current. The worker's state updater then reads the
+// changelogs (restoreJob).
 //
 // The target is the high watermark, not the last stable offset: a previous
 // owner that was dropped from the group but still runs (a zombie) can hold a
@@ -31,21 +33,21 @@ import (
 // restore waits until every transaction open below the target has ended —
 // by commit, by abort, or at the latest by the broker aborting it after its
 // transaction timeout — and logs that it waits.
-func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
+func (a *App) prepareRestore(ctx context.Context, task *engine.Task) (*restoreJob, error) {
 	st, tracked := a.stateOf(task.ID())
 	if tracked {
 		if err := st.verify(); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	changelogs := task.Changelogs()
 	if len(changelogs) == 0 {
-		return 0, nil
+		return nil, nil
 	}
 	p := task.ID().Partition
 	stored, err := task.Offsets()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	topics := make([]string, 0, len(changelogs))
 	for t := range changelogs {
@@ -54,26 +56,26 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	sort.Strings(topics)
 	starts, err := a.listOffsets(ctx, a.adm.ListStartOffsets, topics, p)
 	if err != nil {
-		return 0, fmt.Errorf("task %s: list changelog start offsets: %w", task.ID(), err)
+		return nil, fmt.Errorf("task %s: list changelog start offsets: %w", task.ID(), err)
 	}
 	// The high watermark: the restore target, and a bound on any offset a
 	// run can have reached.
 	hwms, err := a.listOffsets(ctx, a.adm.ListEndOffsets, topics, p)
 	if err != nil {
-		return 0, fmt.Errorf("task %s: list changelog end offsets: %w", task.ID(), err)
+		return nil, fmt.Errorf("task %s: list changelog end offsets: %w", task.ID(), err)
 	}
 	ids, err := a.topicIDs(ctx, topics)
 	if err != nil {
-		return 0, fmt.Errorf("task %s: describe changelogs: %w", task.ID(), err)
+		return nil, fmt.Errorf("task %s: describe changelogs: %w", task.ID(), err)
 	}
 	if tracked {
 		meta, _ := readTaskMeta(st.dir)
 		if reason := stale(meta, stored, ids, hwms, starts, topics, p); reason != "" {
 			if err := st.wipe(reason); err != nil {
-				return 0, err
+				return nil, err
 			}
 			if stored, err = task.Offsets(); err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
 	}
@@ -83,7 +85,7 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	for _, topic := range topics {
 		end, ok := hwms.Lookup(topic, p)
 		if !ok || end.Err != nil {
-			return 0, fmt.Errorf("task %s: changelog %s partition %d: no end offset (%v)", task.ID(), topic, p, end.Err)
+			return nil, fmt.Errorf("task %s: changelog %s partition %d: no end offset (%v)", task.ID(), topic, p, end.Err)
 		}
 		off := stored[engine.OffsetKey(topic, p)]
 		if st, ok := starts.Lookup(topic, p); ok && st.Err == nil && off < st.Offset {
@@ -98,122 +100,125 @@ func (a *App) restore(ctx context.Context, task *engine.Task) (int64, error) {
 	}
 	if tracked {
 		if err := st.recordChangelogs(ids); err != nil {
-			return 0, fmt.Errorf("task %s: %w", task.ID(), err)
+			return nil, fmt.Errorf("task %s: %w", task.ID(), err)
 		}
 	}
 	if len(from) == 0 {
-		return 0, nil
+		return nil, nil
 	}
-	start := time.Now()
-	report := newRestoreReport(a.cfg.RestoreListener, task.ID().String(), p, changelogs)
-	report.start(next, target)
-	defer report.stop(next) // a restore that ends short of a target
-	// The restore consumer's fetch position, as lag behind the high
-	// watermark of its latest fetch: a changelog whose lag is 0 has been
-	// read past the target (see caughtUp).
-	lags := newLagTracker()
-	opts := append(a.baseOpts(),
-		kgo.ConsumePreferringLagFn(lags.observe),
-		kgo.ConsumePartitions(from),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords(),
-		// Short fetch waits, so that an idle changelog shows quickly.
-		kgo.FetchMaxWait(restoreFetchWait),
-	)
-	cl, err := kgo.NewClient(opts...)
-	if err != nil {
-		return 0, err
+	return &restoreJob{a: a, task: task, p: p, changelogs: changelogs, from: from, target: target, next: next}, nil
+}
+
+// restoreJob is one task's restore, read by the worker's state updater.
+// Only the updater's goroutine uses it once it is added.
+type restoreJob struct {
+	a          *App
+	task       *engine.Task
+	p          int32
+	changelogs map[string]string // changelog → store
+	from       map[string]map[int32]kgo.Offset
+	target     map[string]int64 // changelog → offset to restore to; removed when reached
+	next       map[string]int64 // changelog → next offset to read
+	ctx        context.Context  // ends when the task is closed
+	r          *restoring       // its handle in the worker
+
+	report        *restoreReport
+	start         time.Time
+	lastLog       time.Time
+	idle          restoreIdle
+	n, chunkStart int64 // records applied; at the last chunk commit
+	left          int64 // offsets still to read, as counted in Metrics
+	got           int   // records (control ones too) in the current poll
+	applied       map[string]int64
+}
+
+// begin starts the job's progress reports.
+func (j *restoreJob) begin() {
+	j.start, j.lastLog = time.Now(), time.Now()
+	j.report = newRestoreReport(j.a.cfg.RestoreListener, j.task.ID().String(), j.p, j.changelogs)
+	j.report.start(j.next, j.target)
+	j.left = j.remaining()
+	j.a.metrics.restoreRemaining.Add(j.left)
+	j.applied = map[string]int64{}
+}
+
+func (j *restoreJob) remaining() int64 {
+	var r int64
+	for t, end := range j.target {
+		r += max(0, end-j.next[t])
 	}
-	defer cl.Close()
-	var n int64
-	remaining := func() int64 {
-		var r int64
-		for t, end := range target {
-			r += max(0, end-next[t])
-		}
-		return r
+	return r
+}
+
+// apply applies one changelog record of the job's task.
+func (j *restoreJob) apply(r *kgo.Record) error {
+	if _, open := j.target[r.Topic]; !open {
+		return nil // restored to its target: later records are the active task's
 	}
-	// Progress shows in Metrics while the restore runs: records restored
-	// so far and changelog offsets still to go.
-	left := remaining()
-	a.metrics.restoreRemaining.Add(left)
-	defer func() { a.metrics.restoreRemaining.Add(-left) }()
-	lastLog := time.Now()
-	idle := restoreIdle{}
-	var chunkStart int64
-	for len(target) > 0 {
-		if time.Since(lastLog) > 5*time.Second {
-			a.log.Info("restoring task state", "task", task.ID().String(), "restored", n, "remaining", left)
-			lastLog = time.Now()
+	j.got++
+	if !r.Attrs.IsControl() {
+		if err := j.task.Restore(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli()); err != nil {
+			return err
 		}
-		pctx, pcancel := context.WithTimeout(ctx, restoreIdlePoll)
-		fs := cl.PollRecords(pctx, 10_000)
-		pcancel()
-		if err := ctx.Err(); err != nil {
-			return n, err
+		j.n++
+		j.applied[r.Topic]++
+		j.a.metrics.restored.Add(1)
+	}
+	j.next[r.Topic] = r.Offset + 1
+	if j.next[r.Topic] >= j.target[r.Topic] {
+		delete(j.target, r.Topic)
+	}
+	return nil
+}
+
+// afterPoll ends a poll: it finishes changelogs read to their end, reports
+// progress, commits a chunk when due, and reports whether the restore is
+// complete (its final state committed).
+func (j *restoreJob) afterPoll(lags *lagTracker) (bool, error) {
+	caughtUp(lags, j.target, j.next, j.p)
+	j.report.batch(j.applied, j.next, j.target)
+	clear(j.applied)
+	if j.got > 0 {
+		j.idle.polls = 0
+	} else if len(j.target) > 0 {
+		// Nothing readable yet: a transaction below the target is still
+		// open, or a fetch is slow.
+		if err := j.a.restoreStalled(j.ctx, j.task, &j.idle, j.target, j.next, j.p); err != nil {
+			return false, err
 		}
-		var ferr error
-		fs.EachError(func(t string, part int32, err error) {
-			if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-				return // the idle poll ended
-			}
-			ferr = fmt.Errorf("task %s: restore changelog %s partition %d: %w", task.ID(), t, part, err)
-		})
-		if ferr != nil {
-			return n, ferr
-		}
-		var aerr error
-		got := 0
-		applied := map[string]int64{}
-		fs.EachRecord(func(r *kgo.Record) {
-			if aerr != nil {
-				return
-			}
-			got++
-			if !r.Attrs.IsControl() {
-				if aerr = task.Restore(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli()); aerr != nil {
-					return
-				}
-				n++
-				applied[r.Topic]++
-				a.metrics.restored.Add(1)
-			}
-			next[r.Topic] = r.Offset + 1
-			if next[r.Topic] >= target[r.Topic] {
-				delete(target, r.Topic)
-			}
-		})
-		if aerr != nil {
-			return n, aerr
-		}
-		caughtUp(lags, target, next, p)
-		report.batch(applied, next, target)
-		if got > 0 {
-			idle.polls = 0
-		} else if len(target) > 0 {
-			// Nothing readable yet: a transaction below the target is
-			// still open, or a fetch is slow.
-			if err := a.restoreStalled(ctx, task, &idle, target, next, p); err != nil {
-				return n, err
-			}
-		}
-		now := remaining()
-		a.metrics.restoreRemaining.Add(now - left)
-		left = now
-		if n-chunkStart >= restoreChunk {
+	}
+	j.got = 0
+	now := j.remaining()
+	j.a.metrics.restoreRemaining.Add(now - j.left)
+	j.left = now
+	if time.Since(j.lastLog) > 5*time.Second {
+		j.a.log.Info("restoring task state", "task", j.task.ID().String(), "restored", j.n, "remaining", j.left)
+		j.lastLog = time.Now()
+	}
+	if len(j.target) > 0 {
+		if j.n-j.chunkStart >= restoreChunk {
 			// Bounded memory, and a restore cut short (a crash, a
 			// rebalance) resumes from here.
-			if err := task.Commit(restoredTo(next, p)); err != nil {
-				return n, err
+			if err := j.task.Commit(restoredTo(j.next, j.p)); err != nil {
+				return false, err
 			}
-			chunkStart = n
+			j.chunkStart = j.n
 		}
+		return false, nil
 	}
-	if err := task.Commit(restoredTo(next, p)); err != nil {
-		return n, err
+	if err := j.task.Commit(restoredTo(j.next, j.p)); err != nil {
+		return false, err
 	}
-	a.log.Info("restored task state", "task", task.ID().String(), "records", n, "took", time.Since(start).Round(time.Millisecond))
-	return n, nil
+	j.a.log.Info("restored task state", "task", j.task.ID().String(), "records", j.n, "took", time.Since(j.start).Round(time.Millisecond))
+	return true, nil
+}
+
+// end reports the changelogs not restored to their end as suspended and
+// takes the job out of the metrics.
+func (j *restoreJob) end() {
+	j.report.stop(j.next)
+	j.a.metrics.restoreRemaining.Add(-j.left)
+	j.left = 0
 }
 
 // restoreChunk is how many restored records are committed to the store at

@@ -175,7 +175,8 @@ type clientAudit struct {
 
 func (a *clientAudit) OnNewClient(cl *kgo.Client) {
 	kind := "admin"
-	parts, _ := cl.OptValue(kgo.ConsumePartitions).(map[string]map[int32]kgo.Offset)
+	// The state updater's restore consumer tracks its fetch lag.
+	lagFn, _ := cl.OptValue(kgo.ConsumePreferringLagFn).(kgo.PreferLagFn)
 	switch {
 	case cl.OptValue(kgo.ConsumerGroup) != "":
 		kind = "group consumer/producer"
@@ -185,7 +186,7 @@ func (a *clientAudit) OnNewClient(cl *kgo.Client) {
 				a.fail("transactional id %q does not start with %q", id, secureApp+"-")
 			}
 		}
-	case cl.OptValue(kgo.KeepControlRecords) == true && len(parts) > 0:
+	case cl.OptValue(kgo.KeepControlRecords) == true && lagFn != nil:
 		kind = "restore consumer"
 	case cl.OptValue(kgo.KeepControlRecords) == true:
 		kind = "standby consumer"

@@ -2,13 +2,18 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // restorePending starts restoring the tasks created since the last cycle,
-// each on its own goroutine, with its input partitions paused; the other
-// tasks keep processing, and a rebalance need not wait: closing a task
-// cancels its restore. finishRestores picks up the tasks whose restore
+// with their input partitions paused: each task's checks run on a goroutine
+// of their own, then the worker's state updater reads its changelogs. The
+// other tasks keep processing, and a rebalance need not wait: closing a
+// task cancels its restore. finishRestores picks up the tasks whose restore
 // ended.
 func (w *worker) restorePending(ctx context.Context) {
 	w.mu.Lock()
@@ -26,11 +31,18 @@ func (w *worker) restorePending(ctx context.Context) {
 			}
 		}
 		rctx, cancel := context.WithCancel(ctx)
-		t.restore = &restoring{cancel: cancel, done: make(chan struct{})}
-		go func(r *restoring) {
-			defer close(r.done)
-			_, r.err = w.app.restore(rctx, t.Task)
-		}(t.restore)
+		r := &restoring{cancel: cancel, done: make(chan struct{}), su: w.su}
+		t.restore = r
+		go func() {
+			job, err := w.app.prepareRestore(rctx, t.Task)
+			if err != nil || job == nil {
+				r.err = err
+				close(r.done)
+				return
+			}
+			job.ctx, job.r = rctx, r
+			w.su.add(job)
+		}()
 	}
 	w.pending = nil
 	if len(pause) > 0 {
@@ -41,14 +53,221 @@ func (w *worker) restorePending(ctx context.Context) {
 // restoring is a task's restore in progress.
 type restoring struct {
 	cancel context.CancelFunc
+	su     *stateUpdater
 	done   chan struct{} // closed when the restore ended; err is set then
 	err    error
 }
 
-// stop cancels the restore and waits until it has ended.
+// stop cancels the restore and waits until it has ended: the task's state
+// is no longer written then.
 func (r *restoring) stop() {
 	r.cancel()
+	r.su.wakeUp()
 	<-r.done
+}
+
+// stateUpdater reads the changelogs of a worker's restoring tasks, with one
+// consumer on one goroutine (Kafka Streams' state updater): records go to
+// their task's restoreJob, a task whose changelogs are read to their target
+// is done, and a task whose restore was cancelled is dropped at once.
+type stateUpdater struct {
+	a    *App
+	lags *lagTracker
+
+	mu      sync.Mutex
+	added   []*restoreJob      // to start
+	wake    context.CancelFunc // ends the poll in progress
+	kick    chan struct{}      // wakes an idle updater
+	stopped bool
+
+	// Owned by the updater's goroutine.
+	cl   *kgo.Client
+	jobs map[string]map[int32]*restoreJob // changelog partition → its job
+	all  map[*restoreJob]bool
+	done chan struct{} // closed when run returns
+}
+
+func newStateUpdater(a *App) *stateUpdater {
+	return &stateUpdater{a: a, lags: newLagTracker(), kick: make(chan struct{}, 1),
+		jobs: map[string]map[int32]*restoreJob{}, all: map[*restoreJob]bool{}, done: make(chan struct{})}
+}
+
+// add hands job to the updater.
+func (u *stateUpdater) add(j *restoreJob) {
+	u.mu.Lock()
+	if u.stopped {
+		u.mu.Unlock()
+		j.r.err = errStopped
+		close(j.r.done)
+		return
+	}
+	u.added = append(u.added, j)
+	u.mu.Unlock()
+	u.wakeUp()
+}
+
+// wakeUp makes the updater look at its jobs now.
+func (u *stateUpdater) wakeUp() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.wake != nil {
+		u.wake()
+	}
+	select {
+	case u.kick <- struct{}{}:
+	default:
+	}
+}
+
+// close stops the updater once the worker's tasks are closed: any job left
+// ends with errStopped.
+func (u *stateUpdater) close() {
+	u.mu.Lock()
+	u.stopped = true
+	u.mu.Unlock()
+	u.wakeUp()
+	<-u.done
+}
+
+// run is the updater's loop.
+func (u *stateUpdater) run() {
+	defer close(u.done)
+	defer func() {
+		for j := range u.all {
+			u.finish(j, errStopped)
+		}
+		for _, j := range u.take() {
+			j.r.err = errStopped
+			close(j.r.done)
+		}
+		if u.cl != nil {
+			u.cl.Close()
+		}
+	}()
+	for {
+		u.mu.Lock()
+		stopped := u.stopped
+		u.mu.Unlock()
+		if stopped {
+			return
+		}
+		for _, j := range u.take() {
+			if err := u.start(j); err != nil {
+				u.finish(j, err)
+			}
+		}
+		for j := range u.all {
+			if err := j.ctx.Err(); err != nil {
+				u.finish(j, err)
+			}
+		}
+		if len(u.all) == 0 {
+			<-u.kick
+			continue
+		}
+		u.poll()
+	}
+}
+
+// take returns the jobs added since the last call.
+func (u *stateUpdater) take() []*restoreJob {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	js := u.added
+	u.added = nil
+	return js
+}
+
+// start begins reading j's changelogs.
+func (u *stateUpdater) start(j *restoreJob) error {
+	if u.cl == nil {
+		cl, err := kgo.NewClient(append(u.a.baseOpts(),
+			kgo.ConsumePreferringLagFn(u.lags.observe),
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+			kgo.KeepControlRecords(),
+			// Short fetch waits, so that an idle changelog shows quickly.
+			kgo.FetchMaxWait(restoreFetchWait),
+		)...)
+		if err != nil {
+			return fmt.Errorf("task %s: restore consumer: %w", j.task.ID(), err)
+		}
+		u.cl = cl
+	}
+	parts := map[string][]int32{}
+	for t, ps := range j.from {
+		for p := range ps {
+			parts[t] = append(parts[t], p)
+			if u.jobs[t] == nil {
+				u.jobs[t] = map[int32]*restoreJob{}
+			}
+			u.jobs[t][p] = j
+		}
+	}
+	u.lags.forget(parts)
+	u.all[j] = true
+	j.begin()
+	u.cl.AddConsumePartitions(j.from)
+	return nil
+}
+
+// finish stops reading j's changelogs and ends its restore with err (nil:
+// restored).
+func (u *stateUpdater) finish(j *restoreJob, err error) {
+	if u.all[j] {
+		rm := map[string][]int32{}
+		for t, ps := range j.from {
+			for p := range ps {
+				rm[t] = append(rm[t], p)
+				delete(u.jobs[t], p)
+			}
+		}
+		u.cl.RemoveConsumePartitions(rm)
+		delete(u.all, j)
+		j.end()
+	}
+	j.r.err = err
+	close(j.r.done)
+}
+
+// poll reads what the changelogs have, up to restoreIdlePoll, and applies it.
+func (u *stateUpdater) poll() {
+	pctx, cancel := context.WithTimeout(context.Background(), restoreIdlePoll)
+	u.mu.Lock()
+	u.wake = cancel
+	u.mu.Unlock()
+	fs := u.cl.PollRecords(pctx, 10_000)
+	u.mu.Lock()
+	u.wake = nil
+	u.mu.Unlock()
+	cancel()
+	failed := map[*restoreJob]error{}
+	fs.EachError(func(t string, p int32, err error) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return // the poll ended
+		}
+		if j := u.jobs[t][p]; j != nil && failed[j] == nil {
+			failed[j] = fmt.Errorf("task %s: restore changelog %s partition %d: %w", j.task.ID(), t, p, err)
+		}
+	})
+	fs.EachRecord(func(r *kgo.Record) {
+		j := u.jobs[r.Topic][r.Partition]
+		if j == nil || failed[j] != nil {
+			return // a cancelled job's records
+		}
+		if err := j.apply(r); err != nil {
+			failed[j] = err
+		}
+	})
+	for j := range u.all {
+		if err := failed[j]; err != nil {
+			u.finish(j, err)
+			continue
+		}
+		done, err := j.afterPoll(u.lags)
+		if err != nil || done {
+			u.finish(j, err)
+		}
+	}
 }
 
 // finishRestores makes the tasks whose restore completed processable and

@@ -30,7 +30,8 @@ type worker struct {
 	sess *kgo.GroupTransactSession // exactly-once only
 	coll *collector
 
-	lags *lagTracker // input partitions' consumer lag, for the partition groups
+	lags *lagTracker   // input partitions' consumer lag, for the partition groups
+	su   *stateUpdater // restores the tasks' state
 	// enforced counts records processed while one of their task's input
 	// partitions had nothing buffered (MaxTaskIdle gave up waiting).
 	enforced atomic.Int64
@@ -58,7 +59,7 @@ type worker struct {
 }
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
-	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*activeTask{}, lag: map[string]int64{}, lags: newLagTracker(),
+	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*activeTask{}, lag: map[string]int64{}, lags: newLagTracker(), su: newStateUpdater(a),
 		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}, owned: map[string][]int32{}}
 	w.bal = balancer.New(a.plan.groups,
 		balancer.WithStandbys(a.cfg.StandbyReplicas),
@@ -130,6 +131,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 
 // run is the poll → process → commit loop.
 func (w *worker) run(ctx context.Context) (err error) {
+	go w.su.run()
 	defer func() {
 		if err != nil {
 			w.log.Error("worker stopping on error", "err", err)
@@ -424,6 +426,7 @@ func (w *worker) shutdown(clean bool) error {
 	}
 	err = errors.Join(err, w.closeAllLocked(!clean))
 	w.mu.Unlock()
+	w.su.close() // after the tasks: closing them ended their restores
 	w.stopping.Store(true)
 	if w.sess != nil {
 		w.sess.CloseAllowingRebalance()
