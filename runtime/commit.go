@@ -163,9 +163,7 @@ func (w *worker) commitTasks() error {
 			if err != nil {
 				return fmt.Errorf("task %s: read committed changelog offsets: %w", t.ID(), err)
 			}
-			w.mu.Lock()
-			w.stateSums[t.ID()] = sum(all)
-			w.mu.Unlock()
+			w.setSum(t.ID(), sum(all))
 		}
 	}
 	w.coll.committedCycle()

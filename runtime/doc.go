@@ -22,13 +22,16 @@
 //
 // # Restoration
 //
-// A newly assigned task restores its stores from their changelogs on its
-// own goroutine while its input partitions are paused; the worker's other
-// tasks keep processing, and closing the task (a rebalance, shutdown)
-// cancels the restore. A restore commits its progress every restoreChunk
-// records, so it holds bounded memory and resumes where it stopped. Under
-// exactly-once a restarted instance continues from its local stores
-// without a restore.
+// Each worker has a state updater: one changelog consumer on one goroutine
+// that restores the stores of newly assigned tasks, while their input
+// partitions are paused, and keeps the worker's standby tasks current. The
+// worker's other tasks keep processing meanwhile, and closing a task (a
+// rebalance, shutdown) drops its restore at once. A restore commits its
+// progress every restoreChunk records, so it holds bounded memory and
+// resumes where it stopped; Config.RestoreListener hears of its start,
+// batches and end. Under exactly-once a restarted instance continues from
+// its local stores without a restore. Global stores have a reader of their
+// own (global.go).
 //
 // # Membership
 //
@@ -38,10 +41,12 @@
 //
 // # Files
 //
-// worker.go is the poll → process → commit loop of one worker and its task
-// set; partitiongroup.go and lag.go choose a task's next record;
-// restore.go restores a task's state; standby.go and global.go keep
-// standby copies and global stores; collector.go sends output and tracks
-// changelog offsets; errclass.go classifies failures and errors.go holds
-// the errors users tell apart.
+// worker.go is the poll → process → commit loop of one worker;
+// taskmanager.go opens and closes its tasks; partitiongroup.go and lag.go
+// choose a task's next record; stateupdater.go reads changelogs for
+// restore.go (a task's restore) and standby.go (standby copies); global.go
+// keeps global stores; commit.go commits, txnproducer.go runs the
+// exactly-once transactions; collector.go sends output and tracks changelog
+// offsets; errclass.go classifies failures and errors.go holds the errors
+// users tell apart.
 package runtime

@@ -187,9 +187,9 @@ func (a *clientAudit) OnNewClient(cl *kgo.Client) {
 			}
 		}
 	case cl.OptValue(kgo.KeepControlRecords) == true && lagFn != nil:
-		kind = "restore consumer"
+		kind = "state updater consumer"
 	case cl.OptValue(kgo.KeepControlRecords) == true:
-		kind = "standby consumer"
+		kind = "changelog consumer"
 	}
 	mechs, _ := cl.OptValue(kgo.SASL).([]sasl.Mechanism)
 	if len(mechs) != 1 || mechs[0].Name() != a.mech {
@@ -225,7 +225,8 @@ var securityCases = []struct {
 // state directory that restores from the changelogs, all authenticated as a
 // user holding only the least-privilege ACLs. The broker rejects any
 // connection that has not authenticated, so every client the runtime
-// creates (admin, group consumer/producer, restore and standby consumers)
+// creates (admin, group consumer/producer, the state updater's consumer,
+// which restores and keeps standbys)
 // must carry Config.ClientOptions; the audit hook checks that each does and
 // that all kinds were created.
 func TestSecurityLeastPrivilegeACLs(t *testing.T) {
@@ -257,7 +258,7 @@ func TestSecurityLeastPrivilegeACLs(t *testing.T) {
 			stop2()
 
 			// An empty state directory: the counts come back from the
-			// changelogs through the restore consumer.
+			// changelogs through the state updater.
 			a3, stop3 := startApp(t, topo, cfg("i3"))
 			s.produceLines(t, want, 150, 20)
 			assert.Equal(t, want, s.readCounts(t, want, 30*time.Second))
@@ -268,7 +269,7 @@ func TestSecurityLeastPrivilegeACLs(t *testing.T) {
 			defer audit.mu.Unlock()
 			assert.Empty(t, audit.bad)
 			t.Logf("clients created: %v", audit.kinds)
-			for _, kind := range []string{"admin", "group consumer/transactional producer", "restore consumer", "standby consumer"} {
+			for _, kind := range []string{"admin", "group consumer/transactional producer", "state updater consumer"} {
 				assert.Positive(t, audit.kinds[kind], "no %s client was created", kind)
 			}
 		})

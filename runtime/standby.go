@@ -1,16 +1,13 @@
 package runtime
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eddy-streams/eddy/internal/balancer"
@@ -23,8 +20,12 @@ import (
 // active owner, the standby is closed and the active task opens the same
 // state, so it restores only the changelog tail.
 type standby struct {
+	id   engine.TaskID
 	task *engine.Task
-	next map[string]int64 // changelog "topic/partition" → next offset
+	from map[string]map[int32]kgo.Offset // where tailing starts
+	// next is the changelog "topic/partition" → next offset; the state
+	// updater's goroutine alone writes it once the standby is added.
+	next map[string]int64
 }
 
 // rejectCollector is the collector of standby tasks, which never produce.
@@ -88,8 +89,7 @@ func (w *worker) openStandbyLocked(id engine.TaskID) error {
 		t.Close()
 		return err
 	}
-	sb := &standby{task: t, next: map[string]int64{}}
-	add := map[string]map[int32]kgo.Offset{}
+	sb := &standby{id: id, task: t, next: map[string]int64{}, from: map[string]map[int32]kgo.Offset{}}
 	for topic := range t.Changelogs() {
 		k := engine.OffsetKey(topic, id.Partition)
 		off, ok := stored[k]
@@ -98,27 +98,11 @@ func (w *worker) openStandbyLocked(id engine.TaskID) error {
 			start = kgo.NewOffset().At(off)
 			sb.next[k] = off
 		}
-		add[topic] = map[int32]kgo.Offset{id.Partition: start}
+		sb.from[topic] = map[int32]kgo.Offset{id.Partition: start}
 	}
-	if w.sbClient == nil {
-		cl, err := kgo.NewClient(append(w.app.baseOpts(),
-			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-			kgo.KeepControlRecords(),
-			// A recorded offset out of the changelog's range means the
-			// copy does not belong to the changelog as it is now (it was
-			// recreated, or truncated): pollStandbys wipes the copy
-			// rather than let the client reset and replay over it.
-			kgo.ConsumeResetOffset(kgo.NoResetOffset()),
-		)...)
-		if err != nil {
-			t.Close()
-			return err
-		}
-		w.sbClient = cl
-	}
-	w.sbClient.AddConsumePartitions(add)
+	w.su.do(func(u *stateUpdater) { u.addStandby(sb) })
 	w.standbys[id] = sb
-	w.stateSums[id] = sum(stored)
+	w.setSum(id, sum(stored))
 	w.log.Info("standby task opened", "task", id.String())
 	return nil
 }
@@ -130,16 +114,7 @@ func (w *worker) closeStandbyLocked(id engine.TaskID) {
 	if !ok {
 		return
 	}
-	rm := map[string][]int32{}
-	for topic := range sb.task.Changelogs() {
-		rm[topic] = []int32{id.Partition}
-	}
-	if w.sbClient != nil {
-		w.sbClient.RemoveConsumePartitions(rm)
-	}
-	if err := sb.task.Commit(sb.next); err != nil {
-		w.log.Warn("commit standby state", "task", id.String(), "err", err)
-	}
+	w.su.do(func(u *stateUpdater) { u.removeStandby(sb) })
 	if err := sb.task.Close(); err != nil {
 		w.log.Warn("close standby task", "task", id.String(), "err", err)
 	}
@@ -147,63 +122,12 @@ func (w *worker) closeStandbyLocked(id engine.TaskID) {
 	w.log.Info("standby task closed", "task", id.String())
 }
 
-// pollStandbys applies whatever changelog records are ready, without
-// waiting, and commits the standbys' progress when commit is true.
-func (w *worker) pollStandbys(commit bool) error {
-	if w.sbClient == nil {
-		return nil
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-	fs := w.sbClient.PollRecords(ctx, 10_000)
-	cancel()
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var err error
-	fs.EachError(func(topic string, p int32, ferr error) {
-		if errors.Is(ferr, context.DeadlineExceeded) || errors.Is(ferr, context.Canceled) {
-			return
-		}
-		if !errors.Is(ferr, kerr.OffsetOutOfRange) {
-			w.log.Warn("standby fetch error", "topic", topic, "partition", p, "err", ferr)
-			return
-		}
-		if sub, ok := w.app.plan.changelogSub[topic]; ok && err == nil {
-			err = w.resetStandbyLocked(engine.TaskID{Subtopology: sub, Partition: p}, topic)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	fs.EachRecord(func(r *kgo.Record) {
-		if err != nil {
-			return
-		}
-		sub, ok := w.app.plan.changelogSub[r.Topic]
-		if !ok {
-			return
-		}
-		sb, ok := w.standbys[engine.TaskID{Subtopology: sub, Partition: r.Partition}]
-		if !ok {
-			return // removed meanwhile
-		}
-		if !r.Attrs.IsControl() {
-			if err = sb.task.Restore(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli()); err != nil {
-				return
-			}
-			w.app.metrics.standbyApplied.Add(1)
-		}
-		sb.next[engine.OffsetKey(r.Topic, r.Partition)] = r.Offset + 1
-	})
-	if err != nil || !commit {
-		return err
-	}
-	for id, sb := range w.standbys {
-		if err := sb.task.Commit(sb.next); err != nil {
-			return fmt.Errorf("standby task %s: commit: %w", id, err)
-		}
-		w.stateSums[id] = sum(sb.next)
-	}
-	return nil
+// setSum records the changelog offset sum of id's local state, for the
+// balancer.
+func (w *worker) setSum(id engine.TaskID, n int64) {
+	w.sumsMu.Lock()
+	defer w.sumsMu.Unlock()
+	w.stateSums[id] = n
 }
 
 func sum(offsets map[string]int64) int64 {
@@ -222,11 +146,11 @@ func (w *worker) memberInfo() balancer.MemberInfo {
 	for _, id := range w.app.diskTasks() {
 		info.State[balancer.Task(id)] = 1
 	}
-	w.mu.Lock()
+	w.sumsMu.Lock()
 	for id, s := range w.stateSums {
 		info.State[balancer.Task(id)] = max(s, 1)
 	}
-	w.mu.Unlock()
+	w.sumsMu.Unlock()
 	return info
 }
 
@@ -286,32 +210,4 @@ func (a *App) releaseStandby(id engine.TaskID) {
 		w.closeStandbyLocked(id)
 		w.mu.Unlock()
 	}
-}
-
-// resetStandbyLocked wipes a standby copy whose recorded offset in topic is
-// out of the changelog's range and copies the changelog again from its
-// start.
-func (w *worker) resetStandbyLocked(id engine.TaskID, topic string) error {
-	sb, ok := w.standbys[id]
-	if !ok {
-		return nil
-	}
-	st, ok := w.app.stateOf(id)
-	if !ok {
-		return fmt.Errorf("standby task %s: state not open", id)
-	}
-	if err := st.wipe(fmt.Sprintf("standby copy: recorded offset out of range of changelog %s partition %d", topic, id.Partition)); err != nil {
-		return err
-	}
-	rm := map[string][]int32{}
-	add := map[string]map[int32]kgo.Offset{}
-	for t := range sb.task.Changelogs() {
-		rm[t] = []int32{id.Partition}
-		add[t] = map[int32]kgo.Offset{id.Partition: kgo.NewOffset().AtStart()}
-	}
-	clear(sb.next)
-	w.sbClient.RemoveConsumePartitions(rm)
-	w.sbClient.AddConsumePartitions(add)
-	w.stateSums[id] = 0
-	return nil
 }

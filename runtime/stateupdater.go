@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/eddy-streams/eddy/internal/engine"
 )
 
 // restorePending starts restoring the tasks created since the last cycle,
@@ -66,30 +70,77 @@ func (r *restoring) stop() {
 	<-r.done
 }
 
-// stateUpdater reads the changelogs of a worker's restoring tasks, with one
-// consumer on one goroutine (Kafka Streams' state updater): records go to
-// their task's restoreJob, a task whose changelogs are read to their target
-// is done, and a task whose restore was cancelled is dropped at once.
+// stateUpdater reads the changelogs of a worker's restoring tasks and of
+// its standby tasks with one consumer on one goroutine (Kafka Streams'
+// state updater). Records go to their task's restoreJob or standby; a task
+// whose changelogs are read to their target is done, a task whose restore
+// was cancelled is dropped at once, and standbys commit their progress
+// every commit interval.
 type stateUpdater struct {
+	w    *worker
 	a    *App
 	lags *lagTracker
 
 	mu      sync.Mutex
 	added   []*restoreJob      // to start
+	reqs    []func()           // to run on the updater's goroutine (do)
 	wake    context.CancelFunc // ends the poll in progress
 	kick    chan struct{}      // wakes an idle updater
 	stopped bool
+	err     error // a standby failure the worker stops with
 
 	// Owned by the updater's goroutine.
-	cl   *kgo.Client
-	jobs map[string]map[int32]*restoreJob // changelog partition → its job
-	all  map[*restoreJob]bool
-	done chan struct{} // closed when run returns
+	cl       *kgo.Client
+	jobs     map[string]map[int32]*restoreJob // changelog partition → its job
+	all      map[*restoreJob]bool
+	sbParts  map[string]map[int32]*standby
+	sbs      map[*standby]bool
+	sbCommit time.Time     // when standbys last committed
+	done     chan struct{} // closed when run returns
 }
 
-func newStateUpdater(a *App) *stateUpdater {
-	return &stateUpdater{a: a, lags: newLagTracker(), kick: make(chan struct{}, 1),
-		jobs: map[string]map[int32]*restoreJob{}, all: map[*restoreJob]bool{}, done: make(chan struct{})}
+func newStateUpdater(w *worker) *stateUpdater {
+	return &stateUpdater{w: w, a: w.app, lags: newLagTracker(), kick: make(chan struct{}, 1),
+		jobs: map[string]map[int32]*restoreJob{}, all: map[*restoreJob]bool{},
+		sbParts: map[string]map[int32]*standby{}, sbs: map[*standby]bool{}, done: make(chan struct{})}
+}
+
+// errRestoreAgain ends a restore whose changelog offset fell out of the
+// changelog's range while it read (retention or compaction moved the log
+// start past it): the worker checks the task's state again, which wipes it,
+// and restores it anew.
+var errRestoreAgain = errors.New("changelog offset out of range during the restore")
+
+// do runs fn on the updater's goroutine and waits for it; once the updater
+// has stopped, it runs fn at once.
+func (u *stateUpdater) do(fn func(*stateUpdater)) {
+	ack := make(chan struct{})
+	u.mu.Lock()
+	if u.stopped {
+		u.mu.Unlock()
+		<-u.done
+		fn(u)
+		return
+	}
+	u.reqs = append(u.reqs, func() { fn(u); close(ack) })
+	u.mu.Unlock()
+	u.wakeUp()
+	<-ack
+}
+
+// failure returns the error a standby failed with, if any.
+func (u *stateUpdater) failure() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.err
+}
+
+func (u *stateUpdater) fail(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.err == nil {
+		u.err = err
+	}
 }
 
 // add hands job to the updater.
@@ -129,10 +180,25 @@ func (u *stateUpdater) close() {
 	<-u.done
 }
 
+// runRequests runs the requests do queued.
+func (u *stateUpdater) runRequests() {
+	u.mu.Lock()
+	reqs := u.reqs
+	u.reqs = nil
+	u.mu.Unlock()
+	for _, r := range reqs {
+		r()
+	}
+}
+
 // run is the updater's loop.
 func (u *stateUpdater) run() {
 	defer close(u.done)
 	defer func() {
+		u.runRequests()
+		for sb := range u.sbs {
+			u.removeStandby(sb)
+		}
 		for j := range u.all {
 			u.finish(j, errStopped)
 		}
@@ -151,6 +217,7 @@ func (u *stateUpdater) run() {
 		if stopped {
 			return
 		}
+		u.runRequests()
 		for _, j := range u.take() {
 			if err := u.start(j); err != nil {
 				u.finish(j, err)
@@ -161,11 +228,112 @@ func (u *stateUpdater) run() {
 				u.finish(j, err)
 			}
 		}
-		if len(u.all) == 0 {
+		if len(u.all) == 0 && len(u.sbs) == 0 {
 			<-u.kick
 			continue
 		}
 		u.poll()
+		if time.Since(u.sbCommit) >= u.a.cfg.CommitInterval {
+			u.commitStandbys()
+			u.sbCommit = time.Now()
+		}
+	}
+}
+
+// client returns the updater's changelog consumer, created on first use.
+// It never resets an offset by itself: an offset out of the changelog's
+// range means the state does not belong to the changelog as it is now
+// (see poll).
+func (u *stateUpdater) client() (*kgo.Client, error) {
+	if u.cl != nil {
+		return u.cl, nil
+	}
+	cl, err := kgo.NewClient(append(u.a.baseOpts(),
+		kgo.ConsumePreferringLagFn(u.lags.observe),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+		kgo.ConsumeResetOffset(kgo.NoResetOffset()),
+		// Short fetch waits, so that an idle changelog shows quickly.
+		kgo.FetchMaxWait(restoreFetchWait),
+	)...)
+	if err != nil {
+		return nil, fmt.Errorf("changelog consumer: %w", err)
+	}
+	u.cl = cl
+	return cl, nil
+}
+
+// addStandby starts tailing sb's changelogs.
+func (u *stateUpdater) addStandby(sb *standby) {
+	cl, err := u.client()
+	if err != nil {
+		u.fail(fmt.Errorf("standby task %s: %w", sb.id, err))
+		return
+	}
+	for t, ps := range sb.from {
+		for p := range ps {
+			if u.sbParts[t] == nil {
+				u.sbParts[t] = map[int32]*standby{}
+			}
+			u.sbParts[t][p] = sb
+		}
+	}
+	u.sbs[sb] = true
+	cl.AddConsumePartitions(sb.from)
+}
+
+// removeStandby stops tailing sb's changelogs and commits how far its copy
+// got.
+func (u *stateUpdater) removeStandby(sb *standby) {
+	if !u.sbs[sb] {
+		return
+	}
+	rm := map[string][]int32{}
+	for t, ps := range sb.from {
+		for p := range ps {
+			rm[t] = append(rm[t], p)
+			delete(u.sbParts[t], p)
+		}
+	}
+	u.cl.RemoveConsumePartitions(rm)
+	delete(u.sbs, sb)
+	if err := sb.task.Commit(sb.next); err != nil {
+		u.w.log.Warn("commit standby state", "task", sb.id.String(), "err", err)
+	}
+}
+
+// resetStandby wipes a standby copy whose recorded offset in topic is out
+// of the changelog's range and copies the changelog again from its start.
+func (u *stateUpdater) resetStandby(sb *standby, topic string) error {
+	st, ok := u.a.stateOf(sb.id)
+	if !ok {
+		return fmt.Errorf("standby task %s: state not open", sb.id)
+	}
+	if err := st.wipe(fmt.Sprintf("standby copy: recorded offset out of range of changelog %s partition %d", topic, sb.id.Partition)); err != nil {
+		return err
+	}
+	rm := map[string][]int32{}
+	for t, ps := range sb.from {
+		for p := range ps {
+			rm[t] = append(rm[t], p)
+			ps[p] = kgo.NewOffset().AtStart()
+		}
+	}
+	clear(sb.next)
+	u.cl.RemoveConsumePartitions(rm)
+	u.cl.AddConsumePartitions(sb.from)
+	u.w.setSum(sb.id, 0)
+	return nil
+}
+
+// commitStandbys makes the standbys' progress durable.
+func (u *stateUpdater) commitStandbys() {
+	for sb := range u.sbs {
+		if err := sb.task.Commit(sb.next); err != nil {
+			u.fail(fmt.Errorf("standby task %s: commit: %w", sb.id, err))
+			return
+		}
+		u.w.setSum(sb.id, sum(sb.next))
 	}
 }
 
@@ -180,18 +348,8 @@ func (u *stateUpdater) take() []*restoreJob {
 
 // start begins reading j's changelogs.
 func (u *stateUpdater) start(j *restoreJob) error {
-	if u.cl == nil {
-		cl, err := kgo.NewClient(append(u.a.baseOpts(),
-			kgo.ConsumePreferringLagFn(u.lags.observe),
-			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-			kgo.KeepControlRecords(),
-			// Short fetch waits, so that an idle changelog shows quickly.
-			kgo.FetchMaxWait(restoreFetchWait),
-		)...)
-		if err != nil {
-			return fmt.Errorf("task %s: restore consumer: %w", j.task.ID(), err)
-		}
-		u.cl = cl
+	if _, err := u.client(); err != nil {
+		return fmt.Errorf("task %s: %w", j.task.ID(), err)
 	}
 	parts := map[string][]int32{}
 	for t, ps := range j.from {
@@ -241,15 +399,47 @@ func (u *stateUpdater) poll() {
 	u.mu.Unlock()
 	cancel()
 	failed := map[*restoreJob]error{}
+	reset := map[*standby]string{}
 	fs.EachError(func(t string, p int32, err error) {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return // the poll ended
 		}
 		if j := u.jobs[t][p]; j != nil && failed[j] == nil {
+			if errors.Is(err, kerr.OffsetOutOfRange) {
+				err = errRestoreAgain
+			}
 			failed[j] = fmt.Errorf("task %s: restore changelog %s partition %d: %w", j.task.ID(), t, p, err)
 		}
+		if sb := u.sbParts[t][p]; sb != nil {
+			if errors.Is(err, kerr.OffsetOutOfRange) {
+				// The copy does not belong to the changelog as it is
+				// now (it was recreated, or truncated).
+				reset[sb] = t
+			} else {
+				u.w.log.Warn("standby fetch error", "topic", t, "partition", p, "err", err)
+			}
+		}
 	})
+	for sb, t := range reset {
+		if err := u.resetStandby(sb, t); err != nil {
+			u.fail(err)
+		}
+	}
 	fs.EachRecord(func(r *kgo.Record) {
+		if sb := u.sbParts[r.Topic][r.Partition]; sb != nil {
+			if _, again := reset[sb]; again {
+				return
+			}
+			if !r.Attrs.IsControl() {
+				if err := sb.task.Restore(r.Topic, r.Key, r.Value, r.Timestamp.UnixMilli()); err != nil {
+					u.fail(fmt.Errorf("standby task %s: %w", sb.id, err))
+					return
+				}
+				u.a.metrics.standbyApplied.Add(1)
+			}
+			sb.next[engine.OffsetKey(r.Topic, r.Partition)] = r.Offset + 1
+			return
+		}
 		j := u.jobs[r.Topic][r.Partition]
 		if j == nil || failed[j] != nil {
 			return // a cancelled job's records
@@ -300,6 +490,13 @@ func (w *worker) takeRestored(ctx context.Context) (bool, error) {
 		select {
 		case <-t.restore.done:
 		default:
+			busy = true
+			continue
+		}
+		if err := t.restore.err; errors.Is(err, errRestoreAgain) {
+			w.log.Warn("restore read past the changelog's start: checking the task's state again", "task", t.ID().String(), "err", err)
+			t.restore = nil
+			w.pending = append(w.pending, t.ID())
 			busy = true
 			continue
 		}

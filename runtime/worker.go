@@ -42,7 +42,7 @@ type worker struct {
 	bal   *balancer.Balancer
 	// standby replicas (see standby.go)
 	standbys  map[engine.TaskID]*standby
-	sbClient  *kgo.Client
+	sumsMu    sync.Mutex              // guards stateSums (the state updater writes it too)
 	stateSums map[engine.TaskID]int64 // changelog offset sums of local state, for the balancer
 	pending   []engine.TaskID         // created, not yet restored
 	owned     map[string][]int32      // partitions of the current assignment (callbacks' view)
@@ -59,8 +59,9 @@ type worker struct {
 }
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
-	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*activeTask{}, lag: map[string]int64{}, lags: newLagTracker(), su: newStateUpdater(a),
+	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*activeTask{}, lag: map[string]int64{}, lags: newLagTracker(),
 		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}, owned: map[string][]int32{}}
+	w.su = newStateUpdater(w)
 	w.bal = balancer.New(a.plan.groups,
 		balancer.WithStandbys(a.cfg.StandbyReplicas),
 		balancer.WithStateful(a.plan.stateful...),
@@ -249,7 +250,7 @@ func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
 		}
 		*lastCommit = time.Now()
 	}
-	if err := w.pollStandbys(due); err != nil {
+	if err := w.su.failure(); err != nil {
 		return err
 	}
 	if w.sess != nil {
@@ -420,9 +421,6 @@ func (w *worker) shutdown(clean bool) error {
 	w.mu.Lock()
 	for id := range w.standbys {
 		w.closeStandbyLocked(id)
-	}
-	if w.sbClient != nil {
-		w.sbClient.Close()
 	}
 	err = errors.Join(err, w.closeAllLocked(!clean))
 	w.mu.Unlock()
