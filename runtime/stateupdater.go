@@ -270,14 +270,7 @@ func (u *stateUpdater) addStandby(sb *standby) {
 		u.fail(fmt.Errorf("standby task %s: %w", sb.id, err))
 		return
 	}
-	for t, ps := range sb.from {
-		for p := range ps {
-			if u.sbParts[t] == nil {
-				u.sbParts[t] = map[int32]*standby{}
-			}
-			u.sbParts[t][p] = sb
-		}
-	}
+	route(u.sbParts, sb.from, sb)
 	u.sbs[sb] = true
 	cl.AddConsumePartitions(sb.from)
 }
@@ -288,14 +281,7 @@ func (u *stateUpdater) removeStandby(sb *standby) {
 	if !u.sbs[sb] {
 		return
 	}
-	rm := map[string][]int32{}
-	for t, ps := range sb.from {
-		for p := range ps {
-			rm[t] = append(rm[t], p)
-			delete(u.sbParts[t], p)
-		}
-	}
-	u.cl.RemoveConsumePartitions(rm)
+	stopReading(u.cl, u.sbParts, sb.from)
 	delete(u.sbs, sb)
 	if err := sb.task.Commit(sb.next); err != nil {
 		u.w.log.Warn("commit standby state", "task", sb.id.String(), "err", err)
@@ -351,17 +337,7 @@ func (u *stateUpdater) start(j *restoreJob) error {
 	if _, err := u.client(); err != nil {
 		return fmt.Errorf("task %s: %w", j.task.ID(), err)
 	}
-	parts := map[string][]int32{}
-	for t, ps := range j.from {
-		for p := range ps {
-			parts[t] = append(parts[t], p)
-			if u.jobs[t] == nil {
-				u.jobs[t] = map[int32]*restoreJob{}
-			}
-			u.jobs[t][p] = j
-		}
-	}
-	u.lags.forget(parts)
+	u.lags.forget(route(u.jobs, j.from, j))
 	u.all[j] = true
 	j.begin()
 	u.cl.AddConsumePartitions(j.from)
@@ -372,14 +348,7 @@ func (u *stateUpdater) start(j *restoreJob) error {
 // restored).
 func (u *stateUpdater) finish(j *restoreJob, err error) {
 	if u.all[j] {
-		rm := map[string][]int32{}
-		for t, ps := range j.from {
-			for p := range ps {
-				rm[t] = append(rm[t], p)
-				delete(u.jobs[t], p)
-			}
-		}
-		u.cl.RemoveConsumePartitions(rm)
+		stopReading(u.cl, u.jobs, j.from)
 		delete(u.all, j)
 		j.end()
 	}
@@ -518,4 +487,32 @@ func (w *worker) takeRestored(ctx context.Context) (bool, error) {
 		w.cl.ResumeFetchPartitions(resume)
 	}
 	return w.joined.Load() && !busy && len(w.pending) == 0, nil
+}
+
+// route makes owner the reader of the partitions of from in m and returns
+// them.
+func route[T any](m map[string]map[int32]T, from map[string]map[int32]kgo.Offset, owner T) map[string][]int32 {
+	parts := map[string][]int32{}
+	for t, ps := range from {
+		for p := range ps {
+			parts[t] = append(parts[t], p)
+			if m[t] == nil {
+				m[t] = map[int32]T{}
+			}
+			m[t][p] = owner
+		}
+	}
+	return parts
+}
+
+// stopReading removes the partitions of from from the consumer and from m.
+func stopReading[T any](cl *kgo.Client, m map[string]map[int32]T, from map[string]map[int32]kgo.Offset) {
+	rm := map[string][]int32{}
+	for t, ps := range from {
+		for p := range ps {
+			rm[t] = append(rm[t], p)
+			delete(m[t], p)
+		}
+	}
+	cl.RemoveConsumePartitions(rm)
 }
