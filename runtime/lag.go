@@ -36,9 +36,13 @@ type lagEntry struct {
 }
 
 // uncommittedLagWait bounds how long a task under read_committed waits for
-// records its lag announces on an empty input partition: twice the fetch
-// wait, so that committed records have had a fetch to arrive in.
-const uncommittedLagWait = time.Second
+// records its lag announces on an empty input partition. Committed records
+// arrive within a fetch or two (500 ms each at most), and an upstream Eddy
+// task commits every 100 ms, so the bound matters only for a transaction
+// left open (a stalled or crashed producer, until its transaction timeout);
+// it is long enough that a slow fetch on a loaded machine does not change
+// the processing order.
+const uncommittedLagWait = 5 * time.Second
 
 func newLagTracker() *lagTracker { return &lagTracker{lags: map[string]map[int32]lagEntry{}} }
 
