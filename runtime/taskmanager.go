@@ -59,7 +59,7 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 			topics := t.Topics()
 			slices.Sort(topics)
 			in := newPartitionGroup(topics, p, w.app.cfg.MaxTaskIdle, w.lags.of, &w.enforced)
-			if w.sess != nil {
+			if w.app.cfg.Guarantee == ExactlyOnce { // read_committed (not w.sess: newWorker may still be setting it)
 				in.lagWait = uncommittedLagWait
 			}
 			for _, q := range in.queues {
@@ -77,7 +77,7 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 // revoked closes the tasks of revoked partitions. Their state was committed
 // at the end of the last cycle (rebalances only run between cycles).
 func (w *worker) revoked(ctx context.Context, cl *kgo.Client, parts map[string][]int32) {
-	if w.sess == nil && !w.stopping.Load() {
+	if w.app.cfg.Guarantee != ExactlyOnce && !w.stopping.Load() {
 		// At-least-once: commit what was processed before giving it up.
 		if err := w.commitALOS(ctx); err != nil {
 			w.log.Warn("commit on revocation failed; revoked records will be processed again", "err", err)
