@@ -91,15 +91,6 @@ func (q *recordQueue) add(r *kgo.Record, ts int64) int {
 	return q.len()
 }
 
-// buffered returns the number of records buffered over all partitions.
-func (g *partitionGroup) buffered() int {
-	n := 0
-	for _, q := range g.queues {
-		n += q.len()
-	}
-	return n
-}
-
 // next removes and returns the record to process next, or nil if the task
 // is not ready to process (see partitionGroup).
 func (g *partitionGroup) next(now time.Time) *kgo.Record {
@@ -179,6 +170,6 @@ func (g *partitionGroup) drop() {
 		clear(q.recs)
 		q.recs, q.ts, q.head = q.recs[:0], q.ts[:0], 0
 		q.next, q.epoch = -1, -1
-		q.idleUntil = time.Time{}
+		q.idleUntil, q.lagSince = time.Time{}, time.Time{}
 	}
 }

@@ -140,6 +140,15 @@ func kmsgTxnCommit(parts map[string][]int32) *kmsg.TxnOffsetCommitRequest {
 	return req
 }
 
+// buffered returns the number of records g buffers over all partitions.
+func (g *partitionGroup) buffered() int {
+	n := 0
+	for _, q := range g.queues {
+		n += q.len()
+	}
+	return n
+}
+
 // push buffers r ordered by its record timestamp.
 func push(g *partitionGroup, r *kgo.Record) { g.queue(r.Topic).add(r, r.Timestamp.UnixMilli()) }
 

@@ -130,10 +130,8 @@ func arInput(tb testing.TB, c *cluster, p int32, keys ...string) {
 // every fetch of the partition returns a single record batch, and from a
 // given offset on each fetch is held back for a while first. lift ends it.
 //
-// Each held fetch still returns records well within the restore's idle
-// poll (restoreIdlePoll, 1 s): a restore that reads nothing for several
-// polls in a row takes the changelog for done (see restoreStalled), so the
-// fetches must not be held indefinitely.
+// A held fetch does not end the restore early: a changelog is done only
+// once the consumer has read to its high watermark (see caughtUp).
 type arThrottle struct {
 	lifted chan struct{}
 	once   sync.Once
