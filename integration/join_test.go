@@ -104,7 +104,7 @@ type enrichmentInput struct {
 type enrichmentPhase struct {
 	topic string
 	recs  []rec
-	table bool             // wait until consumed
+	table bool             // table rows (a global table is waited for until applied)
 	want  map[string]int64 // records per key, after an orders phase
 }
 
@@ -189,7 +189,10 @@ func newEnrichmentInput(seed uint64) *enrichmentInput {
 }
 
 // Stream–table join on real Kafka: rows, then orders, then row updates and
-// deletions, then more orders; exact results in order per key.
+// deletions, then more orders, all written before the application starts
+// (the timestamps increase phase by phase, so each task's timestamp order
+// puts every row before the orders that follow it); exact results in order
+// per key.
 func TestStreamTableJoin(t *testing.T) {
 	k := needKafka(t)
 	for _, topic := range []string{orders, customers} {
@@ -198,20 +201,20 @@ func TestStreamTableJoin(t *testing.T) {
 	out := k.name(enrichedOrders)
 	k.createTopic(out, 4)
 	appID := k.name("app")
+	e := newEnrichmentInput(9)
+	var want map[string]int64
+	for _, p := range e.phases {
+		k.produce(k.name(p.topic), p.recs...)
+		if p.want != nil {
+			want = p.want
+		}
+	}
+	tl := k.tail(out)
 	app := k.start("i1", enrichmentTopology(t, k.prefix), runtime.Config{AppID: appID,
 		Guarantee: runtime.AtLeastOnce, CommitInterval: 100 * time.Millisecond, Workers: 2})
 	app.waitRunning(outputTimeout)
-	e := newEnrichmentInput(9)
-	tl := k.tail(out)
-	for i, p := range e.phases {
-		k.produce(k.name(p.topic), p.recs...)
-		if p.table {
-			k.waitConsumed(appID, k.name(p.topic), outputTimeout)
-		}
-		if p.want != nil && !tl.until(outputTimeout, func(rs []*kgo.Record) bool { return equalCounts(p.want, countPerKey(t, rs)) }) {
-			t.Fatalf("phase %d: join results per key not reached within %v:\n%s", i+1, outputTimeout,
-				diffCounts(p.want, countPerKey(t, tl.recs)))
-		}
+	if !tl.until(outputTimeout, func(rs []*kgo.Record) bool { return equalCounts(want, countPerKey(t, rs)) }) {
+		t.Fatalf("join results per key not reached within %v:\n%s", outputTimeout, diffCounts(want, countPerKey(t, tl.recs)))
 	}
 	app.mustStop()
 	rs := k.readAll(out, readTimeout)
