@@ -25,8 +25,8 @@ func (w *worker) restorePending(ctx context.Context) {
 	pause := map[string][]int32{}
 	for _, id := range w.pending {
 		t, ok := w.tasks[id]
-		if !ok {
-			continue
+		if !ok || t.restore != nil {
+			continue // closed meanwhile, or already restoring
 		}
 		for _, q := range t.in.queues {
 			if !q.paused {

@@ -135,6 +135,9 @@ type activeTask struct {
 func (w *worker) closeTaskLocked(id engine.TaskID, dirty bool) error {
 	t := w.tasks[id]
 	delete(w.tasks, id)
+	// Not restored later: a task reopened under this id before the next
+	// cycle is pending again by itself, and must get one restore only.
+	w.pending = slices.DeleteFunc(w.pending, func(p engine.TaskID) bool { return p == id })
 	if t.restore != nil {
 		t.restore.stop()
 	}
