@@ -175,7 +175,7 @@ func (j *restoreJob) apply(r *kgo.Record) error {
 // progress, commits a chunk when due, and reports whether the restore is
 // complete (its final state committed).
 func (j *restoreJob) afterPoll(lags *lagTracker) (bool, error) {
-	caughtUp(lags, j.target, j.next, j.p)
+	caughtUp(lags, j.target, j.next, j.p, j.idle.stable)
 	j.report.batch(j.applied, j.next, j.target)
 	clear(j.applied)
 	if j.got > 0 {
@@ -250,9 +250,14 @@ const (
 // under read_committed (aborted records, transaction markers, or a tail
 // whose markers the cleaner removed). Records seen are not enough to tell:
 // the last offsets before the target may hold no readable record.
-func caughtUp(lags *lagTracker, target, next map[string]int64, p int32) {
+//
+// The lag alone is not trusted: a report can be stale (an incremental fetch
+// response leaves out a partition it has nothing new for), so the
+// changelog's last stable offset must also have been seen at the target
+// (stable, checked after empty polls).
+func caughtUp(lags *lagTracker, target, next map[string]int64, p int32, stable map[string]bool) {
 	for t, end := range target {
-		if lag, known := lags.of(t, p); known && lag == 0 {
+		if lag, known := lags.of(t, p); known && lag == 0 && stable[t] {
 			next[t] = max(next[t], end)
 			delete(target, t)
 		}
@@ -261,6 +266,9 @@ func caughtUp(lags *lagTracker, target, next map[string]int64, p int32) {
 
 // restoreIdle tracks a restore that reads nothing.
 type restoreIdle struct {
+	// stable marks the changelogs whose last stable offset was found at or
+	// past the target: nothing below it is in an open transaction.
+	stable map[string]bool
 	polls  int  // empty polls in a row
 	logged bool // the wait for an open transaction was logged
 }
@@ -273,7 +281,7 @@ type restoreIdle struct {
 // its transaction timeout.
 func (a *App) restoreStalled(ctx context.Context, task *engine.Task, idle *restoreIdle, target, next map[string]int64, p int32) error {
 	idle.polls++
-	if idle.logged || idle.polls < restoreIdleCheck {
+	if idle.polls < restoreIdleCheck {
 		return nil
 	}
 	idle.polls = 0
@@ -282,12 +290,16 @@ func (a *App) restoreStalled(ctx context.Context, task *engine.Task, idle *resto
 	if err != nil {
 		return fmt.Errorf("task %s: list changelog last stable offsets: %w", task.ID(), err)
 	}
+	if idle.stable == nil {
+		idle.stable = map[string]bool{}
+	}
 	for _, t := range topics {
-		if lso, _ := lsos.Lookup(t, p); lso.Offset < target[t] {
+		lso, _ := lsos.Lookup(t, p)
+		idle.stable[t] = lso.Offset >= target[t]
+		if lso.Offset < target[t] && !idle.logged {
 			idle.logged = true
 			a.log.Warn("restore waits for a transaction open on the changelog to end (commit, abort, or abort by the broker after its transaction timeout); it is likely a previous owner's that was dropped from the group",
 				"task", task.ID().String(), "changelog", t, "partition", p, "last_stable_offset", lso.Offset, "restored_to", next[t], "target", target[t])
-			return nil
 		}
 	}
 	return nil
