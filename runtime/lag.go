@@ -15,9 +15,9 @@ import (
 // franz-go reports it to a PreferLagFn each time it builds a fetch request:
 // the partition's high watermark from the last fetch response minus the
 // offset the client fetches next (records fetched but not yet processed
-// count as fetched). The first report after an assignment predates any
-// response for the partition, so the lag is known from the second report
-// on.
+// count as fetched). Early reports after an assignment can predate any
+// response for the partition, so the lag is known from the
+// lagReportsKnown-th report on.
 //
 // Under read_committed the high watermark includes records of transactions
 // still open, which Kafka Streams' lag (against the last stable offset)
@@ -44,6 +44,14 @@ type lagEntry struct {
 // the processing order.
 const uncommittedLagWait = 5 * time.Second
 
+// lagReportsKnown is the report after an assignment from which a lag is
+// trusted. The first predates any response for the partition; a response
+// can also leave the partition out (it had an error, or nothing new in an
+// incremental fetch session), so the second can still be stale. A stale
+// 0 makes a task process without records that exist (seen once in CI);
+// waiting for a third report costs an idle partition one more fetch.
+const lagReportsKnown = 3
+
 func newLagTracker() *lagTracker { return &lagTracker{lags: map[string]map[int32]lagEntry{}} }
 
 // observe is the client's PreferLagFn; it keeps the fetch order.
@@ -59,7 +67,7 @@ func (l *lagTracker) observe(lag map[string]map[int32]int64, _ []string, _ map[s
 		for p, n := range ps {
 			e := m[p]
 			e.lag = n
-			e.reports = min(e.reports+1, 2)
+			e.reports = min(e.reports+1, lagReportsKnown)
 			m[p] = e
 		}
 	}
@@ -82,7 +90,7 @@ func (l *lagTracker) of(topic string, partition int32) (int64, bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e, ok := l.lags[topic][partition]
-	return e.lag, ok && e.reports >= 2
+	return e.lag, ok && e.reports >= lagReportsKnown
 }
 
 var _ kgo.PreferLagFn = (*lagTracker)(nil).observe
