@@ -7,17 +7,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// lagTracker knows, per assigned input partition, how many records the
-// broker holds beyond the client's fetch position: the consumer lag Kafka
-// Streams consults before processing a task with an empty input partition
-// (see partitionGroup).
+// lagTracker keeps the consumer lag franz-go reports to a PreferLagFn each
+// time it builds a fetch request: per partition, the high watermark of the
+// last fetch response that carried it minus the offset the client fetches
+// next (records fetched but not yet processed count as fetched).
 //
-// franz-go reports it to a PreferLagFn each time it builds a fetch request:
-// the partition's high watermark from the last fetch response minus the
-// offset the client fetches next (records fetched but not yet processed
-// count as fetched). Early reports after an assignment can predate any
-// response for the partition, so the lag is known from the
-// lagReportsKnown-th report on.
+// A report reads 0 until a response carried the partition, and a response
+// can leave it out (an error, or nothing new in an incremental fetch
+// session), so the lag counts as known from the lagReportsKnown-th report
+// after an assignment on. That is a heuristic: the worker's input lag
+// (inputLag) lists end offsets instead and uses the reports only past
+// them, or if the listing failed; the state updater checks the last stable
+// offset before it trusts a lag of 0 (restoreIdle).
 //
 // Under read_committed the high watermark includes records of transactions
 // still open, which Kafka Streams' lag (against the last stable offset)

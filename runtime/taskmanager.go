@@ -92,6 +92,7 @@ func (w *worker) lost(_ context.Context, _ *kgo.Client, parts map[string][]int32
 }
 
 func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
+	w.lags.forget(parts)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for topic, ps := range parts {

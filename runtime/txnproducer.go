@@ -83,6 +83,7 @@ func (w *worker) endEOS(ctx context.Context, try kgo.TransactionEndTry) error {
 			t.in.drop()
 		}
 		w.mu.Unlock()
+		w.lags.rewound(w.cl.CommittedOffsets())
 		for _, t := range w.snapshotTasks() {
 			if err := t.Abort(); err != nil {
 				return fmt.Errorf("task %s: abort state: %w", t.ID(), err)

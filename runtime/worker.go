@@ -30,7 +30,7 @@ type worker struct {
 	sess *kgo.GroupTransactSession // exactly-once only
 	coll *collector
 
-	lags *lagTracker   // input partitions' consumer lag, for the partition groups
+	lags *inputLag     // input partitions' consumer lag, for the partition groups
 	su   *stateUpdater // restores the tasks' state
 	// enforced counts records processed while one of their task's input
 	// partitions had nothing buffered (MaxTaskIdle gave up waiting).
@@ -59,8 +59,9 @@ type worker struct {
 }
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
-	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*activeTask{}, lag: map[string]int64{}, lags: newLagTracker(),
+	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*activeTask{}, lag: map[string]int64{},
 		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}, owned: map[string][]int32{}}
+	w.lags = newInputLag(a.listInputOffsets, w.log)
 	w.su = newStateUpdater(w)
 	w.bal = balancer.New(a.plan.groups,
 		balancer.WithStandbys(a.cfg.StandbyReplicas),
@@ -106,6 +107,10 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 		kgo.OnPartitionsRevoked(w.revoked),
 		kgo.OnPartitionsLost(w.lost),
 		kgo.ConsumePreferringLagFn(w.lags.observe),
+		kgo.AdjustFetchOffsetsFn(w.lags.starting),
+		// Transaction markers come through (and are skipped) so that the
+		// lag knows a partition ending in one was fetched to its end.
+		kgo.KeepControlRecords(),
 		kgo.MaxBufferedRecords(1_000_000),
 	)
 	var err error
@@ -182,6 +187,7 @@ func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
 		w.mu.Unlock()
 		if c := w.cl.CommittedOffsets(); rewind && len(c) > 0 {
 			w.cl.SetOffsets(c)
+			w.lags.rewound(c)
 		}
 		// Records fetched for the dropped tasks stay buffered in the
 		// client until its next session tells which partitions are
@@ -287,42 +293,53 @@ func (w *worker) buffer(fs kgo.Fetches) error {
 	defer w.mu.Unlock()
 	var pause map[string][]int32
 	var err error
-	fs.EachRecord(func(r *kgo.Record) {
-		if err != nil {
+	fs.EachPartition(func(p kgo.FetchTopicPartition) {
+		if err != nil || len(p.Records) == 0 {
 			return
 		}
-		sub, ok := w.app.plan.subOf[r.Topic]
-		if !ok {
-			err = fmt.Errorf("record from unexpected topic %q partition %d offset %d", r.Topic, r.Partition, r.Offset)
-			return
-		}
-		t, ok := w.tasks[engine.TaskID{Subtopology: sub, Partition: r.Partition}]
-		if !ok {
-			err = fmt.Errorf("no task %d_%d for topic %q partition %d offset %d", sub, r.Partition, r.Topic, r.Partition, r.Offset)
-			return
-		}
-		q := t.in.queue(r.Topic)
-		if q == nil {
-			err = fmt.Errorf("task %s has no input topic %q (partition %d offset %d)", t.ID(), r.Topic, r.Partition, r.Offset)
-			return
-		}
-		ts := r.Timestamp.UnixMilli()
-		if q.extracts {
-			ts = t.EventTime(&engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: ts})
-		}
-		n := q.add(r, ts)
-		if n > limit && !q.paused {
-			q.paused = true
-			if pause == nil {
-				pause = map[string][]int32{}
+		w.lags.fetched(p.Topic, p.Partition, p.Records[len(p.Records)-1].Offset+1)
+		for _, r := range p.Records {
+			if r.Attrs.IsControl() {
+				continue
 			}
-			pause[q.topic] = append(pause[q.topic], q.partition)
+			if err = w.bufferRecord(r, limit, &pause); err != nil {
+				return
+			}
 		}
 	})
 	if len(pause) > 0 {
 		w.cl.PauseFetchPartitions(pause)
 	}
 	return err
+}
+
+// bufferRecord adds r to its task's partition group, and to pause if that
+// takes the partition over limit.
+func (w *worker) bufferRecord(r *kgo.Record, limit int, pause *map[string][]int32) error {
+	sub, ok := w.app.plan.subOf[r.Topic]
+	if !ok {
+		return fmt.Errorf("record from unexpected topic %q partition %d offset %d", r.Topic, r.Partition, r.Offset)
+	}
+	t, ok := w.tasks[engine.TaskID{Subtopology: sub, Partition: r.Partition}]
+	if !ok {
+		return fmt.Errorf("no task %d_%d for topic %q partition %d offset %d", sub, r.Partition, r.Topic, r.Partition, r.Offset)
+	}
+	q := t.in.queue(r.Topic)
+	if q == nil {
+		return fmt.Errorf("task %s has no input topic %q (partition %d offset %d)", t.ID(), r.Topic, r.Partition, r.Offset)
+	}
+	ts := r.Timestamp.UnixMilli()
+	if q.extracts {
+		ts = t.EventTime(&engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: ts})
+	}
+	if n := q.add(r, ts); n > limit && !q.paused {
+		q.paused = true
+		if *pause == nil {
+			*pause = map[string][]int32{}
+		}
+		(*pause)[q.topic] = append((*pause)[q.topic], q.partition)
+	}
+	return nil
 }
 
 // processBatch bounds the records one task processes before the others get
