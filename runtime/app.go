@@ -27,6 +27,7 @@ import (
 type App struct {
 	cfg     Config
 	topo    *topology.Topology
+	stopo   *stream.Topology // as the user built it
 	log     *slog.Logger
 	brokers []string
 	fake    *devbroker.Broker
@@ -37,6 +38,7 @@ type App struct {
 	plan    *topicPlan
 	metrics metrics
 	global  atomic.Pointer[globalState] // global tables' stores and updater (global.go)
+	meta    groupMeta                   // the group's description, for queries (querymeta.go)
 
 	handover sync.Mutex   // serializes standby→active handovers across workers
 	unlock   func() error // releases the state directory lock
@@ -50,9 +52,9 @@ type App struct {
 	started  bool
 }
 
-// New prepares an instance of the application; Run starts it. With no
-// brokers configured, New starts the embedded broker, so Brokers can be used
-// (to create topics, produce input) before Run.
+// New prepares an instance of the application; Run starts it. With
+// Config.EmbeddedBroker, New starts the embedded broker, so Brokers can be
+// used (to create topics, produce input) before Run.
 func New(topo *stream.Topology, cfg Config) (*App, error) {
 	t, ok := topology.Of(topo)
 	if !ok {
@@ -75,15 +77,16 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 		unlock()
 		return nil, err
 	}
-	a := &App{cfg: cfg, topo: t, log: cfg.Logger.With("app", cfg.AppID), brokers: cfg.Brokers, done: make(chan struct{}), unlock: unlock}
-	if len(a.brokers) == 0 {
+	a := &App{cfg: cfg, topo: t, stopo: topo, log: cfg.Logger.With("app", cfg.AppID), brokers: cfg.Brokers, done: make(chan struct{}), unlock: unlock}
+	if cfg.EmbeddedBroker {
 		b, err := devbroker.Start(context.Background(), devbroker.Options{DisableAutoCreateTopics: true, Logger: a.log})
 		if err != nil {
 			unlock()
 			return nil, fmt.Errorf("runtime: start embedded broker: %w", err)
 		}
 		a.fake, a.brokers = b, b.Addrs()
-		a.log.Info("no brokers configured: started an embedded in-process broker; its data is lost on exit", "addrs", a.brokers)
+		a.log.Warn("running on an embedded in-process broker (Config.EmbeddedBroker): its data is in memory and lost when the application closes; set Config.Brokers to use a Kafka cluster",
+			"addrs", a.brokers)
 	}
 	cl, err := kgo.NewClient(a.baseOpts()...)
 	if err != nil {
@@ -100,9 +103,12 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 	return a, nil
 }
 
-// Brokers returns the bootstrap servers the instance uses (the embedded
-// broker's address when none were configured).
+// Brokers returns the bootstrap servers the instance uses: Config.Brokers,
+// or the embedded broker's address under Config.EmbeddedBroker.
 func (a *App) Brokers() []string { return a.brokers }
+
+// Topology returns the topology the instance runs.
+func (a *App) Topology() *stream.Topology { return a.stopo }
 
 // State returns the lifecycle state.
 func (a *App) State() State {
@@ -178,7 +184,9 @@ func (a *App) Run(ctx context.Context) error {
 		a.fail(err)
 		return a.runErr
 	}
+	a.mu.Lock() // queries read it (App.Store)
 	a.plan = plan
+	a.mu.Unlock()
 	if a.cfg.OnError == DeadLetter {
 		if err := ensureTopics(ctx, a.adm, map[string]topicSpec{a.cfg.DeadLetterTopic: {
 			partitions: 1, configs: map[string]string{"cleanup.policy": "delete"}, keepExisting: true,
@@ -307,74 +315,6 @@ func (a *App) updateRunning() {
 	} else {
 		a.setState(Rebalancing)
 	}
-}
-
-type metrics struct {
-	restored         atomic.Int64
-	standbyApplied   atomic.Int64
-	commits          atomic.Int64
-	commitDur        atomic.Int64 // nanoseconds
-	aborts           atomic.Int64
-	producerResets   atomic.Int64
-	restoreRemaining atomic.Int64
-}
-
-// Metrics is a snapshot of an instance's counters.
-type Metrics struct {
-	// Processed counts input records per task ("0_3").
-	Processed map[string]int64
-	// Dropped counts dropped records by reason, summed over tasks.
-	Dropped map[string]int64
-	// Commits is the number of successful commit cycles; Aborts the number
-	// of exactly-once cycles that aborted.
-	Commits, Aborts int64
-	// ProducerResets counts exactly-once producers rebuilt after fencing
-	// (a transaction outlived the transaction timeout).
-	ProducerResets int64
-	// CommitLatency is the mean duration of a commit.
-	CommitLatency time.Duration
-	// GlobalRestored is the number of records read from global tables'
-	// topics to bootstrap their stores at start-up (0 when the local
-	// stores were current); GlobalApplied counts, per global store, the
-	// records applied to it since start-up (bootstrap included).
-	GlobalRestored int64
-	GlobalApplied  map[string]int64
-	// Restored is the number of changelog records restored into stores,
-	// counted as they are applied; RestoreRemaining is how many changelog
-	// offsets the restores in progress still have to read (0 when none
-	// runs).
-	Restored, RestoreRemaining int64
-	// Standbys is the number of standby tasks this instance keeps;
-	// StandbyApplied the changelog records they applied.
-	Standbys       int
-	StandbyApplied int64
-	// EnforcedProcessing counts records processed while another input
-	// partition of their task had nothing buffered and was not waited for
-	// (Kafka Streams' enforced-processing-total; see Config.MaxTaskIdle).
-	EnforcedProcessing int64
-	// Lag is, per input "topic/partition" of this instance's tasks, how many
-	// records the last fetch was behind the partition's high watermark.
-	Lag map[string]int64
-}
-
-// Metrics returns a snapshot of the instance's counters.
-func (a *App) Metrics() Metrics {
-	m := Metrics{Processed: map[string]int64{}, Dropped: map[string]int64{}, Lag: map[string]int64{},
-		Commits: a.metrics.commits.Load(), Aborts: a.metrics.aborts.Load(),
-		ProducerResets: a.metrics.producerResets.Load(), Restored: a.metrics.restored.Load(),
-		RestoreRemaining: a.metrics.restoreRemaining.Load(),
-		StandbyApplied:   a.metrics.standbyApplied.Load()}
-	if m.Commits > 0 {
-		m.CommitLatency = time.Duration(a.metrics.commitDur.Load() / m.Commits)
-	}
-	a.mu.Lock()
-	workers := append([]*worker(nil), a.workers...)
-	a.mu.Unlock()
-	for _, w := range workers {
-		w.snapshot(&m)
-	}
-	a.globalMetrics(&m)
-	return m
 }
 
 // InstanceID returns the instance's id (configured, or the one kept in the

@@ -47,8 +47,10 @@ func (w *worker) commit(ctx context.Context) error {
 			return err
 		}
 	}
+	took := time.Since(start)
 	w.app.metrics.commits.Add(1)
-	w.app.metrics.commitDur.Add(int64(time.Since(start)))
+	w.app.metrics.commitDur.Add(int64(took))
+	w.stats.commit.Observe(int64(took))
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -97,9 +98,18 @@ type Config struct {
 	// application.id). Required: at most 235 characters, each an ASCII
 	// letter, digit, '.', '_' or '-', as Kafka topic names allow.
 	AppID string
-	// Brokers are the bootstrap servers. Empty starts an embedded
-	// in-process broker (logged), for examples and first runs.
+	// Brokers are the bootstrap servers, each host:port. Required unless
+	// EmbeddedBroker is set: an empty list is a configuration error, so
+	// an instance that lost its broker list stops at start instead of
+	// running on an in-memory broker.
 	Brokers []string
+	// EmbeddedBroker starts an embedded in-process Kafka-protocol broker
+	// (franz-go's kfake) for the instance and uses it instead of Brokers,
+	// which must then be empty: for examples, first runs and tests. Its
+	// topics, records and committed offsets are in memory and lost when
+	// the App is closed; New logs the choice at WARN, and App.Brokers
+	// returns the broker's address for other clients. Default false.
+	EmbeddedBroker bool
 	// StateDir holds the stores, under <StateDir>/<AppID>/<task>/.
 	// Default: <os temp dir>/eddy.
 	StateDir string
@@ -139,6 +149,15 @@ type Config struct {
 	// group instance id. Do not put kgo.InstanceID in ClientOptions:
 	// every worker would share it and fence the others.
 	GroupInstanceID string
+	// Endpoint is the "host:port" where this instance serves interactive
+	// queries (Kafka Streams' application.server): the address other
+	// instances forward a query to when this one holds the key's task. It
+	// travels with every group join, so every instance learns every
+	// other's endpoint and tasks (App.QueryMetadata). Eddy does not listen
+	// on it itself: mount query.Handler in your HTTP server there. Empty
+	// (the default): this instance's tasks are not reachable from the
+	// others.
+	Endpoint string
 	// Workers is the number of processing goroutines, each a group member
 	// with its own tasks (Kafka Streams' num.stream.threads). Default 1.
 	Workers int
@@ -259,12 +278,13 @@ func (e *ConfigError) Error() string {
 
 // Validate checks the configuration without any I/O and reports every
 // invalid field as a *ConfigError, joined with errors.Join: an AppID that
-// is missing or not usable in Kafka names, an unknown Guarantee or
+// is missing or not usable in Kafka names, no Brokers without
+// EmbeddedBroker (or both), an empty broker address, an unknown Guarantee or
 // OnError, a negative count or duration (MaxTaskIdle excepted), a
 // DeadLetterTopic without the DeadLetter policy, an invalid topic or group
-// instance id, a nil client option. Zero values are valid: they take the
-// defaults. New calls Validate; call it yourself to report configuration
-// errors before starting anything.
+// instance id, a nil client option. Other zero values are valid: they
+// take the defaults. New calls Validate; call it yourself to report
+// configuration errors before starting anything.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(field string, value any, reason string, args ...any) {
@@ -275,10 +295,27 @@ func (c Config) Validate() error {
 	} else if reason := kafkaNameProblem(c.AppID, maxAppIDLen); reason != "" {
 		bad("AppID", c.AppID, "%s: it names the consumer group and prefixes the internal topics", reason)
 	}
+	switch {
+	case len(c.Brokers) == 0 && !c.EmbeddedBroker:
+		bad("Brokers", c.Brokers, "empty: set the bootstrap servers (host:port) of your Kafka cluster, "+
+			"or set Config.EmbeddedBroker to run on an in-memory embedded broker (development only: its data is lost at exit)")
+	case len(c.Brokers) > 0 && c.EmbeddedBroker:
+		bad("EmbeddedBroker", c.EmbeddedBroker, "set together with Brokers %v: clear EmbeddedBroker to use those brokers, or clear Brokers to use the embedded one", c.Brokers)
+	}
+	for i, b := range c.Brokers {
+		if strings.TrimSpace(b) == "" {
+			bad(fmt.Sprintf("Brokers[%d]", i), b, "empty address: give host:port, or remove the entry")
+		}
+	}
 	if c.InstanceID != "" {
 		if i := strings.IndexFunc(c.InstanceID, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }); i >= 0 {
 			r, _ := utf8.DecodeRuneInString(c.InstanceID[i:])
 			bad("InstanceID", c.InstanceID, "character %q at byte %d: use no spaces or control characters (or leave it empty for a generated one)", r, i)
+		}
+	}
+	if c.Endpoint != "" {
+		if _, port, err := net.SplitHostPort(c.Endpoint); err != nil || port == "" {
+			bad("Endpoint", c.Endpoint, "not host:port: give the address other instances reach this one's query handler at, e.g. \"10.0.0.7:8080\"")
 		}
 	}
 	if c.GroupInstanceID != "" {

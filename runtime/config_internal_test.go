@@ -27,7 +27,7 @@ func TestApplyDefaults(t *testing.T) {
 
 	// Set fields are kept.
 	log := slog.New(slog.DiscardHandler)
-	c = Config{AppID: "wc", Workers: 3, MaxPollRecords: 7, BufferedRecordsPerPartition: 9, CommitInterval: time.Second,
+	c = Config{AppID: "wc", Brokers: []string{"k:9092"}, Workers: 3, MaxPollRecords: 7, BufferedRecordsPerPartition: 9, CommitInterval: time.Second,
 		StateDir: "d", Logger: log, OnError: DeadLetter, DeadLetterTopic: "dlq", MaxTaskIdle: NoTaskIdle}
 	want := c
 	c.applyDefaults()

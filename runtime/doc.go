@@ -3,9 +3,10 @@
 // (sub-topology × partition), keeps their state in Pebble stores backed by
 // changelog topics, and commits at-least-once or exactly-once.
 //
-// With no brokers configured, an instance starts an embedded in-process
-// Kafka-protocol broker (franz-go's kfake) and says so in the log: the
-// default for examples and first runs.
+// Config.Brokers is required. For examples, first runs and tests, an
+// instance can instead be asked for an embedded in-process Kafka-protocol
+// broker (franz-go's kfake) with Config.EmbeddedBroker; it warns in the log
+// that the broker's data is lost at exit.
 //
 // # Processing order
 //

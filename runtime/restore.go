@@ -106,7 +106,8 @@ func (a *App) prepareRestore(ctx context.Context, task *engine.Task) (*restoreJo
 	if len(from) == 0 {
 		return nil, nil
 	}
-	return &restoreJob{a: a, task: task, p: p, changelogs: changelogs, from: from, target: target, next: next}, nil
+	return &restoreJob{a: a, task: task, p: p, changelogs: changelogs, from: from, target: target, next: next,
+		stats: a.metrics.task(task.ID())}, nil
 }
 
 // restoreJob is one task's restore, read by the worker's state updater.
@@ -121,6 +122,7 @@ type restoreJob struct {
 	next       map[string]int64 // changelog → next offset to read
 	ctx        context.Context  // ends when the task is closed
 	r          *restoring       // its handle in the worker
+	stats      *taskStats       // the task's counters (metrics.go)
 
 	report        *restoreReport
 	start         time.Time
@@ -139,6 +141,7 @@ func (j *restoreJob) begin() {
 	j.report.start(j.next, j.target)
 	j.left = j.remaining()
 	j.a.metrics.restoreRemaining.Add(j.left)
+	j.stats.restoreRemaining.Add(j.left)
 	j.applied = map[string]int64{}
 }
 
@@ -163,6 +166,7 @@ func (j *restoreJob) apply(r *kgo.Record) error {
 		j.n++
 		j.applied[r.Topic]++
 		j.a.metrics.restored.Add(1)
+		j.stats.restored.Add(1)
 	}
 	j.next[r.Topic] = r.Offset + 1
 	if j.next[r.Topic] >= j.target[r.Topic] {
@@ -190,6 +194,7 @@ func (j *restoreJob) afterPoll(lags *lagTracker) (bool, error) {
 	j.got = 0
 	now := j.remaining()
 	j.a.metrics.restoreRemaining.Add(now - j.left)
+	j.stats.restoreRemaining.Add(now - j.left)
 	j.left = now
 	if time.Since(j.lastLog) > 5*time.Second {
 		j.a.log.Info("restoring task state", "task", j.task.ID().String(), "restored", j.n, "remaining", j.left)
@@ -218,6 +223,7 @@ func (j *restoreJob) afterPoll(lags *lagTracker) (bool, error) {
 func (j *restoreJob) end() {
 	j.report.stop(j.next)
 	j.a.metrics.restoreRemaining.Add(-j.left)
+	j.stats.restoreRemaining.Add(-j.left)
 	j.left = 0
 }
 

@@ -25,7 +25,8 @@ type standby struct {
 	from map[string]map[int32]kgo.Offset // where tailing starts
 	// next is the changelog "topic/partition" → next offset; the state
 	// updater's goroutine alone writes it once the standby is added.
-	next map[string]int64
+	next  map[string]int64
+	stats *taskStats // the task's counters (metrics.go)
 }
 
 // rejectCollector is the collector of standby tasks, which never produce.
@@ -89,7 +90,7 @@ func (w *worker) openStandbyLocked(id engine.TaskID) error {
 		t.Close()
 		return err
 	}
-	sb := &standby{id: id, task: t, next: map[string]int64{}, from: map[string]map[int32]kgo.Offset{}}
+	sb := &standby{id: id, task: t, next: map[string]int64{}, from: map[string]map[int32]kgo.Offset{}, stats: w.app.metrics.task(id)}
 	for topic := range t.Changelogs() {
 		k := engine.OffsetKey(topic, id.Partition)
 		off, ok := stored[k]
@@ -142,7 +143,7 @@ func sum(offsets map[string]int64) int64 {
 // holds: open active and standby tasks with their changelog offset sums,
 // and task directories left on disk by earlier runs.
 func (w *worker) memberInfo() balancer.MemberInfo {
-	info := balancer.MemberInfo{Instance: w.app.cfg.InstanceID, State: map[balancer.Task]int64{}}
+	info := balancer.MemberInfo{Instance: w.app.cfg.InstanceID, Endpoint: w.app.cfg.Endpoint, State: map[balancer.Task]int64{}}
 	for _, id := range w.app.diskTasks() {
 		info.State[balancer.Task(id)] = 1
 	}

@@ -128,11 +128,18 @@ type taskState struct {
 	dir string
 	app *App
 	id  engine.TaskID
+	// mu is held while the database is replaced (wipe) or closed, and
+	// while metrics read it from another goroutine (metrics_store.go).
+	mu     sync.Mutex
+	closed bool
 }
 
 // Close closes the backend.
 func (s *taskState) Close() error {
 	openStates.CompareAndDelete(s.dir, s)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
 	return s.Backend.Close()
 }
 
@@ -197,7 +204,10 @@ func (a *App) openState(id engine.TaskID, opts pebble.Options) (*taskState, erro
 func (s *taskState) wipe(reason string) error {
 	s.app.log.Warn("task state cannot be used: deleting it and rebuilding it from the changelog"+s.app.unloggedNote(s.id),
 		"task", s.id.String(), "dir", s.dir, "reason", reason)
-	if err := s.Wipe(); err != nil {
+	s.mu.Lock()
+	err := s.Wipe()
+	s.mu.Unlock()
+	if err != nil {
 		return fmt.Errorf("task %s: wipe state in %s: %w", s.id, s.dir, err)
 	}
 	return nil

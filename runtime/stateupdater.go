@@ -405,6 +405,7 @@ func (u *stateUpdater) poll() {
 					return
 				}
 				u.a.metrics.standbyApplied.Add(1)
+				sb.stats.standbyApplied.Add(1)
 			}
 			sb.next[engine.OffsetKey(r.Topic, r.Partition)] = r.Offset + 1
 			return

@@ -17,6 +17,7 @@ import (
 // starts restoring them (stateupdater.go), and they process nothing until
 // their restore has ended.
 func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]int32) {
+	w.app.forgetMeta()
 	if w.app.cfg.StandbyReplicas > 0 {
 		// A standby of a newly assigned task, in this or a sibling worker,
 		// hands its state over before the active task opens it.
@@ -28,6 +29,7 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 			}
 		}
 	}
+	w.stats.rebalances.Add(1) // called once per group session, also when nothing new is assigned
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for topic, ps := range parts {
@@ -92,6 +94,7 @@ func (w *worker) lost(_ context.Context, _ *kgo.Client, parts map[string][]int32
 }
 
 func (w *worker) closeTasks(parts map[string][]int32, dirty bool) {
+	w.app.forgetMeta()
 	w.lags.forget(parts)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -174,13 +177,19 @@ func (w *worker) closeAllLocked(dirty bool) error {
 }
 
 func (a *App) newTask(id engine.TaskID, coll engine.Collector) (*engine.Task, error) {
-	be, err := a.openState(id, pebble.Options{Cache: a.cache, Logger: a.log})
+	// Sync: a commit's state and changelog offsets are on disk before the
+	// input offsets are committed, so a task restarted after a SIGKILL or
+	// a power loss opens its state where it left off and restores nothing
+	// (Kafka Streams flushes its stores at every commit for the same
+	// reason). One fsync per commit interval per task.
+	be, err := a.openState(id, pebble.Options{Cache: a.cache, Logger: a.log, Sync: true})
 	if err != nil {
 		return nil, fmt.Errorf("task %s: open state in %s: %w", id, a.taskDir(id), err)
 	}
 	t, err := engine.NewTask(engine.Config{
 		AppID: a.cfg.AppID, ID: id, Spec: a.topo.Spec(id.Subtopology, a.cfg.AppID),
 		Backend: be, Collector: coll, OnError: a.cfg.errorHandler(), Logger: a.log, Globals: a.globalStores(),
+		Metrics: a.metrics.task(id).engine, // counts outlive the task (metrics.go)
 	})
 	if err != nil {
 		be.Close()

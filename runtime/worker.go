@@ -30,8 +30,9 @@ type worker struct {
 	sess *kgo.GroupTransactSession // exactly-once only
 	coll *collector
 
-	lags *inputLag     // input partitions' consumer lag, for the partition groups
-	su   *stateUpdater // restores the tasks' state
+	lags  *inputLag     // input partitions' consumer lag, for the partition groups
+	su    *stateUpdater // restores the tasks' state
+	stats *threadStats  // poll and commit latencies, rebalances (metrics.go)
 	// enforced counts records processed while one of their task's input
 	// partitions had nothing buffered (MaxTaskIdle gave up waiting).
 	enforced atomic.Int64
@@ -56,6 +57,12 @@ type worker struct {
 	fatal     error
 	opts      []kgo.Opt   // client options, kept to rebuild a fenced session
 	resets    []time.Time // recent producer rebuilds (see rebuild)
+
+	// Interactive queries waiting for the worker's goroutine (querylocal.go).
+	qmu      sync.Mutex
+	queries  []queryReq
+	qclosed  bool               // the worker stopped: no more reads
+	wakePoll context.CancelFunc // ends the poll in progress, if any
 }
 
 func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
@@ -63,6 +70,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}, owned: map[string][]int32{}}
 	w.lags = newInputLag(a.listInputOffsets, w.log)
 	w.su = newStateUpdater(w)
+	w.stats = newThreadStats()
 	w.bal = balancer.New(a.plan.groups,
 		balancer.WithStandbys(a.cfg.StandbyReplicas),
 		balancer.WithStateful(a.plan.stateful...),
@@ -138,6 +146,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 // run is the poll → process → commit loop.
 func (w *worker) run(ctx context.Context) (err error) {
 	go w.su.run()
+	defer w.closeQueries()
 	defer func() {
 		if err != nil {
 			w.log.Error("worker stopping on error", "err", err)
@@ -181,6 +190,7 @@ var errStopped = errors.New("worker stopped")
 // cycle polls once, processes the records, punctuates, and commits when due.
 func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
 	if w.isGone() {
+		w.runQueries() // answered: no task while gone
 		w.mu.Lock()
 		rewind := w.rewind
 		w.rewind = false
@@ -203,17 +213,23 @@ func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
 	}
 	// Poll at most pollInterval so idle instances still commit,
 	// punctuate and report RUNNING.
+	w.runQueries()
 	pctx, pcancel := context.WithTimeout(ctx, pollInterval)
+	w.setWake(pcancel)
+	polled := time.Now()
 	var fs kgo.Fetches
 	if w.sess != nil {
 		fs = w.sess.PollRecords(pctx, w.app.cfg.MaxPollRecords)
 	} else {
 		fs = w.cl.PollRecords(pctx, w.app.cfg.MaxPollRecords)
 	}
+	w.stats.poll.Observe(int64(time.Since(polled)))
+	w.setWake(nil)
 	pcancel()
 	if ctx.Err() != nil || fs.IsClientClosed() {
 		return errStopped
 	}
+	w.runQueries()
 	if err := w.takeFatal(); err != nil {
 		return err
 	}
@@ -355,14 +371,27 @@ func (w *worker) processBuffered() error {
 	for progress := true; progress; {
 		progress = false
 		for _, t := range tasks {
+			// The clock is read once per batch: for the task's process
+			// latency (the batch's mean per record) and its outputs'
+			// end-to-end latency.
+			var start time.Time
+			n := int64(0)
 			for range processBatch {
 				r := t.in.next(now)
 				if r == nil {
 					break
 				}
+				if n == 0 {
+					start = time.Now()
+					t.SetWallTime(start.UnixMilli())
+				}
 				if err := t.process(r); err != nil {
 					return err
 				}
+				n++
+			}
+			if n > 0 {
+				t.Metrics().ProcessLatency().ObserveN(int64(time.Since(start))/n, n)
 				progress = true
 			}
 		}
@@ -449,20 +478,4 @@ func (w *worker) shutdown(clean bool) error {
 		w.cl.CloseAllowingRebalance()
 	}
 	return err
-}
-
-func (w *worker) snapshot(m *Metrics) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for k, v := range w.lag {
-		m.Lag[k] = v
-	}
-	m.Standbys += len(w.standbys)
-	m.EnforcedProcessing += w.enforced.Load()
-	for id, t := range w.tasks {
-		m.Processed[id.String()] += t.Metrics().Processed()
-		for k, v := range t.Metrics().Dropped() {
-			m.Dropped[k] += v
-		}
-	}
 }

@@ -29,7 +29,25 @@ type Builder struct {
 }
 
 // NewBuilder returns an empty builder.
-func NewBuilder() *Builder { return &Builder{} }
+func NewBuilder(opts ...BuilderOption) *Builder {
+	b := &Builder{}
+	for _, o := range opts {
+		o(b)
+	}
+	return b
+}
+
+// BuilderOption configures a Builder.
+type BuilderOption func(*Builder)
+
+// RequireExplicitNames makes Build fail for every state store and
+// repartition topic that the topology does not name (Kafka Streams'
+// ensure.explicit.internal.resource.naming). Generated names follow the
+// topology's shape, so changing an unrelated part of it can rename a store
+// — whose new changelog starts empty — or a repartition topic; with this
+// option such names cannot reach production. Name stores with table.Named
+// and repartitioning operators with stream.As. Default: off.
+func RequireExplicitNames() BuilderOption { return func(b *Builder) { b.g.RequireNames = true } }
 
 // Topology is a built topology: run it with the runtime or the test driver.
 type Topology struct {
@@ -64,6 +82,11 @@ func (t *Topology) String() string { return t.t.Describe() }
 
 // DOT renders the topology as a Graphviz digraph.
 func (t *Topology) DOT() string { return t.t.DOT() }
+
+// SVG draws the topology as a self-contained SVG image: a column per
+// sub-topology with its sources, processors, sinks, topics and stores, and
+// dashed arrows for repartition topics. The status page shows it.
+func (t *Topology) SVG() string { return t.t.SVG() }
 
 // Subtopologies returns the number of sub-topologies.
 func (t *Topology) Subtopologies() int { return len(t.t.Subtopologies()) }

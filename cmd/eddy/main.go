@@ -7,6 +7,7 @@
 // Commands:
 //
 //	broker   run an embedded Kafka-protocol broker for development
+//	reset    reset an application so that it reprocesses its input
 //	help     show help for eddy or a command
 //
 // Each command lives in its own file and is listed in commands below.
@@ -48,6 +49,7 @@ type env struct {
 func commands() []*command {
 	return []*command{
 		brokerCommand(),
+		resetCommand(),
 		helpCommand(),
 	}
 }

@@ -176,8 +176,17 @@ func TestMemberDataRoundTripAndDeterminism(t *testing.T) {
 	// Malformed.
 	_, err = ParseMemberData([]byte{0})
 	assert.ErrorContains(t, err, "too short")
-	_, err = ParseMemberData([]byte{0, 3})
-	assert.ErrorContains(t, err, "unsupported user data version 3")
+	_, err = ParseMemberData([]byte{0, 4})
+	assert.ErrorContains(t, err, "unsupported user data version 4")
+
+	// Version 3 carries the endpoint; version 2 (no endpoint) still parses.
+	withEndpoint := MemberData{Info: MemberInfo{Instance: "i1", Endpoint: "10.0.0.7:8080"}}
+	got, err = ParseMemberData(EncodeMemberData(withEndpoint))
+	require.NoError(t, err)
+	assert.Equal(t, withEndpoint, got)
+	got, err = ParseMemberData([]byte{0, 2, 2, 'i', '1', 0, 0, 0})
+	require.NoError(t, err)
+	assert.Equal(t, MemberData{Info: MemberInfo{Instance: "i1"}}, got)
 	for cut := 3; cut < len(raw); cut++ {
 		_, err = ParseMemberData(raw[:cut])
 		require.Error(t, err, "truncated at %d", cut)
@@ -299,9 +308,9 @@ func TestUserDataRejectsRepeatedTasks(t *testing.T) {
 	_, err := ParseAssignmentData([]byte{0, 1, 2, 2, 0, 2, 0}) // (1,0) twice
 	assert.ErrorContains(t, err, "not sorted or not unique")
 	raw := EncodeMemberData(MemberData{Info: MemberInfo{State: map[Task]int64{{1, 0}: 5}}})
-	// version, instance "", 1 state entry (1,0)=5, 0 standbys, no user data:
-	// repeat the state entry.
-	require.Equal(t, []byte{0, 2, 0, 1, 2, 0, 10, 0, 0}, raw)
+	// version, instance "", 1 state entry (1,0)=5, 0 standbys, no user data,
+	// no endpoint: repeat the state entry.
+	require.Equal(t, []byte{0, 3, 0, 1, 2, 0, 10, 0, 0, 0}, raw)
 	_, err = ParseMemberData([]byte{0, 2, 0, 2, 2, 0, 10, 2, 0, 12, 0, 0})
 	assert.ErrorContains(t, err, "state tasks not sorted or not unique")
 	_, err = ParseMemberData([]byte{0, 2, 0, 0, 2, 2, 0, 2, 0, 0}) // standbys (1,0) twice

@@ -18,8 +18,8 @@ const (
 	// JoinGroupMetadata writes into kmsg.ConsumerMemberMetadata.UserData.
 	// Version 1 held only the opaque SetUserData bytes; version 2 (see
 	// MemberData) adds the member's instance, its state and its standbys.
-	// Both are parsed.
-	UserDataVersion int16 = 2
+	// Version 3 adds the instance's endpoint. All three are parsed.
+	UserDataVersion int16 = 3
 	// AssignmentDataVersion is the version of the leader → member blob
 	// carried in kmsg.ConsumerMemberAssignment.UserData: the member's
 	// standby tasks.
@@ -42,11 +42,15 @@ type MemberInfo struct {
 	// presence counts more than the value, so report tasks with little
 	// state too.
 	State map[Task]int64
+	// Endpoint is where the instance answers interactive queries
+	// ("host:port", Kafka Streams' application.server), or "". Every
+	// member learns the others' from the group (see ParseMemberData).
+	Endpoint string
 }
 
 // clone returns a deep copy of i.
 func (i MemberInfo) clone() MemberInfo {
-	return MemberInfo{Instance: i.Instance, State: maps.Clone(i.State)}
+	return MemberInfo{Instance: i.Instance, State: maps.Clone(i.State), Endpoint: i.Endpoint}
 }
 
 // MemberData is the decoded form of the member → leader user data.
@@ -69,6 +73,7 @@ type MemberData struct {
 //	uvarint n, n × (varint subtopology, varint partition)
 //	                     Standbys, sorted, without duplicates
 //	uvarint len, bytes   UserData
+//	uvarint len, bytes   Info.Endpoint
 func EncodeMemberData(d MemberData) []byte {
 	out := binary.BigEndian.AppendUint16(nil, uint16(UserDataVersion))
 	out = appendBytes(out, []byte(d.Info.Instance))
@@ -78,12 +83,14 @@ func EncodeMemberData(d MemberData) []byte {
 		out = binary.AppendVarint(out, d.Info.State[t])
 	}
 	out = appendTasks(out, d.Standbys)
-	return appendBytes(out, d.UserData)
+	out = appendBytes(out, d.UserData)
+	return appendBytes(out, []byte(d.Info.Endpoint))
 }
 
 // ParseMemberData decodes the user data of a member's
 // kmsg.ConsumerMemberMetadata. Empty or missing user data (a member that
-// set none) decodes to the zero MemberData; version 1 yields only UserData.
+// set none) decodes to the zero MemberData; version 1 yields only UserData,
+// version 2 no endpoint.
 func ParseMemberData(raw []byte) (MemberData, error) {
 	if len(raw) == 0 {
 		return MemberData{}, nil
@@ -94,10 +101,11 @@ func ParseMemberData(raw []byte) (MemberData, error) {
 	switch v := int16(binary.BigEndian.Uint16(raw)); v {
 	case 1:
 		return MemberData{UserData: raw[2:]}, nil
-	case 2:
+	case 2, 3:
 	default:
-		return MemberData{}, fmt.Errorf("eddy balancer: unsupported user data version %d (want 1 or %d)", v, UserDataVersion)
+		return MemberData{}, fmt.Errorf("eddy balancer: unsupported user data version %d (want 1 to %d)", v, UserDataVersion)
 	}
+	version := int16(binary.BigEndian.Uint16(raw))
 	r := reader{buf: raw[2:]}
 	var d MemberData
 	d.Info.Instance = string(r.bytes())
@@ -115,8 +123,11 @@ func ParseMemberData(raw []byte) (MemberData, error) {
 	}
 	d.Standbys = r.tasks()
 	d.UserData = r.bytes()
+	if version >= 3 {
+		d.Info.Endpoint = string(r.bytes())
+	}
 	if err := r.done(); err != nil {
-		return MemberData{}, fmt.Errorf("eddy balancer: malformed version %d user data: %w", UserDataVersion, err)
+		return MemberData{}, fmt.Errorf("eddy balancer: malformed version %d user data: %w", version, err)
 	}
 	return d, nil
 }

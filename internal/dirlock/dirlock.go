@@ -29,3 +29,12 @@ func (e *HeldError) Error() string {
 func Lock(dir, name string) (unlock func() error, err error) {
 	return lock(filepath.Join(dir, name))
 }
+
+// Probe reports whether another process holds the lock on dir through the
+// lock file name, without taking it and without creating or writing
+// anything: a *HeldError if it is held, nil if it is free or the lock file
+// does not exist. The answer can be stale as soon as Probe returns; take
+// the lock with Lock before acting on the directory.
+func Probe(dir, name string) error {
+	return probe(filepath.Join(dir, name))
+}

@@ -38,3 +38,27 @@ func lock(path string) (func() error, error) {
 		return f.Close()
 	}, nil
 }
+
+// probe tries a shared flock on path, which fails while another open file
+// holds the exclusive lock, and releases it at once.
+func probe(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open lock file: %w", err)
+	}
+	defer f.Close() // releases the shared lock, if taken
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			holder := ""
+			if b, rerr := os.ReadFile(path); rerr == nil {
+				holder = strings.TrimSpace(string(b))
+			}
+			return &HeldError{Dir: filepath.Dir(path), Holder: holder}
+		}
+		return fmt.Errorf("probe lock %s: %w", path, err)
+	}
+	return nil
+}

@@ -59,6 +59,7 @@ func (t *Task) PunctuateWallClock(now int64) error {
 	if len(t.punct.wall) == 0 {
 		return nil
 	}
+	t.wall = now
 	return t.fire(&t.punct.wall, now)
 }
 
@@ -72,7 +73,10 @@ func (t *Task) fire(list *[]*schedule, now int64) error {
 		s.next += ((now-s.next)/s.interval + 1) * s.interval
 		t.rc = RecordContext{Timestamp: now, Offset: -1, Partition: -1}
 		t.node = s.node
-		if err := s.fn(now); err != nil {
+		start := time.Now()
+		err := s.fn(now)
+		t.metrics.punctuate.Observe(int64(time.Since(start)))
+		if err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 
+	"github.com/eddy-streams/eddy/internal/metric"
 	"github.com/eddy-streams/eddy/state"
 )
 
@@ -35,6 +36,9 @@ type Config struct {
 	// Globals are the instance's global stores, read by stream–global
 	// table joins (nil: none).
 	Globals *GlobalStores
+	// Metrics receives the task's counts (nil: the task's own), so an
+	// owner can keep them across the task's lifetimes.
+	Metrics *Metrics
 }
 
 // UnknownTime is the stream time of a task that has seen no record.
@@ -53,7 +57,8 @@ type Task struct {
 	rc         RecordContext
 	node       string // node being processed, for errors
 	punct      punctuations
-	metrics    Metrics
+	metrics    *Metrics
+	wall       int64 // the owner's wall-clock time in epoch ms, for end-to-end latency (0: unknown)
 	log        *slog.Logger
 	commitReq  bool
 }
@@ -69,12 +74,16 @@ func NewTask(cfg Config) (*Task, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
 	t := &Task{
 		cfg:        cfg,
 		sources:    make(map[string]RawProcessor),
 		kv:         make(map[string]*KVStore),
 		windows:    make(map[string]*WindowStore),
 		streamTime: UnknownTime,
+		metrics:    cfg.Metrics,
 		log:        cfg.Logger.With("task", cfg.ID.String()),
 	}
 	for _, ss := range cfg.Spec.Stores {
@@ -127,7 +136,21 @@ func (t *Task) ID() TaskID { return t.cfg.ID }
 func (t *Task) AppID() string { return t.cfg.AppID }
 
 // Metrics returns the task's counters.
-func (t *Task) Metrics() *Metrics { return &t.metrics }
+func (t *Task) Metrics() *Metrics { return t.metrics }
+
+// SetWallTime tells the task the wall-clock time, in epoch milliseconds, of
+// the records it processes next: the owner reads the clock once per batch
+// rather than per record. Outputs record their end-to-end latency against
+// it; until it is set, none is recorded.
+func (t *Task) SetWallTime(ms int64) { t.wall = ms }
+
+// ObserveOutput records in h (a sink's Metrics.OutputLatency) the
+// end-to-end latency of an output record with timestamp ts.
+func (t *Task) ObserveOutput(h *metric.Histogram, ts int64) {
+	if t.wall != 0 {
+		h.Observe(t.wall - ts)
+	}
+}
 
 // Logger returns the task's logger.
 func (t *Task) Logger() *slog.Logger { return t.log }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/metric"
 	"github.com/eddy-streams/eddy/internal/partition"
 	"github.com/eddy-streams/eddy/serde"
 )
@@ -37,6 +38,7 @@ type Sink[K, V any] struct {
 	counts       map[string]int32
 	limits       map[string]int // topic → largest record it accepts (0: unknown)
 	nullKeys     dropLog
+	e2e          *metric.Histogram // end-to-end latency of the records sent
 }
 
 // Init implements engine.Initializer.
@@ -47,6 +49,7 @@ func (s *Sink[K, V]) Init(t *engine.Task) error {
 	}
 	s.counts = make(map[string]int32)
 	s.limits = make(map[string]int)
+	s.e2e = t.Metrics().OutputLatency(s.Node)
 	return nil
 }
 
@@ -102,6 +105,7 @@ func (s *Sink[K, V]) Process(r engine.Record[K, V]) error {
 	if err := s.checkSize(topic, key, value, r.Headers); err != nil {
 		return err
 	}
+	s.t.ObserveOutput(s.e2e, r.Timestamp)
 	return s.t.Collector().Send(&engine.RawRecord{
 		Topic: topic, Partition: part, Key: key, Value: value, Timestamp: r.Timestamp, Headers: r.Headers,
 	})

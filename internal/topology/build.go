@@ -45,6 +45,9 @@ func Build(g *Graph) (*Topology, error) {
 	}
 	assignNames(g)
 	errs = append(errs, checkNames(g)...)
+	if g.RequireNames {
+		errs = append(errs, checkExplicit(g)...)
+	}
 	for _, n := range g.Nodes {
 		if n.Check != nil {
 			if err := n.Check(); err != nil {
@@ -138,6 +141,28 @@ func assignNames(g *Graph) {
 			n.Name = "KSTREAM-" + n.Op + "-" + hash8(n.lineage)
 		}
 	}
+}
+
+// checkExplicit reports every state store and repartition topic whose name
+// was generated. Such names follow the topology's shape, so a later change
+// to it can rename them, and a renamed store or topic starts empty.
+func checkExplicit(g *Graph) []error {
+	var errs []error
+	for _, s := range g.Stores {
+		if s.UserName == "" {
+			what := "state store"
+			if s.Spec.Logged {
+				what = "state store (and its changelog topic)"
+			}
+			errs = append(errs, fmt.Errorf("%s: the %s would get the generated name %q: name it (table.Named)", s.Owner.Name, what, s.Name))
+		}
+	}
+	for _, it := range g.Topics {
+		if it.UserName == "" && (it.NameFrom == nil || it.NameFrom.UserName == "") {
+			errs = append(errs, fmt.Errorf("%s: the repartition topic would get the generated name %q: name the operator that repartitions (stream.As) or the store it feeds (table.Named)", it.sink.Name, it.Name))
+		}
+	}
+	return errs
 }
 
 func hash8(s string) string {

@@ -112,6 +112,10 @@ type Graph struct {
 	Topics []*InternalTopic
 	// Errs are user mistakes recorded while building; Build reports them.
 	Errs []error
+	// RequireNames makes Build reject state stores and internal topics
+	// whose names would be generated (Kafka Streams'
+	// ensure.explicit.internal.resource.naming).
+	RequireNames bool
 }
 
 // AddNode appends n with the given parents and returns it.

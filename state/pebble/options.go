@@ -36,10 +36,13 @@ type Options struct {
 	// Logger receives Pebble's log messages, at Info and Error level. Nil
 	// discards them.
 	Logger *slog.Logger
-	// Sync makes Commit wait until the write-ahead log is on disk. The
-	// default writes the WAL without syncing: a process crash loses nothing,
-	// and a power loss loses a suffix of commits, which the changelog
-	// restores. Set it for stores that have no changelog.
+	// Sync makes Commit wait until the write-ahead log is on disk, so a
+	// commit survives a SIGKILL and a power loss. The default hands the WAL
+	// to a background writer without waiting: a crash (SIGKILL included,
+	// the writer's buffer is in the process) or a power loss can lose a
+	// suffix of commits, which a changelog then restores. The runtime sets
+	// it for task state; global tables, read again from their topic after
+	// a crash, do not.
 	Sync bool
 	// Verify says when Open reads the whole database to check every block
 	// checksum, so that damage (bit rot, a torn write after a power loss)

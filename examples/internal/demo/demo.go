@@ -36,7 +36,7 @@ type Flags struct {
 // Parse reads the flags from the command line.
 func Parse() Flags {
 	var f Flags
-	flag.StringVar(&f.Brokers, "brokers", "", "comma-separated bootstrap servers; empty starts an embedded broker")
+	flag.StringVar(&f.Brokers, "brokers", "", "comma-separated bootstrap servers (default: an embedded in-memory broker, data lost at exit)")
 	flag.BoolVar(&f.KeepRunning, "keep-running", false, "keep processing after the sample input until interrupted")
 	flag.BoolVar(&f.ExactlyOnce, "eos", false, "exactly-once processing (default at-least-once)")
 	flag.StringVar(&f.StateDir, "state-dir", "", "state directory (default: a fresh temporary directory)")
@@ -51,6 +51,10 @@ func (f Flags) Config(app string) (runtime.Config, func(), error) {
 	cfg := runtime.Config{AppID: app, CommitInterval: 200 * time.Millisecond}
 	if f.Brokers != "" {
 		cfg.Brokers = strings.Split(f.Brokers, ",")
+	} else {
+		// No -brokers: ask for the embedded broker by name; the
+		// runtime warns that its data is lost at exit.
+		cfg.EmbeddedBroker = true
 	}
 	if f.ExactlyOnce {
 		cfg.Guarantee = runtime.ExactlyOnce
