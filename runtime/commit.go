@@ -54,9 +54,28 @@ func (w *worker) commit(ctx context.Context) error {
 	return nil
 }
 
-// commitALOS: flush the producer, commit the consumed offsets, then make
-// the stores durable with the changelog offsets their writes reached.
+// flushCaches writes out what the record cache holds for the worker's
+// tasks — to their stores and changelogs, and downstream, which can produce
+// records — as Kafka Streams does before every commit.
+func (w *worker) flushCaches() error {
+	if !w.cache.Enabled() {
+		return nil
+	}
+	for _, t := range w.snapshotTasks() {
+		if err := t.Flush(); err != nil {
+			return fmt.Errorf("task %s: flush the record cache: %w", t.ID(), err)
+		}
+	}
+	return nil
+}
+
+// commitALOS: write out the record cache, flush the producer, commit the
+// consumed offsets, then make the stores durable with the changelog
+// offsets their writes reached.
 func (w *worker) commitALOS(ctx context.Context) error {
+	if err := w.flushCaches(); err != nil {
+		return err
+	}
 	err := w.cl.Flush(ctx)
 	if err == nil {
 		err = w.coll.settle(ctx)

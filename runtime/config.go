@@ -45,22 +45,27 @@ func (g Guarantee) String() string {
 }
 
 // ErrorPolicy says what happens to a record that cannot be processed:
-// undecodable key or value, invalid timestamp, or a processing error (an
-// error or panic in an operator or user function). Failures to write state
-// or output are never skipped: they stop the application.
+// undecodable key or value, a negative record timestamp on a source
+// without a timestamp extractor, or a processing error (an error or panic
+// in an operator or user function). A timestamp extractor's negative
+// result is not an error: the record is dropped and counted whatever the
+// policy (stream.Stream.WithTimestamps). Failures to write state or output
+// are never skipped: they stop the application.
 type ErrorPolicy int
 
 const (
 	// Fail stops the application with an error naming topic, partition and
-	// offset. Default, as Kafka Streams' LogAndFailExceptionHandler.
+	// offset, and saying how to skip or dead-letter such records instead.
+	// Default, as Kafka Streams' LogAndFailExceptionHandler.
 	Fail ErrorPolicy = iota
 	// Skip logs, counts and drops the record.
 	Skip
 	// DeadLetter writes the record's original key, value, timestamp and
 	// headers to Config.DeadLetterTopic with the error and the record's
-	// origin in headers (see DeadLetterHeaders), then counts it as
-	// skipped. Under exactly-once the dead letter commits atomically with
-	// the input offset.
+	// origin in headers (see DeadLetterHeaders), counts it as skipped and
+	// logs it at WARN as dead-lettered, naming the dead-letter topic.
+	// Under exactly-once the dead letter commits atomically with the
+	// input offset.
 	DeadLetter
 )
 
@@ -231,7 +236,25 @@ type Config struct {
 	// Larger buffers ride out bursts better; memory grows with partitions
 	// × bound × record size. Default 1000.
 	BufferedRecordsPerPartition int
+	// CacheMaxBytes is the size of the record cache (Kafka Streams'
+	// statestore.cache.max.bytes), split evenly between the workers. The
+	// DSL's aggregations and tables keep their latest writes in it: a key
+	// updated many times between two commits is written to its store and
+	// changelog, and forwarded downstream, once — at the commit, or when
+	// the cache evicts it. So a bigger cache or a longer CommitInterval
+	// sends fewer, later updates; every update still reaches the final
+	// table. Reads hit the cache first. Default 10 MiB; NoCache turns it
+	// off, so every update is forwarded as it happens (what tests that
+	// compare every intermediate result need). table.WithoutCaching turns
+	// it off for one store.
+	CacheMaxBytes int64
 }
+
+// NoCache is the Config.CacheMaxBytes that turns the record cache off.
+const NoCache int64 = -1
+
+// defaultCacheMaxBytes is Kafka Streams' statestore.cache.max.bytes.
+const defaultCacheMaxBytes = 10 << 20
 
 // NoTaskIdle is the Config.MaxTaskIdle that never waits for an empty input
 // partition (Kafka Streams' max.task.idle.ms = -1).
@@ -360,6 +383,9 @@ func (c Config) Validate() error {
 	if c.MaxPollRecords < 0 {
 		bad("MaxPollRecords", c.MaxPollRecords, "must not be negative; 0 takes the default (%d)", defaultMaxPollRecords)
 	}
+	if c.CacheMaxBytes < NoCache {
+		bad("CacheMaxBytes", c.CacheMaxBytes, "must not be negative except NoCache (-1, no cache); 0 takes the default (%d)", defaultCacheMaxBytes)
+	}
 	if c.BufferedRecordsPerPartition < 0 {
 		bad("BufferedRecordsPerPartition", c.BufferedRecordsPerPartition, "must not be negative; 0 takes the default (%d)", defaultBufferedRecordsPerPartition)
 	}
@@ -399,6 +425,9 @@ func (c *Config) applyDefaults() {
 	}
 	if c.BufferedRecordsPerPartition == 0 {
 		c.BufferedRecordsPerPartition = defaultBufferedRecordsPerPartition
+	}
+	if c.CacheMaxBytes == 0 {
+		c.CacheMaxBytes = defaultCacheMaxBytes
 	}
 	if c.CommitInterval == 0 {
 		c.CommitInterval = defaultCommitIntervalALOS
@@ -455,8 +484,9 @@ func (c *Config) errorHandler() engine.ErrorHandler {
 	return engine.FailOnError
 }
 
-// deadLetter sends the bad record to the dead-letter topic; if that fails
-// the application stops rather than losing the record.
+// deadLetter sends the bad record to the dead-letter topic and logs it as
+// dead-lettered; if that fails the application stops rather than losing
+// the record.
 func (c *Config) deadLetter(ec engine.ErrorContext, err error) engine.ErrorAction {
 	r := ec.Record
 	headers := appendDeadLetterHeaders(slices.Clone(r.Headers), DeadLetterHeaders{Message: err.Error(),
@@ -466,7 +496,13 @@ func (c *Config) deadLetter(ec engine.ErrorContext, err error) engine.ErrorActio
 	if ec.Collector == nil || !fitDeadLetter(ec.Collector, dl, c.Logger) || ec.Collector.Send(dl) != nil {
 		return engine.Fail
 	}
-	return engine.Skip
+	log := ec.Logger
+	if log == nil {
+		log = c.Logger
+	}
+	log.Warn("dead-lettered bad record", "dead_letter_topic", c.DeadLetterTopic, "node", ec.Node,
+		"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
+	return engine.Diverted
 }
 
 // persistentInstanceID reads the instance id kept in dir, creating a random

@@ -8,6 +8,13 @@
 // broker (franz-go's kfake) with Config.EmbeddedBroker; it warns in the log
 // that the broker's data is lost at exit.
 //
+// # Topics
+//
+// An application creates only its internal topics: repartition and
+// changelog topics, and the dead-letter topic of the DeadLetter policy.
+// Its source and sink topics must exist before App.Run; CreateTopics
+// creates them and waits until every broker can serve them.
+//
 // # Processing order
 //
 // A task with several input partitions (a join, a merge, co-partitioned

@@ -304,8 +304,10 @@ func (c *Config) pollError(worker int, t string, p int32, err error) error {
 // the engine's or franz-go's errors: it finds, in err's chain, an
 // *engine.RecordError, an authorization failure and a FENCED_INSTANCE_ID
 // not already wrapped in their exported types, and returns err with the
-// exported errors added to its chain (its message unchanged). worker is
-// the index of the worker err comes from, -1 for none or unknown.
+// exported errors added to its chain. The message is err's, plus, for a
+// bad record under the Fail policy, how to skip or dead-letter such
+// records (failPolicyHint). worker is the index of the worker err comes
+// from, -1 for none or unknown.
 //
 // The specific constructors (fencedProducer, fencedMember, denied) name
 // resources that exportError cannot know, as the topic of a failed fetch
@@ -333,10 +335,32 @@ func (a *App) exportError(worker int, err error) error {
 			extra = append(extra, f)
 		}
 	}
-	if len(extra) == 0 {
+	hint := a.failPolicyHint(err, extra)
+	if len(extra) == 0 && hint == "" {
 		return err
 	}
-	return &exportedError{err: err, exported: extra}
+	return &exportedError{err: err, exported: extra, hint: hint}
+}
+
+// failPolicyHint is what exportError adds to the message of an error that
+// stopped the application on a bad record under the Fail policy: how to
+// skip or dead-letter such records instead. It is empty for other errors,
+// other policies, records whose results could not be written (the policy
+// does not apply to them), and errors that carry the hint already.
+func (a *App) failPolicyHint(err error, extra []error) string {
+	if a.cfg.OnError != Fail {
+		return ""
+	}
+	var hinted *exportedError
+	if errors.As(err, &hinted) && hinted.hint != "" {
+		return ""
+	}
+	var re *RecordError
+	if !errors.As(errors.Join(append([]error{err}, extra...)...), &re) || re.Fatal {
+		return ""
+	}
+	return fmt.Sprintf(" (error policy Fail, the default: set Config.OnError to runtime.Skip to log, count and drop such records, "+
+		"or to runtime.DeadLetter to copy them to a dead-letter topic, Config.DeadLetterTopic, default %q, and go on)", a.cfg.AppID+"-dlq")
 }
 
 // deniedCause returns the authorization or authentication error in err's
@@ -353,12 +377,13 @@ func deniedCause(err error) error {
 }
 
 // exportedError is an error with exported error types added to its chain;
-// it keeps the original's message.
+// it keeps the original's message, followed by hint.
 type exportedError struct {
 	err      error
 	exported []error
+	hint     string
 }
 
-func (e *exportedError) Error() string { return e.err.Error() }
+func (e *exportedError) Error() string { return e.err.Error() + e.hint }
 
 func (e *exportedError) Unwrap() []error { return append([]error{e.err}, e.exported...) }

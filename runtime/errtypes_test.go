@@ -37,7 +37,14 @@ func TestExportedErrorsAs(t *testing.T) {
 				Key: []byte("k"), Err: bad}, re)
 			assert.ErrorIs(t, err, bad)
 			assert.Equal(t, engineRec.Error(), re.Error(), "same message as the engine's")
-			assert.True(t, strings.HasSuffix(err.Error(), wrap(engineRec).Error()), "the message is unchanged: %v", err)
+			assert.Contains(t, err.Error(), wrap(engineRec).Error()+` (error policy Fail, the default: set Config.OnError to runtime.Skip `+
+				`to log, count and drop such records, or to runtime.DeadLetter to copy them to a dead-letter topic, Config.DeadLetterTopic, default "wc-dlq", and go on)`,
+				"the engine's message, then how to get past such records")
+		}},
+		{"record error under another policy (a dead letter that could not be written)", (&App{cfg: Config{AppID: "wc", OnError: DeadLetter}}).exportError(0, wrap(engineRec)), func(t *testing.T, err error) {
+			var re *RecordError
+			require.ErrorAs(t, err, &re)
+			assert.True(t, strings.HasSuffix(err.Error(), wrap(engineRec).Error()), "no hint about policies: %v", err)
 		}},
 		{"record error on a failed write", a.exportError(0, wrap(&engine.RecordError{Task: engine.TaskID{}, Topic: "in",
 			Err: engine.Fatal(errors.New("produce: MESSAGE_TOO_LARGE"))})), func(t *testing.T, err error) {
@@ -45,6 +52,7 @@ func TestExportedErrorsAs(t *testing.T) {
 			require.ErrorAs(t, err, &re)
 			assert.True(t, re.Fatal)
 			assert.Equal(t, "0_0", re.Task)
+			assert.NotContains(t, err.Error(), "error policy", "the policy does not apply to a failed write")
 		}},
 		{"record error in a join of workers", errors.Join(errors.New("worker 1: something else"),
 			a.exportError(0, wrap(engineRec))), func(t *testing.T, err error) {

@@ -153,7 +153,7 @@ func (g *globalState) bootstrap(ctx context.Context) error {
 	for _, gt := range g.tasks {
 		d, ok := details[gt.topic]
 		if !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-			return fmt.Errorf("global table topic %q (store %q) does not exist: create it before starting application %q", gt.topic, gt.store, a.cfg.AppID)
+			return fmt.Errorf("global table topic %q (store %q) does not exist: create it before starting application %q (e.g. with runtime.CreateTopics)", gt.topic, gt.store, a.cfg.AppID)
 		}
 		if d.Err != nil {
 			return fmt.Errorf("global table topic %q: %w", gt.topic, d.Err)

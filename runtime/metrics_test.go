@@ -16,7 +16,7 @@ import (
 // task's latencies, its input lag and its store's figures.
 func TestMetricsOutliveTasks(t *testing.T) {
 	c := poisonCluster(t, map[string]int32{"nums": 1, "nums-out": 1}, nil)
-	r := runAsync(t, numSum(t), runtime.Config{AppID: "poison", Brokers: c.addrs, StateDir: t.TempDir(), OnError: runtime.Skip,
+	r := runAsync(t, numSum(t), runtime.Config{AppID: "poison", Brokers: c.addrs, StateDir: t.TempDir(), CacheMaxBytes: runtime.NoCache, OnError: runtime.Skip,
 		CommitInterval: 20 * time.Millisecond, Logger: quiet(t)})
 	c.produceRaw(t, rec("nums", i64(1), i64(5)), rec("nums", []byte("bad"), i64(100)), rec("nums", i64(1), i64(7)))
 	want := map[string]int64{string(i64(1)): 12}

@@ -252,6 +252,6 @@ func checkSinkTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topol
 		return nil
 	}
 	slices.Sort(missing)
-	return fmt.Errorf("%s: create it before starting application %q (Eddy creates only its internal topics)",
+	return fmt.Errorf("%s: create it before starting application %q, e.g. with runtime.CreateTopics (Eddy creates only its internal topics)",
 		strings.Join(missing, "; "), app)
 }

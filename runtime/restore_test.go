@@ -111,6 +111,6 @@ func TestRestoreEndsAtInvisibleTail(t *testing.T) {
 // restoreConfig is an exactly-once word count instance on c with a state
 // directory of its own.
 func restoreConfig(t *testing.T, c *cluster, instance string) runtime.Config {
-	return runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(), InstanceID: instance,
+	return runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: t.TempDir(), InstanceID: instance, CacheMaxBytes: runtime.NoCache,
 		Guarantee: runtime.ExactlyOnce, CommitInterval: 20 * time.Millisecond, Logger: quiet(t)}
 }

@@ -81,7 +81,7 @@ func (w *worker) syncStandbys() error {
 }
 
 func (w *worker) openStandbyLocked(id engine.TaskID) error {
-	t, err := w.app.newTask(id, rejectCollector{})
+	t, err := w.app.newTask(id, rejectCollector{}, nil) // a standby only restores: no cache
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 			if _, ok := w.tasks[id]; ok {
 				continue
 			}
-			t, err := w.app.newTask(id, w.coll)
+			t, err := w.app.newTask(id, w.coll, w.cache)
 			if err != nil {
 				w.fatal = errors.Join(w.fatal, err)
 				continue
@@ -176,7 +176,7 @@ func (w *worker) closeAllLocked(dirty bool) error {
 	return errors.Join(errs...)
 }
 
-func (a *App) newTask(id engine.TaskID, coll engine.Collector) (*engine.Task, error) {
+func (a *App) newTask(id engine.TaskID, coll engine.Collector, cache *engine.Cache) (*engine.Task, error) {
 	// Sync: a commit's state and changelog offsets are on disk before the
 	// input offsets are committed, so a task restarted after a SIGKILL or
 	// a power loss opens its state where it left off and restores nothing
@@ -190,6 +190,7 @@ func (a *App) newTask(id engine.TaskID, coll engine.Collector) (*engine.Task, er
 		AppID: a.cfg.AppID, ID: id, Spec: a.topo.Spec(id.Subtopology, a.cfg.AppID),
 		Backend: be, Collector: coll, OnError: a.cfg.errorHandler(), Logger: a.log, Globals: a.globalStores(),
 		Metrics: a.metrics.task(id).engine, // counts outlive the task (metrics.go)
+		Cache:   cache,
 	})
 	if err != nil {
 		be.Close()

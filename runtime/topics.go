@@ -50,7 +50,7 @@ func setupTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology,
 	parts, err := topo.Partitions(app, func(topic string) (int32, error) {
 		d, ok := details[topic]
 		if !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
-			return 0, fmt.Errorf("source topic %q does not exist: create it before starting application %q", topic, app)
+			return 0, fmt.Errorf("source topic %q does not exist: create it before starting application %q, e.g. with runtime.CreateTopics (Eddy creates only its internal topics)", topic, app)
 		}
 		if d.Err != nil {
 			return 0, fmt.Errorf("source topic %q: %w", topic, d.Err)
@@ -244,7 +244,7 @@ func (c *partitionCache) get(ctx context.Context, topic string) (int32, error) {
 	}
 	td, ok := d[topic]
 	if !ok || td.Err != nil || len(td.Partitions) == 0 {
-		return 0, fmt.Errorf("output topic %q does not exist: create it (Eddy creates only its internal topics)", topic)
+		return 0, fmt.Errorf("output topic %q does not exist: create it, e.g. with runtime.CreateTopics (Eddy creates only its internal topics)", topic)
 	}
 	n = int32(len(td.Partitions))
 	c.mu.Lock()

@@ -15,6 +15,9 @@ func (w *worker) commitEOS(ctx context.Context) error {
 	if !w.inTxn {
 		return nil
 	}
+	if err := w.flushCaches(); err != nil {
+		return err
+	}
 	fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
 	err := w.sess.Client().Flush(fctx)
 	if err == nil {

@@ -33,6 +33,7 @@ type worker struct {
 	lags  *inputLag     // input partitions' consumer lag, for the partition groups
 	su    *stateUpdater // restores the tasks' state
 	stats *threadStats  // poll and commit latencies, rebalances (metrics.go)
+	cache *engine.Cache // the record cache its tasks' stores share
 	// enforced counts records processed while one of their task's input
 	// partitions had nothing buffered (MaxTaskIdle gave up waiting).
 	enforced atomic.Int64
@@ -69,6 +70,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 	w := &worker{id: id, app: a, log: a.log.With("worker", id), tasks: map[engine.TaskID]*activeTask{}, lag: map[string]int64{},
 		standbys: map[engine.TaskID]*standby{}, stateSums: map[engine.TaskID]int64{}, owned: map[string][]int32{}}
 	w.lags = newInputLag(a.listInputOffsets, w.log)
+	w.cache = engine.NewCache(a.cfg.CacheMaxBytes / int64(a.cfg.Workers)) // NoCache: disabled
 	w.su = newStateUpdater(w)
 	w.stats = newThreadStats()
 	w.bal = balancer.New(a.plan.groups,

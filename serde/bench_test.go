@@ -72,10 +72,6 @@ func BenchmarkJSON(b *testing.B) {
 	benchSerde(b, JSON[order](), order{ID: "o-12345", Qty: 3, Price: 19.99, Tags: map[string]string{"src": "web"}})
 }
 
-func BenchmarkAvro(b *testing.B) {
-	benchSerde(b, mustAvro[userV2T](b, userV2), userV2T{Name: "ann", Visits: 75, Age: 30})
-}
-
 func BenchmarkTimeWindowed(b *testing.B) {
 	benchSerde(b, TimeWindowed(String(), 60_000), window.Of("user-42", 1700000000000, 1700000060000))
 }

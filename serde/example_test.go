@@ -39,23 +39,3 @@ func ExampleTimeWindowed() {
 	// user-42 1700000040000
 	// user-42@[1700000040000,1700000100000)
 }
-
-func ExampleAvroWriterSchema() {
-	const v1 = `{"type":"record","name":"User","fields":[{"name":"name","type":"string"}]}`
-	const v2 = `{"type":"record","name":"User","fields":[{"name":"name","type":"string"},
-		{"name":"age","type":"int","default":-1}]}`
-	type User struct {
-		Name string `avro:"name"`
-		Age  int32  `avro:"age"`
-	}
-	old, _ := serde.Avro[map[string]any](v1)
-	data, _ := old.Serialize("users", map[string]any{"name": "ann"})
-
-	s, err := serde.Avro[User](v2, serde.AvroWriterSchema(v1))
-	if err != nil {
-		panic(err)
-	}
-	u, _ := s.Deserialize("users", data)
-	fmt.Printf("%+v\n", u)
-	// Output: {Name:ann Age:-1}
-}

@@ -3,7 +3,6 @@ package serde
 import (
 	"bytes"
 	"errors"
-	"math"
 	"reflect"
 	"testing"
 	"unicode/utf8"
@@ -128,99 +127,6 @@ func FuzzJSON(f *testing.F) {
 		if err != nil || !reflect.DeepEqual(v, w) {
 			t.Fatalf("round trip of %s: %+v != %+v (%v)", b, v, w, err)
 		}
-	})
-}
-
-const fuzzSchema = `{"type":"record","name":"Doc","namespace":"fz","fields":[
-	{"name":"id","type":"string"},
-	{"name":"n","type":"long"},
-	{"name":"i","type":"int"},
-	{"name":"f","type":"double"},
-	{"name":"ok","type":"boolean"},
-	{"name":"raw","type":"bytes"},
-	{"name":"tags","type":{"type":"array","items":"string"}},
-	{"name":"attrs","type":{"type":"map","values":"long"}},
-	{"name":"note","type":["null","string"],"default":null},
-	{"name":"kind","type":{"type":"enum","name":"Kind","symbols":["A","B","C"]}},
-	{"name":"hash","type":{"type":"fixed","name":"Hash","size":4}},
-	{"name":"kids","type":{"type":"array","items":{"type":"record","name":"Kid","fields":[
-		{"name":"name","type":"string"},{"name":"age","type":"int"}]}}}]}`
-
-type fuzzKid struct {
-	Name string `avro:"name"`
-	Age  int32  `avro:"age"`
-}
-
-type fuzzRec struct {
-	ID    string           `avro:"id"`
-	N     int64            `avro:"n"`
-	I     int32            `avro:"i"`
-	F     float64          `avro:"f"`
-	OK    bool             `avro:"ok"`
-	Raw   []byte           `avro:"raw"`
-	Tags  []string         `avro:"tags"`
-	Attrs map[string]int64 `avro:"attrs"`
-	Note  *string          `avro:"note"`
-	Kind  string           `avro:"kind"`
-	Hash  [4]byte          `avro:"hash"`
-	Kids  []fuzzKid        `avro:"kids"`
-}
-
-// fuzzAvroRoundTrip checks that data that decodes re-encodes to bytes that
-// decode to an equal value. (The input itself need not come back: Avro
-// allows several block layouts and non-minimal varints, and Go maps encode
-// in random order.)
-func fuzzAvroRoundTrip[T any](t *testing.T, s Serde[T], data []byte, eq func(a, b T) bool) {
-	v, err := s.Deserialize(topic, data)
-	if err != nil {
-		var se *Error
-		if !errors.As(err, &se) || se.Serde != "Avro" {
-			t.Fatalf("error %v is not an Avro *Error", err)
-		}
-		return
-	}
-	b, err := s.Serialize(topic, v)
-	if err != nil {
-		t.Fatalf("Serialize(%+v): %v", v, err)
-	}
-	w, err := s.Deserialize(topic, b)
-	if err != nil || !eq(v, w) {
-		t.Fatalf("round trip of %x: %+v != %+v (%v)", data, v, w, err)
-	}
-}
-
-// sameRec is reflect.DeepEqual, except that it compares F by its bits, so
-// NaN equals itself.
-func sameRec(a, b fuzzRec) bool {
-	if math.Float64bits(a.F) != math.Float64bits(b.F) {
-		return false
-	}
-	a.F, b.F = 0, 0
-	return reflect.DeepEqual(a, b)
-}
-
-func FuzzAvro(f *testing.F) {
-	s := mustAvro[fuzzRec](f, fuzzSchema)
-	f.Fuzz(func(t *testing.T, data []byte) { fuzzAvroRoundTrip(t, s, data, sameRec) })
-}
-
-func FuzzAvroGeneric(f *testing.F) {
-	s := mustAvro[map[string]any](f, fuzzSchema)
-	f.Fuzz(func(t *testing.T, data []byte) {
-		if _, err := s.Deserialize(topic, data); err != nil {
-			var se *Error
-			if !errors.As(err, &se) {
-				t.Fatalf("error %v is not an *Error", err)
-			}
-		}
-	})
-}
-
-// FuzzAvroEvolution reads data as written by userV1 through userV2.
-func FuzzAvroEvolution(f *testing.F) {
-	s := mustAvro[userV2T](f, userV2, AvroWriterSchema(userV1))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzAvroRoundTrip(t, s, data, func(a, b userV2T) bool { return reflect.DeepEqual(a, b) })
 	})
 }
 

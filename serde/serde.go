@@ -3,9 +3,11 @@
 // A [Serde] is bound to a Go type. The built-in serdes for primitives are
 // byte-identical to Kafka's Java serdes (StringSerializer, LongSerializer, …),
 // so Eddy applications can share topics with Java producers, consumers and
-// Kafka Streams applications. [JSON] and [Avro] cover structured values, and
+// Kafka Streams applications. [JSON] covers structured values, and
 // [TimeWindowed] and [SessionWindowed] encode windowed keys exactly as Kafka
-// Streams' WindowedSerdes do.
+// Streams' WindowedSerdes do. Avro, plain or in the Confluent Schema Registry
+// wire format, lives in package github.com/eddy-streams/eddy/serde/avro, so
+// that applications without Avro do not link its dependencies.
 //
 // Null handling belongs to the framework, not to the serde: a record whose key
 // or value bytes are nil (a tombstone) is never passed to Deserialize, and a

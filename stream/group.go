@@ -79,7 +79,7 @@ func (g Grouped[K, V]) prepare(store *topology.Store, op string) Stream[K, V] {
 
 func aggregate[K, V, A any](g Grouped[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) Table[K, A] {
 	m, mErr := table.Resolve(opts...)
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
 	in := g.prepare(store, op)
 	ks := orDefault(in.ks)
 	n := &topology.Node{Kind: topology.Processor, Op: "AGGREGATE"}

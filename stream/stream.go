@@ -104,10 +104,14 @@ func derive[K, V, K2, V2 any](s Stream[K, V], n *topology.Node, ks serde.Serde[K
 // WithTimestamps sets the event-time extractor of a source stream (Kafka
 // Streams' TimestampExtractor): fn gets the record's key, value and
 // timestamp and returns the event time in epoch milliseconds. A record for
-// which it returns a negative time is dropped, counted and logged (as Kafka
-// Streams does), whatever the error policy. A task orders its input
-// partitions' records by this time. It must be called directly on the
-// handle returned by Builder.Stream.
+// which it returns a negative time is dropped, counted as
+// "invalid-timestamp" and logged, whatever the error policy, as Kafka
+// Streams drops a record whose extracted timestamp is negative. (Without
+// an extractor, a record whose own timestamp is negative goes to the error
+// policy: the default, Fail, stops the application, as Kafka Streams'
+// default FailOnInvalidTimestamp does.)
+// A task orders its input partitions' records by this time. It must be
+// called directly on the handle returned by Builder.Stream.
 func (s Stream[K, V]) WithTimestamps(fn func(key K, value V, recordTime int64) int64) Stream[K, V] {
 	if s.src == nil {
 		s.b.g.Errs = append(s.b.g.Errs, errors.New("WithTimestamps: only a stream returned by Builder.Stream can have a timestamp extractor"))

@@ -35,7 +35,7 @@ func (s Stream[K, V]) ToTable(opts ...table.Option) Table[K, V] {
 
 func (s Stream[K, V]) toTable(op string, opts []table.Option) Table[K, V] {
 	m, mErr := table.Resolve(opts...)
-	store := &topology.Store{UserName: m.Name, Op: op, Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
+	store := &topology.Store{UserName: m.Name, Op: op, Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
 	ks, vs := orDefault(s.ks), orDefault(s.vs)
 	n := &topology.Node{Kind: topology.Processor, Op: op}
 	n.Check = func() error {

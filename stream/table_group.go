@@ -109,7 +109,7 @@ func (g GroupedTable[K, V]) Aggregate[A any](init func() A, adder, subtractor fu
 
 func tableAggregate[K, V, A any](g GroupedTable[K, V], op string, initial func(K, V) A, add, sub func(K, V, A) A, as serde.Serde[A], opts []table.Option) Table[K, A] {
 	m, mErr := table.Resolve(opts...)
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
 	src := g.prepare(store)
 	ks := g.ks
 	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-AGGREGATE"}

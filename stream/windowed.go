@@ -47,7 +47,7 @@ func windowAggregate[K, V, A any](w Windowed[K, V], op string, initial func(K, V
 		retention = m.Retention.Milliseconds()
 	}
 	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", WindowSize: spec.Size(), Spec: engine.StoreSpec{
-		Kind: engine.WindowKind, Logged: m.Logging, Window: state.WindowOptions{Retention: max(retention, 1)},
+		Kind: engine.WindowKind, Logged: m.Logging, Cached: m.Caching, Window: state.WindowOptions{Retention: max(retention, 1)},
 	}}
 	in := w.g.prepare(store, op)
 	ks := orDefault(in.ks)

@@ -25,6 +25,9 @@ type Materialized struct {
 	Retention time.Duration
 	// Logging enables the changelog topic. Default true.
 	Logging bool
+	// Caching puts the store's writes in the record cache
+	// (runtime.Config.CacheMaxBytes). Default true.
+	Caching bool
 
 	err error
 }
@@ -59,9 +62,17 @@ func WithoutLogging() Option {
 	return func(m *Materialized) { m.Logging = false }
 }
 
+// WithoutCaching keeps the store's writes out of the record cache: every
+// update is written, logged and forwarded downstream as it happens, as
+// with runtime.Config.CacheMaxBytes set to runtime.NoCache (Kafka Streams'
+// Materialized.withCachingDisabled).
+func WithoutCaching() Option {
+	return func(m *Materialized) { m.Caching = false }
+}
+
 // Resolve applies opts over the defaults.
 func Resolve(opts ...Option) (Materialized, error) {
-	m := Materialized{Logging: true}
+	m := Materialized{Logging: true, Caching: true}
 	for _, o := range opts {
 		if o != nil {
 			o(&m)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -13,10 +15,10 @@ func profileSection(b *strings.Builder, c config, rs []result, ratios []ratio, p
 	p := func(format string, a ...any) { fmt.Fprintf(b, format, a...) }
 	p("\n## Profiles\n\n")
 	if prof == nil || len(prof.Runs) == 0 {
-		p("No profiles in this run: rerun with `-profile DIR` (CPU and heap profiles of Eddy and the raw loop, analysed here).\n")
+		p("No profiles in this run: rerun with `-profile DIR` (CPU and heap profiles of Eddy, the raw loop and raw-ks, analysed here).\n")
 		return
 	}
-	p("After the measured runs, Eddy and the raw loop ran once more per profiled scenario, at-least-once, with "+
+	p("After the measured runs, Eddy, the raw loop and (in the stateful scenarios, when it is among the systems) raw-ks ran once more per profiled scenario, at-least-once, with "+
 		"`-cpuprofile` (whole process life, 100 Hz) and `-memprofile` (a heap profile written whenever the Go heap in use grows "+
 		"10 %% past the last one written, sampled every 100 ms, so the last one is the peak's). These runs are not in the medians "+
 		"(profiling costs a few percent). Files: `%s/<scenario>-alos-<system>.{cpu,heap}.pprof`; read them with "+
@@ -34,34 +36,74 @@ func profileSection(b *strings.Builder, c config, rs []result, ratios []ratio, p
 		}
 		rr, er := raw.Result, eddy.Result
 		p("Profiled run: raw %.0f records/s, %.2f CPU s, peak RSS %.1f MB; Eddy %.0f records/s, %.2f CPU s, peak RSS %.1f MB "+
-			"(Eddy/raw throughput %.2f, CPU %.2f×).\n\n",
+			"(Eddy/raw throughput %.2f, CPU %.2f×).",
 			rr.Throughput, rr.CPUS, mb(float64(rr.PeakRSS)), er.Throughput, er.CPUS, mb(float64(er.PeakRSS)),
 			er.Throughput/rr.Throughput, er.CPUS/rr.CPUS)
-
-		p("**CPU** (profile seconds, flat, by bucket; same input records for both):\n\n")
-		p("| bucket | raw s | Eddy s | Eddy − raw s |\n|---|---|---|---|\n")
-		rb, eb := raw.CPU.buckets(cpuBucket), eddy.CPU.buckets(cpuBucket)
-		for _, k := range sortedBuckets(eb, rb) {
-			if rb[k] < 0.005 && eb[k] < 0.005 {
-				continue
-			}
-			p("| %s | %.2f | %.2f | %+.2f |\n", k, rb[k], eb[k], eb[k]-rb[k])
+		// raw-ks, the same work as Eddy, when it was profiled.
+		ks := prof.find(s, sysRawKS)
+		if ks != nil && ks.Err != "" {
+			p(" The raw-ks run failed: %s.", ks.Err)
+			ks = nil
 		}
-		p("| **total** | **%.2f** | **%.2f** | **%+.2f** |\n\n", raw.CPU.Total, eddy.CPU.Total, eddy.CPU.Total-raw.CPU.Total)
+		if ks != nil {
+			kr := ks.Result
+			p(" raw-ks %.0f records/s, %.2f CPU s, peak RSS %.1f MB (Eddy/raw-ks throughput %.2f, CPU %.2f×).",
+				kr.Throughput, kr.CPUS, mb(float64(kr.PeakRSS)), er.Throughput/kr.Throughput, er.CPUS/kr.CPUS)
+		}
+		p("\n\n")
 
-		p("Cumulative time of the paths that matter (Eddy; raw where it has the same path):\n\n")
-		p("| path | raw s | Eddy s |\n|---|---|---|\n")
+		p("**CPU** (profile seconds, flat, by bucket; same input records for all):\n\n")
+		rb, eb := raw.CPU.buckets(cpuBucket), eddy.CPU.buckets(cpuBucket)
+		if ks == nil {
+			p("| bucket | raw s | Eddy s | Eddy − raw s |\n|---|---|---|---|\n")
+			for _, k := range sortedBuckets(eb, rb) {
+				if rb[k] < 0.005 && eb[k] < 0.005 {
+					continue
+				}
+				p("| %s | %.2f | %.2f | %+.2f |\n", k, rb[k], eb[k], eb[k]-rb[k])
+			}
+			p("| **total** | **%.2f** | **%.2f** | **%+.2f** |\n\n", raw.CPU.Total, eddy.CPU.Total, eddy.CPU.Total-raw.CPU.Total)
+		} else {
+			kb := ks.CPU.buckets(cpuBucket)
+			p("| bucket | raw s | raw-ks s | Eddy s | Eddy − raw-ks s |\n|---|---|---|---|---|\n")
+			for _, k := range sortedBuckets(eb, kb, rb) {
+				if rb[k] < 0.005 && kb[k] < 0.005 && eb[k] < 0.005 {
+					continue
+				}
+				p("| %s | %.2f | %.2f | %.2f | %+.2f |\n", k, rb[k], kb[k], eb[k], eb[k]-kb[k])
+			}
+			p("| **total** | **%.2f** | **%.2f** | **%.2f** | **%+.2f** |\n\n", raw.CPU.Total, ks.CPU.Total, eddy.CPU.Total, eddy.CPU.Total-ks.CPU.Total)
+		}
+
+		p("Cumulative time of the paths that matter (Eddy; the loops where they have the same path):\n\n")
+		if ks == nil {
+			p("| path | raw s | Eddy s |\n|---|---|---|\n")
+		} else {
+			p("| path | raw s | raw-ks s | Eddy s |\n|---|---|---|---|\n")
+		}
 		for _, pa := range cumPaths {
 			rv, ev := raw.CPU.cum(pa.fn), eddy.CPU.cum(pa.fn)
-			if rv == 0 && ev == 0 {
+			kv := 0.0
+			if ks != nil {
+				kv = ks.CPU.cum(pa.fn)
+			}
+			if rv == 0 && ev == 0 && kv == 0 {
 				continue
 			}
-			p("| %s (`%s`) | %s | %.2f |\n", pa.label, shortFn(pa.fn), zeroDash(rv), ev)
+			if ks == nil {
+				p("| %s (`%s`) | %s | %.2f |\n", pa.label, shortFn(pa.fn), zeroDash(rv), ev)
+			} else {
+				p("| %s (`%s`) | %s | %s | %.2f |\n", pa.label, shortFn(pa.fn), zeroDash(rv), zeroDash(kv), ev)
+			}
 		}
 
-		// Columns: raw, Eddy, then the tuned variants that ran.
+		// Columns: raw, raw-ks, Eddy, then the tuned variants that ran.
 		cols := []*profiled{raw, eddy}
 		heads := []string{"raw", "Eddy"}
+		if ks != nil {
+			cols = []*profiled{raw, ks, eddy}
+			heads = []string{"raw", "raw-ks", "Eddy"}
+		}
 		for _, v := range c.variants {
 			t := prof.find(s, v.Name)
 			if t == nil {
@@ -116,6 +158,9 @@ func profileSection(b *strings.Builder, c config, rs []result, ratios []ratio, p
 		p("```\n\n</details>\n\n")
 
 		p("%s\n", narrative(s, raw, eddy))
+		if ks != nil {
+			p("%s\n", narrativeKS(ks, eddy))
+		}
 	}
 	p("\n%s\n", remedies(c, rs, ratios, prof))
 }
@@ -360,5 +405,28 @@ func remedies(c config, rs []result, ratios []ratio, prof *profileReport) string
 		p("No single item closes the gap; together they are of its size. Workers: 2 would, but the raw loop has one thread too, " +
 			"so that would not be the same comparison.\n")
 	}
+	return b.String()
+}
+
+// narrativeKS compares Eddy's profile with raw-ks's, the same work done by
+// hand: where the framework's extra CPU goes.
+func narrativeKS(ks, eddy *profiled) string {
+	var b strings.Builder
+	kb, eb := ks.CPU.buckets(cpuBucket), eddy.CPU.buckets(cpuBucket)
+	keys := sortedBuckets(eb, kb)
+	slices.SortStableFunc(keys, func(x, y string) int { return cmp.Compare(eb[y]-kb[y], eb[x]-kb[x]) })
+	fmt.Fprintf(&b, "**Against raw-ks (the same work by hand).** Eddy's profile has %.2f s of CPU against raw-ks's %.2f s (%.2f×; raw-ks ÷ Eddy %.2f).",
+		eddy.CPU.Total, ks.CPU.Total, eddy.CPU.Total/math.Max(ks.CPU.Total, 1e-9), ks.CPU.Total/math.Max(eddy.CPU.Total, 1e-9))
+	var parts []string
+	for _, k := range keys {
+		if d := eb[k] - kb[k]; d > 0 && len(parts) < 5 {
+			parts = append(parts, fmt.Sprintf("%s %+.2f s", k, d))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(&b, " The extra time is mostly in: %s.", strings.Join(parts, "; "))
+	}
+	fmt.Fprintf(&b, " Allocated over the run: Eddy %.0f MB, raw-ks %.0f MB; GC and allocation: Eddy %.2f s, raw-ks %.2f s.\n",
+		mb(eddy.Mem["total_alloc"]), mb(ks.Mem["total_alloc"]), eb["GC"]+eb["allocation"], kb["GC"]+kb["allocation"])
 	return b.String()
 }

@@ -60,24 +60,33 @@ func TestComputeRatiosWithinRun(t *testing.T) {
 }
 
 func TestRatioDefsTargets(t *testing.T) {
-	c := config{scenarios: allScenarios, guarantees: []string{"alos", "eos"}, systems: []string{sysRaw, sysEddy, sysJava}, restoreKeys: 10}
+	c := config{scenarios: allScenarios, guarantees: []string{"alos", "eos"}, systems: allSystems, restoreKeys: 10}
 	targets := map[string]float64{}
 	for _, d := range ratioDefs(c) {
 		targets[d.Label] = d.Target
 	}
 	for label, want := range map[string]float64{
-		"stateless alos: Eddy/raw throughput":     0.9,
-		"wordcount eos: Eddy/Java throughput":     2,
-		"wordcount alos: Java/Eddy peak RSS":      5,
-		"join eos: Java/Eddy start-up time":       10,
-		"window: EOS/ALOS throughput, eddy":       0.8,
-		"window: EOS/ALOS throughput, java":       0,
-		"join alos: Eddy/raw throughput":          0,
-		"restore: Java/Eddy start → RUNNING time": 0,
+		"stateless alos: Eddy/raw throughput":                                  0.9,
+		"wordcount eos: Eddy/Java throughput":                                  2,
+		"wordcount alos: Java/Eddy peak RSS":                                   5,
+		"join eos: Java/Eddy start-up time":                                    10,
+		"window: EOS/ALOS throughput, eddy":                                    0.8,
+		"window: EOS/ALOS throughput, java":                                    0,
+		"join alos: Eddy/raw throughput":                                       0,
+		"restore: Java/Eddy start → RUNNING time":                              0,
+		"wordcount alos: Eddy/raw-ks CPU per input word (raw-ks µs ÷ Eddy µs)": 0.6,
+		"wordcount eos: Eddy/raw-ks throughput":                                0,
+		"join alos: Eddy/raw-ks CPU per input record (raw-ks µs ÷ Eddy µs)":    0,
+		"window: EOS/ALOS throughput, raw-ks":                                  0,
 	} {
 		got, ok := targets[label]
 		if !ok || got != want {
 			t.Errorf("%s: target %v (defined %v), want %v", label, got, ok, want)
+		}
+	}
+	for label := range targets {
+		if strings.HasPrefix(label, "stateless") && strings.Contains(label, "raw-ks") {
+			t.Errorf("stateless has no raw-ks contender: %q", label)
 		}
 	}
 	c.systems = []string{sysRaw, sysEddy}
@@ -264,9 +273,9 @@ func TestCPUModel(t *testing.T) {
 }
 
 func TestRenderPNG(t *testing.T) {
-	p := panel{Title: "throughput", Series: []string{sysRaw, sysEddy, sysJava}, Groups: []barGroup{
-		{Label: "wordcount alos", Values: []float64{1000, 500, 250}},
-		{Label: "stateless eos", Values: []float64{2000, 1900, math.NaN()}},
+	p := panel{Title: "throughput", Series: allSystems, Groups: []barGroup{
+		{Label: "wordcount alos", Values: []float64{1000, 700, 500, 250}},
+		{Label: "stateless eos", Values: []float64{2000, math.NaN(), 1900, math.NaN()}},
 	}}
 	var buf bytes.Buffer
 	if err := renderPNG(&buf, []panel{p, p}); err != nil {
@@ -313,7 +322,7 @@ func TestAxisLabelAndNiceCeil(t *testing.T) {
 }
 
 func TestFontCoversLabels(t *testing.T) {
-	for _, s := range []string{"wordcount alos", "stateless eos", "raw eddy java", "median peak RSS (MB, lower is better)", "0123456789.KM/%:-"} {
+	for _, s := range []string{"wordcount alos", "stateless eos", "raw raw-ks eddy java", "median peak RSS (MB, lower is better)", "0123456789.KM/%:-"} {
 		for _, r := range strings.ToUpper(s) {
 			if _, ok := glyphs[r]; !ok {
 				t.Errorf("no glyph for %q in %q", r, s)
@@ -369,5 +378,46 @@ func TestStraddles(t *testing.T) {
 	r.PerRun = []float64{0.7, 0.75}
 	if r.straddles() {
 		t.Error("no run meets 0.8")
+	}
+}
+
+func TestPerUnitAndYardstick(t *testing.T) {
+	d := dataset{inputTopic: textLines([][]byte{[]byte("a b"), []byte("c")}, 4)}
+	if workUnits(scenWordCount, d) != 3 || workUnits(scenStateless, d) != 2 || unitName(scenJoin) != "record" {
+		t.Error("workUnits")
+	}
+	r := result{CPUAtRunningS: 0.5, CPUS: 2.5, Units: 1_000_000}
+	if got := r.cpuPerUnit(); math.Abs(got-2) > 1e-9 {
+		t.Errorf("cpuPerUnit = %v, want 2 µs", got)
+	}
+	if !math.IsNaN(r.allocsPerUnit()) {
+		t.Error("allocs unknown: want NaN")
+	}
+	r.Allocs, r.HasAllocs = 5_000_000, true
+	if r.allocsPerUnit() != 5 {
+		t.Errorf("allocsPerUnit = %v", r.allocsPerUnit())
+	}
+	if runsScenario(sysRawKS, scenStateless) || !runsScenario(sysRawKS, scenJoin) || !runsScenario(sysRaw, scenStateless) {
+		t.Error("runsScenario")
+	}
+	c := config{scenarios: allScenarios, guarantees: []string{"alos"}, systems: allSystems}
+	var rs []result
+	for run := 1; run <= 3; run++ {
+		rs = append(rs,
+			result{Scenario: scenWordCount, Guarantee: "alos", System: sysEddy, Run: run, Throughput: 100, CPUS: 5, Units: 1e6, Allocs: 2e7, HasAllocs: true},
+			result{Scenario: scenWordCount, Guarantee: "alos", System: sysRawKS, Run: run, Throughput: 250, CPUS: 2, Units: 1e6},
+			result{Scenario: scenWordCount, Guarantee: "alos", System: sysRaw, Run: run, Throughput: 500, CPUS: 1, Units: 1e6},
+		)
+	}
+	rows := yardstickRows(c, rs, computeRatios(ratioDefs(c), rs, 3))
+	if len(rows) != 3 { // wordcount, window, join; not stateless
+		t.Fatalf("rows %v", rows)
+	}
+	got := strings.Join(rows[0], "|")
+	if want := "wordcount|alos|word|0.40|0.40|0.20|—|2.00|5.00|—|1.00|—|20.0|—"; got != want {
+		t.Errorf("row\n got %s\nwant %s", got, want)
+	}
+	if len(rows[0]) != len(yardstickHead) {
+		t.Errorf("%d columns, head has %d", len(rows[0]), len(yardstickHead))
 	}
 }

@@ -16,9 +16,10 @@ var (
 	black     = color.RGBA{30, 30, 30, 255}
 	grid      = color.RGBA{225, 225, 225, 255}
 	sysColors = map[string]color.RGBA{
-		sysRaw:  {140, 140, 140, 255},
-		sysEddy: {0, 128, 128, 255},
-		sysJava: {230, 120, 20, 255},
+		sysRaw:   {140, 140, 140, 255},
+		sysRawKS: {70, 90, 170, 255},
+		sysEddy:  {0, 128, 128, 255},
+		sysJava:  {230, 120, 20, 255},
 	}
 )
 

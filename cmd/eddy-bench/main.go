@@ -1,20 +1,24 @@
-// Command eddy-bench compares Eddy with a raw franz-go loop and Java Kafka
-// Streams on one real Kafka broker: throughput until the consumer group's lag
-// reaches zero, CPU seconds, peak RSS and start-up time, at-least-once and
-// exactly-once, for a stateless filter/map, word count, a tumbling-window
-// count and a stream–table join; and the time to restore a store of 1M keys
-// from its changelog. Several runs, medians and within-run ratios; with
-// -profile, CPU and heap profiles of Eddy and the raw loop and their
-// analysis. It writes BENCHMARKS.md and a PNG chart.
+// Command eddy-bench compares Eddy with hand-written franz-go loops and Java
+// Kafka Streams on one real Kafka broker: throughput until the consumer
+// group's lag reaches zero, CPU seconds (and CPU and heap allocations per
+// input word), peak RSS and start-up time, at-least-once and exactly-once,
+// for a stateless filter/map, word count, a tumbling-window count and a
+// stream–table join; and the time to restore a store of 1M keys from its
+// changelog. Two loops: "raw", the practical limit (state in maps, no
+// repartition topic, no changelog), and "raw-ks" in the stateful scenarios,
+// the same work Kafka Streams does (repartition topic, changelog, output;
+// rawks.go). Several runs, medians and within-run ratios; with -profile,
+// CPU and heap profiles of Eddy and the loops and their analysis. It writes
+// BENCHMARKS.md and a PNG chart.
 //
 //	scripts/kafka.sh start
 //	(cd java && mvn -B -q package -DskipTests)
 //	go run ./cmd/eddy-bench -runs 3 -profile /tmp/eddy-bench-profiles   # ~11–14 min on 2 busy cores
 //	scripts/kafka.sh stop
 //
-// Every system runs as a child process (Eddy and the raw loop as hidden
-// subcommands of this binary: "worker" and "raw"), so its CPU time and peak
-// RSS can be read from /proc.
+// Every system runs as a child process (Eddy and the loops as hidden
+// subcommands of this binary: "worker", "raw" and "raw-ks"), so its CPU time
+// and peak RSS can be read from /proc.
 package main
 
 import (
@@ -54,6 +58,8 @@ func main() {
 			os.Exit(runEddyWorker(os.Args[2:]))
 		case "raw":
 			os.Exit(runRaw(os.Args[2:]))
+		case sysRawKS:
+			os.Exit(runRawKS(os.Args[2:]))
 		}
 	}
 	var c config
@@ -68,7 +74,7 @@ func main() {
 	flag.IntVar(&c.restoreKeys, "restore-keys", 1_000_000, "keys of the store whose restore is timed; 0 skips the restore measurement")
 	flag.StringVar(&scen, "scenarios", strings.Join(allScenarios, ","), "throughput scenarios: "+strings.Join(allScenarios, ", "))
 	flag.StringVar(&guar, "guarantees", "alos,eos", "guarantees: alos, eos")
-	flag.StringVar(&sys, "systems", "raw,eddy,java", "systems: raw, eddy, java")
+	flag.StringVar(&sys, "systems", strings.Join(allSystems, ","), "systems: "+strings.Join(allSystems, ", ")+" (raw-ks runs in the stateful scenarios only)")
 	flag.DurationVar(&c.commit, "commit-interval", 100*time.Millisecond, "commit interval of every system")
 	flag.DurationVar(&c.timeout, "timeout", 90*time.Second, "limit per measured run")
 	flag.DurationVar(&c.restoreTimeout, "restore-timeout", 5*time.Minute, "limit per phase (build, restore) of the restore measurement")
@@ -111,8 +117,8 @@ func (c config) check() error {
 		}
 	}
 	for _, s := range c.systems {
-		if s != sysRaw && s != sysEddy && s != sysJava {
-			return fmt.Errorf("unknown system %q", s)
+		if !contains(allSystems, s) {
+			return fmt.Errorf("unknown system %q (want %s)", s, strings.Join(allSystems, ", "))
 		}
 	}
 	for _, kv := range c.eddyEnv {
@@ -196,6 +202,9 @@ func bench(c config) error {
 		for _, s := range c.scenarios {
 			for _, g := range c.guarantees {
 				for _, sys := range rotate(c.systems, run-1) {
+					if !runsScenario(sys, s) {
+						continue
+					}
 					r := runOne(c, br, self, logDir, s, g, sys, run, data[s], nil, nil)
 					results = append(results, r)
 					fmt.Println(r.line())
@@ -204,7 +213,7 @@ func bench(c config) error {
 		}
 		if c.restoreKeys > 0 {
 			for _, sys := range rotate(c.systems, run-1) {
-				if sys == sysRaw {
+				if sys == sysRaw || sys == sysRawKS {
 					continue // nothing to restore
 				}
 				r := runRestore(c, br, self, logDir, sys, run, data[scenRestore])
@@ -272,8 +281,8 @@ func (c config) command(self string, l launch) (string, []string, []string) {
 		return "java", append(args, l.extra...), nil
 	}
 	sub, name, env, extra := "worker", c.eddyBin, c.eddyEnv, c.eddyArgs
-	if l.sys == sysRaw {
-		sub, name, env, extra = "raw", self, nil, nil
+	if l.sys == sysRaw || l.sys == sysRawKS {
+		sub, name, env, extra = l.sys, self, nil, nil
 	}
 	args := []string{sub, "-brokers", c.brokers, "-scenario", l.scen, "-guarantee", l.guar, "-app-id", l.id,
 		"-topic-prefix", l.prefix, "-state-dir", l.stateDir, "-commit-interval", c.commit.String()}
@@ -436,6 +445,9 @@ func runOne(c config, br *broker, self, logDir, scen, guar, sys string, run int,
 		return fail("%v", err)
 	}
 	r.StartupS = running.Sub(ch.started).Seconds()
+	pid := ch.cmd.Process.Pid
+	r.CPUAtRunningS, _ = cpuSeconds(pid)
+	allocs0, allocBytes0, allocsOK := ch.allocs()
 	slack := int64(0)
 	if guar == "eos" {
 		slack = 1
@@ -456,9 +468,14 @@ func runOne(c config, br *broker, self, logDir, scen, guar, sys string, run int,
 		}
 		return fail("%v", err)
 	}
-	pid := ch.cmd.Process.Pid
 	r.CPUS, _ = cpuSeconds(pid)
 	r.PeakRSS, _ = peakRSS(pid)
+	if allocsOK {
+		if a, b, ok := ch.allocs(); ok {
+			r.Allocs, r.AllocBytes, r.HasAllocs = float64(a-allocs0), float64(b-allocBytes0), true
+		}
+	}
+	r.Units = workUnits(scen, data)
 	r.OutEnd, _ = br.endSum(ctx, prefix+sp.output)
 	r.DrainS = done.Sub(running).Seconds()
 	if r.DrainS > 0 {

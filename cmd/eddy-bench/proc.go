@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,6 +79,36 @@ func (c *child) output() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.lines...)
+}
+
+// allocs asks a Go child that printed "STATS READY" for its cumulative heap
+// allocations (SIGUSR1, answered with "STATS ALLOCS <objects> <bytes>", see
+// reportAllocsOnSignal) and waits up to 2 s for the answer. ok is false for
+// a child that does not answer (Java, an -eddy-bin built without it).
+func (c *child) allocs() (objects, bytes uint64, ok bool) {
+	answers := func() (n int, last []string) {
+		for _, l := range c.output() {
+			if f := strings.Fields(l); len(f) == 4 && f[0] == "STATS" && f[1] == "ALLOCS" {
+				n, last = n+1, f
+			}
+		}
+		return n, last
+	}
+	if !slices.Contains(c.output(), "STATS READY") {
+		return 0, 0, false
+	}
+	before, _ := answers()
+	if c.cmd.Process.Signal(syscall.SIGUSR1) != nil {
+		return 0, 0, false
+	}
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if n, f := answers(); n > before {
+			o, err1 := strconv.ParseUint(f[2], 10, 64)
+			b, err2 := strconv.ParseUint(f[3], 10, 64)
+			return o, b, err1 == nil && err2 == nil
+		}
+	}
+	return 0, 0, false
 }
 
 // parseStateLine parses "STATE <state> <epoch-ms>".

@@ -50,7 +50,11 @@ func profilePass(c config, br *broker, self, logDir string, data map[string]data
 		return rep
 	}
 	for _, s := range c.profileScenarios {
-		systems := []string{sysRaw, sysEddy}
+		systems := []string{sysRaw}
+		if contains(c.systems, sysRawKS) && hasRawKS(s) {
+			systems = append(systems, sysRawKS)
+		}
+		systems = append(systems, sysEddy)
 		for _, v := range c.variants {
 			systems = append(systems, v.Name)
 		}
@@ -255,7 +259,7 @@ func cpuBucket(fn string) string {
 	case has("github.com/klauspost/", "github.com/pierrec/", "github.com/golang/snappy", "github.com/DataDog/", "compress/", "hash/crc32"):
 		return "compression, CRC"
 	case has("main."):
-		return "scenario code"
+		return "scenario code, the loops (main)"
 	case has("strings.", "unicode", "bytes.", "strconv.", "fmt.", "encoding/binary"):
 		return "strings, unicode, fmt"
 	case has("internal/runtime/maps.", "runtime.mapaccess", "runtime.mapassign", "runtime.memhash", "runtime.aeshash", "runtime.strhash", "runtime.mapdelete", "runtime.mapiter", "maps."):
@@ -300,7 +304,7 @@ func heapBucket(fn string) string {
 	case strings.HasPrefix(fn, "github.com/eddy-streams/eddy/"):
 		return "Eddy engine, operators, serdes"
 	case strings.HasPrefix(fn, "main."):
-		return "scenario code"
+		return "scenario code, the loops (main)"
 	}
 	return "other (Go runtime, stdlib)"
 }

@@ -20,7 +20,8 @@ import (
 // consume→transform→produce loop with the same guarantee and commit interval.
 // The stateful scenarios keep their state in Go maps (no changelog, no
 // repartition topic, nothing survives a restart), so for them it is a lower
-// bound on the work Eddy and Kafka Streams do, not the same work:
+// bound on the work Eddy and Kafka Streams do, not the same work (raw-ks,
+// rawks.go, is the same work):
 //   - wordcount: counts per word;
 //   - window: counts per (word, 10 s window start), no grace/late handling;
 //   - join: the table topic's rows; stream records are joined with the row
@@ -28,6 +29,7 @@ import (
 func runRaw(args []string) int {
 	f := parseWorkerFlags("raw", args)
 	defer startProfiles(f)()
+	reportAllocsOnSignal()
 	spec := specOf(f.scenario)
 	if len(spec.inputs) == 0 || spec.output == "" {
 		fmt.Fprintf(os.Stderr, "raw: no raw loop for scenario %q\n", f.scenario)
@@ -81,7 +83,8 @@ func runRaw(args []string) int {
 	var prodErr atomic.Pointer[error]
 	promise := func(_ *kgo.Record, err error) {
 		if err != nil {
-			prodErr.CompareAndSwap(nil, &err)
+			e := err // &err would put every call's err on the heap
+			prodErr.CompareAndSwap(nil, &e)
 		}
 	}
 	produce := func(r *kgo.Record) {

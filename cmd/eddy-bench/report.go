@@ -73,11 +73,12 @@ type summary struct {
 	cell
 	OK, N                                  int
 	Startup, Drain, Throughput, CPU, RSSMB float64
+	CPUPerUnit, AllocsPerUnit              float64 // per input word (record): see workUnits
 	BuildStartup, Build, Changelog         float64 // restore measurement
 }
 
 func summarizeCell(rs []result, c cell) summary {
-	var st, dr, tp, cpu, rss, bst, bd, cl []float64
+	var st, dr, tp, cpu, rss, bst, bd, cl, cpuU, allocU []float64
 	sm := summary{cell: c}
 	for _, r := range rs {
 		if r.cell() != c || r.Run == 0 {
@@ -91,7 +92,14 @@ func summarizeCell(rs []result, c cell) summary {
 		st, dr, tp = append(st, r.StartupS), append(dr, r.DrainS), append(tp, r.Throughput)
 		cpu, rss = append(cpu, r.CPUS), append(rss, float64(r.PeakRSS)/(1<<20))
 		bst, bd, cl = append(bst, r.BuildStartupS), append(bd, r.BuildS), append(cl, float64(r.Changelog))
+		if v := r.cpuPerUnit(); v > 0 {
+			cpuU = append(cpuU, v)
+		}
+		if v := r.allocsPerUnit(); !math.IsNaN(v) {
+			allocU = append(allocU, v)
+		}
 	}
+	sm.CPUPerUnit, sm.AllocsPerUnit = median(cpuU), median(allocU)
 	sm.Startup, sm.Drain, sm.Throughput, sm.CPU, sm.RSSMB = median(st), median(dr), median(tp), median(cpu), median(rss)
 	sm.BuildStartup, sm.Build, sm.Changelog = median(bst), median(bd), median(cl)
 	return sm
@@ -103,7 +111,9 @@ func summarize(c config, rs []result) []summary {
 	for _, s := range c.scenarios {
 		for _, g := range c.guarantees {
 			for _, sys := range c.systems {
-				out = append(out, summarizeCell(rs, cell{s, g, sys}))
+				if runsScenario(sys, s) {
+					out = append(out, summarizeCell(rs, cell{s, g, sys}))
+				}
 			}
 		}
 	}
@@ -117,7 +127,7 @@ func summarizeRestore(c config, rs []result) []summary {
 		return nil
 	}
 	for _, sys := range c.systems {
-		if sys != sysRaw {
+		if sys != sysRaw && sys != sysRawKS {
 			out = append(out, summarizeCell(rs, cell{scenRestore, "alos", sys}))
 		}
 	}
@@ -134,10 +144,10 @@ func f(x float64, prec int) string {
 func textTable(c config, rs []result, ratios []ratio) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "scenario\tguarantee\tsystem\truns ok\tstart-up s\tdrain s\trecords/s\tCPU s\tpeak RSS MB")
+	fmt.Fprintln(w, "scenario\tguarantee\tsystem\truns ok\tstart-up s\tdrain s\trecords/s\tCPU s\tCPU µs/unit\tallocs/unit\tpeak RSS MB")
 	for _, s := range summarize(c, rs) {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\n", s.Scenario, s.Guarantee, s.System, s.OK, s.N,
-			f(s.Startup, 2), f(s.Drain, 2), f(s.Throughput, 0), f(s.CPU, 2), f(s.RSSMB, 1))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Scenario, s.Guarantee, s.System, s.OK, s.N,
+			f(s.Startup, 2), f(s.Drain, 2), f(s.Throughput, 0), f(s.CPU, 2), f(s.CPUPerUnit, 2), f(s.AllocsPerUnit, 1), f(s.RSSMB, 1))
 	}
 	for _, s := range summarizeRestore(c, rs) {
 		fmt.Fprintf(w, "restore %d keys\t\t%s\t%d/%d\t%s\t%s\t%s\t%s\t%s\n", c.restoreKeys, s.System, s.OK, s.N,
@@ -151,6 +161,15 @@ func textTable(c config, rs []result, ratios []ratio) string {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Label, f(r.Median, 2), perRun(r.PerRun), target(r.Target), r.met())
 	}
 	w.Flush()
+	if rows := yardstickRows(c, rs, ratios); len(rows) > 0 {
+		b.WriteString("\n")
+		w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(w, strings.Join(yardstickHead, "\t"))
+		for _, row := range rows {
+			fmt.Fprintln(w, strings.Join(row, "\t"))
+		}
+		w.Flush()
+	}
 	return b.String()
 }
 
@@ -235,11 +254,26 @@ func markdown(c config, e env, rs []result, ratios []ratio, prof *profileReport)
 		p("| %s | %s | %s | %s | %s |\n", r.Label, f(r.Median, 2), perRun(r.PerRun), target(r.Target), r.met())
 	}
 
+	if rows := yardstickRows(c, rs, ratios); len(rows) > 0 {
+		p("\n## Eddy against the same work (raw-ks)\n\n")
+		p("raw-ks does, by hand, the work Kafka Streams and Eddy do in the stateful scenarios (repartition topic, changelog, output; " +
+			"see Method), so these ratios measure what the framework costs on top of that work. The *raw* loop skips the repartition " +
+			"topic and the changelog and is only the practical limit. Ratios are medians of per-run ratios; CPU and allocations per " +
+			"input word (join: per input record) from RUNNING to lag 0, medians over runs. Eddy/raw-ks CPU is raw-ks µs ÷ Eddy µs " +
+			"(1.0 = as lean as the hand-written loop).\n\n")
+		p("| %s |\n|%s\n", strings.Join(yardstickHead, " | "), strings.Repeat("---|", len(yardstickHead)))
+		for _, row := range rows {
+			p("| %s |\n", strings.Join(row, " | "))
+		}
+	}
+
 	p("\n## Medians\n\n")
-	p("| scenario | guarantee | system | runs ok | start-up s | drain s | records/s | CPU s | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|\n")
+	p("*CPU µs/unit* and *allocs/unit*: from RUNNING to lag 0, per input word (wordcount, window) or record (stateless, join); " +
+		"allocations are the Go systems' heap allocations (runtime/metrics), — for Java.\n\n")
+	p("| scenario | guarantee | system | runs ok | start-up s | drain s | records/s | CPU s | CPU µs/unit | allocs/unit | peak RSS MB |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range summarize(c, rs) {
-		p("| %s | %s | %s | %d/%d | %s | %s | %s | %s | %s |\n", s.Scenario, s.Guarantee, s.System, s.OK, s.N,
-			f(s.Startup, 2), f(s.Drain, 2), f(s.Throughput, 0), f(s.CPU, 2), f(s.RSSMB, 1))
+		p("| %s | %s | %s | %d/%d | %s | %s | %s | %s | %s | %s | %s |\n", s.Scenario, s.Guarantee, s.System, s.OK, s.N,
+			f(s.Startup, 2), f(s.Drain, 2), f(s.Throughput, 0), f(s.CPU, 2), f(s.CPUPerUnit, 2), f(s.AllocsPerUnit, 1), f(s.RSSMB, 1))
 	}
 	if rsum := summarizeRestore(c, rs); len(rsum) > 0 {
 		p("\n### Restore of a %d-key store\n\n", c.restoreKeys)
@@ -294,8 +328,26 @@ func methodSection(b *strings.Builder, c config) {
 	p("- Systems, each its own OS process, one processing thread, same guarantee, commit interval %v, no record cache:\n", c.commit)
 	p("  - **raw**: a hand-written franz-go loop (`eddy-bench raw`): poll, transform, produce, and every commit interval " +
 		"flush + commit offsets (at-least-once) or end a `kgo.GroupTransactSession` transaction (exactly-once). For the stateful " +
-		"scenarios it keeps its state in Go maps and writes results straight to the output topic: no repartition topic, no changelog, " +
-		"no store, nothing survives a restart — the practical limit, not the same work. It has no restore measurement.\n")
+		"scenarios it keeps its state in Go maps and writes results straight to the output topic: **no repartition topic, no changelog**, " +
+		"no store, nothing survives a restart — the practical limit, not the same work (the stateful scenarios' Eddy/raw ratios compare " +
+		"Eddy with less than half of its produce and fetch traffic). It has no restore measurement.\n")
+	if contains(c.systems, sysRawKS) {
+		p("  - **raw-ks** (wordcount, window, join): the yardstick for the stateful scenarios, a hand-written franz-go loop " +
+			"(`eddy-bench raw-ks`, cmd/eddy-bench/rawks.go) doing the work Kafka Streams does. Word count: split each line (the scenario's " +
+			"own `words`), write every word to `<app-id>-word-counts-repartition` keyed by the word (murmur2 of the key, the input's " +
+			"partition count), read that topic back in the same consumer group, count in a Go map per task, write every new count to " +
+			"the compacted changelog `<app-id>-word-counts-changelog` (the task's partition) and to the output. Window: the same through " +
+			"`<app-id>-window-counts-repartition`, 10 s tumbling windows with stream time per task, the grace check and retention " +
+			"(size + grace), changelog `<app-id>-window-counts-changelog` (compact,delete) keyed word ‖ window start ‖ sequence as Kafka " +
+			"Streams' window stores, output in the time-windowed key format partitioned by the word. Join: per task, each poll's table and " +
+			"stream records merged by timestamp; a table row goes into a Go map and to `<app-id>-join-table-changelog`; a stream record " +
+			"is left-joined with its row (the scenario's own `joined`) and written out. Internal topics are created with Eddy's settings; " +
+			"same guarantee, commit interval, one group member and one (transactional) producer as Eddy, and Eddy's franz-go defaults " +
+			"(256 KiB fetched per partition, 500 ms fetch wait, 10 s transaction timeout, 1M buffered records). What it leaves out: a " +
+			"local store (maps only), checkpoints and changelog-offset bookkeeping, restore, rebalance handling beyond the transact " +
+			"session's, and the join's wait for an empty partition that still has data on the broker (`max.task.idle.ms`). " +
+			"No restore measurement.\n")
+	}
 	p("  - **eddy**: `runtime.App` with the scenario topology (`eddy-bench worker`), Workers 1, Pebble stores. " +
 		"Eddy has no record cache (Kafka Streams' `statestore.cache.max.bytes=0` equivalent).\n")
 	if contains(c.systems, sysJava) {
@@ -326,7 +378,11 @@ func methodSection(b *strings.Builder, c config) {
 		"(RUNNING → the consumer group's committed offsets equal the end offsets of the input topics and of the system's " +
 		"`<app-id>-…-repartition` topics), polled every 50 ms with kadm (under exactly-once a repartition partition may keep " +
 		"one offset of lag: the final commit marker). **CPU seconds** = utime+stime from `/proc/<pid>/stat` at that moment " +
-		"(start-up included, shutdown excluded). **Peak RSS** = `VmHWM` from `/proc/<pid>/status` at that moment. Then SIGTERM, wait.\n")
+		"(start-up included, shutdown excluded). **CPU µs/unit** = (CPU seconds at lag 0 − CPU seconds when the harness saw RUNNING) " +
+		"÷ input units: words for wordcount and window (one record each through repartition, store and output), records for stateless " +
+		"and join; the stable figure on a shared machine. **allocs/unit**: the Go systems answer SIGUSR1 with their cumulative heap " +
+		"allocations (runtime/metrics, tiny objects included), asked at RUNNING and at lag 0. **Peak RSS** = `VmHWM` from " +
+		"`/proc/<pid>/status` at that moment. Then SIGTERM, wait.\n")
 	if c.restoreKeys > 0 {
 		p("- **Restore** (at-least-once, Eddy and Java; Java topology `bench-restore`): %d records with distinct keys are pre-loaded "+
 			"into `restore-keys`; a source table materializes them in the store `restore-store`, which writes a changelog of one "+
@@ -342,9 +398,59 @@ func methodSection(b *strings.Builder, c config) {
 	p("- %d runs; in each run every system runs once per scenario and guarantee (and the restore once), one after another, in an order rotated "+
 		"from run to run. Tables show medians over runs; ratios are computed within each run, then the median is shown "+
 		"(per-run values alongside). The start-up target (≥ 10×) is checked in every scenario, the throughput and memory targets "+
-		"where the issue sets them (stateless vs raw, word count vs Java), EOS/ALOS for Eddy in every scenario.\n", c.runs)
+		"where the issues set them (stateless vs raw, word count vs Java, word count CPU per word vs raw-ks), EOS/ALOS for Eddy in every scenario.\n", c.runs)
 	p("- Sanity check: each line of *All runs* ends with `out N`, the sum of the output topic's end offsets when lag " +
 		"reached 0: the *out* count above, plus, under exactly-once, one commit marker per partition and transaction.\n")
 	p("- Resolution: lag is polled every 50 ms and commits happen every %v, so short drains carry ~0.1–0.2 s of "+
 		"measurement slack; with a few seconds of drain that is a few percent.\n\n", c.commit)
+}
+
+// yardstickHead are the columns of the raw-ks comparison.
+var yardstickHead = []string{"scenario", "guarantee", "unit",
+	"Eddy/raw-ks throughput", "Eddy/raw-ks CPU per unit (raw-ks µs ÷ Eddy µs)", "Eddy/raw throughput", "Eddy/Java throughput",
+	"CPU µs/unit raw-ks", "CPU µs/unit Eddy", "CPU µs/unit Java", "CPU µs/unit raw",
+	"allocs/unit raw-ks", "allocs/unit Eddy", "allocs/unit raw"}
+
+// yardstickRows compares Eddy with raw-ks (and, alongside, raw and Java) per
+// stateful scenario and guarantee: within-run ratios (median) and median
+// CPU and allocations per input unit.
+func yardstickRows(c config, rs []result, ratios []ratio) [][]string {
+	if !contains(c.systems, sysRawKS) || !contains(c.systems, sysEddy) {
+		return nil
+	}
+	rat := func(num, den cell, m metric) string {
+		for _, r := range ratios {
+			if r.Num == num && r.Den == den && r.Metric.Name == m.Name {
+				return f(r.Median, 2)
+			}
+		}
+		return "—"
+	}
+	per := func(s, g, sys string, get func(summary) float64, prec int) string {
+		if !contains(c.systems, sys) {
+			return "—"
+		}
+		sm := summarizeCell(rs, cell{s, g, sys})
+		if sm.OK == 0 {
+			return "—"
+		}
+		return f(get(sm), prec)
+	}
+	cpu := func(sm summary) float64 { return sm.CPUPerUnit }
+	allocs := func(sm summary) float64 { return sm.AllocsPerUnit }
+	var rows [][]string
+	for _, s := range c.scenarios {
+		if !hasRawKS(s) {
+			continue
+		}
+		for _, g := range c.guarantees {
+			e := cell{s, g, sysEddy}
+			rows = append(rows, []string{s, g, unitName(s),
+				rat(e, cell{s, g, sysRawKS}, mThroughput), rat(cell{s, g, sysRawKS}, e, mCPUPerUnit),
+				rat(e, cell{s, g, sysRaw}, mThroughput), rat(e, cell{s, g, sysJava}, mThroughput),
+				per(s, g, sysRawKS, cpu, 2), per(s, g, sysEddy, cpu, 2), per(s, g, sysJava, cpu, 2), per(s, g, sysRaw, cpu, 2),
+				per(s, g, sysRawKS, allocs, 1), per(s, g, sysEddy, allocs, 1), per(s, g, sysRaw, allocs, 1)})
+		}
+	}
+	return rows
 }

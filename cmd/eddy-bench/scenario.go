@@ -285,3 +285,24 @@ func expectedOutput(scenario string, d dataset) int64 {
 	}
 	return n
 }
+
+// workUnits is what CPU and allocations are reported per: input words for
+// wordcount and window (each word is one record through the repartition
+// topic, the store and the output), input records for stateless (lines)
+// and join (table rows and stream records).
+func workUnits(scenario string, d dataset) int64 {
+	switch scenario {
+	case scenWordCount, scenWindow:
+		return expectedOutput(scenario, d)
+	}
+	return int64(d.count())
+}
+
+// unitName names the unit of workUnits.
+func unitName(scenario string) string {
+	switch scenario {
+	case scenWordCount, scenWindow:
+		return "word"
+	}
+	return "record"
+}

@@ -7,10 +7,20 @@ import (
 
 // System names.
 const (
-	sysRaw  = "raw"
-	sysEddy = "eddy"
-	sysJava = "java"
+	sysRaw   = "raw"
+	sysRawKS = "raw-ks"
+	sysEddy  = "eddy"
+	sysJava  = "java"
 )
+
+// allSystems are the systems, in report order.
+var allSystems = []string{sysRaw, sysRawKS, sysEddy, sysJava}
+
+// runsScenario says whether a system has a contender for a scenario:
+// raw-ks exists for the stateful scenarios only.
+func runsScenario(sys, scenario string) bool {
+	return sys != sysRawKS || hasRawKS(scenario)
+}
 
 // result is one measured run of one system. For the restore measurement
 // (Scenario "restore"), StartupS is start → RUNNING of the restoring
@@ -25,6 +35,10 @@ type result struct {
 	CPUS                        float64 // utime+stime at lag 0
 	PeakRSS                     int64   // VmHWM at lag 0, bytes
 	OutEnd                      int64   // sum of the output topic's end offsets at lag 0
+	CPUAtRunningS               float64 // utime+stime at RUNNING
+	Units                       int64   // input words (wordcount, window) or records (stateless, join); see workUnits
+	Allocs, AllocBytes          float64 // heap allocations RUNNING → lag 0 (Go systems), if HasAllocs
+	HasAllocs                   bool
 	// restore measurement only
 	BuildStartupS, BuildS float64 // build instance: start → RUNNING, RUNNING → lag 0
 	Changelog             int64   // records in the store's changelog
@@ -62,7 +76,26 @@ var (
 	mRSS        = metric{"peak RSS", func(r result) float64 { return float64(r.PeakRSS) }}
 	mStartup    = metric{"start-up time", func(r result) float64 { return r.StartupS }}
 	mCPU        = metric{"CPU seconds", func(r result) float64 { return r.CPUS }}
+	mCPUPerUnit = metric{"CPU µs per input unit", func(r result) float64 { return r.cpuPerUnit() }}
 )
+
+// cpuPerUnit is the CPU µs the system spent per input word (record for
+// stateless and join) between RUNNING and lag 0; 0 when unknown.
+func (r result) cpuPerUnit() float64 {
+	if r.Units <= 0 || r.CPUS <= r.CPUAtRunningS {
+		return 0
+	}
+	return 1e6 * (r.CPUS - r.CPUAtRunningS) / float64(r.Units)
+}
+
+// allocsPerUnit is the heap allocations per input word (record) between
+// RUNNING and lag 0, NaN when unknown.
+func (r result) allocsPerUnit() float64 {
+	if !r.HasAllocs || r.Units <= 0 {
+		return math.NaN()
+	}
+	return r.Allocs / float64(r.Units)
+}
 
 // ratioDef is num/den of a metric, computed within each run, then the
 // median over runs. Target 0 means none.
@@ -137,6 +170,7 @@ func computeRatios(defs []ratioDef, rs []result, runs int) []ratio {
 func ratioDefs(c config) []ratioDef {
 	var defs []ratioDef
 	withRaw, withEddy, withJava := contains(c.systems, sysRaw), contains(c.systems, sysEddy), contains(c.systems, sysJava)
+	withRawKS := contains(c.systems, sysRawKS)
 	if !withEddy {
 		return nil
 	}
@@ -148,6 +182,17 @@ func ratioDefs(c config) []ratioDef {
 					t = 0.9
 				}
 				defs = append(defs, ratioDef{s + " " + g + ": Eddy/raw throughput", cell{s, g, sysEddy}, cell{s, g, sysRaw}, mThroughput, t})
+			}
+			if withRawKS && hasRawKS(s) {
+				t := 0.0
+				if s == scenWordCount {
+					t = 0.6 // issue 11, record cache off
+				}
+				defs = append(defs,
+					ratioDef{s + " " + g + ": Eddy/raw-ks throughput", cell{s, g, sysEddy}, cell{s, g, sysRawKS}, mThroughput, 0},
+					ratioDef{s + " " + g + ": Eddy/raw-ks CPU per input " + unitName(s) + " (raw-ks µs ÷ Eddy µs)",
+						cell{s, g, sysRawKS}, cell{s, g, sysEddy}, mCPUPerUnit, t},
+				)
 			}
 			if withJava {
 				tw, tm := 0.0, 0.0
@@ -164,6 +209,9 @@ func ratioDefs(c config) []ratioDef {
 		}
 		if contains(c.guarantees, "alos") && contains(c.guarantees, "eos") {
 			for _, sys := range c.systems {
+				if !runsScenario(sys, s) {
+					continue
+				}
 				t := 0.0
 				if sys == sysEddy {
 					t = 0.8

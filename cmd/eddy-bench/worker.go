@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	goruntime "runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -19,8 +20,8 @@ import (
 	"github.com/eddy-streams/eddy/runtime"
 )
 
-// workerFlags are shared by the hidden "worker" (Eddy) and "raw" (franz-go
-// loop) subcommands, which the harness starts as child processes.
+// workerFlags are shared by the hidden "worker" (Eddy), "raw" and "raw-ks"
+// (franz-go loops) subcommands, which the harness starts as child processes.
 type workerFlags struct {
 	brokers, scenario, guarantee, appID, prefix, stateDir string
 	cpuProfile, memProfile                                string
@@ -63,6 +64,38 @@ func stdoutLine(s string) {
 	stdoutMu.Lock()
 	defer stdoutMu.Unlock()
 	fmt.Println(s)
+}
+
+// reportAllocsOnSignal answers SIGUSR1 with a stdout line of the process's
+// cumulative heap allocations so far (runtime/metrics: objects, tiny ones
+// included, and bytes):
+//
+//	STATS ALLOCS <objects> <bytes>
+//
+// The harness asks at RUNNING and at lag 0; the difference is the
+// allocations of the measured drain. "STATS READY" tells it the handler
+// is installed (a SIGUSR1 before that would kill the process).
+func reportAllocsOnSignal() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGUSR1)
+	go func() {
+		samples := []metrics.Sample{
+			{Name: "/gc/heap/allocs:objects"},
+			{Name: "/gc/heap/tiny/allocs:objects"},
+			{Name: "/gc/heap/allocs:bytes"},
+		}
+		for range sig {
+			metrics.Read(samples)
+			var v [3]uint64
+			for i, s := range samples {
+				if s.Value.Kind() == metrics.KindUint64 {
+					v[i] = s.Value.Uint64()
+				}
+			}
+			stdoutLine(fmt.Sprintf("STATS ALLOCS %d %d", v[0]+v[1], v[2]))
+		}
+	}()
+	stdoutLine("STATS READY")
 }
 
 // startProfiles starts the CPU profile and the heap-peak sampler the flags
@@ -164,6 +197,7 @@ func (f workerFlags) clientOptions() []kgo.Opt {
 func runEddyWorker(args []string) int {
 	f := parseWorkerFlags("worker", args)
 	defer startProfiles(f)()
+	reportAllocsOnSignal()
 	topo, err := topology(f.scenario, f.prefix)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -180,7 +214,10 @@ func runEddyWorker(args []string) int {
 		StateDir:       f.stateDir,
 		Guarantee:      g,
 		CommitInterval: f.commit,
-		Logger:         slog.New(restoreReporter{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}),
+		// Like Java (--cache-bytes 0) and raw-ks: every update written
+		// and sent, so the three do the same work.
+		CacheMaxBytes: runtime.NoCache,
+		Logger:        slog.New(restoreReporter{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}),
 		StateListener: func(_, s runtime.State) {
 			announce(s.String())
 		},

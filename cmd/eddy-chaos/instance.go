@@ -120,8 +120,11 @@ func runInstance(args []string) error {
 		InstanceID:     f.id,
 		Guarantee:      g,
 		CommitInterval: f.commit,
-		Logger:         log,
-		ClientOptions:  clientOpts,
+		// The verifier checks every update under exactly-once (one
+		// input per step): no record cache, which would merge steps.
+		CacheMaxBytes: runtime.NoCache,
+		Logger:        log,
+		ClientOptions: clientOpts,
 	})
 	if err != nil {
 		return err

@@ -2,11 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eddy-streams/eddy/examples/internal/demo"
 	"github.com/eddy-streams/eddy/internal/engine"
@@ -130,4 +133,17 @@ func TestParseOrder(t *testing.T) {
 
 func TestMainOnEmbeddedBroker(t *testing.T) {
 	require.NoError(t, run(demo.Flags{Partitions: 2, StateDir: t.TempDir()}))
+}
+
+// With -brokers, twice on one broker: the second run finds the first's
+// topics, input and output, and still checks exactly its own records.
+func TestMainTwiceOnOneBroker(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	require.NoError(t, err)
+	defer c.Close()
+	f := demo.Flags{Brokers: strings.Join(c.ListenAddrs(), ","), Partitions: 2, Progress: io.Discard}
+	for range 2 {
+		f.StateDir = t.TempDir()
+		require.NoError(t, run(f))
+	}
 }

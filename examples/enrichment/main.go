@@ -7,7 +7,8 @@
 // With no flags it starts an embedded broker, loads sample customers,
 // produces sample orders (including one for an unknown customer and an
 // invalid one), runs the application until the closed windows' revenue is
-// out, prints it and exits. See wordcount for the flags.
+// out, prints it and exits. See wordcount for the flags and for running it
+// again on a real cluster.
 package main
 
 import (
@@ -55,22 +56,6 @@ func main() {
 }
 
 func run(f demo.Flags) error {
-	app, cleanup, err := demo.New(f, "enrichment", Topology, func(c *runtime.Config) { c.OnError = runtime.Skip })
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	brokers := app.Brokers()
-	ctx := context.Background()
-	// One partition for the co-partitioned inputs keeps the orders in
-	// order, so whether an order is late does not depend on how
-	// partitions interleave, and the revenue task sees one stream time.
-	if err := demo.CreateTopics(ctx, brokers, 1, OrdersTopic, CustomersTopic); err != nil {
-		return err
-	}
-	if err := demo.CreateTopics(ctx, brokers, int32(f.Partitions), EnrichedTopic, RevenueTopic); err != nil {
-		return err
-	}
 	var custs []*kgo.Record
 	for _, id := range slices.Sorted(maps.Keys(customers)) {
 		custs = append(custs, &kgo.Record{Topic: CustomersTopic, Key: []byte(id), Value: []byte(customers[id]), Timestamp: time.UnixMilli(base)})
@@ -82,30 +67,45 @@ func run(f demo.Flags) error {
 	}
 	input = append(input, &kgo.Record{Topic: OrdersTopic, Key: []byte("c1"), Value: []byte(`{"orderId":"o8"}`), Timestamp: time.UnixMilli(base + 1_210_000)})
 	windowed := serde.TimeWindowed(serde.String(), Windows.Size())
-	return demo.Run(f, app, func(ctx context.Context) error {
-		// Customers and orders go in together: each task processes the
-		// record with the lowest timestamp first across its input
-		// partitions (as Kafka Streams does), so the customer rows, older
-		// than every order, are in the table before the orders that need
-		// them, whichever topic is fetched first.
-		if err := demo.Produce(ctx, brokers, append(custs, input...)...); err != nil {
-			return err
-		}
-		got := map[string]int64{}
-		err := demo.ReadUntil(ctx, brokers, RevenueTopic, func(r *kgo.Record) {
-			k, err1 := windowed.Deserialize(RevenueTopic, r.Key)
-			n, err2 := serde.Int64().Deserialize(RevenueTopic, r.Value)
-			if err1 == nil && err2 == nil {
-				got[k.Key+"@"+time.UnixMilli(k.Window.Start).UTC().Format("15:04")] = n
+	return demo.Run(f, demo.Example{
+		Name:     "enrichment",
+		Topology: Topology,
+		// One partition for the co-partitioned inputs keeps the orders in
+		// order, so whether an order is late does not depend on how
+		// partitions interleave, and the revenue task sees one stream time.
+		Inputs: []runtime.TopicSpec{{Name: OrdersTopic, Partitions: 1}, {Name: CustomersTopic, Partitions: 1}},
+		Outputs: []runtime.TopicSpec{
+			{Name: EnrichedTopic, Partitions: int32(f.Partitions)},
+			{Name: RevenueTopic, Partitions: int32(f.Partitions)},
+		},
+		Configure: func(c *runtime.Config) { c.OnError = runtime.Skip },
+		Check: func(ctx context.Context, s *demo.Session) error {
+			// Customers and orders go in together: each task processes
+			// the record with the lowest timestamp first across its input
+			// partitions (as Kafka Streams does), so the customer rows,
+			// older than every order, are in the table before the orders
+			// that need them, whichever topic is fetched first.
+			if err := s.Produce(ctx, append(custs, input...)...); err != nil {
+				return err
 			}
-		}, func() bool { return maps.Equal(got, want) })
-		if err != nil {
-			return err
-		}
-		fmt.Println("final revenue per region per 5 minutes (cents):")
-		for _, k := range slices.Sorted(maps.Keys(got)) {
-			fmt.Printf("  %-12s %d\n", k, got[k])
-		}
-		return nil
+			s.Progressf("produced %d customers to %s and %d orders to %s; waiting for %d closed windows' revenue in %s",
+				len(custs), CustomersTopic, len(input), OrdersTopic, len(want), RevenueTopic)
+			got, err := s.ReadLatest(ctx, RevenueTopic, want, func(r *kgo.Record) (string, int64, bool) {
+				k, err1 := windowed.Deserialize(RevenueTopic, r.Key)
+				n, err2 := serde.Int64().Deserialize(RevenueTopic, r.Value)
+				if err1 != nil || err2 != nil {
+					return "", 0, false
+				}
+				return k.Key + "@" + time.UnixMilli(k.Window.Start).UTC().Format("15:04"), n, true
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Println("final revenue per region per 5 minutes (cents):")
+			for _, k := range slices.Sorted(maps.Keys(got)) {
+				fmt.Printf("  %-12s %d\n", k, got[k])
+			}
+			return nil
+		},
 	})
 }

@@ -5,7 +5,8 @@
 // With no flags it starts an embedded broker, produces sample events
 // (including an out-of-order one inside the grace period, a late one after
 // it and an undecodable one), runs the application until the windows are
-// complete, prints them and exits. See wordcount for the flags.
+// complete, prints them and exits. See wordcount for the flags and for
+// running it again on a real cluster.
 package main
 
 import (
@@ -45,21 +46,6 @@ func main() {
 }
 
 func run(f demo.Flags) error {
-	app, cleanup, err := demo.New(f, "pageviews", Topology, func(c *runtime.Config) { c.OnError = runtime.Skip })
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	brokers := app.Brokers()
-	ctx := context.Background()
-	// One input partition keeps the order of the sample, so which record
-	// is late does not depend on how partitions interleave.
-	if err := demo.CreateTopics(ctx, brokers, 1, InputTopic); err != nil {
-		return err
-	}
-	if err := demo.CreateTopics(ctx, brokers, int32(f.Partitions), OutputTopic); err != nil {
-		return err
-	}
 	var input []*kgo.Record
 	for _, e := range sample {
 		v := fmt.Sprintf(`{"page":%q,"user":%q,"ts":%d}`, e.page, e.user, base+e.at)
@@ -67,26 +53,36 @@ func run(f demo.Flags) error {
 	}
 	input = append(input, &kgo.Record{Topic: InputTopic, Key: []byte("u9"), Value: []byte("not json")})
 	windowed := serde.TimeWindowed(serde.String(), Windows.Size())
-	return demo.Run(f, app, func(ctx context.Context) error {
-		if err := demo.Produce(ctx, brokers, input...); err != nil {
-			return err
-		}
-		got := map[string]int64{}
-		err := demo.ReadUntil(ctx, brokers, OutputTopic, func(r *kgo.Record) {
-			k, err1 := windowed.Deserialize(OutputTopic, r.Key)
-			n, err2 := serde.Int64().Deserialize(OutputTopic, r.Value)
-			if err1 == nil && err2 == nil {
-				got[k.Key+"@"+time.UnixMilli(k.Window.Start).UTC().Format("15:04")] = n
+	return demo.Run(f, demo.Example{
+		Name:     "pageviews",
+		Topology: Topology,
+		// One input partition keeps the order of the sample, so which
+		// record is late does not depend on how partitions interleave.
+		Inputs:    []runtime.TopicSpec{{Name: InputTopic, Partitions: 1}},
+		Outputs:   []runtime.TopicSpec{{Name: OutputTopic, Partitions: int32(f.Partitions)}},
+		Configure: func(c *runtime.Config) { c.OnError = runtime.Skip },
+		Check: func(ctx context.Context, s *demo.Session) error {
+			if err := s.Produce(ctx, input...); err != nil {
+				return err
 			}
-		}, func() bool { return maps.Equal(got, want) })
-		if err != nil {
-			return err
-		}
-		fmt.Println("views per page per minute:")
-		for _, k := range slices.Sorted(maps.Keys(got)) {
-			fmt.Printf("  %-12s %d\n", k, got[k])
-		}
-		fmt.Printf("dropped records: %v\n", app.Metrics().Dropped)
-		return nil
+			s.Progressf("produced %d events to %s; waiting for %d window counts in %s", len(input), InputTopic, len(want), OutputTopic)
+			got, err := s.ReadLatest(ctx, OutputTopic, want, func(r *kgo.Record) (string, int64, bool) {
+				k, err1 := windowed.Deserialize(OutputTopic, r.Key)
+				n, err2 := serde.Int64().Deserialize(OutputTopic, r.Value)
+				if err1 != nil || err2 != nil {
+					return "", 0, false
+				}
+				return k.Key + "@" + time.UnixMilli(k.Window.Start).UTC().Format("15:04"), n, true
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Println("views per page per minute:")
+			for _, k := range slices.Sorted(maps.Keys(got)) {
+				fmt.Printf("  %-12s %d\n", k, got[k])
+			}
+			fmt.Printf("dropped records: %v\n", s.App.Metrics().Dropped)
+			return nil
+		},
 	})
 }

@@ -7,7 +7,8 @@
 // With no flags it starts an embedded broker, produces sample activity
 // (an out-of-order event that bridges two sessions, a late one that is
 // dropped), runs the application until the completed sessions are out,
-// prints them and exits. See wordcount for the flags.
+// prints them and exits. See wordcount for the flags and for running it
+// again on a real cluster.
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eddy-streams/eddy/examples/internal/demo"
+	"github.com/eddy-streams/eddy/runtime"
 	"github.com/eddy-streams/eddy/serde"
 )
 
@@ -53,47 +55,44 @@ func main() {
 }
 
 func run(f demo.Flags) error {
-	app, cleanup, err := demo.New(f, "sessions", Topology)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	brokers := app.Brokers()
-	ctx := context.Background()
-	// One input partition: every user shares one stream time, so which
-	// event is late does not depend on how users spread over partitions.
-	if err := demo.CreateTopics(ctx, brokers, 1, ActivityTopic); err != nil {
-		return err
-	}
-	if err := demo.CreateTopics(ctx, brokers, int32(f.Partitions), UpdatesTopic, CompletedTopic); err != nil {
-		return err
-	}
 	var input []*kgo.Record
 	for _, e := range sample {
 		input = append(input, &kgo.Record{Topic: ActivityTopic, Key: []byte(e.user), Value: []byte(e.action), Timestamp: base.Add(e.at)})
 	}
 	keys := serde.SessionWindowed(serde.String())
-	return demo.Run(f, app, func(ctx context.Context) error {
-		if err := demo.Produce(ctx, brokers, input...); err != nil {
-			return err
-		}
-		got := map[string]int64{}
-		err := demo.ReadUntil(ctx, brokers, CompletedTopic, func(r *kgo.Record) {
-			k, err1 := keys.Deserialize(CompletedTopic, r.Key)
-			n, err2 := serde.Int64().Deserialize(CompletedTopic, r.Value)
-			if err1 == nil && err2 == nil {
-				got[fmt.Sprintf("%s@%s-%s", k.Key, hhmm(k.Window.Start), hhmm(k.Window.End))] = n
+	return demo.Run(f, demo.Example{
+		Name:     "sessions",
+		Topology: Topology,
+		// One input partition: every user shares one stream time, so which
+		// event is late does not depend on how users spread over partitions.
+		Inputs: []runtime.TopicSpec{{Name: ActivityTopic, Partitions: 1}},
+		Outputs: []runtime.TopicSpec{
+			{Name: UpdatesTopic, Partitions: int32(f.Partitions)},
+			{Name: CompletedTopic, Partitions: int32(f.Partitions)},
+		},
+		Check: func(ctx context.Context, s *demo.Session) error {
+			if err := s.Produce(ctx, input...); err != nil {
+				return err
 			}
-		}, func() bool { return maps.Equal(got, want) })
-		if err != nil {
-			return err
-		}
-		fmt.Println("completed sessions (user@start-end: events):")
-		for _, k := range slices.Sorted(maps.Keys(got)) {
-			fmt.Printf("  %-16s %d\n", k, got[k])
-		}
-		fmt.Printf("dropped records: %v\n", app.Metrics().Dropped)
-		return nil
+			s.Progressf("produced %d events to %s; waiting for %d completed sessions in %s", len(input), ActivityTopic, len(want), CompletedTopic)
+			got, err := s.ReadLatest(ctx, CompletedTopic, want, func(r *kgo.Record) (string, int64, bool) {
+				k, err1 := keys.Deserialize(CompletedTopic, r.Key)
+				n, err2 := serde.Int64().Deserialize(CompletedTopic, r.Value)
+				if err1 != nil || err2 != nil {
+					return "", 0, false
+				}
+				return fmt.Sprintf("%s@%s-%s", k.Key, hhmm(k.Window.Start), hhmm(k.Window.End)), n, true
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Println("completed sessions (user@start-end: events):")
+			for _, k := range slices.Sorted(maps.Keys(got)) {
+				fmt.Printf("  %-16s %d\n", k, got[k])
+			}
+			fmt.Printf("dropped records: %v\n", s.App.Metrics().Dropped)
+			return nil
+		},
 	})
 }
 

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eddy-streams/eddy/examples/internal/demo"
 	"github.com/eddy-streams/eddy/internal/fixture"
@@ -86,4 +89,25 @@ func TestMainOnEmbeddedBroker(t *testing.T) {
 func TestWordsLowerCaseLikeJava(t *testing.T) {
 	// Java: "İstanbul ΟΔΟΣ Σ".toLowerCase(Locale.ROOT)
 	assert.Equal(t, []string{"i\u0307stanbul", "οδος", "σ"}, Words("İstanbul ΟΔΟΣ Σ"))
+}
+
+// With -brokers, twice on one broker: the second run finds the first's
+// topics, input and output, and still checks exactly its own records.
+func TestMainTwiceOnOneBroker(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	require.NoError(t, err)
+	defer c.Close()
+	f := demo.Flags{Brokers: strings.Join(c.ListenAddrs(), ","), Partitions: 2, Progress: io.Discard}
+	for range 2 {
+		f.StateDir = t.TempDir()
+		require.NoError(t, run(f))
+	}
+}
+
+// With -http the program serves its counts, status page and metrics; the
+// run checks every count through GET /stores/word-counts/keys/{word}.
+func TestMainServesHTTP(t *testing.T) {
+	var progress strings.Builder
+	require.NoError(t, run(demo.Flags{Partitions: 2, StateDir: t.TempDir(), HTTP: "127.0.0.1:0", Progress: &progress}))
+	assert.Contains(t, progress.String(), "answered every count")
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 )
 
 // ErrorAction is an error handler's decision.
@@ -14,6 +15,10 @@ const (
 	Fail ErrorAction = iota
 	// Skip drops the record, counts it in Metrics.Dropped and continues.
 	Skip
+	// Diverted drops and counts the record like Skip, but the handler has
+	// written it elsewhere (a dead-letter topic) and logged where, so the
+	// task does not log it as skipped.
+	Diverted
 )
 
 // ErrorContext describes the record an error happened on.
@@ -24,6 +29,8 @@ type ErrorContext struct {
 	// Collector sends records in the task's output stream (and, under
 	// exactly-once, its transaction), e.g. to a dead-letter topic.
 	Collector Collector
+	// Logger is the task's logger, for a handler that logs what it did.
+	Logger *slog.Logger
 }
 
 // ErrorHandler decides what to do with a record that cannot be processed

@@ -43,6 +43,10 @@ type StoreSpec struct {
 	Window state.WindowOptions
 	// Session configures session stores.
 	Session state.SessionOptions
+	// Cached puts the store's writes in the task's record cache (Kafka
+	// Streams' caching stores): key-value and window stores that do not
+	// keep duplicates.
+	Cached bool
 }
 
 // ChangelogTopic returns the changelog topic name of store in app.

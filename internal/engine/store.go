@@ -14,6 +14,22 @@ type KVStore struct {
 	topic string // changelog topic; "" when logging is disabled
 	t     *Task
 	buf   []byte
+	cache *storeCache // nil: writes go to the store at once
+	// onFlush forwards the cache's writes (see OnFlush).
+	onFlush func(Flushed) error
+}
+
+// Flushed is one change a cached store writes out of its cache: at a
+// commit, or when the cache evicts it (see Cache).
+type Flushed struct {
+	// Key is the store key; Start the window start, for window stores.
+	Key   []byte
+	Start int64
+	// New is the value written (nil: the key was deleted), stamped
+	// NewTS; Old what the store held before it (nil: nothing), stamped
+	// OldTS. Both are plain values, without the timestamp layout.
+	New, Old     []byte
+	NewTS, OldTS int64
 }
 
 // WindowStore is a task's window store with changelogging and the
@@ -35,6 +51,9 @@ type WindowStore struct {
 	// stores without one.
 	dups bool
 	seq  uint32
+	// cache and onFlush: as KVStore's; keys are key ‖ 8-byte start.
+	cache   *storeCache
+	onFlush func(Flushed) error
 }
 
 func (t *Task) openStore(ss StoreSpec) error {
@@ -48,7 +67,12 @@ func (t *Task) openStore(ss StoreSpec) error {
 		if err != nil {
 			return Fatal(err)
 		}
-		t.kv[ss.Name] = &KVStore{Store: s, topic: topic, t: t}
+		kv := &KVStore{Store: s, topic: topic, t: t}
+		if ss.Cached && t.cfg.Cache.Enabled() {
+			kv.cache = newStoreCache(t.cfg.Cache, kv.flush)
+			t.cached = append(t.cached, kv.cache)
+		}
+		t.kv[ss.Name] = kv
 	case WindowKind:
 		s, err := t.cfg.Backend.Window(ss.Name, ss.Window)
 		if err != nil {
@@ -56,6 +80,10 @@ func (t *Task) openStore(ss StoreSpec) error {
 		}
 		ws := &WindowStore{Store: s, topic: topic, t: t, dups: ss.Window.RetainDuplicates}
 		ws.restorer, _ = s.(state.WindowRestorer)
+		if ss.Cached && !ws.dups && t.cfg.Cache.Enabled() {
+			ws.cache = newStoreCache(t.cfg.Cache, ws.flush)
+			t.cached = append(t.cached, ws.cache)
+		}
 		t.windows[ss.Name] = ws
 	case SessionKind:
 		s, err := t.cfg.Backend.Session(ss.Name, ss.Session)
@@ -105,9 +133,15 @@ func (t *Task) Stores() map[string]any {
 	out := make(map[string]any, len(t.kv)+len(t.windows)+len(t.sessions))
 	for n, s := range t.kv {
 		out[n] = s.Store
+		if s.cache != nil {
+			out[n] = cachedKVView{s}
+		}
 	}
 	for n, s := range t.windows {
 		out[n] = s.Store
+		if s.cache != nil {
+			out[n] = cachedWindowView{s}
+		}
 	}
 	for n, s := range t.sessions {
 		out[n] = s.Store
@@ -118,8 +152,35 @@ func (t *Task) Stores() map[string]any {
 // ChangelogTopic returns the store's changelog topic, or "" if not logged.
 func (s *KVStore) ChangelogTopic() string { return s.topic }
 
-// GetTimestamped returns the value bytes and timestamp stored under key.
+// Cached reports whether the store keeps its writes in the record cache:
+// then PutTimestamped neither writes the store nor logs at once, and the
+// processor that owns the store forwards its changes from OnFlush instead
+// of at each write.
+func (s *KVStore) Cached() bool { return s.cache != nil }
+
+// OnFlush sets the function that forwards the store's changes as the
+// cache writes them out, with the task's record context set to that of the
+// record that last wrote each key.
+func (s *KVStore) OnFlush(fn func(Flushed) error) { s.onFlush = fn }
+
+// GetTimestamped returns the value bytes and timestamp stored under key
+// (the cached write, if any). The value must not be kept past the next
+// write to the store.
 func (s *KVStore) GetTimestamped(key []byte) (value []byte, ts int64, found bool, err error) {
+	if s.cache != nil {
+		if e, ok := s.cache.get(key); ok {
+			return e.value, e.ts, e.value != nil, nil
+		}
+	}
+	value, ts, found, err = s.storeGet(key)
+	if err == nil && s.cache != nil {
+		err = s.cache.remember(key, value, ts)
+	}
+	return value, ts, found, err
+}
+
+// storeGet reads key from the store itself.
+func (s *KVStore) storeGet(key []byte) (value []byte, ts int64, found bool, err error) {
 	b, err := s.Store.Get(key)
 	if err != nil || b == nil {
 		return nil, 0, false, Fatal(err)
@@ -132,7 +193,16 @@ func (s *KVStore) GetTimestamped(key []byte) (value []byte, ts int64, found bool
 
 // PutTimestamped stores value with timestamp ts under key and logs the
 // change (plain value, record timestamp ts). A nil value deletes the key.
+// A cached store keeps the write in the cache until it is flushed.
 func (s *KVStore) PutTimestamped(key, value []byte, ts int64) error {
+	if s.cache != nil {
+		return s.cache.put(key, value, ts, &s.t.rc)
+	}
+	return s.write(key, value, ts)
+}
+
+// write puts value (nil: deletes) in the store and logs it.
+func (s *KVStore) write(key, value []byte, ts int64) error {
 	if value == nil {
 		if err := s.Store.Delete(key); err != nil {
 			return Fatal(err)
@@ -145,6 +215,34 @@ func (s *KVStore) PutTimestamped(key, value []byte, ts int64) error {
 		}
 	}
 	return s.log(key, value, ts)
+}
+
+// flush writes the cache's changed entries to the store and the changelog
+// and forwards each through onFlush, with the old value the store held.
+func (s *KVStore) flush(es []*cacheEntry) error {
+	for _, e := range es {
+		key := []byte(e.key)
+		var f Flushed
+		if s.onFlush != nil {
+			old, oldTS, found, err := s.storeGet(key)
+			if err != nil {
+				return err
+			}
+			if found {
+				f.Old, f.OldTS = clone(old), oldTS
+			}
+		}
+		if err := s.write(key, e.value, e.ts); err != nil {
+			return err
+		}
+		if s.onFlush != nil {
+			f.Key, f.New, f.NewTS = key, e.value, e.ts
+			if err := s.t.forwardFlushed(&e.ctx, key, func() error { return s.onFlush(f) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *KVStore) log(key, value []byte, ts int64) error {
@@ -160,8 +258,38 @@ func (s *KVStore) log(key, value []byte, ts int64) error {
 // ChangelogTopic returns the store's changelog topic, or "" if not logged.
 func (s *WindowStore) ChangelogTopic() string { return s.topic }
 
-// FetchTimestamped returns the value bytes and timestamp of (key, start).
+// Cached reports whether the store keeps its writes in the record cache
+// (see KVStore.Cached).
+func (s *WindowStore) Cached() bool { return s.cache != nil }
+
+// OnFlush sets the function that forwards the store's changes as the
+// cache writes them out (see KVStore.OnFlush).
+func (s *WindowStore) OnFlush(fn func(Flushed) error) { s.onFlush = fn }
+
+// windowCacheKey is a window store's cache key: key ‖ 8-byte start.
+func windowCacheKey(key []byte, start int64) []byte {
+	return binary.BigEndian.AppendUint64(append(make([]byte, 0, len(key)+8), key...), uint64(start))
+}
+
+// FetchTimestamped returns the value bytes and timestamp of (key, start)
+// (the cached write, if any).
 func (s *WindowStore) FetchTimestamped(key []byte, start int64) (value []byte, ts int64, found bool, err error) {
+	var ck []byte
+	if s.cache != nil {
+		ck = windowCacheKey(key, start)
+		if e, ok := s.cache.get(ck); ok {
+			return e.value, e.ts, e.value != nil, nil
+		}
+	}
+	value, ts, found, err = s.storeFetch(key, start)
+	if err == nil && s.cache != nil {
+		err = s.cache.remember(ck, value, ts)
+	}
+	return value, ts, found, err
+}
+
+// storeFetch reads (key, start) from the store itself.
+func (s *WindowStore) storeFetch(key []byte, start int64) (value []byte, ts int64, found bool, err error) {
 	b, err := s.Store.Fetch(key, start)
 	if err != nil || b == nil {
 		return nil, 0, false, Fatal(err)
@@ -172,12 +300,50 @@ func (s *WindowStore) FetchTimestamped(key []byte, start int64) (value []byte, t
 	return b[8:], int64(binary.BigEndian.Uint64(b)), true, nil
 }
 
+// flush writes the cache's changed entries to the store and the changelog
+// and forwards each through onFlush.
+func (s *WindowStore) flush(es []*cacheEntry) error {
+	for _, e := range es {
+		ck := []byte(e.key)
+		key, start := ck[:len(ck)-8], int64(binary.BigEndian.Uint64(ck[len(ck)-8:]))
+		var f Flushed
+		if s.onFlush != nil {
+			old, oldTS, found, err := s.storeFetch(key, start)
+			if err != nil {
+				return err
+			}
+			if found {
+				f.Old, f.OldTS = clone(old), oldTS
+			}
+		}
+		if err := s.write(key, start, e.value, e.ts); err != nil {
+			return err
+		}
+		if s.onFlush != nil {
+			f.Key, f.Start, f.New, f.NewTS = key, start, e.value, e.ts
+			if err := s.t.forwardFlushed(&e.ctx, key, func() error { return s.onFlush(f) }); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // PutTimestamped stores value with timestamp ts for (key, start) and logs
 // the change: changelog key = key ‖ 8-byte start ‖ 4-byte sequence, as in
 // Kafka Streams. The sequence number is 0, or in duplicate-keeping stores
 // the rolling number (1..2^31-1, wrapping, see state.NextSeq) the store
 // holds the new entry under, which Task.Restore puts it back under.
 func (s *WindowStore) PutTimestamped(key []byte, start int64, value []byte, ts int64) error {
+	if s.cache != nil {
+		return s.cache.put(windowCacheKey(key, start), value, ts, &s.t.rc)
+	}
+	return s.write(key, start, value, ts)
+}
+
+// write puts value (nil: deletes) for (key, start) in the store and logs
+// it.
+func (s *WindowStore) write(key []byte, start int64, value []byte, ts int64) error {
 	var stored []byte
 	if value != nil {
 		s.buf = binary.BigEndian.AppendUint64(s.buf[:0], uint64(ts))

@@ -39,6 +39,10 @@ type Config struct {
 	// Metrics receives the task's counts (nil: the task's own), so an
 	// owner can keep them across the task's lifetimes.
 	Metrics *Metrics
+	// Cache is the record cache of the task's worker (nil or disabled:
+	// stores write through at once). Stores whose spec asks for caching
+	// use it; the owner calls Flush before each commit.
+	Cache *Cache
 }
 
 // UnknownTime is the stream time of a task that has seen no record.
@@ -61,6 +65,7 @@ type Task struct {
 	wall       int64 // the owner's wall-clock time in epoch ms, for end-to-end latency (0: unknown)
 	log        *slog.Logger
 	commitReq  bool
+	cached     []*storeCache // the caches of the task's cached stores, in spec order
 }
 
 // NewTask instantiates the processor graph, opens the stores and links nodes.
@@ -252,9 +257,13 @@ func (t *Task) Process(raw *RawRecord) (err error) {
 // it returns nil when the record is to be skipped (and counts it under
 // reason) or the error to stop with.
 func (t *Task) HandleError(node string, raw *RawRecord, reason string, err error) error {
-	if t.cfg.OnError(ErrorContext{Task: t.cfg.ID, Node: node, Record: raw, Collector: t.cfg.Collector}, err) == Skip {
+	switch t.cfg.OnError(ErrorContext{Task: t.cfg.ID, Node: node, Record: raw, Collector: t.cfg.Collector, Logger: t.log}, err) {
+	case Skip:
 		t.Drop(reason)
 		t.log.Warn("skipping bad record", "node", node, "topic", raw.Topic, "partition", raw.Partition, "offset", raw.Offset, "reason", reason, "err", err)
+		return nil
+	case Diverted: // the handler logged where the record went
+		t.Drop(reason)
 		return nil
 	}
 	return &RecordError{Task: t.cfg.ID, Node: node, Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Key: raw.Key, Err: err}
@@ -277,11 +286,62 @@ func (t *Task) Commit(offsets map[string]int64) error {
 	return t.cfg.Backend.Commit(offsets)
 }
 
-// Abort drops uncommitted state changes.
-func (t *Task) Abort() error { return t.cfg.Backend.Abort() }
+// Flush writes the changes the record cache holds for the task's stores to
+// the stores and their changelogs, and forwards them downstream (which can
+// produce records): call it before committing. Without caching it does
+// nothing.
+func (t *Task) Flush() error {
+	for _, c := range t.cached {
+		if err := c.flushAll(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forwardFlushed runs forward (a cached store's OnFlush for key) with the
+// record context of the record that last wrote the flushed entry, as Kafka
+// Streams does, and restores the current one afterwards. A failure goes to
+// the error handler as a processing error of that record would (Fail,
+// Skip, DeadLetter); the record it names is that input record's position
+// with the store key, its value being long processed.
+func (t *Task) forwardFlushed(ctx *RecordContext, key []byte, forward func() error) (err error) {
+	saved := t.rc
+	t.rc = *ctx
+	raw := &RawRecord{Topic: ctx.Topic, Partition: ctx.Partition, Offset: ctx.Offset, Key: key, Timestamp: ctx.Timestamp, Headers: ctx.Headers}
+	defer func() {
+		if p := recover(); p != nil {
+			err = t.HandleError(t.node, raw, DropProcessing, fmt.Errorf("panic: %v", p))
+		}
+		t.rc = saved
+	}()
+	if err := forward(); err != nil {
+		var re *RecordError
+		if errors.As(err, &re) {
+			return err
+		}
+		var fe *FatalError
+		if errors.As(err, &fe) {
+			return &RecordError{Task: t.cfg.ID, Node: t.node, Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Key: key, Err: err}
+		}
+		return t.HandleError(t.node, raw, DropProcessing, err)
+	}
+	return nil
+}
+
+// Abort drops uncommitted state changes, the cached ones included.
+func (t *Task) Abort() error {
+	for _, c := range t.cached {
+		c.drop()
+	}
+	return t.cfg.Backend.Abort()
+}
 
 // Close closes node instances and the backend. Uncommitted state is dropped.
 func (t *Task) Close() error {
+	for _, c := range t.cached {
+		c.drop()
+	}
 	var errs []error
 	for _, inst := range t.instances {
 		if c, ok := inst.(Closer); ok {

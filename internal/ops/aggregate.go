@@ -34,7 +34,19 @@ func (p *Aggregate[K, V, A]) Init(t *engine.Task) error {
 	}
 	p.store, p.t = s, t
 	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
+	if s.Cached() {
+		s.OnFlush(p.flushed)
+	}
 	return nil
+}
+
+// flushed forwards an aggregate as the record cache writes it out.
+func (p *Aggregate[K, V, A]) flushed(f engine.Flushed) error {
+	k, ch, ok, err := flushedChange(p.Node, p.Store, p.topic, p.KeySerde, p.AggSerde, f)
+	if !ok || err != nil {
+		return err
+	}
+	return p.Forward(engine.Record[K, engine.Change[A]]{Key: k, Value: ch, Timestamp: f.NewTS, Headers: p.t.RecordContext().Headers})
 }
 
 func storeTopic(changelog, store string) string {
@@ -79,6 +91,9 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	}
 	if err := p.store.PutTimestamped(kb, nb, ts); err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
+	}
+	if p.store.Cached() {
+		return nil // forwarded when the cache writes it out (flushed)
 	}
 	return p.Forward(engine.Record[K, engine.Change[A]]{
 		Key:       r.Key,

@@ -31,7 +31,19 @@ func (p *Materialize[K, V]) Init(t *engine.Task) error {
 	}
 	p.store, p.t = s, t
 	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
+	if s.Cached() {
+		s.OnFlush(p.flushed)
+	}
 	return nil
+}
+
+// flushed forwards a table update as the record cache writes it out.
+func (p *Materialize[K, V]) flushed(f engine.Flushed) error {
+	k, ch, ok, err := flushedChange(p.Node, p.Store, p.topic, p.KeySerde, p.ValueSerde, f)
+	if !ok || err != nil {
+		return err
+	}
+	return p.Forward(engine.Record[K, engine.Change[V]]{Key: k, Value: ch, Timestamp: f.NewTS, Headers: p.t.RecordContext().Headers})
 }
 
 // Process implements engine.Processor.
@@ -68,6 +80,9 @@ func (p *Materialize[K, V]) Process(r engine.Record[K, V]) error {
 	}
 	if err := p.store.PutTimestamped(kb, nb, r.Timestamp); err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
+	}
+	if p.store.Cached() {
+		return nil // forwarded when the cache writes it out (flushed)
 	}
 	return p.Forward(engine.Record[K, engine.Change[V]]{Key: r.Key, Value: ch, Timestamp: r.Timestamp, Headers: r.Headers})
 }

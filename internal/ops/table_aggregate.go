@@ -229,7 +229,19 @@ func (p *TableAggregate[K, V, A]) Init(t *engine.Task) error {
 	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func, reflect.Chan:
 		p.nillable = true
 	}
+	if s.Cached() {
+		s.OnFlush(p.flushed)
+	}
 	return nil
+}
+
+// flushed forwards an aggregate as the record cache writes it out.
+func (p *TableAggregate[K, V, A]) flushed(f engine.Flushed) error {
+	k, ch, ok, err := flushedChange(p.Node, p.Store, p.topic, p.KeySerde, p.AggSerde, f)
+	if !ok || err != nil {
+		return err
+	}
+	return p.Forward(engine.Record[K, engine.Change[A]]{Key: k, Value: ch, Timestamp: f.NewTS, Headers: p.t.RecordContext().Headers})
 }
 
 func (p *TableAggregate[K, V, A]) isNil(a A) bool {
@@ -284,6 +296,9 @@ func (p *TableAggregate[K, V, A]) Process(r engine.Record[K, engine.Change[V]]) 
 		if err := p.store.PutTimestamped(kb, nil, ts); err != nil {
 			return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 		}
+		if p.store.Cached() {
+			return nil // forwarded when the cache writes it out (flushed)
+		}
 		return p.Forward(engine.Record[K, engine.Change[A]]{Key: r.Key, Value: engine.Change[A]{Old: oldAgg, HasOld: true}, Timestamp: ts, Headers: r.Headers})
 	}
 	nb, err := p.AggSerde.Serialize(p.topic, agg)
@@ -292,6 +307,9 @@ func (p *TableAggregate[K, V, A]) Process(r engine.Record[K, engine.Change[V]]) 
 	}
 	if err := p.store.PutTimestamped(kb, nb, ts); err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
+	}
+	if p.store.Cached() {
+		return nil // forwarded when the cache writes it out (flushed)
 	}
 	return p.Forward(engine.Record[K, engine.Change[A]]{
 		Key: r.Key, Value: engine.Change[A]{New: agg, Old: oldAgg, HasNew: true, HasOld: found}, Timestamp: ts, Headers: r.Headers,

@@ -40,7 +40,24 @@ func (p *WindowAggregate[K, V, A]) Init(t *engine.Task) error {
 	p.store, p.t = s, t
 	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
 	p.observed = t.StreamTime()
+	if s.Cached() {
+		s.OnFlush(p.flushed)
+	}
 	return nil
+}
+
+// flushed forwards a window's aggregate as the record cache writes it out.
+func (p *WindowAggregate[K, V, A]) flushed(f engine.Flushed) error {
+	k, ch, ok, err := flushedChange(p.Node, p.Store, p.topic, p.KeySerde, p.AggSerde, f)
+	if !ok || err != nil {
+		return err
+	}
+	return p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
+		Key:       window.Windowed[K]{Key: k, Window: window.Window{Start: f.Start, End: f.Start + p.Windows.Size()}},
+		Value:     ch,
+		Timestamp: f.NewTS,
+		Headers:   p.t.RecordContext().Headers,
+	})
 }
 
 // Process implements engine.Processor.
@@ -84,6 +101,9 @@ func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		}
 		if err := p.store.PutTimestamped(kb, w.Start, nb, ts); err != nil {
 			return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
+		}
+		if p.store.Cached() {
+			continue // forwarded when the cache writes it out (flushed)
 		}
 		err = p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
 			Key:       window.Windowed[K]{Key: r.Key, Window: w},

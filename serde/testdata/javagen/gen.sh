@@ -1,5 +1,6 @@
 #!/bin/sh
-# Regenerates the Java test vectors of packages serde and internal/partition
+# Regenerates the Java test vectors of packages serde, serde/avro (the Avro row)
+# and internal/partition
 # with Kafka's and Apache Avro's own Java classes.
 # Usage: gen.sh [maven repository root, default ~/.m2/repository]
 # Fetch missing jars with e.g. mvn dependency:get -Dartifact=org.apache.avro:avro:1.12.0
