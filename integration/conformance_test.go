@@ -69,6 +69,24 @@ func TestConformanceWithKafkaStreams(t *testing.T) {
 		})
 	})
 
+	// Both record caches at their default size (10 MiB): updates are
+	// merged per key until each commit, differently in each system, so only
+	// the final table is compared — and Eddy must not emit more.
+	t.Run("wordcount-default-cache", func(t *testing.T) {
+		k := needKafka(t)
+		c := newCorpus(24)
+		var in []rec
+		base := time.Now().Add(-time.Hour).UnixMilli()
+		for i, l := range c.lines(600, 120) {
+			in = append(in, rec{Key: fmt.Appendf(nil, "line-%d", i), Value: []byte(l), Time: base + int64(i)*37, Partition: int32(i % 3)})
+		}
+		conform(t, k, conformCase{
+			topology: "wordcount", inputs: []string{textLines}, output: wordCountsOutput, inParts: 3, outParts: 4,
+			build: wordCountTopology, decode: latest, cache: true,
+			phases: []conformPhase{{input: textLines, recs: in[:300]}, {input: textLines, recs: in[300:], want: c.counts()}},
+		})
+	})
+
 	t.Run("pageviews", func(t *testing.T) {
 		k := needKafka(t)
 		pv := newPageViewInput(22, 3)
@@ -102,6 +120,10 @@ func TestConformanceWithKafkaStreams(t *testing.T) {
 
 // needJavaReference skips the test without a broker (skipWithoutKafka) and
 // fails it if the Java reference jar or java is missing.
+// defaultCacheBytes is Kafka Streams' (and Eddy's) default record cache
+// size.
+const defaultCacheBytes = 10 << 20
+
 func needJavaReference(t *testing.T) {
 	t.Helper()
 	skipWithoutKafka(t)
@@ -141,6 +163,10 @@ type conformCase struct {
 	// the same values, timestamps and partition, in order
 	// (TestConformanceTimestampOrder's comparison).
 	prewrite bool
+	// cache runs both with their record cache at its default size; the
+	// outputs must then end in the same table, Eddy's with no more
+	// records than Java's.
+	cache bool
 }
 
 func conform(t *testing.T, k *kafka, c conformCase) {
@@ -159,9 +185,14 @@ func conform(t *testing.T, k *kafka, c conformCase) {
 	}
 	start := time.Now()
 	javaApp, eddyApp := k.name("java-app"), k.name("eddy-app")
-	java := startJava(t, c.topology, javaApp, []string{javaPrefix})
-	eddy := k.start("eddy", c.build(t, eddyPrefix), runtime.Config{AppID: eddyApp,
-		Guarantee: runtime.ExactlyOnce, CommitInterval: 100 * time.Millisecond, OnError: c.onError})
+	var javaProps []string
+	cfg := runtime.Config{AppID: eddyApp, Guarantee: runtime.ExactlyOnce, CommitInterval: 100 * time.Millisecond, OnError: c.onError}
+	if c.cache {
+		javaProps = append(javaProps, fmt.Sprintf("statestore.cache.max.bytes=%d", defaultCacheBytes))
+		cfg.CacheMaxBytes = defaultCacheBytes
+	}
+	java := startJava(t, c.topology, javaApp, []string{javaPrefix}, javaProps...)
+	eddy := k.start("eddy", c.build(t, eddyPrefix), cfg)
 	eddy.waitRunning(outputTimeout)
 	t.Logf("Eddy RUNNING after %v", time.Since(start).Round(time.Millisecond))
 	java.waitRunning(t, 3*time.Minute)
@@ -242,6 +273,14 @@ phases:
 	ers := k.readAll(eddyPrefix+c.output, readTimeout)
 	checkCounts(t, "Java Kafka Streams' final output vs the model of the input", final, c.decode(t, jrs))
 	checkCounts(t, "Eddy's final output vs the model of the input", final, c.decode(t, ers))
+	if c.cache {
+		checkCounts(t, "Eddy's final table vs Java Kafka Streams'", c.decode(t, jrs), c.decode(t, ers))
+		if len(ers) > len(jrs) {
+			t.Errorf("with both caches at their default size, Eddy emitted %d records, Java Kafka Streams %d", len(ers), len(jrs))
+		}
+		t.Logf("default caches: Eddy %d records, Java Kafka Streams %d, for %d keys", len(ers), len(jrs), len(final))
+		return
+	}
 	if c.prewrite {
 		if d, n := diffRecs("Java Kafka Streams", orecs(jrs), "Eddy", orecs(ers), orderMaxKeysInDiff); d != "" {
 			t.Errorf("Eddy's records differ from Java Kafka Streams' in %d of %d keys (Java %d records, Eddy %d):\n%s",

@@ -91,6 +91,8 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		histogram(s.commit, t.CommitLatency, id)
 		counter(s.rebalances, float64(t.Rebalances), id)
 		counter(s.enforced, float64(t.EnforcedProcessing), id)
+		counter(s.recordHits, float64(t.CacheHits), id)
+		counter(s.recordMisses, float64(t.CacheMisses), id)
 		gauge(s.tasks, float64(t.Running), id, "RUNNING")
 		gauge(s.tasks, float64(t.Restoring), id, "RESTORING")
 		gauge(s.tasks, float64(t.Standby), id, "STANDBY")

@@ -24,6 +24,7 @@ type series struct {
 	info, state, threads, aborts, producerResets, globalRestored, globalApplied *prometheus.Desc
 	// Worker.
 	poll, commit, rebalances, enforced, tasks *prometheus.Desc
+	recordHits, recordMisses                  *prometheus.Desc
 	// Task.
 	processed, dropped, process, punctuate, restored, restoreRemaining, standbyApplied, standbyLag *prometheus.Desc
 	// Processor node and input partition.
@@ -54,6 +55,8 @@ func newSeries(constLabels prometheus.Labels) *series {
 	s.commit = d("thread_commit_latency_seconds", "Time a worker's successful commit took (offsets, producer flush or transaction, state).", labelThread)
 	s.rebalances = d("thread_rebalances_total", "Consumer-group sessions a worker joined; each ends a rebalance.", labelThread)
 	s.enforced = d("thread_enforced_processing_total", "Records processed while another input partition of their task had nothing buffered and was not waited for (Config.MaxTaskIdle).", labelThread)
+	s.recordHits = d("thread_record_cache_hits_total", "Reads of a worker's record cache (Config.CacheMaxBytes) that found the key cached.", labelThread)
+	s.recordMisses = d("thread_record_cache_misses_total", "Reads of a worker's record cache that did not find the key (and went to the store).", labelThread)
 	s.tasks = d("thread_tasks", "A worker's tasks by state: RUNNING and RESTORING (active), STANDBY.", labelThread, labelState)
 
 	s.processed = d("task_processed_records_total", "Input records a task processed.", labelTask)

@@ -17,10 +17,24 @@ import (
 // input lines of 8 words are written first, then an instance processes
 // them; the clock runs from Run until every line and word was processed.
 // These figures measure Eddy with a broker that is nearly free (in-process
-// kfake); they are not comparable with a real Kafka deployment.
+// kfake); they are not comparable with a real Kafka deployment. Each
+// guarantee runs with the record cache off (every update written, logged
+// and sent, as Kafka Streams with statestore.cache.max.bytes=0) and at its
+// default size.
 func BenchmarkRuntimeWordCount(b *testing.B) {
 	for _, g := range []runtime.Guarantee{runtime.AtLeastOnce, runtime.ExactlyOnce} {
-		b.Run(g.String(), func(b *testing.B) {
+		for _, cache := range []struct {
+			name  string
+			bytes int64
+		}{{"nocache", runtime.NoCache}, {"cache", 0}} {
+			benchWordCount(b, g, cache.name, cache.bytes)
+		}
+	}
+}
+
+func benchWordCount(b *testing.B, g runtime.Guarantee, cacheName string, cacheBytes int64) {
+	{
+		b.Run(g.String()+"/"+cacheName, func(b *testing.B) {
 			t := &testing.T{}
 			c := newCluster(t, map[string]int32{"lines": 4, "counts-out": 4})
 			defer c.c.Close()
@@ -39,7 +53,7 @@ func BenchmarkRuntimeWordCount(b *testing.B) {
 				}
 			}
 			app, err := runtime.New(wordCount(t), runtime.Config{AppID: "wc", Brokers: c.addrs, StateDir: b.TempDir(),
-				Guarantee: g, Logger: slog.New(slog.DiscardHandler)})
+				Guarantee: g, CacheMaxBytes: cacheBytes, Logger: slog.New(slog.DiscardHandler)})
 			if err != nil {
 				b.Fatal(err)
 			}

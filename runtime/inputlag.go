@@ -84,6 +84,19 @@ func (l *inputLag) starting(ctx context.Context, offsets map[string]map[int32]kg
 	}
 	lctx, cancel := context.WithTimeout(ctx, inputListTimeout)
 	ends, starts, err := l.list(lctx, topics, relative)
+	// A topic created moments ago (a repartition topic at the first start)
+	// can be unknown to the partition's leader for a while: ask again a
+	// few times before leaving those partitions to the reported lag.
+	for backoff := 50 * time.Millisecond; err == nil && listFailed(ends, offsets) && backoff <= 800*time.Millisecond; backoff *= 2 {
+		select {
+		case <-lctx.Done():
+		case <-time.After(backoff):
+		}
+		if lctx.Err() != nil {
+			break
+		}
+		ends, starts, err = l.list(lctx, topics, relative)
+	}
 	cancel()
 	if err != nil {
 		l.log.Warn("listing the end offsets of newly assigned input partitions failed; a task trusts the consumer's lag reports for them instead", "partitions", offsets, "err", err)
@@ -124,6 +137,19 @@ func (l *inputLag) starting(ctx context.Context, offsets map[string]map[int32]kg
 		}
 	}
 	return offsets, nil
+}
+
+// listFailed reports whether ends lacks a good end offset for any of the
+// partitions in offsets.
+func listFailed(ends kadm.ListedOffsets, offsets map[string]map[int32]kgo.Offset) bool {
+	for t, ps := range offsets {
+		for p := range ps {
+			if o, ok := ends.Lookup(t, p); !ok || o.Err != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // fetched records that the worker fetched topic/partition up to next (the

@@ -47,6 +47,9 @@ type ThreadMetrics struct {
 	// EnforcedProcessing counts records processed while another input
 	// partition of their task had nothing buffered and was not waited for.
 	EnforcedProcessing int64
+	// CacheHits and CacheMisses count reads of the worker's record cache
+	// (Config.CacheMaxBytes) that found the key cached and that did not.
+	CacheHits, CacheMisses int64
 	// Running, Restoring and Standby count the worker's tasks by state:
 	// active and processing, active and restoring their state, standby.
 	Running, Restoring, Standby int
@@ -193,7 +196,8 @@ func compareTasks(x, y engine.TaskID) int {
 // their input partitions' backlog.
 func (w *worker) detail(where map[engine.TaskID]taskPlace, lags *[]PartitionLag) ThreadMetrics {
 	tm := ThreadMetrics{ID: w.id, PollLatency: histogramOf(w.stats.poll), CommitLatency: histogramOf(w.stats.commit),
-		Rebalances: w.stats.rebalances.Load(), EnforcedProcessing: w.enforced.Load()}
+		Rebalances: w.stats.rebalances.Load(), EnforcedProcessing: w.enforced.Load(),
+		CacheHits: w.cache.Hits.Load(), CacheMisses: w.cache.Misses.Load()}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for id, t := range w.tasks {

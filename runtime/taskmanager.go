@@ -62,7 +62,7 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 			slices.Sort(topics)
 			in := newPartitionGroup(topics, p, w.app.cfg.MaxTaskIdle, w.lags.of, &w.enforced)
 			if w.app.cfg.Guarantee == ExactlyOnce { // read_committed (not w.sess: newWorker may still be setting it)
-				in.lagWait = uncommittedLagWait
+				in.setLagWait(uncommittedLagWait)
 			}
 			for _, q := range in.queues {
 				q.extracts = t.Extracts(q.topic)

@@ -17,6 +17,44 @@
 // Time is explicit: input records carry event time (from the pipe call or
 // the input topic's auto-advancing clock) and wall-clock time only moves
 // with AdvanceWallClock. Both start at the Unix epoch unless set.
+//
+// # Stream time and window closing
+//
+// Stream time is per task: the largest record timestamp the task has
+// processed. A window closes, and a record for it is dropped as late
+// (counted in Dropped()["late"]), once window end <= stream time - grace.
+// Each partition of a topic is its own task, so a window of partition 0
+// closes only when partition 0's stream time passes its end: a later
+// record on partition 1 does not close it. That is why a test that expects
+// a window to close (emit-final, suppress, late drops) pipes a "tick"
+// record with a later timestamp to every partition whose windows it checks.
+//
+// # Pipe order and production order
+//
+// By default (PipeOrder) every piped record, and everything it causes
+// downstream, is processed before the pipe call returns. Production is
+// less orderly: a task with several input partitions picks the buffered
+// record with the lowest timestamp, and records that several upstream
+// tasks write to a repartition topic reach the downstream task in whatever
+// order they are produced, so that task's stream time can jump ahead with
+// one upstream task's records and make another's late. A topology whose
+// output depends on that order passes in pipe order and fails in
+// production.
+//
+// Batch runs like the runtime: records piped wait until Run, and every task
+// consumes its partitions through the runtime's own partition group (the
+// lowest timestamp first). Shuffle(seed) adds a seeded interleaving of the
+// records in flight to repartition topics, and CheckOrder runs a scenario
+// in pipe order and under many seeds and reports the first seed whose
+// output differs — the fix is then a grace period covering the spread
+// between upstream tasks, or a key that needs no repartition.
+//
+// # Assertions
+//
+// AssertKeyValues, AssertTable and AssertGolden compare an output topic
+// with an expected sequence, a final table or a golden file under testdata/
+// (rewritten when the test binary's -update flag is set), and report the
+// difference per key.
 package topologytest
 
 import (
@@ -46,6 +84,9 @@ type config struct {
 	backend    func(task string) (state.Backend, error)
 	onError    engine.ErrorHandler
 	logger     *slog.Logger
+	batch      bool  // Batch or Shuffle: records wait for Run
+	shuffle    bool  // Shuffle: a seeded interleaving
+	seed       int64 // Shuffle's seed
 }
 
 // AppID sets the application id, which prefixes internal topic names
@@ -83,6 +124,9 @@ func SkipBadRecords() Option { return func(c *config) { c.onError = engine.SkipO
 // Logger sets the logger (default: discard).
 func Logger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
+// errDriverClosed is returned by calls on a closed driver.
+var errDriverClosed = errors.New("topologytest: driver is closed")
+
 // Driver runs a topology in process.
 type Driver struct {
 	cfg     config
@@ -101,6 +145,11 @@ type Driver struct {
 	now     int64
 	closed  bool
 	discard bool // benchmarks: do not keep written records
+	batch   *batch
+	// producer is the task whose processing or punctuation sends records
+	// (noTask: a pipe call): under Shuffle, what one task sends to a
+	// partition stays in order, what several send interleaves.
+	producer engine.TaskID
 }
 
 type topicLog struct {
@@ -132,6 +181,7 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 	if cfg.wallClock.IsZero() {
 		d.now = 0
 	}
+	d.producer = noTask
 	parts, err := t.Partitions(cfg.app, d.userPartitions)
 	if err != nil {
 		return nil, fmt.Errorf("topologytest: %w", err)
@@ -167,6 +217,9 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 			d.tasks[id] = task
 			d.order = append(d.order, id)
 		}
+	}
+	if cfg.batch {
+		d.batch = newBatch(d)
 	}
 	return d, nil
 }
@@ -211,7 +264,9 @@ func (d *Driver) PartitionCount(topic string) (int32, error) {
 }
 
 // Send implements engine.Collector: it appends r to its topic's log and, if a
-// sub-topology reads the topic, queues it for processing.
+// sub-topology reads the topic, queues it for processing (in batch mode:
+// buffers it in the reading task's partition group, or, under Shuffle,
+// holds a repartition record in flight until the schedule delivers it).
 func (d *Driver) Send(r *engine.RawRecord) error {
 	n, err := d.PartitionCount(r.Topic)
 	if err != nil {
@@ -224,6 +279,23 @@ func (d *Driver) Send(r *engine.RawRecord) error {
 	if r.Partition >= n {
 		return fmt.Errorf("record for partition %d of topic %q, which has %d partitions", r.Partition, r.Topic, n)
 	}
+	if d.batch != nil && d.batch.hold(r) {
+		return nil
+	}
+	d.append(r, n)
+	if !d.reads(r.Topic) {
+		return nil
+	}
+	if d.batch != nil && d.gtasks[r.Topic] == nil {
+		return d.batch.buffer(r)
+	}
+	d.queue = append(d.queue, r)
+	return nil
+}
+
+// append gives r the next offset of its partition and appends it to its
+// topic's log; n is the topic's partition count.
+func (d *Driver) append(r *engine.RawRecord, n int32) {
 	offs := d.offsets[r.Topic]
 	if offs == nil {
 		offs = make([]int64, n)
@@ -239,10 +311,6 @@ func (d *Driver) Send(r *engine.RawRecord) error {
 	if !d.discard {
 		l.records = append(l.records, r)
 	}
-	if d.reads(r.Topic) {
-		d.queue = append(d.queue, r)
-	}
-	return nil
 }
 
 // reads reports whether a task or a global task reads topic.
@@ -254,7 +322,7 @@ func (d *Driver) reads(topic string) bool {
 // pipe writes an input record and processes it and everything it causes.
 func (d *Driver) pipe(r *engine.RawRecord) error {
 	if d.closed {
-		return errors.New("topologytest: driver is closed")
+		return errDriverClosed
 	}
 	if !d.reads(r.Topic) {
 		return fmt.Errorf("topologytest: no source reads topic %q (source topics: %v)", r.Topic, d.sourceTopics())
@@ -266,10 +334,24 @@ func (d *Driver) pipe(r *engine.RawRecord) error {
 	if err := d.Send(r); err != nil {
 		return err
 	}
+	if d.batch != nil {
+		return nil // Run processes it
+	}
 	return d.drain()
 }
 
+// drain processes the queued records and everything they cause, then
+// commits every task.
 func (d *Driver) drain() error {
+	if err := d.processQueue(); err != nil {
+		return err
+	}
+	return d.commitAll()
+}
+
+// processQueue processes the queued records, and the records they cause, in
+// order; in batch mode only records of global tables are queued.
+func (d *Driver) processQueue() error {
 	for len(d.queue) > 0 {
 		r := d.queue[0]
 		d.queue = d.queue[1:]
@@ -281,12 +363,21 @@ func (d *Driver) drain() error {
 			}
 		}
 		if err := task.Process(r); err != nil {
-			d.queue = nil
-			d.abortAll()
+			d.fail()
 			return err
 		}
 	}
-	return d.commitAll()
+	return nil
+}
+
+// fail forgets every record waiting to be processed and drops the tasks'
+// uncommitted state, after an error.
+func (d *Driver) fail() {
+	d.queue = nil
+	if d.batch != nil {
+		d.batch.drop()
+	}
+	d.abortAll()
 }
 
 func (d *Driver) commitAll() error {
@@ -325,14 +416,21 @@ func (d *Driver) sourceTopics() []string {
 }
 
 // AdvanceWallClock moves wall-clock time forward by dt and fires due
-// wall-clock punctuations.
+// wall-clock punctuations. In batch mode, the records the punctuations
+// send to topics the topology reads wait for the next Run.
 func (d *Driver) AdvanceWallClock(dt time.Duration) error {
 	d.now += dt.Milliseconds()
 	for _, id := range d.order {
-		if err := d.tasks[id].PunctuateWallClock(d.now); err != nil {
-			d.abortAll()
+		d.producer = id
+		err := d.tasks[id].PunctuateWallClock(d.now)
+		d.producer = noTask
+		if err != nil {
+			d.fail()
 			return err
 		}
+	}
+	if d.batch != nil {
+		return nil
 	}
 	return d.drain()
 }

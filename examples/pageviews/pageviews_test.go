@@ -94,3 +94,43 @@ func TestMainTwiceOnOneBroker(t *testing.T) {
 		require.NoError(t, run(f))
 	}
 }
+
+// Views from several users (so several input partitions) reach the page's
+// task through the repartition topic in an order production does not fix.
+// The example's 10 s grace does not cover two minutes of views arriving
+// from upstream tasks at different paces: a task that sees one partition's
+// later views first closes [0,60s) and drops the others' as late. CheckOrder
+// finds such an interleaving; in pipe order every view counts.
+func TestPageViewsDependOnArrivalOrder(t *testing.T) {
+	topo, err := Topology()
+	require.NoError(t, err)
+	err = topologytest.CheckOrder(20, func(mode topologytest.Option) (string, error) {
+		d, err := topologytest.New(topo, mode, topologytest.Partitions(4))
+		if err != nil {
+			return "", err
+		}
+		defer d.Close()
+		in := d.Input(InputTopic, serde.String(), serde.String())
+		for i := range 40 {
+			user := fmt.Sprintf("u%d", i%7)
+			ts := int64(i) * 3_000 // 0 … 117 s, two 60 s windows
+			if err := in.Pipe(user, fmt.Sprintf(`{"page":"/p%d","user":%q,"ts":%d}`, i%3, user, ts)); err != nil {
+				return "", err
+			}
+		}
+		if err := d.Run(); err != nil {
+			return "", err
+		}
+		rs, err := d.Output(OutputTopic, serde.TimeWindowed(serde.String(), 60_000), serde.Int64()).ReadRecords()
+		final := map[string]int64{}
+		for _, r := range rs {
+			final[fmt.Sprintf("%s@%d", r.Key.Key, r.Key.Window.Start)] = r.Value
+		}
+		return topologytest.FormatTable(final), err
+	})
+	var oe *topologytest.OrderError
+	require.ErrorAs(t, err, &oe, "some interleaving drops views as late")
+	assert.Positive(t, oe.Seed)
+	assert.Contains(t, oe.Want, `"/p0@0" = 7`, "pipe order counts every view of the first window")
+	assert.NotContains(t, oe.Got, `"/p0@0" = 7`)
+}

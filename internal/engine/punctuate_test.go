@@ -107,3 +107,25 @@ func TestDuplicateWindowChangelogKeysAreDistinct(t *testing.T) {
 	}
 	assert.Len(t, keys, 3)
 }
+
+// panickySource's timestamp extractor panics.
+type panickySource struct{ rawSource }
+
+func (panickySource) Extracts() bool { return true }
+func (panickySource) EventTime(*engine.RawRecord) (int64, bool) {
+	panic("extractor bug")
+}
+
+// A panic in a timestamp extractor while the runtime orders buffered
+// records does not escape: the record orders by its own timestamp.
+func TestEventTimeRecoversExtractorPanic(t *testing.T) {
+	task, err := engine.NewTask(engine.Config{
+		AppID: "app", ID: engine.TaskID{Partition: 0},
+		Spec: &engine.Spec{Nodes: []engine.NodeSpec{{ID: 0, Name: "src", Topics: []string{"in"},
+			New: func(*engine.Task) (any, error) { return &panickySource{}, nil }}}},
+		Backend: memory.New(), Collector: &nopCollector{},
+	})
+	require.NoError(t, err)
+	defer task.Close()
+	assert.Equal(t, int64(42), task.EventTime(&engine.RawRecord{Topic: "in", Timestamp: 42}))
+}

@@ -179,10 +179,20 @@ func (t *Task) Extracts(topic string) bool {
 // EventTime returns the event time the task's source of raw.Topic gives
 // raw: its extractor's result, or raw.Timestamp if it has none or raw
 // cannot be decoded.
-func (t *Task) EventTime(raw *RawRecord) int64 {
+//
+// A panic in the user's extractor (or its deserializer) is recovered here:
+// the record then orders by its own timestamp, and processing it, which
+// runs the extractor again, hands the failure to the error handler.
+func (t *Task) EventTime(raw *RawRecord) (ts int64) {
+	ts = raw.Timestamp
 	if et, ok := t.sources[raw.Topic].(EventTimer); ok && et.Extracts() {
-		if ts, ok := et.EventTime(raw); ok {
-			return ts
+		defer func() {
+			if recover() != nil {
+				ts = raw.Timestamp
+			}
+		}()
+		if e, ok := et.EventTime(raw); ok {
+			return e
 		}
 	}
 	return raw.Timestamp
