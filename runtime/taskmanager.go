@@ -31,7 +31,6 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 	}
 	w.stats.rebalances.Add(1) // called once per group session, also when nothing new is assigned
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	for topic, ps := range parts {
 		w.owned[topic] = append(w.owned[topic], ps...)
 	}
@@ -43,6 +42,7 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 		// stopped processing.
 		parts, w.gone = w.owned, false
 	}
+	var ids []engine.TaskID
 	for topic, ps := range parts {
 		sub, ok := w.app.plan.subOf[topic]
 		if !ok {
@@ -50,24 +50,46 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 		}
 		for _, p := range ps {
 			id := engine.TaskID{Subtopology: sub, Partition: p}
-			if _, ok := w.tasks[id]; ok {
-				continue
+			if _, ok := w.tasks[id]; !ok && !slices.Contains(ids, id) {
+				ids = append(ids, id)
 			}
-			t, err := w.app.newTask(id, w.coll, w.cache)
-			if err != nil {
-				w.fatal = errors.Join(w.fatal, err)
-				continue
-			}
-			topics := t.Topics()
-			slices.Sort(topics)
-			in := newPartitionGroup(topics, p, w.app.cfg.MaxTaskIdle, w.lags.of, &w.enforced)
-			if w.app.cfg.Guarantee == ExactlyOnce { // read_committed (not w.sess: newWorker may still be setting it)
-				in.setLagWait(uncommittedLagWait)
-			}
-			for _, q := range in.queues {
-				q.extracts = t.Extracts(q.topic)
-			}
-			w.tasks[id] = &activeTask{Task: t, in: in}
+		}
+	}
+	w.mu.Unlock()
+
+	// Open the tasks' state without w.mu: opening a database can take long
+	// (a crashed one is checked, a full disk retries), and metrics,
+	// queries and status pages read w.tasks meanwhile. Nothing else adds
+	// tasks: rebalance callbacks run one at a time, with the poll loop
+	// blocked (BlockRebalanceOnPoll).
+	opened := make(map[engine.TaskID]*activeTask, len(ids))
+	var errs []error
+	for _, id := range ids {
+		t, err := w.app.newTask(id, w.coll, w.cache)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		topics := t.Topics()
+		slices.Sort(topics)
+		in := newPartitionGroup(topics, id.Partition, w.app.cfg.MaxTaskIdle, w.lags.of, &w.enforced)
+		if w.app.cfg.Guarantee == ExactlyOnce { // read_committed (not w.sess: newWorker may still be setting it)
+			in.setLagWait(uncommittedLagWait)
+		}
+		for _, q := range in.queues {
+			q.extracts = t.Extracts(q.topic)
+		}
+		opened[id] = &activeTask{Task: t, in: in}
+	}
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(errs) > 0 {
+		w.fatal = errors.Join(append([]error{w.fatal}, errs...)...)
+	}
+	for _, id := range ids {
+		if t, ok := opened[id]; ok {
+			w.tasks[id] = t
 			w.pending = append(w.pending, id)
 		}
 	}

@@ -276,6 +276,9 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 		}
 	}
 	if !b.batch.Empty() {
+		if err := b.checkSpace(); err != nil {
+			return err
+		}
 		if err := b.batch.Commit(b.wopts); err != nil {
 			return fmt.Errorf("state/pebble: commit: %w", b.health.check(err))
 		}

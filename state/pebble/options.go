@@ -44,6 +44,11 @@ type Options struct {
 	// it for task state; global tables, read again from their topic after
 	// a crash, do not.
 	Sync bool
+	// MinFreeBytes is the free space Commit requires on the database's
+	// filesystem; below it Commit fails with a *DiskFullError instead of
+	// letting Pebble run out of space, which stops the process. Zero means
+	// DefaultMinFreeBytes (64 MiB); negative turns the check off.
+	MinFreeBytes int64
 	// Verify says when Open reads the whole database to check every block
 	// checksum, so that damage (bit rot, a torn write after a power loss)
 	// is found at Open rather than by a read in the middle of processing.
