@@ -22,13 +22,29 @@ type Entry[K, V any] struct {
 	Timestamp time.Time
 }
 
+// storeRef is what every typed handle knows of its store.
+type storeRef[K any] struct {
+	app   *runtime.App
+	name  string
+	topic string // serdes are called with it: the changelog topic (a global table's source topic)
+	keys  serde.Serde[K]
+}
+
+// locate serializes key and returns the partition of the store that holds
+// it.
+func (r *storeRef[K]) locate(key K) ([]byte, int32, error) {
+	kb, err := r.keys.Serialize(r.topic, key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("query: store %q: serialize key: %w", r.name, err)
+	}
+	p, err := r.app.PartitionForKey(r.name, kb)
+	return kb, p, err
+}
+
 // KeyValueStore is typed read access to a key-value store of a running
 // application (aggregations, materialized tables, Processor API stores).
 type KeyValueStore[K, V any] struct {
-	app    *runtime.App
-	name   string
-	topic  string // serdes are called with the store's changelog topic
-	keys   serde.Serde[K]
+	storeRef[K]
 	values serde.Serde[V]
 	ts     bool
 	global bool // a global table's store: whole on every instance
@@ -46,7 +62,8 @@ func KeyValue[K, V any](app *runtime.App, name string, keys serde.Serde[K], valu
 	if info.Kind != runtime.KeyValueStore {
 		return nil, fmt.Errorf("query: store %q is a %s store, not a key-value store", name, info.Kind)
 	}
-	return &KeyValueStore[K, V]{app: app, name: name, topic: info.Topic, keys: keys, values: values, ts: info.Timestamped, global: info.Global}, nil
+	return &KeyValueStore[K, V]{storeRef: storeRef[K]{app: app, name: name, topic: info.Topic, keys: keys},
+		values: values, ts: info.Timestamped, global: info.Global}, nil
 }
 
 // Name returns the store's name.
@@ -63,11 +80,7 @@ func (s *KeyValueStore[K, V]) Get(ctx context.Context, key K, opts ...ReadOption
 // GetEntry is Get with the entry's timestamp.
 func (s *KeyValueStore[K, V]) GetEntry(ctx context.Context, key K, opts ...ReadOption) (Entry[K, V], bool, error) {
 	o := collect(opts)
-	kb, err := s.keys.Serialize(s.topic, key)
-	if err != nil {
-		return Entry[K, V]{}, false, fmt.Errorf("query: store %q: serialize key: %w", s.name, err)
-	}
-	p, err := s.app.PartitionForKey(s.name, kb)
+	kb, p, err := s.locate(key)
 	if err != nil {
 		return Entry[K, V]{}, false, err
 	}

@@ -24,30 +24,43 @@ func stamp(t time.Time) *time.Time {
 	return &t
 }
 
-// Serve makes s servable by a Handler; parse reads keys from URL paths
-// (nil: the default, see KeyParser).
-func (s *KeyValueStore[K, V]) Serve(parse KeyParser[K]) Servable {
-	if parse == nil {
-		parse = defaultParser[K]()
-	}
-	return kvServable[K, V]{s, parse}
-}
-
-type kvServable[K, V any] struct {
-	s     *KeyValueStore[K, V]
+// pathKeys reads a handle's keys from URL paths: what every servable
+// shares.
+type pathKeys[K any] struct {
+	ref   *storeRef[K]
 	parse KeyParser[K]
 }
 
-func (k kvServable[K, V]) endpoint() endpoint { return k }
-func (k kvServable[K, V]) name() string       { return k.s.name }
-func (k kvServable[K, V]) whole() bool        { return k.s.global }
-func (k kvServable[K, V]) keyBytes(key string) ([]byte, error) {
+func newPathKeys[K any](ref *storeRef[K], parse KeyParser[K]) pathKeys[K] {
+	if parse == nil {
+		parse = defaultParser[K]()
+	}
+	return pathKeys[K]{ref, parse}
+}
+
+func (k pathKeys[K]) name() string { return k.ref.name }
+
+func (k pathKeys[K]) keyBytes(key string) ([]byte, error) {
 	kk, err := k.parse(key)
 	if err != nil {
 		return nil, err
 	}
-	return k.s.keys.Serialize(k.s.topic, kk)
+	return k.ref.keys.Serialize(k.ref.topic, kk)
 }
+
+// Serve makes s servable by a Handler; parse reads keys from URL paths
+// (nil: the default, see KeyParser).
+func (s *KeyValueStore[K, V]) Serve(parse KeyParser[K]) Servable {
+	return kvServable[K, V]{newPathKeys(&s.storeRef, parse), s}
+}
+
+type kvServable[K, V any] struct {
+	pathKeys[K]
+	s *KeyValueStore[K, V]
+}
+
+func (k kvServable[K, V]) endpoint() endpoint { return k }
+func (k kvServable[K, V]) whole() bool        { return k.s.global }
 func (k kvServable[K, V]) get(ctx context.Context, key string, _ url.Values, opts []ReadOption) (any, bool, error) {
 	kk, err := k.parse(key)
 	if err != nil {
@@ -74,27 +87,16 @@ func (k kvServable[K, V]) all(ctx context.Context) ([]any, error) {
 // Serve makes s servable by a Handler; parse reads keys from URL paths
 // (nil: the default, see KeyParser).
 func (s *WindowStore[K, V]) Serve(parse KeyParser[K]) Servable {
-	if parse == nil {
-		parse = defaultParser[K]()
-	}
-	return windowServable[K, V]{s, parse}
+	return windowServable[K, V]{newPathKeys(&s.storeRef, parse), s}
 }
 
 type windowServable[K, V any] struct {
-	s     *WindowStore[K, V]
-	parse KeyParser[K]
+	pathKeys[K]
+	s *WindowStore[K, V]
 }
 
 func (k windowServable[K, V]) endpoint() endpoint { return k }
-func (k windowServable[K, V]) name() string       { return k.s.name }
 func (k windowServable[K, V]) whole() bool        { return false }
-func (k windowServable[K, V]) keyBytes(key string) ([]byte, error) {
-	kk, err := k.parse(key)
-	if err != nil {
-		return nil, err
-	}
-	return k.s.keys.Serialize(k.s.topic, kk)
-}
 func (k windowServable[K, V]) get(ctx context.Context, key string, q url.Values, opts []ReadOption) (any, bool, error) {
 	kk, err := k.parse(key)
 	if err != nil {
@@ -121,27 +123,16 @@ func (k windowServable[K, V]) all(context.Context) ([]any, error) {
 // Serve makes s servable by a Handler; parse reads keys from URL paths
 // (nil: the default, see KeyParser).
 func (s *SessionStore[K, V]) Serve(parse KeyParser[K]) Servable {
-	if parse == nil {
-		parse = defaultParser[K]()
-	}
-	return sessionServable[K, V]{s, parse}
+	return sessionServable[K, V]{newPathKeys(&s.storeRef, parse), s}
 }
 
 type sessionServable[K, V any] struct {
-	s     *SessionStore[K, V]
-	parse KeyParser[K]
+	pathKeys[K]
+	s *SessionStore[K, V]
 }
 
 func (k sessionServable[K, V]) endpoint() endpoint { return k }
-func (k sessionServable[K, V]) name() string       { return k.s.name }
 func (k sessionServable[K, V]) whole() bool        { return false }
-func (k sessionServable[K, V]) keyBytes(key string) ([]byte, error) {
-	kk, err := k.parse(key)
-	if err != nil {
-		return nil, err
-	}
-	return k.s.keys.Serialize(k.s.topic, kk)
-}
 func (k sessionServable[K, V]) get(ctx context.Context, key string, _ url.Values, opts []ReadOption) (any, bool, error) {
 	kk, err := k.parse(key)
 	if err != nil {

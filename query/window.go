@@ -16,11 +16,8 @@ import (
 // WindowStore is typed read access to a window store of a running
 // application (windowed aggregations).
 type WindowStore[K, V any] struct {
-	app    *runtime.App
-	name   string
-	topic  string
+	storeRef[K]
 	size   int64
-	keys   serde.Serde[K]
 	values serde.Serde[V]
 	ts     bool
 }
@@ -34,8 +31,8 @@ func Window[K, V any](app *runtime.App, name string, keys serde.Serde[K], values
 	if info.Kind != runtime.WindowStore {
 		return nil, fmt.Errorf("query: store %q is a %s store, not a window store", name, info.Kind)
 	}
-	return &WindowStore[K, V]{app: app, name: name, topic: info.Topic, size: info.WindowSize,
-		keys: keys, values: values, ts: info.Timestamped}, nil
+	return &WindowStore[K, V]{storeRef: storeRef[K]{app: app, name: name, topic: info.Topic, keys: keys},
+		size: info.WindowSize, values: values, ts: info.Timestamped}, nil
 }
 
 // Name returns the store's name.
@@ -44,11 +41,7 @@ func (s *WindowStore[K, V]) Name() string { return s.name }
 // Fetch returns key's windows that start in [from, to], by start time.
 func (s *WindowStore[K, V]) Fetch(ctx context.Context, key K, from, to time.Time, opts ...ReadOption) ([]Entry[window.Windowed[K], V], error) {
 	o := collect(opts)
-	kb, err := s.keys.Serialize(s.topic, key)
-	if err != nil {
-		return nil, fmt.Errorf("query: store %q: serialize key: %w", s.name, err)
-	}
-	p, err := s.app.PartitionForKey(s.name, kb)
+	kb, p, err := s.locate(key)
 	if err != nil {
 		return nil, err
 	}
@@ -90,10 +83,7 @@ func (s *WindowStore[K, V]) Fetch(ctx context.Context, key K, from, to time.Time
 // window.Windowed keys whose Start and End are the first and last record
 // times, both inclusive.
 type SessionStore[K, V any] struct {
-	app    *runtime.App
-	name   string
-	topic  string
-	keys   serde.Serde[K]
+	storeRef[K]
 	values serde.Serde[V]
 }
 
@@ -106,7 +96,7 @@ func Session[K, V any](app *runtime.App, name string, keys serde.Serde[K], value
 	if info.Kind != runtime.SessionStore {
 		return nil, fmt.Errorf("query: store %q is a %s store, not a session store", name, info.Kind)
 	}
-	return &SessionStore[K, V]{app: app, name: name, topic: info.Topic, keys: keys, values: values}, nil
+	return &SessionStore[K, V]{storeRef: storeRef[K]{app: app, name: name, topic: info.Topic, keys: keys}, values: values}, nil
 }
 
 // Name returns the store's name.
@@ -115,11 +105,7 @@ func (s *SessionStore[K, V]) Name() string { return s.name }
 // Sessions returns key's unexpired sessions, ordered by end, then start.
 func (s *SessionStore[K, V]) Sessions(ctx context.Context, key K, opts ...ReadOption) ([]Entry[window.Windowed[K], V], error) {
 	o := collect(opts)
-	kb, err := s.keys.Serialize(s.topic, key)
-	if err != nil {
-		return nil, fmt.Errorf("query: store %q: serialize key: %w", s.name, err)
-	}
-	p, err := s.app.PartitionForKey(s.name, kb)
+	kb, p, err := s.locate(key)
 	if err != nil {
 		return nil, err
 	}
