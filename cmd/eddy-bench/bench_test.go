@@ -78,6 +78,12 @@ func TestRatioDefsTargets(t *testing.T) {
 		"wordcount eos: Eddy/raw-ks throughput":                                0,
 		"join alos: Eddy/raw-ks CPU per input record (raw-ks µs ÷ Eddy µs)":    0,
 		"window: EOS/ALOS throughput, raw-ks":                                  0,
+		"wordcount-cached alos: Eddy/Java throughput":                          4,
+		"wordcount-cached eos: Eddy/Java throughput":                           4,
+		"wordcount-cached eos: Java/Eddy CPU per input word":                   0,
+		"wordcount-cached alos: Java/Eddy start-up time":                       0,
+		"wordcount-cached: EOS/ALOS throughput, eddy":                          0,
+		"wordcount-cached: EOS/ALOS throughput, java":                          0,
 	} {
 		got, ok := targets[label]
 		if !ok || got != want {
@@ -87,6 +93,9 @@ func TestRatioDefsTargets(t *testing.T) {
 	for label := range targets {
 		if strings.HasPrefix(label, "stateless") && strings.Contains(label, "raw-ks") {
 			t.Errorf("stateless has no raw-ks contender: %q", label)
+		}
+		if strings.HasPrefix(label, scenWordCountCached) && strings.Contains(label, "raw") {
+			t.Errorf("the record-cache variant has Eddy and Java only: %q", label)
 		}
 	}
 	c.systems = []string{sysRaw, sysEddy}
@@ -419,5 +428,91 @@ func TestPerUnitAndYardstick(t *testing.T) {
 	}
 	if len(rows[0]) != len(yardstickHead) {
 		t.Errorf("%d columns, head has %d", len(rows[0]), len(yardstickHead))
+	}
+}
+
+// The record-cache variant runs word count's topology, topics and input
+// with both caches at their default size: Eddy's worker gets -record-cache
+// (Config.CacheMaxBytes 0), Java --cache-bytes 10485760; every other run
+// has them off.
+func TestWordCountCachedVariant(t *testing.T) {
+	c := config{jar: "ref.jar", brokers: "b:1", commit: 100 * time.Millisecond}
+	l := launch{scen: scenWordCountCached, guar: "alos", id: "app", prefix: "app.", stateDir: "/s"}
+	args := func(sys, scen string) string {
+		l.sys, l.scen = sys, scen
+		_, a, _ := c.command("self", l)
+		return strings.Join(a, " ")
+	}
+	for _, x := range []struct{ sys, scen, has, hasNot string }{
+		{sysEddy, scenWordCountCached, "-scenario wordcount -guarantee", ""},
+		{sysEddy, scenWordCountCached, "-record-cache", ""},
+		{sysEddy, scenWordCount, "-scenario wordcount", "-record-cache"},
+		{sysJava, scenWordCountCached, "-jar ref.jar wordcount --bootstrap", ""},
+		{sysJava, scenWordCountCached, "--cache-bytes 10485760", "--cache-bytes 0"},
+		{sysJava, scenWordCount, "--cache-bytes 0", "10485760"},
+		{sysRawKS, scenWindow, "raw-ks -brokers b:1 -scenario window", "-record-cache"},
+	} {
+		got := args(x.sys, x.scen)
+		if !strings.Contains(got, x.has) || (x.hasNot != "" && strings.Contains(got, x.hasNot)) {
+			t.Errorf("%s %s: %q, want %q and not %q", x.sys, x.scen, got, x.has, x.hasNot)
+		}
+	}
+	l.sys, l.scen = sysEddy, scenWordCountCached
+	_, a, _ := c.command("self", l)
+	if f := parseWorkerFlags("worker", a[1:]); !f.recordCache || f.scenario != scenWordCount {
+		t.Errorf("worker flags %+v", f)
+	}
+	if specOf(scenWordCountCached).java != "wordcount" || specOf(scenWordCountCached).repartition != wordStore {
+		t.Error("the variant has word count's topics")
+	}
+	for _, sys := range allSystems {
+		if runsScenario(sys, scenWordCountCached) != (sys == sysEddy || sys == sysJava) {
+			t.Errorf("runsScenario(%s, cached)", sys)
+		}
+	}
+	// At least one update per distinct word: "a b", "A c", "b" → a, b, c.
+	d := dataset{inputTopic: textLines([][]byte{[]byte("a b"), []byte("A c"), []byte("b")}, 4)}
+	if n := expectedOutput(scenWordCountCached, d); n != 3 {
+		t.Errorf("expectedOutput(cached) = %d, want 3", n)
+	}
+	if workUnits(scenWordCountCached, d) != 5 || unitName(scenWordCountCached) != "word" {
+		t.Error("the variant counts CPU per input word")
+	}
+	ds := datasets(config{records: 10, vocab: 5, partitions: 4, scenarios: []string{scenWordCount, scenWordCountCached}})
+	if len(ds[scenWordCountCached][inputTopic]) != 10 {
+		t.Error("the variant has word count's input")
+	}
+}
+
+func TestCacheRows(t *testing.T) {
+	c := config{scenarios: []string{scenWordCount, scenWordCountCached}, guarantees: []string{"alos"}, systems: allSystems, runs: 2}
+	var rs []result
+	for run := 1; run <= 2; run++ {
+		rs = append(rs,
+			result{Scenario: scenWordCountCached, Guarantee: "alos", System: sysEddy, Run: run, Throughput: 400, CPUS: 2, Units: 1e6, PeakRSS: 100 << 20, OutEnd: 5000},
+			result{Scenario: scenWordCountCached, Guarantee: "alos", System: sysJava, Run: run, Throughput: 100, CPUS: 8, Units: 1e6, PeakRSS: 500 << 20, OutEnd: 9000},
+			result{Scenario: scenWordCount, Guarantee: "alos", System: sysEddy, Run: run, Throughput: 200, CPUS: 4, Units: 1e6},
+			result{Scenario: scenWordCount, Guarantee: "alos", System: sysJava, Run: run, Throughput: 100, CPUS: 16, Units: 1e6},
+		)
+	}
+	rows := cacheRows(c, rs, computeRatios(ratioDefs(c), rs, 2))
+	if len(rows) != 2 {
+		t.Fatalf("rows %v", rows)
+	}
+	want := []string{
+		"wordcount-cached|alos|4.00|4.00|5.00|400|100|2.00|8.00|100.0|500.0|5000|9000",
+		"wordcount|alos|2.00|4.00|—|200|100|4.00|16.00|0.0|0.0|0|0",
+	}
+	for i, row := range rows {
+		if len(row) != len(cacheHead) {
+			t.Errorf("%d columns, head has %d", len(row), len(cacheHead))
+		}
+		if got := strings.Join(row, "|"); got != want[i] {
+			t.Errorf("row %d\n got %s\nwant %s", i, got, want[i])
+		}
+	}
+	c.systems = []string{sysEddy, sysRaw}
+	if cacheRows(c, rs, nil) != nil {
+		t.Error("no Java: no rows")
 	}
 }

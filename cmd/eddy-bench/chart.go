@@ -62,6 +62,9 @@ func writeChart(path string, c config, rs []result) error {
 	panels := []panel{tp, mem}
 	times := panel{Title: "median time to RUNNING (s, lower is better)", Series: c.systems}
 	for _, s := range c.scenarios {
+		if baseScenario(s) != s {
+			continue // a variant starts up as its base scenario does
+		}
 		g := barGroup{Label: "start-up " + s}
 		for _, sys := range c.systems {
 			v := math.NaN()

@@ -7,13 +7,16 @@
 // changelog. Two loops: "raw", the practical limit (state in maps, no
 // repartition topic, no changelog), and "raw-ks" in the stateful scenarios,
 // the same work Kafka Streams does (repartition topic, changelog, output;
-// rawks.go). Several runs, medians and within-run ratios; with -profile,
+// rawks.go). Every system runs without a record cache, except in the
+// "wordcount-cached" variant, where Eddy and Java run word count with their
+// record caches at the default size. Several runs, medians and within-run
+// ratios; with -profile,
 // CPU and heap profiles of Eddy and the loops and their analysis. It writes
 // BENCHMARKS.md and a PNG chart.
 //
 //	scripts/kafka.sh start
 //	(cd java && mvn -B -q package -DskipTests)
-//	go run ./cmd/eddy-bench -runs 3 -profile /tmp/eddy-bench-profiles   # ~11–14 min on 2 busy cores
+//	go run ./cmd/eddy-bench -runs 3 -profile /tmp/eddy-bench-profiles   # ~20–25 min on 2 busy cores
 //	scripts/kafka.sh stop
 //
 // Every system runs as a child process (Eddy and the loops as hidden
@@ -159,7 +162,7 @@ func datasets(c config) map[string]dataset {
 		switch s {
 		case scenStateless:
 			ds[s] = dataset{inputTopic: textLines(lines, p)}
-		case scenWordCount, scenWindow:
+		case scenWordCount, scenWordCountCached, scenWindow:
 			ds[s] = dataset{inputTopic: textLines(lines[:c.records], p)}
 		case scenJoin:
 			ds[s] = joinData(lines[:c.records], c.joinKeys, p)
@@ -275,17 +278,24 @@ func (c config) command(self string, l launch) (string, []string, []string) {
 		if l.guar == "eos" {
 			jg = "exactly_once_v2"
 		}
+		cache := 0
+		if cachedScenario(l.scen) {
+			cache = javaDefaultCacheBytes
+		}
 		args := []string{"-jar", c.jar, javaTopology(l.scen), "--bootstrap", c.brokers, "--app-id", l.id,
 			"--guarantee", jg, "--commit-interval-ms", fmt.Sprint(c.commit.Milliseconds()),
-			"--cache-bytes", "0", "--state-dir", l.stateDir, "--topic-prefix", l.prefix}
+			"--cache-bytes", strconv.Itoa(cache), "--state-dir", l.stateDir, "--topic-prefix", l.prefix}
 		return "java", append(args, l.extra...), nil
 	}
 	sub, name, env, extra := "worker", c.eddyBin, c.eddyEnv, c.eddyArgs
 	if l.sys == sysRaw || l.sys == sysRawKS {
 		sub, name, env, extra = l.sys, self, nil, nil
 	}
-	args := []string{sub, "-brokers", c.brokers, "-scenario", l.scen, "-guarantee", l.guar, "-app-id", l.id,
+	args := []string{sub, "-brokers", c.brokers, "-scenario", baseScenario(l.scen), "-guarantee", l.guar, "-app-id", l.id,
 		"-topic-prefix", l.prefix, "-state-dir", l.stateDir, "-commit-interval", c.commit.String()}
+	if l.sys == sysEddy && cachedScenario(l.scen) {
+		args = append(args, "-record-cache")
+	}
 	return name, append(append(args, extra...), l.extra...), append(append([]string(nil), env...), l.env...)
 }
 

@@ -35,9 +35,13 @@ import (
 //     grace), changelog <app>-window-counts-changelog (compact,delete) keyed
 //     word ‖ window start ‖ sequence 0 as Kafka Streams' window stores do,
 //     output keyed word ‖ window start, partitioned by the word;
-//   - join: per task, the table's and the stream's records of a poll are
-//     merged by timestamp (Kafka Streams' partition group); a table record
-//     upserts (or deletes) a row in a Go map and is written to
+//   - join: per task, the table's and the stream's records are buffered
+//     and merged by timestamp as Kafka Streams' partition group does
+//     (max.task.idle.ms 0): the head with the smaller timestamp goes first,
+//     and when one side's buffer is empty the other goes on only if that
+//     side's partition is caught up (its next offset at the end offset
+//     listed at start or the high watermark of a later fetch). A table
+//     record upserts (or deletes) a row in a Go map and is written to
 //     <app>-join-table-changelog; a stream record is left-joined with the
 //     row (the scenario's own joined func) and written to the output.
 //
@@ -45,6 +49,8 @@ import (
 // flushes and commits the consumed offsets every interval; exactly-once
 // runs a kgo.GroupTransactSession (read_committed, repartition, changelog
 // and output records and the offsets in one transaction per interval).
+// Both commit the offsets of every polled record, so a commit waits while
+// the join holds records it has not processed yet.
 // Internal topics are created as Eddy creates them. Client settings follow
 // Eddy's runtime defaults (256 KiB fetched per partition, 500 ms fetch
 // wait, 10 s transaction timeout, up to 1M buffered records); the -fetch-*
@@ -53,9 +59,9 @@ import (
 // Not done, on purpose or for lack of need in a one-instance benchmark on
 // fresh topics: no local store, checkpoint or changelog-offset bookkeeping,
 // no restore (state starts empty and is lost with the process), no
-// rebalance handling beyond what the transact session does, and the join
-// does not wait for an empty partition that still has data on the broker
-// (max.task.idle.ms): it merges what each poll returned.
+// rebalance handling beyond what the transact session does. The join's
+// caught-up check assumes what the harness gives it: fresh input topics
+// without transactions, read from offset 0 by one group member.
 
 // hasRawKS says whether a scenario has a raw-ks loop: the stateful ones.
 func hasRawKS(scenario string) bool {
@@ -118,9 +124,19 @@ type ksTask struct {
 	windows map[int64]map[string]*ksCount // window: start → word → count
 	stream  int64                         // window: observed stream time
 	rows    map[string]ksRow              // join: the table
-	table   []*kgo.Record                 // join: this poll's table records
-	events  []*kgo.Record                 // join: this poll's stream records
+	table   []*kgo.Record                 // join: table records not processed yet
+	events  []*kgo.Record                 // join: stream records not processed yet
 }
+
+// ksInput is where the join has got to in one input partition.
+type ksInput struct {
+	next int64 // offset after the last record fetched (0: none yet)
+	end  int64 // end offset listed at start, or a later fetch's high watermark
+}
+
+// caughtUp says whether every record the partition is known to have has
+// been fetched.
+func (in ksInput) caughtUp() bool { return in.next >= in.end }
 
 // ksLoop is one raw-ks process.
 type ksLoop struct {
@@ -132,9 +148,11 @@ type ksLoop struct {
 	cl             *kgo.Client
 	sess           *kgo.GroupTransactSession
 	tasks          []ksTask
-	dropped        int64 // window: late records
+	inputs         map[string][]ksInput // join: per input topic, per partition
+	dropped        int64                // window: late records
 	prodErr        atomic.Pointer[error]
 	promised       func(*kgo.Record, error) // l.promise
+	sink           func(*kgo.Record)        // tests: takes what produce would send
 }
 
 // rawKS runs the raw-ks loop of f.scenario until ctx ends; running is
@@ -268,6 +286,11 @@ func (l *ksLoop) setupTopics(ctx context.Context) error {
 		}
 		names = append(names, name)
 	}
+	if l.f.scenario == scenJoin {
+		if err := l.listInputEnds(ctx, adm); err != nil {
+			return err
+		}
+	}
 	// Wait for leaders, so the first produce does not race the creation.
 	for {
 		td, err := adm.ListTopics(ctx, names...)
@@ -290,6 +313,38 @@ func (l *ksLoop) setupTopics(ctx context.Context) error {
 	}
 }
 
+// listInputEnds lists the join's input end offsets (the last stable
+// offsets under exactly-once), where each partition counts as caught up.
+// The harness pre-loads the input before a system starts, so this is
+// what an assignment-time listing (Eddy) or the first fetch's lag (Kafka
+// Streams) would see; later fetches raise the ends as data arrives.
+func (l *ksLoop) listInputEnds(ctx context.Context, adm *kadm.Client) error {
+	list := adm.ListEndOffsets
+	if l.eos {
+		list = adm.ListCommittedOffsets
+	}
+	offs, err := list(ctx, l.topics.inputs...)
+	if err == nil {
+		err = offs.Error()
+	}
+	if err != nil {
+		return fmt.Errorf("list end offsets: %w", err)
+	}
+	l.inputs = map[string][]ksInput{}
+	for _, topic := range l.topics.inputs {
+		ins := make([]ksInput, l.parts)
+		for p := range ins {
+			o, ok := offs.Lookup(topic, int32(p))
+			if !ok {
+				return fmt.Errorf("no end offset for %s[%d]", topic, p)
+			}
+			ins[p].end = o.Offset
+		}
+		l.inputs[topic] = ins
+	}
+	return nil
+}
+
 // changelogExtraRetention is Kafka Streams'
 // windowstore.changelog.additional.retention.ms (one day), as in Eddy.
 const changelogExtraRetention = 24 * 60 * 60 * 1000
@@ -303,8 +358,17 @@ func (l *ksLoop) run() error {
 			}
 		}
 		deadline := time.Now().Add(l.f.commit)
-		for time.Now().Before(deadline) && l.ctx.Err() == nil {
-			pctx, cancel := context.WithDeadline(l.ctx, deadline)
+		for l.ctx.Err() == nil {
+			wait := time.Until(deadline)
+			if wait <= 0 {
+				if !l.holding() {
+					break
+				}
+				// The commit takes the offsets of every polled record:
+				// poll on until the join has processed what it holds.
+				wait = l.f.commit
+			}
+			pctx, cancel := context.WithTimeout(l.ctx, wait)
 			var fs kgo.Fetches
 			if l.eos {
 				fs = l.sess.PollRecords(pctx, 1000)
@@ -331,7 +395,7 @@ func (l *ksLoop) run() error {
 				try = kgo.TryAbort
 			}
 			_, err = l.sess.End(ectx, try)
-		} else if err = l.cl.Flush(ectx); err == nil {
+		} else if err = l.cl.Flush(ectx); err == nil && !l.holding() { // holding: stopping before the join caught up
 			err = l.cl.CommitUncommittedOffsets(ectx)
 		}
 		cancel()
@@ -352,12 +416,15 @@ func (l *ksLoop) promise(_ *kgo.Record, err error) {
 	}
 }
 
-// produce hands r to franz-go; l.promised is l.promise bound once (a
-// method value per call would allocate).
+// produce hands r to franz-go (or to l.sink, in tests); l.promised is
+// l.promise bound once (a method value per call would allocate).
 func (l *ksLoop) produce(r *kgo.Record) {
-	if l.eos {
+	switch {
+	case l.sink != nil:
+		l.sink(r)
+	case l.eos:
 		l.sess.Produce(l.ctx, r, l.promised)
-	} else {
+	default:
 		l.cl.Produce(l.ctx, r, l.promised)
 	}
 }
@@ -471,14 +538,29 @@ func (l *ksLoop) expireWindows() {
 	}
 }
 
-// processJoin buffers the poll's records per task and input, then processes
-// each task's records in timestamp order (table first on a tie).
+// processJoin buffers the poll's records per task and input, then
+// processes each task's buffered records in timestamp order (the table
+// first on a tie) as far as the caught-up rule allows (see rawKS).
 func (l *ksLoop) processJoin(fs kgo.Fetches) {
-	table := l.topics.inputs[0] // specOf(scenJoin): the table first
+	table, stream := l.topics.inputs[0], l.topics.inputs[1] // specOf(scenJoin): the table first
 	fs.EachPartition(func(p kgo.FetchTopicPartition) {
-		if p.Err != nil || p.Partition < 0 || len(p.Records) == 0 {
+		if p.Err != nil || p.Partition < 0 || p.Partition >= l.parts {
 			return
 		}
+		ins := l.inputs[p.Topic]
+		if ins == nil {
+			return
+		}
+		in := &ins[p.Partition]
+		end := p.HighWatermark
+		if l.eos {
+			end = p.LastStableOffset
+		}
+		in.end = max(in.end, end)
+		if len(p.Records) == 0 {
+			return
+		}
+		in.next = max(in.next, p.Records[len(p.Records)-1].Offset+1)
 		t := &l.tasks[p.Partition]
 		if p.Topic == table {
 			t.table = append(t.table, p.Records...)
@@ -486,22 +568,49 @@ func (l *ksLoop) processJoin(fs kgo.Fetches) {
 			t.events = append(t.events, p.Records...)
 		}
 	})
-	for i := range l.tasks {
-		t := &l.tasks[i]
-		a, b := t.table, t.events
-		for len(a) > 0 || len(b) > 0 {
-			if len(a) > 0 && (len(b) == 0 || !b[0].Timestamp.Before(a[0].Timestamp)) {
-				l.upsert(t, a[0])
-				a = a[1:]
+	for part := range l.tasks {
+		t := &l.tasks[part]
+		tableDone, streamDone := l.inputs[table][part].caughtUp(), l.inputs[stream][part].caughtUp()
+		i, j := 0, 0
+		for {
+			a, b := i < len(t.table), j < len(t.events)
+			if a && b {
+				a = !t.events[j].Timestamp.Before(t.table[i].Timestamp)
+				b = !a
+			} else if !(a && streamDone) && !(b && tableDone) {
+				break // nothing buffered, or wait for the side that has data on the broker
+			}
+			if a {
+				l.upsert(t, t.table[i])
+				i++
 			} else {
-				l.join(t, b[0])
-				b = b[1:]
+				l.join(t, t.events[j])
+				j++
 			}
 		}
-		clear(t.table)
-		clear(t.events)
-		t.table, t.events = t.table[:0], t.events[:0]
+		t.table, t.events = dropFirst(t.table, i), dropFirst(t.events, j)
 	}
+}
+
+// holding says whether the join holds polled records it has not processed
+// (waiting for a partition that is not caught up).
+func (l *ksLoop) holding() bool {
+	for i := range l.tasks {
+		if len(l.tasks[i].table) > 0 || len(l.tasks[i].events) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// dropFirst removes the first n records of rs in place.
+func dropFirst(rs []*kgo.Record, n int) []*kgo.Record {
+	if n == 0 {
+		return rs
+	}
+	k := copy(rs, rs[n:])
+	clear(rs[k:])
+	return rs[:k]
 }
 
 // upsert materializes a table record and writes it to the changelog.

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,10 +15,9 @@ import (
 )
 
 // ksCluster starts an embedded broker without compaction (kfake's cleaner
-// would thin the changelog this test counts), creates the scenario's user
-// topics with 4 partitions, pre-loads data as the harness does and returns
-// the harness's broker wrapper and the seed addresses.
-func ksCluster(t *testing.T, scen, prefix string, data dataset) (*broker, string) {
+// would thin the changelogs these tests count) and returns the harness's
+// broker wrapper and the seed addresses.
+func ksCluster(t *testing.T) (*broker, string) {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1),
 		kfake.BrokerConfigs(map[string]string{"log.cleaner.backoff.ms": "31536000000"}))
@@ -25,10 +26,16 @@ func ksCluster(t *testing.T, scen, prefix string, data dataset) (*broker, string
 	br, err := newBroker(c.ListenAddrs())
 	require.NoError(t, err)
 	t.Cleanup(br.close)
+	return br, strings.Join(c.ListenAddrs(), ",")
+}
+
+// ksLoad creates a run's user topics with 4 partitions and pre-loads data
+// as the harness does.
+func ksLoad(t *testing.T, br *broker, scen, prefix string, data dataset) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	require.NoError(t, createAndLoad(ctx, config{partitions: 4}, br, scen, prefix, data))
-	return br, strings.Join(c.ListenAddrs(), ",")
 }
 
 // startRawKS runs the raw-ks loop in the background until the test ends
@@ -54,6 +61,39 @@ func startRawKS(t *testing.T, f workerFlags) {
 		t.Fatalf("raw-ks stopped before its assignment: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("raw-ks got no assignment")
+	}
+}
+
+// startEddy runs the harness's Eddy worker in the background until the
+// test ends and waits for it to be RUNNING.
+func startEddy(t *testing.T, f workerFlags) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	running := make(chan struct{})
+	var once sync.Once
+	done := make(chan error, 1)
+	go func() {
+		done <- eddyWorker(ctx, f, func(s string) {
+			if s == "RUNNING" {
+				once.Do(func() { close(running) })
+			}
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err)
+		case <-time.After(30 * time.Second):
+			t.Error("Eddy did not stop")
+		}
+	})
+	select {
+	case <-running:
+	case err := <-done:
+		t.Fatalf("Eddy stopped before RUNNING: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Eddy not RUNNING")
 	}
 }
 
@@ -101,124 +141,193 @@ func readTopic(t *testing.T, seeds, topic string, want int) []*kgo.Record {
 	return out
 }
 
-func int64Of(t *testing.T, b []byte) int64 {
-	t.Helper()
-	require.Len(t, b, 8)
-	return int64(binary.BigEndian.Uint64(b))
+// outRec is a record as these tests compare them: partition, key, value
+// and, where the scenario fixes it, the timestamp (-1 where it depends on
+// the processing order: a count's timestamp is the latest of its words').
+type outRec struct {
+	part       int32
+	key, value string
+	ts         int64
 }
 
-// The word count loop counts every word exactly (final counts equal the
-// input's), and on its way writes every word to the repartition topic
-// (keyed and partitioned by the word) and every count update to the
-// changelog (the task's partition) and the output, in both guarantees.
-func TestRawKSWordCount(t *testing.T) {
-	for _, g := range []string{"alos", "eos"} {
-		t.Run(g, func(t *testing.T) {
-			lines := corpus(400, 60, 42)
-			data := dataset{inputTopic: textLines(lines, 4)}
-			want := map[string]int64{}
-			words := 0
-			for _, l := range lines {
-				for _, w := range wordsOf(l) {
-					want[w]++
-					words++
-				}
-			}
-			appID := "rawks-wc-" + g
-			prefix := appID + "."
-			br, seeds := ksCluster(t, scenWordCount, prefix, data)
-			f := workerFlags{brokers: seeds, scenario: scenWordCount, guarantee: g, appID: appID, prefix: prefix, commit: 100 * time.Millisecond}
-			topics := rawKSTopics(f)
-			startRawKS(t, f)
-			waitDrainedTest(t, br, appID, topics.inputs, g == "eos", topics.repartition)
+// multiset counts records.
+type multiset map[outRec]int
 
-			out := readTopic(t, seeds, topics.output, words)
-			require.Len(t, out, words, "one output record per word")
-			got := map[string]int64{}
-			for _, r := range out {
-				got[string(r.Key)] = int64Of(t, r.Value)
-				require.Equal(t, keyPartition(r.Key, 4), r.Partition, "output of %s", r.Key)
-			}
-			require.Equal(t, want, got, "final counts")
+func (m multiset) add(part int32, key, value []byte, ts int64) {
+	m[outRec{part, string(key), string(value), ts}]++
+}
 
-			rep := readTopic(t, seeds, topics.repartition, words)
-			require.Len(t, rep, words, "one repartition record per word")
-			for _, r := range rep {
-				require.Equal(t, string(r.Key), string(r.Value))
-				require.Equal(t, keyPartition(r.Key, 4), r.Partition, "repartition of %s", r.Key)
-			}
-
-			cl := readTopic(t, seeds, topics.changelog, words)
-			require.Len(t, cl, words, "one changelog record per count update")
-			last := map[string]int64{}
-			for _, r := range cl {
-				last[string(r.Key)] = int64Of(t, r.Value)
-				require.Equal(t, keyPartition(r.Key, 4), r.Partition, "changelog of %s", r.Key)
-			}
-			require.Equal(t, want, last, "the changelog's latest value per word")
-		})
+func (m multiset) size() int {
+	n := 0
+	for _, c := range m {
+		n += c
 	}
+	return n
 }
 
-// The window and join loops, at least once: window counts per (word,
-// window) with a windowed changelog; the join writes one output record per
-// stream record and one changelog record per table row.
-func TestRawKSWindowAndJoin(t *testing.T) {
-	t.Run("window", func(t *testing.T) {
-		lines := corpus(300, 40, 42)
-		data := dataset{inputTopic: textLines(lines, 4)}
-		want := map[string]int64{}
-		words := 0
-		for i, l := range lines {
-			ts := baseTime + int64(i)
-			start := ts - ts%windows.Size()
-			for _, w := range wordsOf(l) {
-				want[string(windowedKey(w, start))]++
-				words++
+// ksExpected is what a system doing Kafka Streams' work writes for a
+// scenario's input, without a record cache, computed straight from the
+// input: the output, repartition and changelog topics' records.
+type ksExpected struct{ output, repartition, changelog multiset }
+
+func be64(n int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(n)) }
+
+func expectedKS(scen string, data dataset) ksExpected {
+	e := ksExpected{multiset{}, multiset{}, multiset{}}
+	switch scen {
+	case scenWordCount, scenWindow:
+		// Whatever order the words are counted in, a key with n words
+		// gets the updates 1..n, each once.
+		counts := map[string]int64{}
+		for _, r := range data[inputTopic] {
+			for _, w := range words(string(r.value)) {
+				key, storeKey := []byte(w), []byte(w)
+				if scen == scenWindow {
+					key = windowedKey(w, r.ts-r.ts%windows.Size())
+					storeKey = append(append([]byte(nil), key...), 0, 0, 0, 0) // sequence number 0
+				}
+				counts[string(key)]++
+				p := keyPartition([]byte(w), 4)
+				e.repartition.add(p, []byte(w), []byte(w), r.ts)
+				e.changelog.add(p, storeKey, be64(counts[string(key)]), -1)
+				e.output.add(p, key, be64(counts[string(key)]), -1)
 			}
 		}
-		appID := "rawks-win"
-		br, seeds := ksCluster(t, scenWindow, appID+".", data)
-		f := workerFlags{brokers: seeds, scenario: scenWindow, guarantee: "alos", appID: appID, prefix: appID + ".", commit: 100 * time.Millisecond}
-		topics := rawKSTopics(f)
-		startRawKS(t, f)
-		waitDrainedTest(t, br, appID, topics.inputs, false, topics.repartition)
-		got := map[string]int64{}
-		for _, r := range readTopic(t, seeds, topics.output, words) {
-			got[string(r.Key)] = int64Of(t, r.Value)
-		}
-		require.Equal(t, want, got)
-		cl := readTopic(t, seeds, topics.changelog, words)
-		require.Len(t, cl, words)
-		for _, r := range cl {
-			// key ‖ start ‖ sequence 0: the output key plus 4 zero bytes
-			k := string(r.Key[:len(r.Key)-4])
-			require.Contains(t, want, k)
-			require.Equal(t, []byte{0, 0, 0, 0}, r.Key[len(r.Key)-4:])
-		}
-	})
-	t.Run("join", func(t *testing.T) {
-		data := joinData(corpus(300, 40, 42), 20, 4)
-		appID := "rawks-join"
-		br, seeds := ksCluster(t, scenJoin, appID+".", data)
-		f := workerFlags{brokers: seeds, scenario: scenJoin, guarantee: "alos", appID: appID, prefix: appID + ".", commit: 100 * time.Millisecond}
-		topics := rawKSTopics(f)
-		require.Empty(t, topics.repartition)
-		startRawKS(t, f)
-		waitDrainedTest(t, br, appID, topics.inputs, false)
-		out := readTopic(t, seeds, topics.output, len(data[joinStream]))
-		require.Len(t, out, len(data[joinStream]))
-		cl := readTopic(t, seeds, topics.changelog, len(data[joinTable]))
-		require.Len(t, cl, len(data[joinTable]))
+	case scenJoin:
 		rows := map[string]string{}
 		for _, r := range data[joinTable] {
 			rows[string(r.key)] = string(r.value)
+			e.changelog.add(r.partition, r.key, r.value, r.ts)
 		}
-		for _, r := range cl {
-			require.Equal(t, rows[string(r.Key)], string(r.Value))
-			require.Equal(t, keyPartition(r.Key, 4), r.Partition)
+		for _, r := range data[joinStream] {
+			row, ok := rows[string(r.key)]
+			e.output.add(r.partition, r.key, []byte(joined(string(r.value), row, ok)), r.ts)
 		}
-	})
+	}
+	return e
 }
 
-func wordsOf(line []byte) []string { return words(string(line)) }
+// readSet reads want records of a topic (read_committed) into a multiset;
+// withTS keeps the records' timestamps.
+func readSet(t *testing.T, seeds, topic string, want int, withTS bool) multiset {
+	t.Helper()
+	m := multiset{}
+	for _, r := range readTopic(t, seeds, topic, want) {
+		ts := int64(-1)
+		if withTS {
+			ts = r.Timestamp.UnixMilli()
+		}
+		m.add(r.Partition, r.Key, r.Value, ts)
+	}
+	return m
+}
+
+// raw-ks does the work Eddy does, record for record: for each stateful
+// scenario and guarantee both run on the same input (own topics, one
+// embedded broker), and the output, repartition and changelog topics of
+// each hold exactly the records computed from the input (partition, key,
+// value, and the timestamp where the order of processing does not decide
+// it). The join's rows are all written before its stream records, with
+// earlier timestamps, so a system that merges its inputs by timestamp and
+// waits for a partition that is not caught up joins every record with its
+// row.
+func TestRawKSSameWorkAsEddy(t *testing.T) {
+	for _, scen := range []string{scenWordCount, scenWindow, scenJoin} {
+		for _, g := range []string{"alos", "eos"} {
+			t.Run(scen+"-"+g, func(t *testing.T) {
+				var data dataset
+				if scen == scenJoin {
+					data = joinData(corpus(400, 60, 42), 25, 4)
+				} else {
+					data = dataset{inputTopic: textLines(corpus(400, 60, 42), 4)}
+				}
+				want := expectedKS(scen, data)
+				br, seeds := ksCluster(t)
+				for _, sys := range []string{sysRawKS, sysEddy} {
+					appID := sys + "-" + scen + "-" + g
+					f := workerFlags{brokers: seeds, scenario: scen, guarantee: g, appID: appID, prefix: appID + ".",
+						stateDir: t.TempDir(), commit: 100 * time.Millisecond}
+					ksLoad(t, br, scen, f.prefix, data)
+					if sys == sysEddy {
+						startEddy(t, f)
+					} else {
+						startRawKS(t, f)
+					}
+					// Eddy and Kafka Streams name internal topics alike, and so
+					// does raw-ks.
+					topics := rawKSTopics(f)
+					var required []string
+					if topics.repartition != "" {
+						required = append(required, topics.repartition)
+					}
+					waitDrainedTest(t, br, appID, topics.inputs, g == "eos", required...)
+					withTS := scen == scenJoin
+					require.Equal(t, want.output, readSet(t, seeds, topics.output, want.output.size(), withTS), "%s: output", sys)
+					require.Equal(t, want.changelog, readSet(t, seeds, topics.changelog, want.changelog.size(), withTS), "%s: changelog", sys)
+					if topics.repartition != "" {
+						require.Equal(t, want.repartition, readSet(t, seeds, topics.repartition, want.repartition.size(), true), "%s: repartition", sys)
+					}
+				}
+			})
+		}
+	}
+}
+
+// The join merges a task's table and stream records by timestamp and, as
+// Kafka Streams' partition group does with max.task.idle.ms 0, waits while
+// the side it has no records of is not caught up with the end offset it is
+// known to have; the commit waits while records are held.
+func TestRawKSJoinWaitsForTheOtherSide(t *testing.T) {
+	var got []string
+	l := &ksLoop{
+		f:      workerFlags{scenario: scenJoin},
+		topics: ksTopics{inputs: []string{"tbl", "str"}, output: "out", changelog: "cl"},
+		parts:  2, outPart: 1,
+		tasks: []ksTask{{rows: map[string]ksRow{}}, {rows: map[string]ksRow{}}},
+		// ends as listed at start
+		inputs: map[string][]ksInput{"tbl": {{end: 2}, {end: 1}}, "str": {{end: 3}, {end: 0}}},
+		sink: func(r *kgo.Record) {
+			got = append(got, fmt.Sprintf("%s[%d] %s=%s @%d", r.Topic, r.Partition, r.Key, r.Value, r.Timestamp.UnixMilli()))
+		},
+	}
+	rec := func(topic string, p int32, off, ts int64, v string) *kgo.Record {
+		return &kgo.Record{Topic: topic, Partition: p, Offset: off, Key: []byte("k"), Value: []byte(v), Timestamp: time.UnixMilli(ts)}
+	}
+	poll := func(topic string, p int32, hwm int64, rs ...*kgo.Record) {
+		got = nil
+		l.processJoin(kgo.Fetches{{Topics: []kgo.FetchTopic{{Topic: topic, Partitions: []kgo.FetchPartition{
+			{Partition: p, HighWatermark: hwm, LastStableOffset: hwm, Records: rs}}}}}})
+	}
+
+	// Partition 0: the stream's records come first; the table has 2 rows
+	// on the broker, so nothing is joined yet.
+	poll("str", 0, 3, rec("str", 0, 0, 5, "s0"), rec("str", 0, 1, 15, "s1"), rec("str", 0, 2, 25, "s2"))
+	require.Empty(t, got)
+	require.True(t, l.holding())
+	// The first row (t=10): s0 (t=5) goes first, without a row, then the
+	// row; s1 (t=15) waits for the second row, which may be older.
+	poll("tbl", 0, 2, rec("tbl", 0, 0, 10, "r0"))
+	require.Equal(t, []string{"out[0] k=s0| @5", "cl[0] k=r0 @10"}, got)
+	require.True(t, l.holding())
+	// The second row (t=20) and the table is caught up: s1, the row, s2.
+	poll("tbl", 0, 2, rec("tbl", 0, 1, 20, "r1"))
+	require.Equal(t, []string{"out[0] k=s1|r0 @15", "cl[0] k=r1 @20", "out[0] k=s2|r1 @25"}, got)
+	require.False(t, l.holding())
+
+	// Partition 1: the stream was empty at start (end 0), so its table row
+	// is processed at once; a fetch showing new stream data (high
+	// watermark 2) makes the next row wait for it.
+	poll("tbl", 1, 1, rec("tbl", 1, 0, 10, "r0"))
+	require.Equal(t, []string{"cl[1] k=r0 @10"}, got)
+	l.inputs["tbl"][1].end = 2
+	poll("str", 1, 2, rec("str", 1, 0, 30, "s0"))
+	require.Empty(t, got, "the stream is caught up, the table is not")
+	// The row (t=40) comes after s0 (t=30) and waits: the stream's high
+	// watermark says a record is missing.
+	poll("tbl", 1, 2, rec("tbl", 1, 1, 40, "r1"))
+	require.Equal(t, []string{"out[0] k=s0|r0 @30"}, got)
+	require.True(t, l.holding())
+	poll("str", 1, 2, rec("str", 1, 1, 50, "s1"))
+	require.Equal(t, []string{"cl[1] k=r1 @40", "out[0] k=s1|r1 @50"}, got)
+	require.False(t, l.holding())
+}

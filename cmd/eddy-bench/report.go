@@ -74,11 +74,12 @@ type summary struct {
 	OK, N                                  int
 	Startup, Drain, Throughput, CPU, RSSMB float64
 	CPUPerUnit, AllocsPerUnit              float64 // per input word (record): see workUnits
+	Out                                    float64 // output records (end offsets, with commit markers) at lag 0
 	BuildStartup, Build, Changelog         float64 // restore measurement
 }
 
 func summarizeCell(rs []result, c cell) summary {
-	var st, dr, tp, cpu, rss, bst, bd, cl, cpuU, allocU []float64
+	var st, dr, tp, cpu, rss, bst, bd, cl, cpuU, allocU, out []float64
 	sm := summary{cell: c}
 	for _, r := range rs {
 		if r.cell() != c || r.Run == 0 {
@@ -92,6 +93,7 @@ func summarizeCell(rs []result, c cell) summary {
 		st, dr, tp = append(st, r.StartupS), append(dr, r.DrainS), append(tp, r.Throughput)
 		cpu, rss = append(cpu, r.CPUS), append(rss, float64(r.PeakRSS)/(1<<20))
 		bst, bd, cl = append(bst, r.BuildStartupS), append(bd, r.BuildS), append(cl, float64(r.Changelog))
+		out = append(out, float64(r.OutEnd))
 		if v := r.cpuPerUnit(); v > 0 {
 			cpuU = append(cpuU, v)
 		}
@@ -99,7 +101,7 @@ func summarizeCell(rs []result, c cell) summary {
 			allocU = append(allocU, v)
 		}
 	}
-	sm.CPUPerUnit, sm.AllocsPerUnit = median(cpuU), median(allocU)
+	sm.CPUPerUnit, sm.AllocsPerUnit, sm.Out = median(cpuU), median(allocU), median(out)
 	sm.Startup, sm.Drain, sm.Throughput, sm.CPU, sm.RSSMB = median(st), median(dr), median(tp), median(cpu), median(rss)
 	sm.BuildStartup, sm.Build, sm.Changelog = median(bst), median(bd), median(cl)
 	return sm
@@ -161,11 +163,17 @@ func textTable(c config, rs []result, ratios []ratio) string {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", r.Label, f(r.Median, 2), perRun(r.PerRun), target(r.Target), r.met())
 	}
 	w.Flush()
-	if rows := yardstickRows(c, rs, ratios); len(rows) > 0 {
+	for _, t := range []struct {
+		head []string
+		rows [][]string
+	}{{yardstickHead, yardstickRows(c, rs, ratios)}, {cacheHead, cacheRows(c, rs, ratios)}} {
+		if len(t.rows) == 0 {
+			continue
+		}
 		b.WriteString("\n")
 		w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(w, strings.Join(yardstickHead, "\t"))
-		for _, row := range rows {
+		fmt.Fprintln(w, strings.Join(t.head, "\t"))
+		for _, row := range t.rows {
 			fmt.Fprintln(w, strings.Join(row, "\t"))
 		}
 		w.Flush()
@@ -267,6 +275,21 @@ func markdown(c config, e env, rs []result, ratios []ratio, prof *profileReport)
 		}
 	}
 
+	if rows := cacheRows(c, rs, ratios); len(rows) > 0 {
+		p("\n## Word count with both record caches (wordcount-cached)\n\n")
+		p("Eddy with `Config.CacheMaxBytes` at its default and Kafka Streams with `statestore.cache.max.bytes` at its default "+
+			"(10 MiB each), word count, commit interval %v: each system merges a word's count updates in its cache and writes the "+
+			"changelog and the output when the cache evicts or the task commits, so it writes fewer records than the %d updates "+
+			"of the uncached runs, as many as its cache and commits make it. *out* is the median of the output topic's end offsets "+
+			"at lag 0 (under exactly-once including the commit markers). The wordcount rows (no cache) are repeated for comparison. "+
+			"The issue's target: Eddy/Java throughput ≥ 4 with both caches on.\n\n", c.commit, expectedOutput(scenWordCount, datasets(config{
+			records: c.records, vocab: c.vocab, partitions: c.partitions, scenarios: []string{scenWordCount}})[scenWordCount]))
+		p("| %s |\n|%s\n", strings.Join(cacheHead, " | "), strings.Repeat("---|", len(cacheHead)))
+		for _, row := range rows {
+			p("| %s |\n", strings.Join(row, " | "))
+		}
+	}
+
 	p("\n## Medians\n\n")
 	p("*CPU µs/unit* and *allocs/unit*: from RUNNING to lag 0, per input word (wordcount, window) or record (stateless, join); " +
 		"allocations are the Go systems' heap allocations (runtime/metrics), — for Java.\n\n")
@@ -325,7 +348,8 @@ func methodSection(b *strings.Builder, c config) {
 		"internal topics are created by the system under test. They are deleted after the run.\n", c.brokers, c.partitions)
 	p("- The input is pre-loaded before the system starts (identical bytes for every system and run): text lines of 1–6 words "+
 		"(vocabulary %d, mixed case, seed 42), line i on partition i mod %d with timestamp 1700000000000+i ms.\n", c.vocab, c.partitions)
-	p("- Systems, each its own OS process, one processing thread, same guarantee, commit interval %v, no record cache:\n", c.commit)
+	p("- Systems, each its own OS process, one processing thread, same guarantee, commit interval %v, no record cache "+
+		"(except Eddy and Java in the wordcount-cached variant):\n", c.commit)
 	p("  - **raw**: a hand-written franz-go loop (`eddy-bench raw`): poll, transform, produce, and every commit interval " +
 		"flush + commit offsets (at-least-once) or end a `kgo.GroupTransactSession` transaction (exactly-once). For the stateful " +
 		"scenarios it keeps its state in Go maps and writes results straight to the output topic: **no repartition topic, no changelog**, " +
@@ -339,19 +363,24 @@ func methodSection(b *strings.Builder, c config) {
 			"the compacted changelog `<app-id>-word-counts-changelog` (the task's partition) and to the output. Window: the same through " +
 			"`<app-id>-window-counts-repartition`, 10 s tumbling windows with stream time per task, the grace check and retention " +
 			"(size + grace), changelog `<app-id>-window-counts-changelog` (compact,delete) keyed word ‖ window start ‖ sequence as Kafka " +
-			"Streams' window stores, output in the time-windowed key format partitioned by the word. Join: per task, each poll's table and " +
-			"stream records merged by timestamp; a table row goes into a Go map and to `<app-id>-join-table-changelog`; a stream record " +
-			"is left-joined with its row (the scenario's own `joined`) and written out. Internal topics are created with Eddy's settings; " +
+			"Streams' window stores, output in the time-windowed key format partitioned by the word. Join: per task, the table and stream records merged by " +
+			"timestamp as Kafka Streams' partition group does (`max.task.idle.ms` 0: when one side has nothing buffered, the other " +
+			"waits unless that side's partition is caught up with its end offset, listed at start or seen in a fetch; a commit " +
+			"waits while records are held); a table row goes into a Go map and to `<app-id>-join-table-changelog`; a stream record " +
+			"is left-joined with its row (the scenario's own `joined`) and written out. A test (rawks_test.go) runs raw-ks and Eddy " +
+			"on the same input on the embedded broker in every stateful scenario and guarantee and checks that both write exactly " +
+			"the output, repartition and changelog records computed from the input. Internal topics are created with Eddy's settings; " +
 			"same guarantee, commit interval, one group member and one (transactional) producer as Eddy, and Eddy's franz-go defaults " +
 			"(256 KiB fetched per partition, 500 ms fetch wait, 10 s transaction timeout, 1M buffered records). What it leaves out: a " +
-			"local store (maps only), checkpoints and changelog-offset bookkeeping, restore, rebalance handling beyond the transact " +
-			"session's, and the join's wait for an empty partition that still has data on the broker (`max.task.idle.ms`). " +
-			"No restore measurement.\n")
+			"local store (maps only), checkpoints and changelog-offset bookkeeping, restore, and rebalance handling beyond the transact " +
+			"session's. Not in the wordcount-cached variant (it has no record cache). No restore measurement.\n")
 	}
 	p("  - **eddy**: `runtime.App` with the scenario topology (`eddy-bench worker`), Workers 1, Pebble stores. " +
-		"Eddy has no record cache (Kafka Streams' `statestore.cache.max.bytes=0` equivalent).\n")
+		"Eddy has no record cache (`Config.CacheMaxBytes: runtime.NoCache`, Kafka Streams' `statestore.cache.max.bytes=0` equivalent), " +
+		"except in wordcount-cached (`eddy-bench worker -record-cache`: `Config.CacheMaxBytes` 0, the default, 10 MiB).\n")
 	if contains(c.systems, sysJava) {
 		p("  - **java**: `java -jar java/target/eddy-reference.jar <topology> --cache-bytes 0 --commit-interval-ms %d` "+
+			"(wordcount-cached: `--cache-bytes 10485760`, Kafka Streams' default) "+
 			"with default JVM options (no -Xmx: the JVM picks 1/4 of RAM as max heap), RocksDB stores, 1 stream thread. "+
 			"The topologies are in java/src/main/java/io/eddystreams/reference (Topologies.java, BenchTopologies.java); "+
 			"each has a Go twin in cmd/eddy-bench/scenario.go with the same topic, store and repartition names and output bytes.\n", c.commit.Milliseconds())
@@ -365,6 +394,11 @@ func methodSection(b *strings.Builder, c config) {
 		len(data[scenStateless][inputTopic]), c.statelessFactor, expectedOutput(scenStateless, data[scenStateless]))
 	p("  - **wordcount** (`wordcount`) = examples/wordcount: flatMapValues (lower-case words) → groupBy word (repartition) → count → to. "+
 		"%d lines; out %d (one count update per word).\n", len(data[scenWordCount][inputTopic]), expectedOutput(scenWordCount, data[scenWordCount]))
+	if contains(c.scenarios, scenWordCountCached) {
+		p("  - **wordcount-cached** (`wordcount`): word count, Eddy and Java only, both record caches at their default size "+
+			"(10 MiB), same input; a system writes at least one update per distinct word (%d), how many more depends on its cache "+
+			"and commits. CPU per input word as in wordcount.\n", expectedOutput(scenWordCountCached, data[scenWordCount]))
+	}
 	p("  - **window** (`bench-window`): the same words → groupBy word (repartition `window-counts`) → 10 s tumbling windows, "+
 		"grace 1 h (longer than the input spans, so nothing is late whatever the fetch order) → count → to, keys in Kafka Streams' "+
 		"time-windowed format. %d lines; out %d.\n", len(data[scenWindow][inputTopic]), expectedOutput(scenWindow, data[scenWindow]))
@@ -397,12 +431,55 @@ func methodSection(b *strings.Builder, c config) {
 	}
 	p("- %d runs; in each run every system runs once per scenario and guarantee (and the restore once), one after another, in an order rotated "+
 		"from run to run. Tables show medians over runs; ratios are computed within each run, then the median is shown "+
-		"(per-run values alongside). The start-up target (≥ 10×) is checked in every scenario, the throughput and memory targets "+
-		"where the issues set them (stateless vs raw, word count vs Java, word count CPU per word vs raw-ks), EOS/ALOS for Eddy in every scenario.\n", c.runs)
+		"(per-run values alongside). The start-up target (≥ 10×) is checked in every scenario (not again in the wordcount-cached variant), "+
+		"the throughput and memory targets where the issues set them (stateless vs raw, word count vs Java without and with the record "+
+		"caches, word count CPU per word vs raw-ks), EOS/ALOS for Eddy in every scenario but the variant.\n", c.runs)
 	p("- Sanity check: each line of *All runs* ends with `out N`, the sum of the output topic's end offsets when lag " +
 		"reached 0: the *out* count above, plus, under exactly-once, one commit marker per partition and transaction.\n")
 	p("- Resolution: lag is polled every 50 ms and commits happen every %v, so short drains carry ~0.1–0.2 s of "+
 		"measurement slack; with a few seconds of drain that is a few percent.\n\n", c.commit)
+}
+
+// cacheHead are the columns of the record-cache comparison.
+var cacheHead = []string{"scenario", "guarantee", "Eddy/Java throughput", "Java/Eddy CPU per word", "Java/Eddy peak RSS",
+	"records/s Eddy", "records/s Java", "CPU µs/word Eddy", "CPU µs/word Java", "peak RSS MB Eddy", "peak RSS MB Java",
+	"out Eddy", "out Java"}
+
+// cacheRows compares Eddy with Java in word count with the record caches on
+// (wordcount-cached) and, for reference, off (wordcount), per guarantee.
+func cacheRows(c config, rs []result, ratios []ratio) [][]string {
+	if !contains(c.scenarios, scenWordCountCached) || !contains(c.systems, sysEddy) || !contains(c.systems, sysJava) {
+		return nil
+	}
+	rat := func(num, den cell, m metric) string {
+		for _, r := range ratios {
+			if r.Num == num && r.Den == den && r.Metric.Name == m.Name {
+				return f(r.Median, 2)
+			}
+		}
+		// not among the report's ratios (wordcount's CPU per word)
+		return f(computeRatios([]ratioDef{{Num: num, Den: den, Metric: m}}, rs, c.runs)[0].Median, 2)
+	}
+	var rows [][]string
+	for _, s := range []string{scenWordCountCached, scenWordCount} {
+		if !contains(c.scenarios, s) {
+			continue
+		}
+		for _, g := range c.guarantees {
+			e, j := summarizeCell(rs, cell{s, g, sysEddy}), summarizeCell(rs, cell{s, g, sysJava})
+			val := func(sm summary, v float64, prec int) string {
+				if sm.OK == 0 {
+					return "—"
+				}
+				return f(v, prec)
+			}
+			rows = append(rows, []string{s, g,
+				rat(e.cell, j.cell, mThroughput), rat(j.cell, e.cell, mCPUPerUnit), rat(j.cell, e.cell, mRSS),
+				val(e, e.Throughput, 0), val(j, j.Throughput, 0), val(e, e.CPUPerUnit, 2), val(j, j.CPUPerUnit, 2),
+				val(e, e.RSSMB, 1), val(j, j.RSSMB, 1), val(e, e.Out, 0), val(j, j.Out, 0)})
+		}
+	}
+	return rows
 }
 
 // yardstickHead are the columns of the raw-ks comparison.

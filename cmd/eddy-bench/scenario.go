@@ -16,7 +16,8 @@ import (
 )
 
 // Scenario names. Every topology exists three times: here for Eddy, in
-// raw.go as a hand-written franz-go loop, and in java/ (Topologies.java,
+// raw.go as a hand-written franz-go loop (and for the stateful ones in
+// rawks.go, doing Kafka Streams' work by hand), and in java/ (Topologies.java,
 // BenchTopologies.java) for Kafka Streams, with the same topic, store and
 // repartition-topic names (user topics get a per-run prefix).
 const (
@@ -24,13 +25,36 @@ const (
 	scenWordCount = "wordcount"
 	scenWindow    = "window"
 	scenJoin      = "join"
+	// scenWordCountCached is word count with both systems' record caches
+	// at their default size (Eddy's Config.CacheMaxBytes default, Kafka
+	// Streams' statestore.cache.max.bytes default, 10 MiB each), Eddy and
+	// Java only: the other scenarios turn the caches off so that every
+	// system writes every update.
+	scenWordCountCached = "wordcount-cached"
 	// scenRestore is not a throughput scenario: the restore measurement
 	// (a source table with one changelog record per key).
 	scenRestore = "restore"
 )
 
 // allScenarios are the throughput scenarios, in report order.
-var allScenarios = []string{scenStateless, scenWordCount, scenWindow, scenJoin}
+var allScenarios = []string{scenStateless, scenWordCount, scenWordCountCached, scenWindow, scenJoin}
+
+// baseScenario is the scenario whose topology, topics and input a scenario
+// uses: itself, or for a variant the scenario it varies.
+func baseScenario(scenario string) string {
+	if scenario == scenWordCountCached {
+		return scenWordCount
+	}
+	return scenario
+}
+
+// cachedScenario says whether a scenario runs Eddy and Kafka Streams with
+// their record caches at the default size (otherwise both have none).
+func cachedScenario(scenario string) bool { return scenario == scenWordCountCached }
+
+// javaDefaultCacheBytes is Kafka Streams' statestore.cache.max.bytes
+// default, passed explicitly to the Java reference in the cached variant.
+const javaDefaultCacheBytes = 10 << 20
 
 // Topic and store names.
 const (
@@ -61,7 +85,7 @@ type scenarioSpec struct {
 }
 
 func specOf(scenario string) scenarioSpec {
-	switch scenario {
+	switch baseScenario(scenario) {
 	case scenStateless:
 		return scenarioSpec{[]string{inputTopic}, statelessOut, "", "bench-stateless"}
 	case scenWordCount:
@@ -137,7 +161,7 @@ func windowedKey(key string, start int64) []byte {
 // topology builds the Eddy topology of a scenario with prefixed user topics.
 func topology(scenario, prefix string) (*stream.Topology, error) {
 	b := stream.NewBuilder()
-	switch scenario {
+	switch baseScenario(scenario) {
 	case scenStateless:
 		b.Stream(prefix+inputTopic, serde.String(), serde.String()).
 			Filter(func(_, v string) bool { return keepLine(v) }).
@@ -266,10 +290,19 @@ func restoreData(n int, p int32) dataset {
 // expectedOutput is the number of output records a scenario must produce
 // without a record cache: one per kept line (stateless), one count update
 // per word (wordcount, window: no record is late), one per stream record
-// (join: a left join).
+// (join: a left join). With the record caches (wordcount-cached) it is the
+// least a system can write: one update per distinct word.
 func expectedOutput(scenario string, d dataset) int64 {
 	var n int64
 	switch scenario {
+	case scenWordCountCached:
+		distinct := map[string]bool{}
+		for _, r := range d[inputTopic] {
+			for _, w := range words(string(r.value)) {
+				distinct[w] = true
+			}
+		}
+		n = int64(len(distinct))
 	case scenStateless:
 		for _, r := range d[inputTopic] {
 			if keepLine(string(r.value)) {
@@ -291,7 +324,7 @@ func expectedOutput(scenario string, d dataset) int64 {
 // topic, the store and the output), input records for stateless (lines)
 // and join (table rows and stream records).
 func workUnits(scenario string, d dataset) int64 {
-	switch scenario {
+	switch scenario = baseScenario(scenario); scenario {
 	case scenWordCount, scenWindow:
 		return expectedOutput(scenario, d)
 	}
@@ -300,7 +333,7 @@ func workUnits(scenario string, d dataset) int64 {
 
 // unitName names the unit of workUnits.
 func unitName(scenario string) string {
-	switch scenario {
+	switch baseScenario(scenario) {
 	case scenWordCount, scenWindow:
 		return "word"
 	}

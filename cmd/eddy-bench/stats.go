@@ -17,8 +17,12 @@ const (
 var allSystems = []string{sysRaw, sysRawKS, sysEddy, sysJava}
 
 // runsScenario says whether a system has a contender for a scenario:
-// raw-ks exists for the stateful scenarios only.
+// raw-ks exists for the stateful scenarios only, and the record-cache
+// variant compares the two systems that have a record cache, Eddy and Java.
 func runsScenario(sys, scenario string) bool {
+	if cachedScenario(scenario) {
+		return sys == sysEddy || sys == sysJava
+	}
 	return sys != sysRawKS || hasRawKS(scenario)
 }
 
@@ -175,8 +179,9 @@ func ratioDefs(c config) []ratioDef {
 		return nil
 	}
 	for _, s := range c.scenarios {
+		variant := cachedScenario(s)
 		for _, g := range c.guarantees {
-			if withRaw {
+			if withRaw && runsScenario(sysRaw, s) {
 				t := 0.0
 				if s == scenStateless {
 					t = 0.9
@@ -195,16 +200,24 @@ func ratioDefs(c config) []ratioDef {
 				)
 			}
 			if withJava {
-				tw, tm := 0.0, 0.0
-				if s == scenWordCount {
+				tw, tm, ts := 0.0, 0.0, 10.0
+				switch s {
+				case scenWordCount:
 					tw, tm = 2, 5
+				case scenWordCountCached:
+					// issue 11: both caches at their default size; the
+					// start-up is word count's, checked there
+					tw, ts = 4, 0
 				}
 				defs = append(defs,
 					ratioDef{s + " " + g + ": Eddy/Java throughput", cell{s, g, sysEddy}, cell{s, g, sysJava}, mThroughput, tw},
 					ratioDef{s + " " + g + ": Java/Eddy peak RSS", cell{s, g, sysJava}, cell{s, g, sysEddy}, mRSS, tm},
 					ratioDef{s + " " + g + ": Java/Eddy CPU seconds", cell{s, g, sysJava}, cell{s, g, sysEddy}, mCPU, 0},
-					ratioDef{s + " " + g + ": Java/Eddy start-up time", cell{s, g, sysJava}, cell{s, g, sysEddy}, mStartup, 10},
 				)
+				if variant {
+					defs = append(defs, ratioDef{s + " " + g + ": Java/Eddy CPU per input " + unitName(s), cell{s, g, sysJava}, cell{s, g, sysEddy}, mCPUPerUnit, 0})
+				}
+				defs = append(defs, ratioDef{s + " " + g + ": Java/Eddy start-up time", cell{s, g, sysJava}, cell{s, g, sysEddy}, mStartup, ts})
 			}
 		}
 		if contains(c.guarantees, "alos") && contains(c.guarantees, "eos") {
@@ -213,7 +226,7 @@ func ratioDefs(c config) []ratioDef {
 					continue
 				}
 				t := 0.0
-				if sys == sysEddy {
+				if sys == sysEddy && !variant {
 					t = 0.8
 				}
 				defs = append(defs, ratioDef{s + ": EOS/ALOS throughput, " + sys, cell{s, "eos", sys}, cell{s, "alos", sys}, mThroughput, t})

@@ -26,6 +26,9 @@ type workerFlags struct {
 	brokers, scenario, guarantee, appID, prefix, stateDir string
 	cpuProfile, memProfile                                string
 	commit                                                time.Duration
+	// Eddy only: the record cache at its default size (Config.CacheMaxBytes
+	// 0) instead of none
+	recordCache bool
 	// franz-go fetch buffering (Eddy: Config.ClientOptions); 0 = default
 	fetchMaxBytes, fetchMaxPartBytes, maxConcurrentFetches int
 }
@@ -40,6 +43,7 @@ func parseWorkerFlags(name string, args []string) workerFlags {
 	fs.StringVar(&f.prefix, "topic-prefix", "", "prefix of user topics")
 	fs.StringVar(&f.stateDir, "state-dir", os.TempDir(), "state directory")
 	fs.DurationVar(&f.commit, "commit-interval", 100*time.Millisecond, "commit interval")
+	fs.BoolVar(&f.recordCache, "record-cache", false, "worker: run with Eddy's record cache at its default size (Config.CacheMaxBytes 0) instead of runtime.NoCache")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole process life to this file")
 	fs.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to this file when the heap peaks, and one of all allocations to FILE.allocs at exit")
 	fs.IntVar(&f.fetchMaxBytes, "fetch-max-bytes", 0, "kgo.FetchMaxBytes (0: franz-go's default, 50 MiB)")
@@ -198,14 +202,32 @@ func runEddyWorker(args []string) int {
 	f := parseWorkerFlags("worker", args)
 	defer startProfiles(f)()
 	reportAllocsOnSignal()
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := eddyWorker(ctx, f, announce); err != nil {
+		fmt.Fprintln(os.Stderr, "eddy worker:", err)
+		return 1
+	}
+	return 0
+}
+
+// eddyWorker runs runtime.App with f's scenario topology until ctx ends;
+// state is called with the name of every state the app enters. The record
+// cache is off (runtime.NoCache) unless f.recordCache.
+func eddyWorker(ctx context.Context, f workerFlags, state func(string)) error {
 	topo, err := topology(f.scenario, f.prefix)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return err
 	}
 	g := runtime.AtLeastOnce
 	if f.guarantee == "eos" {
 		g = runtime.ExactlyOnce
+	}
+	// Like Java (--cache-bytes 0) and raw-ks: every update written and
+	// sent, so the three do the same work.
+	cache := runtime.NoCache
+	if f.recordCache {
+		cache = 0 // Eddy's default size
 	}
 	app, err := runtime.New(topo, runtime.Config{
 		ClientOptions:  f.clientOptions(),
@@ -214,20 +236,15 @@ func runEddyWorker(args []string) int {
 		StateDir:       f.stateDir,
 		Guarantee:      g,
 		CommitInterval: f.commit,
-		// Like Java (--cache-bytes 0) and raw-ks: every update written
-		// and sent, so the three do the same work.
-		CacheMaxBytes: runtime.NoCache,
-		Logger:        slog.New(restoreReporter{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}),
+		CacheMaxBytes:  cache,
+		Logger:         slog.New(restoreReporter{slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}),
 		StateListener: func(_, s runtime.State) {
-			announce(s.String())
+			state(s.String())
 		},
 	})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
 	err = app.Run(ctx)
 	m := app.Metrics()
 	var processed int64
@@ -236,10 +253,9 @@ func runEddyWorker(args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "eddy worker: processed %d, dropped %v, commits %d, restored %d\n", processed, m.Dropped, m.Commits, m.Restored)
 	if err != nil && ctx.Err() == nil {
-		fmt.Fprintln(os.Stderr, "eddy worker:", err)
-		return 1
+		return err
 	}
-	return 0
+	return nil
 }
 
 // restoreReporter passes warnings and errors to the inner handler and turns
