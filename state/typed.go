@@ -4,14 +4,9 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 )
-
-// KV is a typed key-value pair, yielded by the typed views.
-type KV[K, V any] struct {
-	Key   K
-	Value V
-}
 
 // KeyValueView is a typed view of a [KeyValueStore]: keys and values go
 // through serdes, called with the view's topic (normally the store's
@@ -44,16 +39,16 @@ func (v KeyValueView[K, V]) key(k K) ([]byte, error) {
 	return b, nil
 }
 
-func (v KeyValueView[K, V]) decode(kb, vb []byte) (KV[K, V], error) {
+func (v KeyValueView[K, V]) decode(kb, vb []byte) (record.KeyValue[K, V], error) {
 	k, err := v.keys.Deserialize(v.topic, kb)
 	if err != nil {
-		return KV[K, V]{}, fmt.Errorf("state: store %s: deserialize key: %w", v.store.Name(), err)
+		return record.KeyValue[K, V]{}, fmt.Errorf("state: store %s: deserialize key: %w", v.store.Name(), err)
 	}
 	val, err := v.values.Deserialize(v.topic, vb)
 	if err != nil {
-		return KV[K, V]{}, fmt.Errorf("state: store %s: deserialize value: %w", v.store.Name(), err)
+		return record.KeyValue[K, V]{}, fmt.Errorf("state: store %s: deserialize value: %w", v.store.Name(), err)
 	}
-	return KV[K, V]{Key: k, Value: val}, nil
+	return record.KeyValue[K, V]{Key: k, Value: val}, nil
 }
 
 // Get returns the value stored under key and whether there is one.
@@ -116,36 +111,36 @@ func (v KeyValueView[K, V]) bounds(from, to *K) (fb, tb []byte, err error) {
 
 // Range iterates keys in [*from, *to] in ascending order; a nil bound is
 // open.
-func (v KeyValueView[K, V]) Range(from, to *K) iter.Seq2[KV[K, V], error] {
+func (v KeyValueView[K, V]) Range(from, to *K) iter.Seq2[record.KeyValue[K, V], error] {
 	fb, tb, err := v.bounds(from, to)
 	if err != nil {
-		return fail[KV[K, V]](err)
+		return fail[record.KeyValue[K, V]](err)
 	}
 	return v.typed(v.store.Range(fb, tb))
 }
 
 // ReverseRange iterates keys in [*from, *to] in descending order; a nil
 // bound is open.
-func (v KeyValueView[K, V]) ReverseRange(from, to *K) iter.Seq2[KV[K, V], error] {
+func (v KeyValueView[K, V]) ReverseRange(from, to *K) iter.Seq2[record.KeyValue[K, V], error] {
 	fb, tb, err := v.bounds(from, to)
 	if err != nil {
-		return fail[KV[K, V]](err)
+		return fail[record.KeyValue[K, V]](err)
 	}
 	return v.typed(v.store.ReverseRange(fb, tb))
 }
 
 // PrefixScan iterates the keys whose serialized form starts with the
 // serialized prefix, like Kafka Streams' prefixScan(prefix, serializer).
-func (v KeyValueView[K, V]) PrefixScan[P any](prefix P, prefixSerde serde.Serde[P]) iter.Seq2[KV[K, V], error] {
+func (v KeyValueView[K, V]) PrefixScan[P any](prefix P, prefixSerde serde.Serde[P]) iter.Seq2[record.KeyValue[K, V], error] {
 	pb, err := prefixSerde.Serialize(v.topic, prefix)
 	if err != nil {
-		return fail[KV[K, V]](fmt.Errorf("state: store %s: serialize prefix: %w", v.store.Name(), err))
+		return fail[record.KeyValue[K, V]](fmt.Errorf("state: store %s: serialize prefix: %w", v.store.Name(), err))
 	}
 	return v.typed(v.store.PrefixScan(pb))
 }
 
 // All iterates every key in ascending order.
-func (v KeyValueView[K, V]) All() iter.Seq2[KV[K, V], error] {
+func (v KeyValueView[K, V]) All() iter.Seq2[record.KeyValue[K, V], error] {
 	return v.typed(v.store.All())
 }
 
@@ -156,16 +151,16 @@ func (v KeyValueView[K, V]) ApproximateNumEntries() (int64, error) {
 
 // typed decodes a byte-level iteration. A decoding error ends it with a
 // final (zero, err) pair.
-func (v KeyValueView[K, V]) typed(seq iter.Seq2[KeyValue, error]) iter.Seq2[KV[K, V], error] {
-	return func(yield func(KV[K, V], error) bool) {
+func (v KeyValueView[K, V]) typed(seq iter.Seq2[KeyValue, error]) iter.Seq2[record.KeyValue[K, V], error] {
+	return func(yield func(record.KeyValue[K, V], error) bool) {
 		for e, err := range seq {
 			if err != nil {
-				yield(KV[K, V]{}, err)
+				yield(record.KeyValue[K, V]{}, err)
 				return
 			}
 			kv, err := v.decode(e.Key, e.Value)
 			if err != nil {
-				yield(KV[K, V]{}, err)
+				yield(record.KeyValue[K, V]{}, err)
 				return
 			}
 			if !yield(kv, nil) {

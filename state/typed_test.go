@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
@@ -48,7 +49,7 @@ func TestKeyValueView(t *testing.T) {
 	if len(raw) != 8 || raw[7] != 1 {
 		t.Fatalf("stored bytes %x", raw)
 	}
-	collect := func(seq func(func(state.KV[string, int64], error) bool)) []string {
+	collect := func(seq func(func(record.KeyValue[string, int64], error) bool)) []string {
 		var out []string
 		for kv, err := range seq {
 			if err != nil {
@@ -143,7 +144,7 @@ func TestWindowView(t *testing.T) {
 	if _, ok, _ := v.Fetch("a", 200); ok {
 		t.Fatal("Fetch of a missing window")
 	}
-	type row = state.KV[window.Windowed[string], int64]
+	type row = record.KeyValue[window.Windowed[string], int64]
 	collect := func(seq func(func(row, error) bool)) []row {
 		var out []row
 		for r, err := range seq {

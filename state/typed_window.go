@@ -5,6 +5,7 @@ import (
 	"iter"
 	"math"
 
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/window"
 )
@@ -88,19 +89,19 @@ func (v WindowView[K, V]) Fetch(key K, windowStart int64) (V, bool, error) {
 
 // FetchRange iterates key's windows whose start lies in [from, to], by
 // ascending start.
-func (v WindowView[K, V]) FetchRange(key K, from, to int64) iter.Seq2[KV[window.Windowed[K], V], error] {
+func (v WindowView[K, V]) FetchRange(key K, from, to int64) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
 	kb, err := v.key(key)
 	if err != nil {
-		return fail[KV[window.Windowed[K], V]](err)
+		return fail[record.KeyValue[window.Windowed[K], V]](err)
 	}
 	return v.typed(v.store.FetchRange(kb, from, to), &key)
 }
 
 // BackwardFetchRange is FetchRange by descending start.
-func (v WindowView[K, V]) BackwardFetchRange(key K, from, to int64) iter.Seq2[KV[window.Windowed[K], V], error] {
+func (v WindowView[K, V]) BackwardFetchRange(key K, from, to int64) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
 	kb, err := v.key(key)
 	if err != nil {
-		return fail[KV[window.Windowed[K], V]](err)
+		return fail[record.KeyValue[window.Windowed[K], V]](err)
 	}
 	return v.typed(v.store.BackwardFetchRange(kb, from, to), &key)
 }
@@ -108,17 +109,17 @@ func (v WindowView[K, V]) BackwardFetchRange(key K, from, to int64) iter.Seq2[KV
 // FetchKeyRange iterates the windows of keys in [*keyFrom, *keyTo] (nil
 // bounds open) whose start lies in [from, to], ordered by serialized key,
 // then start.
-func (v WindowView[K, V]) FetchKeyRange(keyFrom, keyTo *K, from, to int64) iter.Seq2[KV[window.Windowed[K], V], error] {
+func (v WindowView[K, V]) FetchKeyRange(keyFrom, keyTo *K, from, to int64) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
 	var fb, tb []byte
 	var err error
 	if keyFrom != nil {
 		if fb, err = v.key(*keyFrom); err != nil {
-			return fail[KV[window.Windowed[K], V]](err)
+			return fail[record.KeyValue[window.Windowed[K], V]](err)
 		}
 	}
 	if keyTo != nil {
 		if tb, err = v.key(*keyTo); err != nil {
-			return fail[KV[window.Windowed[K], V]](err)
+			return fail[record.KeyValue[window.Windowed[K], V]](err)
 		}
 		if tb == nil {
 			tb = []byte{}
@@ -128,15 +129,15 @@ func (v WindowView[K, V]) FetchKeyRange(keyFrom, keyTo *K, from, to int64) iter.
 }
 
 // All iterates every unexpired window, ordered by serialized key, then start.
-func (v WindowView[K, V]) All() iter.Seq2[KV[window.Windowed[K], V], error] {
+func (v WindowView[K, V]) All() iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
 	return v.typed(v.store.All(), nil)
 }
 
 // typed decodes a byte-level iteration. If key is not nil, every entry has
 // that key and it is not deserialized again.
-func (v WindowView[K, V]) typed(seq iter.Seq2[WindowEntry, error], key *K) iter.Seq2[KV[window.Windowed[K], V], error] {
-	return func(yield func(KV[window.Windowed[K], V], error) bool) {
-		var zero KV[window.Windowed[K], V]
+func (v WindowView[K, V]) typed(seq iter.Seq2[WindowEntry, error], key *K) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
+	return func(yield func(record.KeyValue[window.Windowed[K], V], error) bool) {
+		var zero record.KeyValue[window.Windowed[K], V]
 		for e, err := range seq {
 			if err != nil {
 				yield(zero, err)
@@ -154,7 +155,7 @@ func (v WindowView[K, V]) typed(seq iter.Seq2[WindowEntry, error], key *K) iter.
 				yield(zero, err)
 				return
 			}
-			if !yield(KV[window.Windowed[K], V]{Key: window.Windowed[K]{Key: k, Window: v.window(e.WindowStart)}, Value: val}, nil) {
+			if !yield(record.KeyValue[window.Windowed[K], V]{Key: window.Windowed[K]{Key: k, Window: v.window(e.WindowStart)}, Value: val}, nil) {
 				return
 			}
 		}

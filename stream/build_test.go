@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -109,8 +110,8 @@ func TestRepartitionInsertion(t *testing.T) {
 			return s.SelectKey(func(k, _ string) string { return k }).GroupByKey()
 		}, 2},
 		{"GroupByKey after FlatMap repartitions", func(s stream.Stream[string, string]) stream.Grouped[string, string] {
-			return s.FlatMap(func(k, v string) []stream.KeyValue[string, string] {
-				return []stream.KeyValue[string, string]{stream.KV(v, k)}
+			return s.FlatMap(func(k, v string) []record.KeyValue[string, string] {
+				return []record.KeyValue[string, string]{record.KV(v, k)}
 			}).GroupByKey()
 		}, 2},
 		{"GroupBy always repartitions", func(s stream.Stream[string, string]) stream.Grouped[string, string] {

@@ -2,6 +2,9 @@ package stream
 
 import (
 	"errors"
+	"time"
+
+	"github.com/eddy-streams/eddy/record"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/ops"
@@ -20,11 +23,18 @@ func (s Stream[K, V]) To(topic string, ks serde.Serde[K], vs serde.Serde[V], opt
 
 // ToFunc writes each record to the topic choose returns for it (Kafka
 // Streams' TopicNameExtractor). The topics must exist.
-func (s Stream[K, V]) ToFunc(choose func(key K, value V, rc *RecordContext) string, ks serde.Serde[K], vs serde.Serde[V], opts ...Option) {
-	s.sink("", choose, ks, vs, opts)
+// rc describes the input record being processed.
+func (s Stream[K, V]) ToFunc(choose func(key K, value V, rc record.Context) string, ks serde.Serde[K], vs serde.Serde[V], opts ...Option) {
+	s.sink("", func(k K, v V, rc *engine.RecordContext) string { return choose(k, v, publicContext(rc)) }, ks, vs, opts)
 }
 
-func (s Stream[K, V]) sink(topic string, choose func(K, V, *RecordContext) string, ks serde.Serde[K], vs serde.Serde[V], opts []Option) {
+// publicContext converts the engine's record context to the public one.
+func publicContext(rc *engine.RecordContext) record.Context {
+	return record.Context{Topic: rc.Topic, Partition: rc.Partition, Offset: rc.Offset,
+		Timestamp: time.UnixMilli(rc.Timestamp), Headers: rc.Headers}
+}
+
+func (s Stream[K, V]) sink(topic string, choose func(K, V, *engine.RecordContext) string, ks serde.Serde[K], vs serde.Serde[V], opts []Option) {
 	if ks == nil {
 		ks = orDefault(s.ks)
 	}
@@ -35,7 +45,7 @@ func (s Stream[K, V]) sink(topic string, choose func(K, V, *RecordContext) strin
 }
 
 // addSink adds a sink node under parent.
-func addSink[K, V any](b *Builder, parent *topology.Node, topic string, choose func(K, V, *RecordContext) string, ks serde.Serde[K], vs serde.Serde[V], opts []Option) {
+func addSink[K, V any](b *Builder, parent *topology.Node, topic string, choose func(K, V, *engine.RecordContext) string, ks serde.Serde[K], vs serde.Serde[V], opts []Option) {
 	c := resolve(opts)
 	n := &topology.Node{Kind: topology.Sink, Op: "SINK", UserName: c.name, DynamicTopic: choose != nil}
 	if choose == nil {

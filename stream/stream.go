@@ -6,18 +6,9 @@ import (
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/ops"
 	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 )
-
-// KeyValue is a key and a value, the element of FlatMap results.
-type KeyValue[K, V any] = engine.KeyValue[K, V]
-
-// KV builds a KeyValue.
-func KV[K, V any](k K, v V) KeyValue[K, V] { return KeyValue[K, V]{Key: k, Value: v} }
-
-// RecordContext is the metadata of the input record being processed: topic,
-// partition, offset, timestamp and headers.
-type RecordContext = engine.RecordContext
 
 // Stream is a typed record stream (Kafka Streams' KStream). Handles are
 // values; every operator returns a new handle and leaves the receiver
@@ -170,7 +161,7 @@ func (s Stream[K, V]) MapValuesWithKey[V2 any](fn func(key K, value V) V2, opts 
 
 // FlatMap emits zero or more records per input record; the key may change.
 // Every output record inherits the input's timestamp and headers.
-func (s Stream[K, V]) FlatMap[K2, V2 any](fn func(key K, value V) []KeyValue[K2, V2], opts ...Option) Stream[K2, V2] {
+func (s Stream[K, V]) FlatMap[K2, V2 any](fn func(key K, value V) []record.KeyValue[K2, V2], opts ...Option) Stream[K2, V2] {
 	n := addProcessor(s, "FLATMAP", opts, func(*topology.Node) any { return &ops.FlatMap[K, V, K2, V2]{Fn: fn} })
 	return derive(s, n, orDefault(carry[K, K2](s.ks)), orDefault(carry[V, V2](s.vs)), true)
 }

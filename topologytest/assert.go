@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/eddy-streams/eddy/record"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,7 +19,7 @@ import (
 // and values are want, in order. On a difference it fails t with a diff per
 // key (the values each key got, against those it should have got) and
 // returns false.
-func AssertKeyValues[K comparable, V any](t testing.TB, o *OutputTopic[K, V], want ...KeyValue[K, V]) bool {
+func AssertKeyValues[K comparable, V any](t testing.TB, o *OutputTopic[K, V], want ...record.KeyValue[K, V]) bool {
 	t.Helper()
 	got, err := o.ReadKeyValues()
 	if err != nil {
@@ -109,7 +110,7 @@ func updating() bool {
 // readable description of the difference: per key (in order of first
 // appearance), the sequence of values wanted and got, or, if every key got
 // its values but keys interleave differently, both sequences.
-func DiffKeyValues[K comparable, V any](want, got []KeyValue[K, V]) string {
+func DiffKeyValues[K comparable, V any](want, got []record.KeyValue[K, V]) string {
 	if len(want) == len(got) && reflect.DeepEqual(want, got) {
 		return ""
 	}
@@ -239,7 +240,7 @@ func showValues[V any](vs []V) string {
 	return "[" + strings.Join(parts, " ") + "]"
 }
 
-func showPairs[K, V any](kvs []KeyValue[K, V]) string {
+func showPairs[K, V any](kvs []record.KeyValue[K, V]) string {
 	parts := make([]string, len(kvs))
 	for i, kv := range kvs {
 		parts[i] = show(kv.Key) + ":" + show(kv.Value)

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/topologytest"
 )
@@ -25,16 +26,16 @@ func (r *recorder) Errorf(format string, args ...any) {
 }
 
 func TestDiffKeyValues(t *testing.T) {
-	kvs := func(pairs ...any) []kv {
-		var out []kv
+	kvs := func(pairs ...any) []pair {
+		var out []pair
 		for i := 0; i < len(pairs); i += 2 {
-			out = append(out, topologytest.KV(pairs[i].(string), int64(pairs[i+1].(int))))
+			out = append(out, record.KV(pairs[i].(string), int64(pairs[i+1].(int))))
 		}
 		return out
 	}
 	for _, tc := range []struct {
 		name      string
-		want, got []kv
+		want, got []pair
 		diff      string
 	}{
 		{"equal", kvs("a", 1, "b", 1, "a", 2), kvs("a", 1, "b", 1, "a", 2), ""},
@@ -79,9 +80,9 @@ func TestAssertionsOnWordCount(t *testing.T) {
 	require.Len(t, r.errs, 1)
 	assert.Equal(t, "topologytest: output topic \"counts-out\": 2 of 3 keys differ:\n  key \"dog\": want no value, got 1\n  key \"the\": want 3, got 2", r.errs[0])
 
-	assert.True(t, topologytest.AssertKeyValues(t, run(), kv{"the", 1}, kv{"cat", 1}, kv{"the", 2}, kv{"dog", 1}))
+	assert.True(t, topologytest.AssertKeyValues(t, run(), kv("the", 1), kv("cat", 1), kv("the", 2), kv("dog", 1)))
 	r = &recorder{TB: t}
-	assert.False(t, topologytest.AssertKeyValues(r, run(), kv{"the", 1}, kv{"cat", 1}, kv{"dog", 1}))
+	assert.False(t, topologytest.AssertKeyValues(r, run(), kv("the", 1), kv("cat", 1), kv("dog", 1)))
 	require.Len(t, r.errs, 1)
 	assert.Contains(t, r.errs[0], "key \"the\": want [1], got [1 2]")
 

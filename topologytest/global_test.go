@@ -11,6 +11,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/processor"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/stream"
@@ -134,8 +135,8 @@ func TestStreamGlobalTableJoinKeyMapper(t *testing.T) {
 			require.NoError(t, err)
 			all, err := store.All()
 			require.NoError(t, err)
-			assert.Equal(t, []topologytest.KeyValue[[]byte, string]{
-				topologytest.KV([]byte("c1"), "Alice2"), topologytest.KV([]byte("c3"), "Carol"),
+			assert.Equal(t, []record.KeyValue[[]byte, string]{
+				record.KV([]byte("c1"), "Alice2"), record.KV([]byte("c3"), "Carol"),
 			}, all)
 			v, ts, ok, err := store.GetWithTimestamp([]byte("c3"))
 			require.NoError(t, err)
@@ -174,13 +175,13 @@ func TestStreamGlobalTableJoinNoRepartition(t *testing.T) {
 	require.NoError(t, err)
 	defer d.Close()
 	require.NoError(t, d.Input("rates", serde.String(), serde.Float64()).PipeKeyValues(
-		topologytest.KV("EUR", 2.0), topologytest.KV("USD", 1.0)))
+		record.KV("EUR", 2.0), record.KV("USD", 1.0)))
 	require.NoError(t, d.Input("payments", serde.String(), serde.Float64()).PipeKeyValues(
-		topologytest.KV("eur-1", 10.0), topologytest.KV("usd-1", 5.0), topologytest.KV("gbp-1", 1.0), topologytest.KV("eur-2", 3.0)))
+		record.KV("eur-1", 10.0), record.KV("usd-1", 5.0), record.KV("gbp-1", 1.0), record.KV("eur-2", 3.0)))
 	kvs, err := d.Output("converted", serde.String(), serde.Float64()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []topologytest.KeyValue[string, float64]{
-		topologytest.KV("EUR-1", 20.0), topologytest.KV("USD-1", 5.0), topologytest.KV("EUR-2", 6.0),
+	assert.ElementsMatch(t, []record.KeyValue[string, float64]{
+		record.KV("EUR-1", 20.0), record.KV("USD-1", 5.0), record.KV("EUR-2", 6.0),
 	}, kvs)
 	assert.Equal(t, []string{"converted", "payments", "rates"}, d.ProducedTopics())
 	name := topo.StoreNames()[0]
@@ -208,12 +209,12 @@ func TestStreamGlobalTableJoinNoCopartitioning(t *testing.T) {
 		JoinGlobalTable(names, func(k, _ string) string { return k }, func(v, name string) string { return v + ":" + name }).
 		To("out", nil, nil)
 	d := driver(t, b, topologytest.TopicPartitions("a", 2), topologytest.TopicPartitions("b", 3), topologytest.TopicPartitions("names", 5))
-	require.NoError(t, d.Input("names", serde.String(), serde.String()).PipeKeyValues(topologytest.KV("x", "X"), topologytest.KV("y", "Y")))
+	require.NoError(t, d.Input("names", serde.String(), serde.String()).PipeKeyValues(record.KV("x", "X"), record.KV("y", "Y")))
 	require.NoError(t, d.Input("a", serde.String(), serde.String()).Pipe("x", "1"))
 	require.NoError(t, d.Input("b", serde.String(), serde.String()).Pipe("y", "2"))
 	kvs, err := d.Output("out", serde.String(), serde.String()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[string, string]{topologytest.KV("x", "1:X"), topologytest.KV("y", "2:Y")}, kvs)
+	assert.Equal(t, []record.KeyValue[string, string]{record.KV("x", "1:X"), record.KV("y", "2:Y")}, kvs)
 	assert.Len(t, d.Tasks(), 3)
 }
 
@@ -243,10 +244,10 @@ func TestGlobalTableBadRecords(t *testing.T) {
 		require.NoError(t, d.PipeRaw("rates", []byte("b"), []byte{1, 2, 3}, ms(2)))
 		assert.Equal(t, int64(1), d.Dropped()[engine.DropDeserialization])
 		in := d.Input("in", serde.String(), serde.String())
-		require.NoError(t, in.PipeKeyValues(topologytest.KV("x", "a"), topologytest.KV("y", "b")))
+		require.NoError(t, in.PipeKeyValues(record.KV("x", "a"), record.KV("y", "b")))
 		kvs, err := d.Output("out", serde.String(), serde.Int64()).ReadKeyValues()
 		require.NoError(t, err)
-		assert.Equal(t, []topologytest.KeyValue[string, int64]{topologytest.KV("x", int64(7)), topologytest.KV("y", int64(0))}, kvs)
+		assert.Equal(t, []record.KeyValue[string, int64]{record.KV("x", int64(7)), record.KV("y", int64(0))}, kvs)
 	})
 }
 
@@ -285,13 +286,13 @@ func TestGlobalStoreFromProcessor(t *testing.T) {
 		Process(func() processor.Processor[string, string, string, string] { return &lookupProc{} }).
 		To("out", nil, nil)
 	d := driver(t, b, topologytest.Partitions(2))
-	require.NoError(t, d.Input("names", serde.String(), serde.String()).PipeKeyValues(topologytest.KV("a", "Ann"), topologytest.KV("b", "Ben")))
+	require.NoError(t, d.Input("names", serde.String(), serde.String()).PipeKeyValues(record.KV("a", "Ann"), record.KV("b", "Ben")))
 	in := d.Input("in", serde.String(), serde.String())
-	require.NoError(t, in.PipeKeyValues(topologytest.KV("a", "?"), topologytest.KV("b", "?"), topologytest.KV("c", "?")))
+	require.NoError(t, in.PipeKeyValues(record.KV("a", "?"), record.KV("b", "?"), record.KV("c", "?")))
 	kvs, err := d.Output("out", serde.String(), serde.String()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []topologytest.KeyValue[string, string]{
-		topologytest.KV("a", "Ann"), topologytest.KV("b", "Ben"), topologytest.KV("c", "null"),
+	assert.ElementsMatch(t, []record.KeyValue[string, string]{
+		record.KV("a", "Ann"), record.KV("b", "Ben"), record.KV("c", "null"),
 	}, kvs)
 	err = in.Pipe("a", "write")
 	require.Error(t, err)

@@ -5,11 +5,9 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 )
-
-// Header is a record header.
-type Header = engine.Header
 
 // Record is a test record. KeyNull and ValueNull pipe or report a null key
 // or value (a tombstone) regardless of Key and Value.
@@ -17,22 +15,13 @@ type Record[K, V any] struct {
 	Key       K
 	Value     V
 	Timestamp time.Time
-	Headers   []Header
+	Headers   []record.Header
 	KeyNull   bool
 	ValueNull bool
 	// Partition and Offset are set on records read from output topics.
 	Partition int32
 	Offset    int64
 }
-
-// KeyValue is a key and a value.
-type KeyValue[K, V any] struct {
-	Key   K
-	Value V
-}
-
-// KV builds a KeyValue.
-func KV[K, V any](k K, v V) KeyValue[K, V] { return KeyValue[K, V]{Key: k, Value: v} }
 
 // InputTopic pipes typed records into a source topic.
 type InputTopic[K, V any] struct {
@@ -82,7 +71,7 @@ func (in *InputTopic[K, V]) PipeTombstone(key K) error {
 }
 
 // PipeKeyValues sends the pairs in order.
-func (in *InputTopic[K, V]) PipeKeyValues(kvs ...KeyValue[K, V]) error {
+func (in *InputTopic[K, V]) PipeKeyValues(kvs ...record.KeyValue[K, V]) error {
 	for _, kv := range kvs {
 		if err := in.Pipe(kv.Key, kv.Value); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/internal/partition"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -74,7 +75,7 @@ func TestStreamStreamJoinNamesAndChangelogs(t *testing.T) {
 	require.NoError(t, li.PipeAt("x", "k2:C", ms(50)))
 	got, err := d.Output("out", serde.String(), serde.String()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[string, string]{
+	assert.Equal(t, []record.KeyValue[string, string]{
 		{Key: "k1", Value: "[k1:A,k1:a]"},
 		{Key: "k2", Value: "[null,k2:b]"},
 	}, got)
@@ -217,7 +218,7 @@ func TestStreamJoinsAggregate(t *testing.T) {
 	clicks.JoinTable(counts, func(page string, n int64) string { return page + "#" + string(rune('0'+n)) }).To("out", nil, nil)
 	d := driver(t, b)
 	in := d.Input("clicks", serde.String(), serde.String())
-	require.NoError(t, in.PipeKeyValues(topologytest.KV("u1", "home"), topologytest.KV("u1", "cart"), topologytest.KV("u2", "home")))
+	require.NoError(t, in.PipeKeyValues(record.KV("u1", "home"), record.KV("u1", "cart"), record.KV("u2", "home")))
 	vals, err := d.Output("out", serde.String(), serde.String()).ReadValues()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"home#1", "cart#2", "home#1"}, vals, "the aggregate is updated before the join reads it")

@@ -7,13 +7,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
 	"github.com/eddy-streams/eddy/topologytest"
 )
 
-type skv = topologytest.KeyValue[string, string]
+type skv = record.KeyValue[string, string]
 
 func storeContents(t *testing.T, d *topologytest.Driver, name string) []skv {
 	t.Helper()
@@ -50,24 +51,24 @@ func TestTableMaterialize(t *testing.T) {
 
 	left := d.Input("left", serde.String(), serde.String())
 	right := d.Input("right", serde.String(), serde.String())
-	require.NoError(t, left.PipeKeyValues(topologytest.KV("a", "abc"), topologytest.KV("b", "x"), topologytest.KV("c", "long")))
-	require.NoError(t, right.PipeKeyValues(topologytest.KV("a", "1")))
-	assert.Equal(t, []skv{topologytest.KV("a", "abc"), topologytest.KV("c", "long")}, storeContents(t, d, "long"))
-	assert.Equal(t, []skv{topologytest.KV("a", "ABC"), topologytest.KV("b", "X"), topologytest.KV("c", "LONG")}, storeContents(t, d, upper.StoreName()))
-	assert.Equal(t, []skv{topologytest.KV("a", "abc+1"), topologytest.KV("b", "x+null"), topologytest.KV("c", "long+null")}, storeContents(t, d, "joined"))
+	require.NoError(t, left.PipeKeyValues(record.KV("a", "abc"), record.KV("b", "x"), record.KV("c", "long")))
+	require.NoError(t, right.PipeKeyValues(record.KV("a", "1")))
+	assert.Equal(t, []skv{record.KV("a", "abc"), record.KV("c", "long")}, storeContents(t, d, "long"))
+	assert.Equal(t, []skv{record.KV("a", "ABC"), record.KV("b", "X"), record.KV("c", "LONG")}, storeContents(t, d, upper.StoreName()))
+	assert.Equal(t, []skv{record.KV("a", "abc+1"), record.KV("b", "x+null"), record.KV("c", "long+null")}, storeContents(t, d, "joined"))
 
 	// A row that stops matching, and a deleted row, leave the stores.
 	require.NoError(t, left.Pipe("a", "y"))
 	require.NoError(t, left.PipeTombstone("c"))
 	require.NoError(t, right.PipeTombstone("a"))
 	assert.Empty(t, storeContents(t, d, "long"))
-	assert.Equal(t, []skv{topologytest.KV("a", "Y"), topologytest.KV("b", "X")}, storeContents(t, d, upper.StoreName()))
-	assert.Equal(t, []skv{topologytest.KV("a", "y+null"), topologytest.KV("b", "x+null")}, storeContents(t, d, "joined"))
+	assert.Equal(t, []skv{record.KV("a", "Y"), record.KV("b", "X")}, storeContents(t, d, upper.StoreName()))
+	assert.Equal(t, []skv{record.KV("a", "y+null"), record.KV("b", "x+null")}, storeContents(t, d, "joined"))
 
-	require.NoError(t, d.Input("lookups", serde.String(), serde.String()).PipeKeyValues(topologytest.KV("a", "q"), topologytest.KV("c", "q")))
+	require.NoError(t, d.Input("lookups", serde.String(), serde.String()).PipeKeyValues(record.KV("a", "q"), record.KV("c", "q")))
 	kvs, err := d.Output("out", serde.String(), serde.String()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.Equal(t, []skv{topologytest.KV("a", "q=y+null")}, kvs)
+	assert.Equal(t, []skv{record.KV("a", "q=y+null")}, kvs)
 
 	produced := d.ProducedTopics()
 	assert.Contains(t, produced, "test-app-long-changelog")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 )
 
@@ -63,9 +64,9 @@ func (o *OutputTopic[K, V]) ReadRecord() (Record[K, V], error) {
 }
 
 // ReadKeyValue reads the next record's key and value.
-func (o *OutputTopic[K, V]) ReadKeyValue() (KeyValue[K, V], error) {
+func (o *OutputTopic[K, V]) ReadKeyValue() (record.KeyValue[K, V], error) {
 	r, err := o.ReadRecord()
-	return KeyValue[K, V]{Key: r.Key, Value: r.Value}, err
+	return record.KeyValue[K, V]{Key: r.Key, Value: r.Value}, err
 }
 
 // ReadValue reads the next record's value.
@@ -88,11 +89,11 @@ func (o *OutputTopic[K, V]) ReadRecords() ([]Record[K, V], error) {
 }
 
 // ReadKeyValues reads every unread record's key and value.
-func (o *OutputTopic[K, V]) ReadKeyValues() ([]KeyValue[K, V], error) {
+func (o *OutputTopic[K, V]) ReadKeyValues() ([]record.KeyValue[K, V], error) {
 	rs, err := o.ReadRecords()
-	out := make([]KeyValue[K, V], len(rs))
+	out := make([]record.KeyValue[K, V], len(rs))
 	for i, r := range rs {
-		out[i] = KeyValue[K, V]{Key: r.Key, Value: r.Value}
+		out[i] = record.KeyValue[K, V]{Key: r.Key, Value: r.Value}
 	}
 	return out, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/processor"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
@@ -84,7 +85,7 @@ func TestProcessUserStoreRestores(t *testing.T) {
 				require.NoError(t, err)
 				all, err := s.All()
 				require.NoError(t, err)
-				assert.Equal(t, []KeyValue[string, int64]{{"a", 9}, {"b", 2}, {"c", 4}}, all)
+				assert.Equal(t, []record.KeyValue[string, int64]{record.KV("a", int64(9)), record.KV("b", int64(2)), record.KV("c", int64(4))}, all)
 				pipe(dd, "a", 10, 10)
 				got, err := dd.Output("out", serde.String(), serde.Int64()).ReadValues()
 				require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/processor"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/stream"
@@ -178,7 +179,7 @@ func TestProcessForwardToNamedChildren(t *testing.T) {
 	d := driver(t, b)
 	in := d.Input("in", serde.String(), serde.String())
 	require.NoError(t, in.PipeRecord(topologytest.Record[string, string]{Key: "a", Value: "2", Timestamp: ms(1),
-		Headers: []topologytest.Header{{Key: "h", Value: []byte("x")}}}))
+		Headers: []record.Header{{Key: "h", Value: []byte("x")}}}))
 	require.NoError(t, in.PipeAt("b", "3", ms(2)))
 	require.NoError(t, in.PipeAt("c", "0", ms(3)))
 	evens, err := d.Output("evens", serde.String(), serde.Int64()).ReadRecords()
@@ -186,11 +187,11 @@ func TestProcessForwardToNamedChildren(t *testing.T) {
 	require.Len(t, evens, 2)
 	assert.Equal(t, "A", evens[0].Key)
 	assert.Equal(t, int64(2), evens[0].Value)
-	assert.Equal(t, []topologytest.Header{{Key: "h", Value: []byte("x")}}, evens[0].Headers)
+	assert.Equal(t, []record.Header{{Key: "h", Value: []byte("x")}}, evens[0].Headers)
 	assert.Equal(t, "C", evens[1].Key)
 	odds, err := d.Output("odds", serde.String(), serde.Int64()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[string, int64]{{Key: "B", Value: 3}, {Key: "C", Value: 0}}, odds)
+	assert.Equal(t, []record.KeyValue[string, int64]{{Key: "B", Value: 3}, {Key: "C", Value: 0}}, odds)
 
 	err = in.PipeAt("d", "-1", ms(4))
 	require.Error(t, err)
@@ -268,7 +269,7 @@ func TestProcessUserStore(t *testing.T) {
 	require.NoError(t, err)
 	all, err := seen.All()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[string, int64]{{Key: "a", Value: 1_000}, {Key: "b", Value: 2_000}}, all)
+	assert.Equal(t, []record.KeyValue[string, int64]{{Key: "a", Value: 1_000}, {Key: "b", Value: 2_000}}, all)
 	_, ts, ok, err := seen.GetWithTimestamp("b")
 	require.NoError(t, err)
 	assert.True(t, ok)
@@ -371,7 +372,7 @@ func TestProcessReadsDSLStore(t *testing.T) {
 	require.NoError(t, d.Input("orders", serde.String(), serde.String()).PipeAt("pear", "x", ms(3)))
 	got, err := d.Output("out", serde.String(), serde.Int64()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[string, int64]{{Key: "apple", Value: 3}, {Key: "pear", Value: -1}}, got)
+	assert.Equal(t, []record.KeyValue[string, int64]{{Key: "apple", Value: 3}, {Key: "pear", Value: -1}}, got)
 }
 
 type priceLookup struct {
@@ -446,7 +447,7 @@ func TestProcessValuesKeepsPartitioning(t *testing.T) {
 	}
 	got, err := d.Output("out", serde.String(), serde.Int64()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[string, int64]{{Key: "k", Value: 1}, {Key: "k", Value: 2}}, got)
+	assert.Equal(t, []record.KeyValue[string, int64]{{Key: "k", Value: 1}, {Key: "k", Value: 2}}, got)
 
 	// A record not derived from an input record cannot be forwarded: the
 	// key cannot change.

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/processor"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
@@ -107,8 +108,8 @@ func TestProcessUserWindowStore(t *testing.T) {
 			require.NoError(t, err)
 			all, err := ws.All()
 			require.NoError(t, err)
-			assert.Equal(t, []KeyValue[window.Windowed[string], int64]{
-				{window.Of("a", 0, 10), 2}, {window.Of("a", 10, 20), 1}, {window.Of("a", 20, 30), 1}, {window.Of("b", 0, 10), 1},
+			assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{
+				record.KV(window.Of("a", 0, 10), int64(2)), record.KV(window.Of("a", 10, 20), int64(1)), record.KV(window.Of("a", 20, 30), int64(1)), record.KV(window.Of("b", 0, 10), int64(1)),
 			}, all)
 
 			// Changelog: key ‖ 8-byte start ‖ 4-byte sequence, plain value,
@@ -187,7 +188,7 @@ func TestProcessUserWindowStoreDuplicates(t *testing.T) {
 	d, err := New(topo)
 	require.NoError(t, err)
 	defer d.Close()
-	require.NoError(t, d.Input("in", serde.String(), serde.String()).PipeKeyValues(KV("k", "x"), KV("k", "x"), KV("k", "y")))
+	require.NoError(t, d.Input("in", serde.String(), serde.String()).PipeKeyValues(record.KV("k", "x"), record.KV("k", "x"), record.KV("k", "y")))
 	vs, err := d.Output("out", serde.String(), serde.String()).ReadValues()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"x", "x,x", "x,x,y"}, vs)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/partition"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -18,7 +19,9 @@ import (
 	"github.com/eddy-streams/eddy/window"
 )
 
-type kv = topologytest.KeyValue[string, int64]
+type pair = record.KeyValue[string, int64]
+
+func kv(k string, v int64) pair { return record.KV(k, v) }
 
 func ms(n int64) time.Time { return time.UnixMilli(n) }
 
@@ -133,7 +136,7 @@ func TestNullKeyAndValueRules(t *testing.T) {
 
 	plain, err := d.Output("plain-out", serde.String(), serde.Int64()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.Equal(t, []kv{{"k", 1}}, plain)
+	assert.Equal(t, []pair{kv("k", 1)}, plain)
 	win, err := d.Output("windowed-out", serde.TimeWindowed(serde.String(), 60_000), serde.Int64()).ReadValues()
 	require.NoError(t, err)
 	assert.Equal(t, []int64{1, 2}, win, "the windowed count counts the null value")
@@ -149,7 +152,7 @@ func TestOutputTimestampsAndHeaders(t *testing.T) {
 	s.GroupByKey().Reduce(func(a, v int64) int64 { return a + v }).ToStream().To("sums", nil, nil)
 	d := driver(t, b)
 	in := d.Input("in", serde.String(), serde.Int64())
-	h := []topologytest.Header{{Key: "trace", Value: []byte("t1")}}
+	h := []record.Header{{Key: "trace", Value: []byte("t1")}}
 	require.NoError(t, in.PipeRecord(topologytest.Record[string, int64]{Key: "a", Value: 1, Timestamp: ms(500), Headers: h}))
 	require.NoError(t, in.PipeAt("a", 2, ms(100)))
 	require.NoError(t, in.PipeAt("a", 3, ms(700)))
@@ -182,7 +185,7 @@ func TestRepartitionAcrossPartitions(t *testing.T) {
 	assert.Equal(t, []string{"0_0", "0_1", "0_2", "0_3", "1_0", "1_1", "1_2", "1_3"}, d.Tasks())
 	in := d.Input("lines", serde.String(), serde.String())
 	require.NoError(t, in.PipeKeyValues(
-		topologytest.KV("l1", "a b c a"), topologytest.KV("l2", "b a"), topologytest.KV("l3", "c c d"),
+		record.KV("l1", "a b c a"), record.KV("l2", "b a"), record.KV("l3", "c c d"),
 	))
 	out := d.Output("counts-out", serde.String(), serde.Int64())
 	rs, err := out.ReadRecords()
@@ -203,7 +206,7 @@ func TestRepartitionAcrossPartitions(t *testing.T) {
 	require.NoError(t, err)
 	all, err := store.All()
 	require.NoError(t, err)
-	assert.Equal(t, []kv{{"a", 3}, {"b", 2}, {"c", 3}, {"d", 1}}, all)
+	assert.Equal(t, []pair{kv("a", 3), kv("b", 2), kv("c", 3), kv("d", 1)}, all)
 }
 
 func TestTableFilterMapValuesToStream(t *testing.T) {
@@ -237,7 +240,7 @@ func TestTableFilterMapValuesToStream(t *testing.T) {
 	require.NoError(t, err)
 	all, err := store.All()
 	require.NoError(t, err)
-	assert.Equal(t, []kv{{"a", 30}, {"c", 1000}}, all)
+	assert.Equal(t, []pair{kv("a", 30), kv("c", 1000)}, all)
 }
 
 func TestSplitMergeToFunc(t *testing.T) {
@@ -249,7 +252,7 @@ func TestSplitMergeToFunc(t *testing.T) {
 		Branches()
 	br["neg"].MapValues(func(v int64) int64 { return -v }).
 		Merge(br["small"]).
-		ToFunc(func(k string, v int64, _ *stream.RecordContext) string {
+		ToFunc(func(k string, v int64, _ record.Context) string {
 			if v%2 == 0 {
 				return "even"
 			}
@@ -257,13 +260,13 @@ func TestSplitMergeToFunc(t *testing.T) {
 		}, nil, nil)
 	d := driver(t, b)
 	in := d.Input("nums", serde.String(), serde.Int64())
-	require.NoError(t, in.PipeKeyValues(kv{"a", -3}, kv{"b", 4}, kv{"c", 50}, kv{"d", 7}, kv{"e", -8}))
+	require.NoError(t, in.PipeKeyValues(kv("a", -3), kv("b", 4), kv("c", 50), kv("d", 7), kv("e", -8)))
 	even, err := d.Output("even", serde.String(), serde.Int64()).ReadKeyValues()
 	require.NoError(t, err)
 	odd, err := d.Output("odd", serde.String(), serde.Int64()).ReadKeyValues()
 	require.NoError(t, err)
-	assert.Equal(t, []kv{{"b", 4}, {"e", 8}}, even)
-	assert.Equal(t, []kv{{"a", 3}, {"d", 7}}, odd, "50 matches no branch and is dropped")
+	assert.Equal(t, []pair{kv("b", 4), kv("e", 8)}, even)
+	assert.Equal(t, []pair{kv("a", 3), kv("d", 7)}, odd, "50 matches no branch and is dropped")
 }
 
 func TestToTableTombstones(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
@@ -106,7 +107,7 @@ func TestSessionStoreRestoresFromChangelog(t *testing.T) {
 			gotAll, err := got.All()
 			require.NoError(t, err)
 			assert.Equal(t, wantAll, gotAll)
-			assert.Contains(t, gotAll, KeyValue[window.Windowed[string], int64]{Key: window.Of("a", 0, 14), Value: 3})
+			assert.Contains(t, gotAll, record.KeyValue[window.Windowed[string], int64]{Key: window.Of("a", 0, 14), Value: 3})
 			assert.Empty(t, d.ReadRaw("app-sessions-changelog"), "restoring does not log again")
 
 			// The restored sessions merge like the original ones.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/partition"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/pebble"
@@ -89,7 +90,7 @@ func TestSessionWindowsDocsExample(t *testing.T) {
 	require.NoError(t, err)
 	all, err := store.All()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[window.Windowed[string], int64]{
+	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{
 		{Key: window.Of("blue", 2*m, 5*m), Value: 2},
 		{Key: window.Of("blue", 11*m, 11*m), Value: 1},
 		{Key: window.Of("green", 0, 6*m), Value: 3},
@@ -99,7 +100,7 @@ func TestSessionWindowsDocsExample(t *testing.T) {
 	assert.Len(t, blue, 2)
 	found, err := store.FindSessions("blue", ms(6*m), ms(20*m))
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[window.Windowed[string], int64]{{Key: window.Of("blue", 11*m, 11*m), Value: 1}}, found)
+	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{{Key: window.Of("blue", 11*m, 11*m), Value: 1}}, found)
 	n, ok, err := store.FetchSession("green", ms(0), ms(6*m))
 	require.NoError(t, err)
 	assert.True(t, ok)
@@ -143,7 +144,7 @@ func TestSessionDefaultRetentionExpiresSessions(t *testing.T) {
 	require.NoError(t, err)
 	all, err := store.All()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[window.Windowed[string], int64]{
+	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{
 		{Key: window.Of("blue", 11*m, 11*m), Value: 1},
 	}, all, "blue [2,5] and green [4,6], which ends exactly 5 minutes before 11, have expired too")
 	assert.Empty(t, d.Dropped())
@@ -238,7 +239,7 @@ func TestSessionBridgingRecordMergesTwoSessions(t *testing.T) {
 	require.NoError(t, err)
 	all, err := store.All()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[window.Windowed[string], string]{
+	assert.Equal(t, []record.KeyValue[window.Windowed[string], string]{
 		{Key: window.Of("k", 100, 120), Value: "|a|bc"},
 		{Key: window.Of("k", 200, 200), Value: "x"},
 	}, all)

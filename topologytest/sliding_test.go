@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -376,7 +377,7 @@ func TestSlidingNullRulesAndStore(t *testing.T) {
 	require.NoError(t, err)
 	all, err := ws.All()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[window.Windowed[string], int64]{
+	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{
 		{Key: window.Of("k", 90, 100), Value: 1},
 		{Key: window.Of("k", 95, 105), Value: 2},
 		{Key: window.Of("k", 101, 111), Value: 1},

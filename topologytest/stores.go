@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/window"
@@ -75,7 +76,7 @@ func (s *KeyValueStore[K, V]) GetWithTimestamp(key K) (V, time.Time, bool, error
 }
 
 // All returns every entry of every partition, ordered by serialized key.
-func (s *KeyValueStore[K, V]) All() ([]KeyValue[K, V], error) {
+func (s *KeyValueStore[K, V]) All() ([]record.KeyValue[K, V], error) {
 	type entry struct{ k, v []byte }
 	var es []entry
 	for _, st := range s.stores {
@@ -87,7 +88,7 @@ func (s *KeyValueStore[K, V]) All() ([]KeyValue[K, V], error) {
 		}
 	}
 	sort.Slice(es, func(i, j int) bool { return bytes.Compare(es[i].k, es[j].k) < 0 })
-	out := make([]KeyValue[K, V], 0, len(es))
+	out := make([]record.KeyValue[K, V], 0, len(es))
 	for _, e := range es {
 		k, err := s.ks.Deserialize(s.topic, e.k)
 		if err != nil {
@@ -97,7 +98,7 @@ func (s *KeyValueStore[K, V]) All() ([]KeyValue[K, V], error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, KeyValue[K, V]{Key: k, Value: v})
+		out = append(out, record.KeyValue[K, V]{Key: k, Value: v})
 	}
 	return out, nil
 }
@@ -153,7 +154,7 @@ func (s *WindowStore[K, V]) Fetch(key K, start time.Time) (V, bool, error) {
 
 // All returns every unexpired window of every partition, ordered by
 // serialized key, then window start.
-func (s *WindowStore[K, V]) All() ([]KeyValue[window.Windowed[K], V], error) {
+func (s *WindowStore[K, V]) All() ([]record.KeyValue[window.Windowed[K], V], error) {
 	var es []state.WindowEntry
 	for _, st := range s.stores {
 		for e, err := range st.All() {
@@ -169,7 +170,7 @@ func (s *WindowStore[K, V]) All() ([]KeyValue[window.Windowed[K], V], error) {
 		}
 		return es[i].WindowStart < es[j].WindowStart
 	})
-	out := make([]KeyValue[window.Windowed[K], V], 0, len(es))
+	out := make([]record.KeyValue[window.Windowed[K], V], 0, len(es))
 	for _, e := range es {
 		k, err := s.ks.Deserialize(s.topic, e.Key)
 		if err != nil {
@@ -179,7 +180,7 @@ func (s *WindowStore[K, V]) All() ([]KeyValue[window.Windowed[K], V], error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, KeyValue[window.Windowed[K], V]{Key: window.Of(k, e.WindowStart, e.WindowStart+s.size), Value: v})
+		out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(k, e.WindowStart, e.WindowStart+s.size), Value: v})
 	}
 	return out, nil
 }
@@ -251,23 +252,23 @@ func (s *SessionStore[K, V]) FetchSession(key K, start, end time.Time) (V, bool,
 }
 
 // Fetch returns every unexpired session of key, ordered by end, then start.
-func (s *SessionStore[K, V]) Fetch(key K) ([]KeyValue[window.Windowed[K], V], error) {
+func (s *SessionStore[K, V]) Fetch(key K) ([]record.KeyValue[window.Windowed[K], V], error) {
 	return s.find(key, math.MinInt64, math.MaxInt64)
 }
 
 // FindSessions returns key's sessions that overlap [earliestEnd,
 // latestStart] (end >= earliestEnd and start <= latestStart), ordered by
 // end, then start.
-func (s *SessionStore[K, V]) FindSessions(key K, earliestEnd, latestStart time.Time) ([]KeyValue[window.Windowed[K], V], error) {
+func (s *SessionStore[K, V]) FindSessions(key K, earliestEnd, latestStart time.Time) ([]record.KeyValue[window.Windowed[K], V], error) {
 	return s.find(key, earliestEnd.UnixMilli(), latestStart.UnixMilli())
 }
 
-func (s *SessionStore[K, V]) find(key K, earliestEnd, latestStart int64) ([]KeyValue[window.Windowed[K], V], error) {
+func (s *SessionStore[K, V]) find(key K, earliestEnd, latestStart int64) ([]record.KeyValue[window.Windowed[K], V], error) {
 	kb, err := s.ks.Serialize(s.topic, key)
 	if err != nil {
 		return nil, err
 	}
-	var out []KeyValue[window.Windowed[K], V]
+	var out []record.KeyValue[window.Windowed[K], V]
 	for _, st := range s.stores {
 		for e, err := range st.FindSessions(kb, earliestEnd, latestStart) {
 			if err != nil {
@@ -277,7 +278,7 @@ func (s *SessionStore[K, V]) find(key K, earliestEnd, latestStart int64) ([]KeyV
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, KeyValue[window.Windowed[K], V]{Key: window.Of(key, e.Start, e.End), Value: v})
+			out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(key, e.Start, e.End), Value: v})
 		}
 	}
 	return out, nil
@@ -285,7 +286,7 @@ func (s *SessionStore[K, V]) find(key K, earliestEnd, latestStart int64) ([]KeyV
 
 // All returns every unexpired session of every partition, ordered by
 // serialized key, then end, then start.
-func (s *SessionStore[K, V]) All() ([]KeyValue[window.Windowed[K], V], error) {
+func (s *SessionStore[K, V]) All() ([]record.KeyValue[window.Windowed[K], V], error) {
 	var es []state.SessionEntry
 	for _, st := range s.stores {
 		for e, err := range st.All() {
@@ -304,7 +305,7 @@ func (s *SessionStore[K, V]) All() ([]KeyValue[window.Windowed[K], V], error) {
 		}
 		return es[i].Start < es[j].Start
 	})
-	out := make([]KeyValue[window.Windowed[K], V], 0, len(es))
+	out := make([]record.KeyValue[window.Windowed[K], V], 0, len(es))
 	for _, e := range es {
 		k, err := s.ks.Deserialize(s.topic, e.Key)
 		if err != nil {
@@ -314,7 +315,7 @@ func (s *SessionStore[K, V]) All() ([]KeyValue[window.Windowed[K], V], error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, KeyValue[window.Windowed[K], V]{Key: window.Of(k, e.Start, e.End), Value: v})
+		out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(k, e.Start, e.End), Value: v})
 	}
 	return out, nil
 }

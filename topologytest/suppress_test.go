@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -370,7 +371,7 @@ func TestSuppressSlidingWindowsFinalResults(t *testing.T) {
 func TestSuppressKeepsHeaders(t *testing.T) {
 	d := driver(t, timeLimited(5*time.Millisecond))
 	in := d.Input("in", serde.String(), serde.String())
-	hs := []topologytest.Header{{Key: "trace", Value: []byte("t2")}, {Key: "empty", Value: nil}}
+	hs := []record.Header{{Key: "trace", Value: []byte("t2")}, {Key: "empty", Value: nil}}
 	require.NoError(t, in.PipeRecord(topologytest.Record[string, string]{Key: "a", Value: "1", Timestamp: ms(1)}))
 	require.NoError(t, in.PipeRecord(topologytest.Record[string, string]{Key: "a", Value: "2", Timestamp: ms(2), Headers: hs}))
 	require.NoError(t, in.PipeAt("b", "1", ms(6)))

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/internal/partition"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -98,7 +99,7 @@ func TestTableGroupByCountRekeys(t *testing.T) {
 	require.NoError(t, err)
 	all, err := counts.All()
 	require.NoError(t, err)
-	assert.Equal(t, []topologytest.KeyValue[string, int64]{{Key: asia, Value: 0}, {Key: eu, Value: 1}}, all)
+	assert.Equal(t, []record.KeyValue[string, int64]{{Key: asia, Value: 0}, {Key: eu, Value: 1}}, all)
 }
 
 // Reduce: the first value of a key is its aggregate (no adder call); an

@@ -6,13 +6,14 @@
 // through this package, so operator semantics exist exactly once.
 package engine
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/eddy-streams/eddy/record"
+)
 
 // Header is a Kafka record header.
-type Header struct {
-	Key   string
-	Value []byte
-}
+type Header = record.Header
 
 // Record is a typed record flowing between processors.
 //
@@ -63,10 +64,7 @@ type RecordContext struct {
 }
 
 // KeyValue is a key and a value, the element type of FlatMap results.
-type KeyValue[K, V any] struct {
-	Key   K
-	Value V
-}
+type KeyValue[K, V any] = record.KeyValue[K, V]
 
 // Record size limits (poison-pill handling of oversize output).
 
