@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 )
@@ -20,12 +21,13 @@ type ProcessingContext interface {
 	RecordMetadata() (RecordMetadata, bool)
 	// Headers returns the headers of the input record being processed; nil
 	// inside a punctuator.
-	Headers() []Header
-	// StreamTime returns the task's stream time, or UnknownTime.
-	StreamTime() int64
-	// WallClockTime returns the wall-clock time in epoch milliseconds (the
-	// test driver's clock under topologytest).
-	WallClockTime() int64
+	Headers() []record.Header
+	// StreamTime returns the task's stream time (the largest record
+	// timestamp it has seen), or the zero time.Time before its first record.
+	StreamTime() time.Time
+	// WallClockTime returns the wall-clock time (the test driver's clock
+	// under topologytest).
+	WallClockTime() time.Time
 	// Schedule calls fn every interval on the given clock until the
 	// returned function is called or the task closes. Intervals are
 	// rounded down to milliseconds, at least 1 ms.
@@ -98,5 +100,5 @@ func WindowStore[K, V any](ctx ProcessingContext, name string, ks serde.Serde[K]
 	if err != nil {
 		return state.WindowView[K, V]{}, err
 	}
-	return state.NewWindowView(s, engine.ChangelogTopic(ctx.ApplicationID(), name), size.Milliseconds(), ks, vs), nil
+	return state.NewWindowView(s, engine.ChangelogTopic(ctx.ApplicationID(), name), size, ks, vs), nil
 }

@@ -28,7 +28,7 @@ func (d *dedup) Process(r processor.Record[string, string]) error {
 	if _, ok, err := d.seen.Get(r.Key); err != nil || ok {
 		return err
 	}
-	if err := d.seen.Put(r.Key, r.Timestamp); err != nil {
+	if err := d.seen.Put(r.Key, r.Timestamp.UnixMilli()); err != nil {
 		return err
 	}
 	return d.ctx.Forward(r)

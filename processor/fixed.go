@@ -1,6 +1,11 @@
 package processor
 
-import "errors"
+import (
+	"errors"
+	"time"
+
+	"github.com/eddy-streams/eddy/record"
+)
 
 // FixedKeyRecord is a record whose key a FixedKeyProcessor cannot change:
 // the key is read-only and output records are derived from input records
@@ -15,9 +20,9 @@ type FixedKeyRecord[K, V any] struct {
 	// Value is the record's value; ValueNull marks a null value.
 	Value     V
 	ValueNull bool
-	// Timestamp is the record's time in epoch milliseconds.
-	Timestamp int64
-	Headers   []Header
+	// Timestamp is the record's time, kept to the millisecond.
+	Timestamp time.Time
+	Headers   []record.Header
 }
 
 // Key returns the record's key.

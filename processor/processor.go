@@ -24,7 +24,7 @@
 //		if _, ok, err := d.seen.Get(r.Key); err != nil || ok {
 //			return err
 //		}
-//		if err := d.seen.Put(r.Key, r.Timestamp); err != nil {
+//		if err := d.seen.Put(r.Key, r.Timestamp.UnixMilli()); err != nil {
 //			return err
 //		}
 //		return d.ctx.Forward(r)
@@ -59,20 +59,28 @@
 package processor
 
 import (
-	"github.com/eddy-streams/eddy/internal/engine"
+	"strconv"
+	"time"
+
+	"github.com/eddy-streams/eddy/record"
 )
 
-// Header is a Kafka record header.
-type Header = engine.Header
-
-// Record is a typed record: key, value, timestamp (epoch milliseconds) and
-// headers. KeyNull and ValueNull mark a null key or value (a tombstone);
-// Key or Value then holds the zero value. Records are values: change a copy
-// and forward it.
+// Record is a typed record: key, value, timestamp and headers. KeyNull and
+// ValueNull mark a null key or value (a tombstone); Key or Value then holds
+// the zero value. Records are values: change a copy and forward it.
 //
 // Forwarding the input record (or a copy) keeps its timestamp and headers.
-// In a punctuator, set Timestamp explicitly (usually the punctuation time).
-type Record[K, V any] = engine.Record[K, V]
+// In a punctuator, set Timestamp explicitly (usually the punctuation time):
+// forwarding a record with a zero Timestamp is an error. Timestamps are
+// kept to the millisecond, Kafka's resolution.
+type Record[K, V any] struct {
+	Key       K
+	Value     V
+	Timestamp time.Time
+	Headers   []record.Header
+	KeyNull   bool
+	ValueNull bool
+}
 
 // Processor processes records of type KIn, VIn and forwards records of type
 // KOut, VOut (Kafka Streams' api.Processor).
@@ -107,7 +115,7 @@ type RecordMetadata struct {
 }
 
 // PunctuationType selects the clock of a punctuation.
-type PunctuationType = engine.PunctuationType
+type PunctuationType int
 
 // Punctuation clocks, with Kafka Streams' rules.
 const (
@@ -116,18 +124,25 @@ const (
 	// interval: first as soon as stream time is known, then at most once per
 	// record; missed intervals are skipped, not replayed, and an idle task
 	// never punctuates.
-	StreamTime PunctuationType = engine.StreamTime
+	StreamTime PunctuationType = iota
 	// WallClock punctuations fire every interval of wall-clock time, first
 	// at schedule time + interval, checked between records; missed
 	// intervals are skipped.
-	WallClock PunctuationType = engine.WallClock
+	WallClock
 )
 
-// Punctuator is called with the punctuation time in epoch milliseconds:
-// the stream time for StreamTime punctuations, the wall-clock time for
-// WallClock ones. Records it forwards flow through the children like
-// records forwarded by Process.
-type Punctuator func(ts int64) error
+// String returns "StreamTime" or "WallClock".
+func (t PunctuationType) String() string {
+	switch t {
+	case StreamTime:
+		return "StreamTime"
+	case WallClock:
+		return "WallClock"
+	}
+	return "PunctuationType(" + strconv.Itoa(int(t)) + ")"
+}
 
-// UnknownTime is the stream time of a task that has not seen a record.
-const UnknownTime int64 = engine.UnknownTime
+// Punctuator is called with the punctuation time: the stream time for
+// StreamTime punctuations, the wall-clock time for WallClock ones. Records
+// it forwards flow through the children like records forwarded by Process.
+type Punctuator func(t time.Time) error

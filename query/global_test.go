@@ -99,7 +99,7 @@ func TestGlobalAndWindowStores(t *testing.T) {
 			return false
 		}
 		for _, w := range ws {
-			if want[w.Key.Window.Start/60000] != w.Value || w.Key.Key != "u1" || w.Key.Window.End-w.Key.Window.Start != 60000 {
+			if want[w.Key.Window.Start().UnixMilli()/60000] != w.Value || w.Key.Key != "u1" || w.Key.Window.Size() != time.Minute {
 				return false
 			}
 		}
@@ -117,7 +117,7 @@ func TestGlobalAndWindowStores(t *testing.T) {
 	require.NoError(t, err)
 	var spans []string
 	for _, s := range ss {
-		spans = append(spans, fmt.Sprintf("%d-%d:%d", (s.Key.Window.Start-base.UnixMilli())/1000, (s.Key.Window.End-base.UnixMilli())/1000, s.Value))
+		spans = append(spans, fmt.Sprintf("%d-%d:%d", int(s.Key.Window.Start().Sub(base).Seconds()), int(s.Key.Window.End().Sub(base).Seconds()), s.Value))
 	}
 	assert.Equal(t, []string{"0-0:1", "50-75:2", "125-125:1"}, spans)
 }

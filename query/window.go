@@ -73,7 +73,7 @@ func (s *WindowStore[K, V]) Fetch(ctx context.Context, key K, from, to time.Time
 		if err != nil {
 			return nil, fmt.Errorf("query: store %q: deserialize value: %w", s.name, err)
 		}
-		out = append(out, Entry[window.Windowed[K], V]{Key: window.Of(key, e.WindowStart, e.WindowStart+s.size), Value: v, Timestamp: ts})
+		out = append(out, Entry[window.Windowed[K], V]{Key: window.Of(key, time.UnixMilli(e.WindowStart), time.UnixMilli(e.WindowStart+s.size)), Value: v, Timestamp: ts})
 	}
 	return out, nil
 }
@@ -129,7 +129,7 @@ func (s *SessionStore[K, V]) Sessions(ctx context.Context, key K, opts ...ReadOp
 		if err != nil {
 			return nil, fmt.Errorf("query: store %q: deserialize value: %w", s.name, err)
 		}
-		out = append(out, Entry[window.Windowed[K], V]{Key: window.Of(key, e.Start, e.End), Value: v})
+		out = append(out, Entry[window.Windowed[K], V]{Key: window.Of(key, time.UnixMilli(e.Start), time.UnixMilli(e.End)), Value: v})
 	}
 	return out, nil
 }
@@ -138,7 +138,7 @@ func (s *SessionStore[K, V]) Sessions(ctx context.Context, key K, opts ...ReadOp
 func windowed[K, V any](es []Entry[window.Windowed[K], V]) []jsonEntry {
 	out := make([]jsonEntry, len(es))
 	for i, e := range es {
-		start, end := time.UnixMilli(e.Key.Window.Start), time.UnixMilli(e.Key.Window.End)
+		start, end := e.Key.Window.Start(), e.Key.Window.End()
 		out[i] = jsonEntry{Key: e.Key.Key, Start: &start, End: &end, Value: e.Value, Timestamp: stamp(e.Timestamp)}
 	}
 	return out

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/eddy-streams/eddy/window"
+	"time"
 )
 
 // benchSerde measures Serialize, Append and AppendSerialize into a reused
@@ -73,5 +74,5 @@ func BenchmarkJSON(b *testing.B) {
 }
 
 func BenchmarkTimeWindowed(b *testing.B) {
-	benchSerde(b, TimeWindowed(String(), 60_000), window.Of("user-42", 1700000000000, 1700000060000))
+	benchSerde(b, TimeWindowed(String(), 60_000*time.Millisecond), window.Of("user-42", time.UnixMilli(1700000000000), time.UnixMilli(1700000060000)))
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/window"
+	"time"
 )
 
 func ExampleInt64() {
@@ -25,8 +26,8 @@ func ExampleAppend() {
 }
 
 func ExampleTimeWindowed() {
-	s := serde.TimeWindowed(serde.String(), 60_000)
-	b, _ := s.Serialize("counts", window.Of("user-42", 1_700_000_040_000, 1_700_000_100_000))
+	s := serde.TimeWindowed(serde.String(), 60_000*time.Millisecond)
+	b, _ := s.Serialize("counts", window.Of("user-42", time.UnixMilli(1_700_000_040_000), time.UnixMilli(1_700_000_100_000)))
 	fmt.Printf("% x\n", b)
 
 	key, start, _ := serde.SplitTimeWindowedKey(b) // partition by key
@@ -37,5 +38,5 @@ func ExampleTimeWindowed() {
 	// Output:
 	// 75 73 65 72 2d 34 32 00 00 01 8b cf e6 04 40
 	// user-42 1700000040000
-	// user-42@[1700000040000,1700000100000)
+	// user-42@[2023-11-14T22:14:00Z,2023-11-14T22:15:00Z)
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/eddy-streams/eddy/window"
+	"time"
 )
 
 // The seed corpora of these targets live in testdata/fuzz/<FuzzName>/.
@@ -131,7 +132,7 @@ func FuzzJSON(f *testing.F) {
 }
 
 func FuzzTimeWindowed(f *testing.F) {
-	s := TimeWindowed(String(), 60_000)
+	s := TimeWindowed(String(), 60_000*time.Millisecond)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		key, start, err := SplitTimeWindowedKey(data)
 		if (err != nil) != (len(data) < 8) {
@@ -147,7 +148,7 @@ func FuzzTimeWindowed(f *testing.F) {
 		if got := AppendTimeWindowedKey(nil, key, start); !bytes.Equal(got, data) {
 			t.Fatalf("split and append of %x = %x", data, got)
 		}
-		if derr != nil || w.Window.Start != start || w.Window.End < start {
+		if derr != nil || w.Window.Start().UnixMilli() != start || w.Window.End().UnixMilli() < start {
 			t.Fatalf("Deserialize(%x) = %v, %v", data, w, derr)
 		}
 		b, err := s.Serialize(topic, w)
@@ -174,7 +175,7 @@ func FuzzSessionWindowed(f *testing.F) {
 		if got := AppendSessionWindowedKey(nil, key, start, end); !bytes.Equal(got, data) {
 			t.Fatalf("split and append of %x = %x", data, got)
 		}
-		if derr != nil || w.Window != (window.Window{Start: start, End: end}) {
+		if derr != nil || w.Window != window.Between(time.UnixMilli(start), time.UnixMilli(end)) {
 			t.Fatalf("Deserialize(%x) = %v, %v", data, w, derr)
 		}
 		b, err := s.Serialize(topic, w)

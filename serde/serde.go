@@ -17,7 +17,6 @@
 // the serde, the operation and the topic.
 package serde
 
-
 // Serde serializes values of type T to bytes and back.
 //
 // Both methods receive the topic the bytes are written to or read from, so

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"time"
 
 	"github.com/eddy-streams/eddy/window"
 )
@@ -27,11 +28,11 @@ import (
 // TimeWindowedDeserializer also clamps any negative end, which only differs
 // for windows starting before the Unix epoch). TimeWindowed panics if
 // windowSize is not positive.
-func TimeWindowed[K any](inner Serde[K], windowSize int64) Serde[window.Windowed[K]] {
-	if windowSize <= 0 {
-		panic(fmt.Sprintf("serde: TimeWindowed: window size must be positive, got %d", windowSize))
+func TimeWindowed[K any](inner Serde[K], windowSize time.Duration) Serde[window.Windowed[K]] {
+	if windowSize.Milliseconds() <= 0 {
+		panic(fmt.Sprintf("serde: TimeWindowed: window size must be at least 1ms, got %v", windowSize))
 	}
-	return timeWindowed[K]{inner: inner, size: windowSize}
+	return timeWindowed[K]{inner: inner, size: windowSize.Milliseconds()}
 }
 
 type timeWindowed[K any] struct {
@@ -48,7 +49,7 @@ func (s timeWindowed[K]) AppendSerialize(dst []byte, topic string, w window.Wind
 	if err != nil {
 		return dst, serErr("TimeWindowed", topic, fmt.Errorf("key: %w", err))
 	}
-	return binary.BigEndian.AppendUint64(out, uint64(w.Window.Start)), nil
+	return binary.BigEndian.AppendUint64(out, uint64(w.Window.Start().UnixMilli())), nil
 }
 
 func (s timeWindowed[K]) Deserialize(topic string, data []byte) (window.Windowed[K], error) {
@@ -65,7 +66,7 @@ func (s timeWindowed[K]) Deserialize(topic string, data []byte) (window.Windowed
 	if end < start { // overflow
 		end = math.MaxInt64
 	}
-	return window.Of(k, start, end), nil
+	return window.Of(k, time.UnixMilli(start), time.UnixMilli(end)), nil
 }
 
 // SessionWindowed returns the serde of Kafka Streams'
@@ -89,8 +90,8 @@ func (s sessionWindowed[K]) AppendSerialize(dst []byte, topic string, w window.W
 	if err != nil {
 		return dst, serErr("SessionWindowed", topic, fmt.Errorf("key: %w", err))
 	}
-	out = binary.BigEndian.AppendUint64(out, uint64(w.Window.End))
-	return binary.BigEndian.AppendUint64(out, uint64(w.Window.Start)), nil
+	out = binary.BigEndian.AppendUint64(out, uint64(w.Window.End().UnixMilli()))
+	return binary.BigEndian.AppendUint64(out, uint64(w.Window.Start().UnixMilli())), nil
 }
 
 func (s sessionWindowed[K]) Deserialize(topic string, data []byte) (window.Windowed[K], error) {
@@ -103,7 +104,7 @@ func (s sessionWindowed[K]) Deserialize(topic string, data []byte) (window.Windo
 	if err != nil {
 		return w, deErr("SessionWindowed", topic, fmt.Errorf("key: %w", err))
 	}
-	return window.Of(k, start, end), nil
+	return window.Of(k, time.UnixMilli(start), time.UnixMilli(end)), nil
 }
 
 // AppendTimeWindowedKey appends the time-windowed key layout, key followed

@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"github.com/eddy-streams/eddy/window"
+	"time"
 )
 
 func TestJavaTimeWindowed(t *testing.T) {
 	for _, v := range javaVectors(t, "TimeWindowed") {
 		key, start, size := v.str(t, 0), v.int(t, 1, 64), v.int(t, 2, 64)
 		want, end := v.hex(t, 3), v.int(t, 4, 64)
-		checkCodec(t, v.name(), TimeWindowed(String(), size), window.Of(key, start, end), want, equal)
+		checkCodec(t, v.name(), TimeWindowed(String(), time.Duration(size)*time.Millisecond), window.Of(key, time.UnixMilli(start), time.UnixMilli(end)), want, equal)
 		if got := AppendTimeWindowedKey([]byte("p"), []byte(key), start); !bytes.Equal(got, append([]byte("p"), want...)) {
 			t.Errorf("%s: AppendTimeWindowedKey = %x; want p‖%x", v.name(), got, want)
 		}
@@ -28,7 +29,7 @@ func TestJavaTimeWindowed(t *testing.T) {
 func TestJavaSessionWindowed(t *testing.T) {
 	for _, v := range javaVectors(t, "SessionWindowed") {
 		key, start, end, want := v.str(t, 0), v.int(t, 1, 64), v.int(t, 2, 64), v.hex(t, 3)
-		checkCodec(t, v.name(), SessionWindowed(String()), window.Of(key, start, end), want, equal)
+		checkCodec(t, v.name(), SessionWindowed(String()), window.Of(key, time.UnixMilli(start), time.UnixMilli(end)), want, equal)
 		if got := AppendSessionWindowedKey(nil, []byte(key), start, end); !bytes.Equal(got, want) {
 			t.Errorf("%s: AppendSessionWindowedKey = %x; want %x", v.name(), got, want)
 		}
@@ -40,24 +41,24 @@ func TestJavaSessionWindowed(t *testing.T) {
 }
 
 func TestTimeWindowedEnd(t *testing.T) {
-	s := TimeWindowed(Int64(), 10)
+	s := TimeWindowed(Int64(), 10*time.Millisecond)
 	for _, c := range []struct{ start, end int64 }{
 		{0, 10}, {-100, -90}, {math.MaxInt64 - 10, math.MaxInt64}, {math.MaxInt64 - 9, math.MaxInt64}, {math.MaxInt64, math.MaxInt64},
 	} {
 		b := AppendTimeWindowedKey(make([]byte, 8), nil, c.start)
 		got, err := s.Deserialize(topic, b)
-		if err != nil || got.Window != (window.Window{Start: c.start, End: c.end}) {
+		if err != nil || got.Window != window.Between(time.UnixMilli(c.start), time.UnixMilli(c.end)) {
 			t.Errorf("start %d: window %v, %v; want end %d", c.start, got.Window, err, c.end)
 		}
 	}
 }
 
 func TestTimeWindowedBadSize(t *testing.T) {
-	for _, size := range []int64{0, -1} {
+	for _, size := range []time.Duration{0, -time.Millisecond, time.Millisecond - 1} {
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("TimeWindowed(size %d) did not panic", size)
+					t.Errorf("TimeWindowed(size %v) did not panic", size)
 				}
 			}()
 			TimeWindowed(String(), size)
@@ -66,7 +67,7 @@ func TestTimeWindowedBadSize(t *testing.T) {
 }
 
 func TestWindowedShortInput(t *testing.T) {
-	tw, sw := TimeWindowed(String(), 1000), SessionWindowed(String())
+	tw, sw := TimeWindowed(String(), time.Second), SessionWindowed(String())
 	for n := range 16 {
 		b := make([]byte, n)
 		_, err := tw.Deserialize(topic, b)
@@ -94,7 +95,7 @@ func checkWindowedErr(t *testing.T, err error, name, text string) {
 func TestWindowedInnerErrors(t *testing.T) {
 	// The inner Int64 serde rejects a 3-byte key.
 	b := AppendTimeWindowedKey(nil, []byte{1, 2, 3}, 5)
-	_, err := TimeWindowed(Int64(), 10).Deserialize(topic, b)
+	_, err := TimeWindowed(Int64(), 10*time.Millisecond).Deserialize(topic, b)
 	var inner *Error
 	checkWindowedErr(t, err, "TimeWindowed", "want 8 bytes, got 3")
 	if !errors.As(errors.Unwrap(err), &inner) || inner.Serde != "Int64" {
@@ -105,10 +106,10 @@ func TestWindowedInnerErrors(t *testing.T) {
 	checkWindowedErr(t, err, "SessionWindowed", "want 8 bytes, got 3")
 
 	failing := Funcs[string]{Ser: func(string, string) ([]byte, error) { return nil, errors.New("boom") }}
-	if _, err := TimeWindowed[string](failing, 10).Serialize(topic, window.Of("k", 0, 10)); err == nil {
+	if _, err := TimeWindowed[string](failing, 10*time.Millisecond).Serialize(topic, window.Of("k", time.UnixMilli(0), time.UnixMilli(10))); err == nil {
 		t.Error("TimeWindowed.Serialize with failing inner serde: want error")
 	}
-	if _, err := SessionWindowed[string](failing).Serialize(topic, window.Of("k", 0, 10)); err == nil {
+	if _, err := SessionWindowed[string](failing).Serialize(topic, window.Of("k", time.UnixMilli(0), time.UnixMilli(10))); err == nil {
 		t.Error("SessionWindowed.Serialize with failing inner serde: want error")
 	}
 }

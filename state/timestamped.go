@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/eddy-streams/eddy/serde"
 )
@@ -12,7 +13,7 @@ import (
 // updated it, as kept by DSL aggregates and tables.
 type ValueAndTimestamp[V any] struct {
 	Value     V
-	Timestamp int64
+	Timestamp time.Time
 }
 
 // timestampLen is the length of the timestamp prefix.
@@ -52,7 +53,7 @@ func (s timestampedSerde[V]) Serialize(topic string, v ValueAndTimestamp[V]) ([]
 	if err != nil {
 		return nil, err
 	}
-	return EncodeTimestamped(make([]byte, 0, timestampLen+len(b)), v.Timestamp, b), nil
+	return EncodeTimestamped(make([]byte, 0, timestampLen+len(b)), v.Timestamp.UnixMilli(), b), nil
 }
 
 func (s timestampedSerde[V]) Deserialize(topic string, data []byte) (ValueAndTimestamp[V], error) {
@@ -64,7 +65,7 @@ func (s timestampedSerde[V]) Deserialize(topic string, data []byte) (ValueAndTim
 	if err != nil {
 		return ValueAndTimestamp[V]{}, fmt.Errorf("timestamped value: %w", err)
 	}
-	return ValueAndTimestamp[V]{Value: v, Timestamp: ts}, nil
+	return ValueAndTimestamp[V]{Value: v, Timestamp: time.UnixMilli(ts)}, nil
 }
 
 // TimestampedKeyValueView is a key-value view whose values carry timestamps.
@@ -81,6 +82,6 @@ type TimestampedWindowView[K, V any] = WindowView[K, ValueAndTimestamp[V]]
 
 // NewTimestampedWindowView returns a typed view of store whose values are
 // stored in the timestamped layout.
-func NewTimestampedWindowView[K, V any](store WindowStore, topic string, windowSize int64, keys serde.Serde[K], values serde.Serde[V]) TimestampedWindowView[K, V] {
+func NewTimestampedWindowView[K, V any](store WindowStore, topic string, windowSize time.Duration, keys serde.Serde[K], values serde.Serde[V]) TimestampedWindowView[K, V] {
 	return NewWindowView(store, topic, windowSize, keys, TimestampedSerde(values))
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
 	"github.com/eddy-streams/eddy/window"
+	"time"
 )
 
 // Test serdes, byte-compatible with Kafka's String and Long serdes.
@@ -113,11 +114,11 @@ func TestTimestamped(t *testing.T) {
 	b := memory.New()
 	s, _ := b.KeyValue("agg")
 	v := state.NewTimestampedKeyValueView(s, "t", stringSerde, int64Serde)
-	if err := v.Put("k", state.ValueAndTimestamp[int64]{Value: 5, Timestamp: 1000}); err != nil {
+	if err := v.Put("k", state.ValueAndTimestamp[int64]{Value: 5, Timestamp: time.UnixMilli(1000)}); err != nil {
 		t.Fatal(err)
 	}
 	got, ok, err := v.Get("k")
-	if err != nil || !ok || got != (state.ValueAndTimestamp[int64]{Value: 5, Timestamp: 1000}) {
+	if err != nil || !ok || got != (state.ValueAndTimestamp[int64]{Value: 5, Timestamp: time.UnixMilli(1000)}) {
 		t.Fatalf("Get = %+v %v %v", got, ok, err)
 	}
 	raw, _ := s.Get([]byte("k"))
@@ -129,19 +130,19 @@ func TestTimestamped(t *testing.T) {
 func TestWindowView(t *testing.T) {
 	b := memory.New()
 	s, _ := b.Window("w", state.WindowOptions{Retention: 1000})
-	v := state.NewWindowView(s, "t", 100, stringSerde, int64Serde)
+	v := state.NewWindowView(s, "t", 100*time.Millisecond, stringSerde, int64Serde)
 	for _, e := range []struct {
 		k     string
 		start int64
 	}{{"b", 0}, {"a", 100}, {"a", 0}, {"b", 200}} {
-		if err := v.Put(e.k, e.start, e.start+1); err != nil {
+		if err := v.Put(e.k, time.UnixMilli(e.start), e.start+1); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got, ok, err := v.Fetch("a", 100); err != nil || !ok || got != 101 {
+	if got, ok, err := v.Fetch("a", time.UnixMilli(100)); err != nil || !ok || got != 101 {
 		t.Fatalf("Fetch = %d %v %v", got, ok, err)
 	}
-	if _, ok, _ := v.Fetch("a", 200); ok {
+	if _, ok, _ := v.Fetch("a", time.UnixMilli(200)); ok {
 		t.Fatal("Fetch of a missing window")
 	}
 	type row = record.KeyValue[window.Windowed[string], int64]
@@ -155,34 +156,34 @@ func TestWindowView(t *testing.T) {
 		}
 		return out
 	}
-	got := collect(v.FetchRange("a", 0, 100))
-	if len(got) != 2 || got[1].Key != window.Of("a", 100, 200) || got[1].Value != 101 {
+	got := collect(v.FetchRange("a", time.UnixMilli(0), time.UnixMilli(100)))
+	if len(got) != 2 || got[1].Key != window.Of("a", time.UnixMilli(100), time.UnixMilli(200)) || got[1].Value != 101 {
 		t.Fatalf("FetchRange = %+v", got)
 	}
-	got = collect(v.BackwardFetchRange("b", 0, 1000))
-	if len(got) != 2 || got[0].Key != window.Of("b", 200, 300) {
+	got = collect(v.BackwardFetchRange("b", time.UnixMilli(0), time.UnixMilli(1000)))
+	if len(got) != 2 || got[0].Key != window.Of("b", time.UnixMilli(200), time.UnixMilli(300)) {
 		t.Fatalf("BackwardFetchRange = %+v", got)
 	}
 	kb := "b"
-	got = collect(v.FetchKeyRange(&kb, nil, 0, 1000))
+	got = collect(v.FetchKeyRange(&kb, nil, time.UnixMilli(0), time.UnixMilli(1000)))
 	if len(got) != 2 || got[0].Key.Key != "b" {
 		t.Fatalf("FetchKeyRange = %+v", got)
 	}
 	got = collect(v.All())
-	if len(got) != 4 || got[0].Key != window.Of("a", 0, 100) || got[3].Key != window.Of("b", 200, 300) {
+	if len(got) != 4 || got[0].Key != window.Of("a", time.UnixMilli(0), time.UnixMilli(100)) || got[3].Key != window.Of("b", time.UnixMilli(200), time.UnixMilli(300)) {
 		t.Fatalf("All = %+v", got)
 	}
-	if v.ObservedTime() != 200 {
+	if at, ok := v.ObservedTime(); !ok || at.UnixMilli() != 200 {
 		t.Fatal("ObservedTime")
 	}
 
 	// End is clamped at the end of time.
-	tv := state.NewTimestampedWindowView(s, "t", 100, stringSerde, int64Serde)
-	if err := tv.Put("z", math.MaxInt64-10, state.ValueAndTimestamp[int64]{Value: 1, Timestamp: 7}); err != nil {
+	tv := state.NewTimestampedWindowView(s, "t", 100*time.Millisecond, stringSerde, int64Serde)
+	if err := tv.Put("z", time.UnixMilli(math.MaxInt64-10), state.ValueAndTimestamp[int64]{Value: 1, Timestamp: time.UnixMilli(7)}); err != nil {
 		t.Fatal(err)
 	}
-	for r, err := range tv.FetchRange("z", 0, math.MaxInt64) {
-		if err != nil || r.Key.Window.End != math.MaxInt64 || r.Value.Timestamp != 7 {
+	for r, err := range tv.FetchRange("z", time.UnixMilli(0), time.UnixMilli(math.MaxInt64)) {
+		if err != nil || r.Key.Window.End().UnixMilli() != math.MaxInt64 || r.Value.Timestamp.UnixMilli() != 7 {
 			t.Fatalf("timestamped window entry %+v %v", r, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"time"
 
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
@@ -12,7 +13,7 @@ import (
 
 // WindowView is a typed view of a [WindowStore]. Entries are yielded with
 // [window.Windowed] keys whose End is Start + the window size the view was
-// made with (clamped to math.MaxInt64).
+// made with. Times are kept to the millisecond.
 type WindowView[K, V any] struct {
 	store  WindowStore
 	topic  string
@@ -21,17 +22,23 @@ type WindowView[K, V any] struct {
 	values serde.Serde[V]
 }
 
-// NewWindowView returns a typed view of store, whose windows are windowSize
-// milliseconds long. Serdes are called with topic.
-func NewWindowView[K, V any](store WindowStore, topic string, windowSize int64, keys serde.Serde[K], values serde.Serde[V]) WindowView[K, V] {
-	return WindowView[K, V]{store: store, topic: topic, size: windowSize, keys: keys, values: values}
+// NewWindowView returns a typed view of store, whose windows are
+// windowSize long. Serdes are called with topic.
+func NewWindowView[K, V any](store WindowStore, topic string, windowSize time.Duration, keys serde.Serde[K], values serde.Serde[V]) WindowView[K, V] {
+	return WindowView[K, V]{store: store, topic: topic, size: windowSize.Milliseconds(), keys: keys, values: values}
 }
 
 // Store returns the underlying byte-level store.
 func (v WindowView[K, V]) Store() WindowStore { return v.store }
 
-// ObservedTime is the largest window start put so far, or MinTime.
-func (v WindowView[K, V]) ObservedTime() int64 { return v.store.ObservedTime() }
+// ObservedTime is the largest window start put so far; false if none was.
+func (v WindowView[K, V]) ObservedTime() (time.Time, bool) {
+	t := v.store.ObservedTime()
+	if t == MinTime {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(t), true
+}
 
 func (v WindowView[K, V]) key(k K) ([]byte, error) {
 	b, err := v.keys.Serialize(v.topic, k)
@@ -55,12 +62,12 @@ func (v WindowView[K, V]) window(start int64) window.Window {
 	if v.size > 0 && start > math.MaxInt64-v.size {
 		end = math.MaxInt64
 	}
-	return window.Window{Start: start, End: end}
+	return window.Between(time.UnixMilli(start), time.UnixMilli(end))
 }
 
 // Put stores value for (key, windowStart). A value that serializes to nil
 // deletes the window (or is ignored by a store that retains duplicates).
-func (v WindowView[K, V]) Put(key K, windowStart int64, value V) error {
+func (v WindowView[K, V]) Put(key K, windowStart time.Time, value V) error {
 	kb, err := v.key(key)
 	if err != nil {
 		return err
@@ -69,17 +76,17 @@ func (v WindowView[K, V]) Put(key K, windowStart int64, value V) error {
 	if err != nil {
 		return fmt.Errorf("state: store %s: serialize value: %w", v.store.Name(), err)
 	}
-	return v.store.Put(kb, windowStart, vb)
+	return v.store.Put(kb, windowStart.UnixMilli(), vb)
 }
 
 // Fetch returns the value for (key, windowStart) and whether there is one.
-func (v WindowView[K, V]) Fetch(key K, windowStart int64) (V, bool, error) {
+func (v WindowView[K, V]) Fetch(key K, windowStart time.Time) (V, bool, error) {
 	var zero V
 	kb, err := v.key(key)
 	if err != nil {
 		return zero, false, err
 	}
-	vb, err := v.store.Fetch(kb, windowStart)
+	vb, err := v.store.Fetch(kb, windowStart.UnixMilli())
 	if err != nil || vb == nil {
 		return zero, false, err
 	}
@@ -89,27 +96,27 @@ func (v WindowView[K, V]) Fetch(key K, windowStart int64) (V, bool, error) {
 
 // FetchRange iterates key's windows whose start lies in [from, to], by
 // ascending start.
-func (v WindowView[K, V]) FetchRange(key K, from, to int64) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
+func (v WindowView[K, V]) FetchRange(key K, from, to time.Time) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
 	kb, err := v.key(key)
 	if err != nil {
 		return fail[record.KeyValue[window.Windowed[K], V]](err)
 	}
-	return v.typed(v.store.FetchRange(kb, from, to), &key)
+	return v.typed(v.store.FetchRange(kb, from.UnixMilli(), to.UnixMilli()), &key)
 }
 
 // BackwardFetchRange is FetchRange by descending start.
-func (v WindowView[K, V]) BackwardFetchRange(key K, from, to int64) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
+func (v WindowView[K, V]) BackwardFetchRange(key K, from, to time.Time) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
 	kb, err := v.key(key)
 	if err != nil {
 		return fail[record.KeyValue[window.Windowed[K], V]](err)
 	}
-	return v.typed(v.store.BackwardFetchRange(kb, from, to), &key)
+	return v.typed(v.store.BackwardFetchRange(kb, from.UnixMilli(), to.UnixMilli()), &key)
 }
 
 // FetchKeyRange iterates the windows of keys in [*keyFrom, *keyTo] (nil
 // bounds open) whose start lies in [from, to], ordered by serialized key,
 // then start.
-func (v WindowView[K, V]) FetchKeyRange(keyFrom, keyTo *K, from, to int64) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
+func (v WindowView[K, V]) FetchKeyRange(keyFrom, keyTo *K, from, to time.Time) iter.Seq2[record.KeyValue[window.Windowed[K], V], error] {
 	var fb, tb []byte
 	var err error
 	if keyFrom != nil {
@@ -125,7 +132,7 @@ func (v WindowView[K, V]) FetchKeyRange(keyFrom, keyTo *K, from, to int64) iter.
 			tb = []byte{}
 		}
 	}
-	return v.typed(v.store.FetchKeyRange(fb, tb, from, to), nil)
+	return v.typed(v.store.FetchKeyRange(fb, tb, from.UnixMilli(), to.UnixMilli()), nil)
 }
 
 // All iterates every unexpired window, ordered by serialized key, then start.

@@ -123,9 +123,10 @@ func streamJoin[K, V, V2, R any](s Stream[K, V], o Stream[K, V2], kind joinKind,
 	}
 	lvs, rvs := orDefault(left.vs), orDefault(right.vs)
 
-	before, after := w.Bounds()
-	grace := w.GracePeriod()
-	retention := w.Retention()
+	beforeD, afterD := w.Bounds()
+	before, after := beforeD.Milliseconds(), afterD.Milliseconds()
+	grace := w.GracePeriod().Milliseconds()
+	retention := w.Retention().Milliseconds()
 	winSpec := engine.StoreSpec{Kind: engine.WindowKind, Logged: true,
 		Window: state.WindowOptions{Retention: retention, RetainDuplicates: true}}
 	thisStore := &topology.Store{UserName: named("-this-join-store"), Op: "JOINTHIS", Spec: winSpec}

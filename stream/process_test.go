@@ -28,7 +28,7 @@ type committer struct {
 func (p *committer) Init(ctx processor.FixedKeyContext[string, string]) error {
 	p.ctx = ctx
 	p.ids = ctx.ApplicationID() + " " + ctx.TaskID()
-	ctx.Schedule(time.Second, processor.WallClock, func(int64) error { ctx.RequestCommit(); return nil })
+	ctx.Schedule(time.Second, processor.WallClock, func(time.Time) error { ctx.RequestCommit(); return nil })
 	return nil
 }
 

@@ -3,7 +3,6 @@ package stream
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/ops"
@@ -82,10 +81,10 @@ func sessionAggregate[K, V, A any](w SessionWindowed[K, V], op string, f session
 	minRetention := spec.Gap() + spec.GracePeriod()
 	retention := minRetention
 	if m.Retention != 0 {
-		retention = m.Retention.Milliseconds()
+		retention = m.Retention
 	}
 	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Spec: engine.StoreSpec{
-		Kind: engine.SessionKind, Logged: m.Logging, Session: state.SessionOptions{Retention: max(retention, 1)},
+		Kind: engine.SessionKind, Logged: m.Logging, Session: state.SessionOptions{Retention: max(retention.Milliseconds(), 1)},
 	}}
 	in := w.g.prepare(store, op)
 	ks := orDefault(in.ks)
@@ -97,7 +96,7 @@ func sessionAggregate[K, V, A any](w SessionWindowed[K, V], op string, f session
 		var retErr error
 		if retention < minRetention {
 			retErr = fmt.Errorf("retention %v is shorter than session inactivity gap + grace (%v)",
-				time.Duration(retention)*time.Millisecond, time.Duration(minRetention)*time.Millisecond)
+				retention, minRetention)
 		}
 		return errors.Join(mErr, retErr,
 			need(ks == nil, missingSerde[K]("key", op+" stores keys; pass one to GroupBy or WithKeySerde")),
@@ -105,7 +104,7 @@ func sessionAggregate[K, V, A any](w SessionWindowed[K, V], op string, f session
 	}
 	n.New = func(*engine.Task) (any, error) {
 		return &ops.SessionAggregate[K, V, A]{
-			Node: n.Name, Store: store.Name, Gap: spec.Gap(), Grace: spec.GracePeriod(), KeySerde: ks, AggSerde: as,
+			Node: n.Name, Store: store.Name, Gap: spec.Gap().Milliseconds(), Grace: spec.GracePeriod().Milliseconds(), KeySerde: ks, AggSerde: as,
 			Initial: f.initial, Add: f.add, First: f.first, Merge: f.merge,
 		}, nil
 	}

@@ -53,10 +53,10 @@ func slidingAggregate[K, V, A any](w SlidingWindowed[K, V], op string, initial f
 	minRetention := 2*spec.TimeDifference() + spec.GracePeriod()
 	retention := minRetention
 	if m.Retention != 0 {
-		retention = m.Retention.Milliseconds()
+		retention = m.Retention
 	}
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", WindowSize: spec.TimeDifference(), Spec: engine.StoreSpec{
-		Kind: engine.WindowKind, Logged: m.Logging, Window: state.WindowOptions{Retention: max(retention, 1)},
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", WindowSize: spec.TimeDifference().Milliseconds(), Spec: engine.StoreSpec{
+		Kind: engine.WindowKind, Logged: m.Logging, Window: state.WindowOptions{Retention: max(retention.Milliseconds(), 1)},
 	}}
 	in := w.g.prepare(store, op)
 	ks := orDefault(in.ks)
@@ -68,7 +68,7 @@ func slidingAggregate[K, V, A any](w SlidingWindowed[K, V], op string, initial f
 		var retErr error
 		if retention < minRetention {
 			retErr = fmt.Errorf("retention %v is shorter than 2 × time difference + grace (%v)",
-				time.Duration(retention)*time.Millisecond, time.Duration(minRetention)*time.Millisecond)
+				retention, minRetention)
 		}
 		return errors.Join(mErr, retErr,
 			need(ks == nil, missingSerde[K]("key", op+" stores keys; pass one to GroupBy or WithKeySerde")),
@@ -76,7 +76,7 @@ func slidingAggregate[K, V, A any](w SlidingWindowed[K, V], op string, initial f
 	}
 	n.New = func(*engine.Task) (any, error) {
 		return &ops.SlidingAggregate[K, V, A]{
-			Node: n.Name, Store: store.Name, Diff: spec.TimeDifference(), Grace: spec.GracePeriod(),
+			Node: n.Name, Store: store.Name, Diff: spec.TimeDifference().Milliseconds(), Grace: spec.GracePeriod().Milliseconds(),
 			KeySerde: ks, AggSerde: as, Initial: initial, Add: add,
 		}, nil
 	}
@@ -94,11 +94,11 @@ func slidingAggregate[K, V, A any](w SlidingWindowed[K, V], op string, initial f
 // difference as window size: key ‖ 8-byte start, End = Start + diff on
 // reading. serde.TimeWindowed needs a positive size, so a zero difference
 // (windows of records with equal timestamps) reads End = Start itself.
-func slidingKeySerde[K any](ks serde.Serde[K], diff int64) serde.Serde[window.Windowed[K]] {
-	if diff > 0 {
+func slidingKeySerde[K any](ks serde.Serde[K], diff time.Duration) serde.Serde[window.Windowed[K]] {
+	if diff.Milliseconds() > 0 {
 		return serde.TimeWindowed(ks, diff)
 	}
-	return pointWindowed[K]{serde.TimeWindowed(ks, 1)}
+	return pointWindowed[K]{serde.TimeWindowed(ks, time.Millisecond)}
 }
 
 // pointWindowed is the time-windowed serde of zero-length windows.
@@ -112,7 +112,7 @@ func (s pointWindowed[K]) Serialize(topic string, w window.Windowed[K]) ([]byte,
 
 func (s pointWindowed[K]) Deserialize(topic string, data []byte) (window.Windowed[K], error) {
 	w, err := s.inner.Deserialize(topic, data)
-	w.Window.End = w.Window.Start
+	w.Window = window.Between(w.Window.Start(), w.Window.Start())
 	return w, err
 }
 

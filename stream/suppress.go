@@ -190,7 +190,7 @@ func untilWindowCloses[K any](method string, from *topology.Node) suppressSpec[w
 	return suppressSpec[window.Windowed[K]]{
 		method:     method,
 		final:      true,
-		bufferTime: func(k window.Windowed[K], _ int64) int64 { return k.Window.End },
+		bufferTime: func(k window.Windowed[K], _ int64) int64 { return k.Window.End().UnixMilli() },
 		wait:       func() (int64, error) { return windowCloseWait(method, from) },
 	}
 }

@@ -3,7 +3,6 @@ package stream
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/ops"
@@ -44,10 +43,10 @@ func windowAggregate[K, V, A any](w Windowed[K, V], op string, initial func(K, V
 	spec := w.w
 	retention := spec.Size() + spec.GracePeriod()
 	if m.Retention != 0 {
-		retention = m.Retention.Milliseconds()
+		retention = m.Retention
 	}
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", WindowSize: spec.Size(), Spec: engine.StoreSpec{
-		Kind: engine.WindowKind, Logged: m.Logging, Cached: m.Caching, Window: state.WindowOptions{Retention: max(retention, 1)},
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", WindowSize: spec.Size().Milliseconds(), Spec: engine.StoreSpec{
+		Kind: engine.WindowKind, Logged: m.Logging, Cached: m.Caching, Window: state.WindowOptions{Retention: max(retention.Milliseconds(), 1)},
 	}}
 	in := w.g.prepare(store, op)
 	ks := orDefault(in.ks)
@@ -59,7 +58,7 @@ func windowAggregate[K, V, A any](w Windowed[K, V], op string, initial func(K, V
 		}
 		if retention < spec.Size()+spec.GracePeriod() {
 			retErr = fmt.Errorf("retention %v is shorter than window size + grace (%v)",
-				time.Duration(retention)*time.Millisecond, time.Duration(spec.Size()+spec.GracePeriod())*time.Millisecond)
+				retention, spec.Size()+spec.GracePeriod())
 		}
 		return errors.Join(mErr, retErr,
 			need(ks == nil, missingSerde[K]("key", op+" stores keys; pass one to GroupBy or WithKeySerde")),

@@ -38,10 +38,10 @@ func (p *ticker) Init(ctx processor.Context[string, string]) error {
 	return nil
 }
 
-func (p *ticker) punctuate(ts int64) error {
+func (p *ticker) punctuate(ts time.Time) error {
 	p.fired++
 	_, hasMeta := p.ctx.RecordMetadata()
-	v := fmt.Sprintf("n=%d stream=%d wall=%d meta=%v", p.n, p.ctx.StreamTime(), p.ctx.WallClockTime(), hasMeta)
+	v := fmt.Sprintf("n=%d stream=%d wall=%d meta=%v", p.n, p.ctx.StreamTime().UnixMilli(), p.ctx.WallClockTime().UnixMilli(), hasMeta)
 	p.n = 0
 	if p.cancelAt > 0 && p.fired == p.cancelAt {
 		p.cancel()
@@ -127,7 +127,7 @@ func TestProcessWallClockPunctuation(t *testing.T) {
 		return prec{"tick", fmt.Sprintf("n=%d stream=%d wall=%d meta=false", n, stream, wall), wall}
 	}
 	// One task saw "k" at 5 ms; the other has no stream time yet.
-	unknown, kp := processor.UnknownTime, int64(5)
+	unknown, kp := time.Time{}.UnixMilli(), int64(5) // StreamTime is the zero time.Time before the first record
 	got := readProcessed(t, d, "out")
 	require.Len(t, got, 3)
 	assert.Equal(t, prec{"k", "v", 5}, got[0])
@@ -212,7 +212,8 @@ func (p *dedup) Init(ctx processor.Context[string, string]) (err error) {
 	if err != nil {
 		return err
 	}
-	ctx.Schedule(10*time.Second, processor.StreamTime, func(now int64) error {
+	ctx.Schedule(10*time.Second, processor.StreamTime, func(at time.Time) error {
+		now := at.UnixMilli()
 		var old []string
 		for kv, err := range p.seen.All() {
 			if err != nil {
@@ -236,7 +237,7 @@ func (p *dedup) Process(r processor.Record[string, string]) error {
 	if _, ok, err := p.seen.Get(r.Key); err != nil || ok {
 		return err
 	}
-	if err := p.seen.Put(r.Key, r.Timestamp); err != nil {
+	if err := p.seen.Put(r.Key, r.Timestamp.UnixMilli()); err != nil {
 		return err
 	}
 	return p.ctx.Forward(r)

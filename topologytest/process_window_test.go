@@ -38,16 +38,17 @@ func (p *clickCounter) Init(ctx processor.Context[string, string]) (err error) {
 func (p *clickCounter) Process(r processor.Record[string, string]) error {
 	if r.Value == "list" {
 		var ws []string
-		for kv, err := range p.clicks.FetchRange(r.Key, 0, r.Timestamp) {
+		for kv, err := range p.clicks.FetchRange(r.Key, time.UnixMilli(0), r.Timestamp) {
 			if err != nil {
 				return err
 			}
-			ws = append(ws, fmt.Sprintf("[%d,%d):%d", kv.Key.Window.Start, kv.Key.Window.End, kv.Value))
+			ws = append(ws, fmt.Sprintf("[%d,%d):%d", kv.Key.Window.Start().UnixMilli(), kv.Key.Window.End().UnixMilli(), kv.Value))
 		}
 		r.Value = strings.Join(ws, " ")
 		return p.ctx.Forward(r)
 	}
-	start := r.Timestamp - r.Timestamp%10
+	ms := r.Timestamp.UnixMilli()
+	start := time.UnixMilli(ms - ms%10)
 	n, _, err := p.clicks.Fetch(r.Key, start)
 	if err != nil {
 		return err
@@ -55,7 +56,7 @@ func (p *clickCounter) Process(r processor.Record[string, string]) error {
 	if err := p.clicks.Put(r.Key, start, n+1); err != nil {
 		return err
 	}
-	r.Value = fmt.Sprintf("%d:%d", start, n+1)
+	r.Value = fmt.Sprintf("%d:%d", start.UnixMilli(), n+1)
 	return p.ctx.Forward(r)
 }
 
@@ -109,7 +110,7 @@ func TestProcessUserWindowStore(t *testing.T) {
 			all, err := ws.All()
 			require.NoError(t, err)
 			assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{
-				record.KV(window.Of("a", 0, 10), int64(2)), record.KV(window.Of("a", 10, 20), int64(1)), record.KV(window.Of("a", 20, 30), int64(1)), record.KV(window.Of("b", 0, 10), int64(1)),
+				record.KV(window.Of("a", time.UnixMilli(0), time.UnixMilli(10)), int64(2)), record.KV(window.Of("a", time.UnixMilli(10), time.UnixMilli(20)), int64(1)), record.KV(window.Of("a", time.UnixMilli(20), time.UnixMilli(30)), int64(1)), record.KV(window.Of("b", time.UnixMilli(0), time.UnixMilli(10)), int64(1)),
 			}, all)
 
 			// Changelog: key ‖ 8-byte start ‖ 4-byte sequence, plain value,
@@ -161,11 +162,11 @@ func (p *dupRecorder) Init(ctx processor.Context[string, string]) (err error) {
 }
 
 func (p *dupRecorder) Process(r processor.Record[string, string]) error {
-	if err := p.seen.Put(r.Key, 0, r.Value); err != nil {
+	if err := p.seen.Put(r.Key, time.UnixMilli(0), r.Value); err != nil {
 		return err
 	}
 	var vs []string
-	for kv, err := range p.seen.FetchRange(r.Key, 0, 0) {
+	for kv, err := range p.seen.FetchRange(r.Key, time.UnixMilli(0), time.UnixMilli(0)) {
 		if err != nil {
 			return err
 		}

@@ -53,14 +53,15 @@ type wrec struct {
 	ts    int64
 }
 
-func readWindowed(t *testing.T, d *topologytest.Driver, size int64) []wrec {
+func readWindowed(t *testing.T, d *topologytest.Driver, sizeMillis int64) []wrec {
 	t.Helper()
+	size := time.Duration(sizeMillis) * time.Millisecond
 	rs, err := d.Output("out", serde.TimeWindowed(serde.String(), size), serde.Int64()).ReadRecords()
 	require.NoError(t, err)
 	var out []wrec
 	for _, r := range rs {
-		require.Equal(t, r.Key.Window.Start+size, r.Key.Window.End)
-		out = append(out, wrec{r.Key.Key, r.Key.Window.Start, r.Value, r.Timestamp.UnixMilli()})
+		require.Equal(t, size, r.Key.Window.Size())
+		out = append(out, wrec{r.Key.Key, r.Key.Window.Start().UnixMilli(), r.Value, r.Timestamp.UnixMilli()})
 	}
 	return out
 }
@@ -137,7 +138,7 @@ func TestNullKeyAndValueRules(t *testing.T) {
 	plain, err := d.Output("plain-out", serde.String(), serde.Int64()).ReadKeyValues()
 	require.NoError(t, err)
 	assert.Equal(t, []pair{kv("k", 1)}, plain)
-	win, err := d.Output("windowed-out", serde.TimeWindowed(serde.String(), 60_000), serde.Int64()).ReadValues()
+	win, err := d.Output("windowed-out", serde.TimeWindowed(serde.String(), 60_000*time.Millisecond), serde.Int64()).ReadValues()
 	require.NoError(t, err)
 	assert.Equal(t, []int64{1, 2}, win, "the windowed count counts the null value")
 	assert.Equal(t, map[string]int64{engine.DropNullKey: 2, engine.DropNullValue: 1}, d.Dropped())
@@ -343,7 +344,7 @@ func TestWindowedOutputPartitionedByBaseKey(t *testing.T) {
 		require.NoError(t, in.PipeAt(k, "v", ms(int64(i)*7_000)))
 		require.NoError(t, in.PipeAt(k, "v", ms(int64(i)*7_000+5_000)))
 	}
-	rs, err := d.Output("out", serde.TimeWindowed(serde.String(), 10_000), serde.Int64()).ReadRecords()
+	rs, err := d.Output("out", serde.TimeWindowed(serde.String(), 10_000*time.Millisecond), serde.Int64()).ReadRecords()
 	require.NoError(t, err)
 	require.NotEmpty(t, rs)
 	for _, r := range rs {

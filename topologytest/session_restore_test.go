@@ -74,7 +74,7 @@ func TestSessionStoreRestoresFromChangelog(t *testing.T) {
 		require.NoError(t, err)
 		var o []out
 		for _, r := range rs {
-			o = append(o, out{r.Key.Key, r.Key.Window.Start, r.Key.Window.End, r.Value, r.ValueNull, r.Timestamp.UnixMilli()})
+			o = append(o, out{r.Key.Key, r.Key.Window.Start().UnixMilli(), r.Key.Window.End().UnixMilli(), r.Value, r.ValueNull, r.Timestamp.UnixMilli()})
 		}
 		return o
 	}
@@ -107,7 +107,7 @@ func TestSessionStoreRestoresFromChangelog(t *testing.T) {
 			gotAll, err := got.All()
 			require.NoError(t, err)
 			assert.Equal(t, wantAll, gotAll)
-			assert.Contains(t, gotAll, record.KeyValue[window.Windowed[string], int64]{Key: window.Of("a", 0, 14), Value: 3})
+			assert.Contains(t, gotAll, record.KeyValue[window.Windowed[string], int64]{Key: window.Of("a", time.UnixMilli(0), time.UnixMilli(14)), Value: 3})
 			assert.Empty(t, d.ReadRaw("app-sessions-changelog"), "restoring does not log again")
 
 			// The restored sessions merge like the original ones.

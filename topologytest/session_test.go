@@ -46,7 +46,7 @@ func readSessions[V any](t *testing.T, d *topologytest.Driver, topic string, vs 
 		if r.ValueNull {
 			v = "null"
 		}
-		out = append(out, fmt.Sprintf("%s[%d,%d]=%s@%d", r.Key.Key, r.Key.Window.Start, r.Key.Window.End, v, r.Timestamp.UnixMilli()))
+		out = append(out, fmt.Sprintf("%s[%d,%d]=%s@%d", r.Key.Key, r.Key.Window.Start().UnixMilli(), r.Key.Window.End().UnixMilli(), v, r.Timestamp.UnixMilli()))
 		assert.Nil(t, r.Headers, "session results carry no headers")
 	}
 	return out
@@ -91,16 +91,16 @@ func TestSessionWindowsDocsExample(t *testing.T) {
 	all, err := store.All()
 	require.NoError(t, err)
 	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{
-		{Key: window.Of("blue", 2*m, 5*m), Value: 2},
-		{Key: window.Of("blue", 11*m, 11*m), Value: 1},
-		{Key: window.Of("green", 0, 6*m), Value: 3},
+		{Key: window.Of("blue", time.UnixMilli(2*m), time.UnixMilli(5*m)), Value: 2},
+		{Key: window.Of("blue", time.UnixMilli(11*m), time.UnixMilli(11*m)), Value: 1},
+		{Key: window.Of("green", time.UnixMilli(0), time.UnixMilli(6*m)), Value: 3},
 	}, all)
 	blue, err := store.Fetch("blue")
 	require.NoError(t, err)
 	assert.Len(t, blue, 2)
 	found, err := store.FindSessions("blue", ms(6*m), ms(20*m))
 	require.NoError(t, err)
-	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{{Key: window.Of("blue", 11*m, 11*m), Value: 1}}, found)
+	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{{Key: window.Of("blue", time.UnixMilli(11*m), time.UnixMilli(11*m)), Value: 1}}, found)
 	n, ok, err := store.FetchSession("green", ms(0), ms(6*m))
 	require.NoError(t, err)
 	assert.True(t, ok)
@@ -145,7 +145,7 @@ func TestSessionDefaultRetentionExpiresSessions(t *testing.T) {
 	all, err := store.All()
 	require.NoError(t, err)
 	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{
-		{Key: window.Of("blue", 11*m, 11*m), Value: 1},
+		{Key: window.Of("blue", time.UnixMilli(11*m), time.UnixMilli(11*m)), Value: 1},
 	}, all, "blue [2,5] and green [4,6], which ends exactly 5 minutes before 11, have expired too")
 	assert.Empty(t, d.Dropped())
 }
@@ -240,8 +240,8 @@ func TestSessionBridgingRecordMergesTwoSessions(t *testing.T) {
 	all, err := store.All()
 	require.NoError(t, err)
 	assert.Equal(t, []record.KeyValue[window.Windowed[string], string]{
-		{Key: window.Of("k", 100, 120), Value: "|a|bc"},
-		{Key: window.Of("k", 200, 200), Value: "x"},
+		{Key: window.Of("k", time.UnixMilli(100), time.UnixMilli(120)), Value: "|a|bc"},
+		{Key: window.Of("k", time.UnixMilli(200), time.UnixMilli(200)), Value: "x"},
 	}, all)
 }
 
@@ -371,7 +371,7 @@ func TestSessionRetentionBoundary(t *testing.T) {
 				require.NoError(t, err)
 				kept := []string{}
 				for _, kv := range all {
-					kept = append(kept, fmt.Sprintf("%s[%d,%d]=%d", kv.Key.Key, kv.Key.Window.Start, kv.Key.Window.End, kv.Value))
+					kept = append(kept, fmt.Sprintf("%s[%d,%d]=%d", kv.Key.Key, kv.Key.Window.Start().UnixMilli(), kv.Key.Window.End().UnixMilli(), kv.Value))
 				}
 				assert.Equal(t, c.store, kept)
 				want := c.dropped
@@ -459,7 +459,7 @@ func TestSessionRepartitionedOnPebble(t *testing.T) {
 	assert.Len(t, all, 40)
 	for _, kv := range all {
 		assert.Equal(t, int64(1), kv.Value)
-		assert.Equal(t, kv.Key.Window.Start, kv.Key.Window.End)
+		assert.Equal(t, kv.Key.Window.Start().UnixMilli(), kv.Key.Window.End().UnixMilli())
 	}
 }
 

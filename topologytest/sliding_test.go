@@ -50,12 +50,12 @@ func (r srec) String() string {
 
 func readSliding(t *testing.T, d *topologytest.Driver, diff int64) []srec {
 	t.Helper()
-	rs, err := d.Output("out", serde.TimeWindowed(serde.String(), max(diff, 1)), serde.String()).ReadRecords()
+	rs, err := d.Output("out", serde.TimeWindowed(serde.String(), time.Duration(max(diff, 1))*time.Millisecond), serde.String()).ReadRecords()
 	require.NoError(t, err)
 	var out []srec
 	for _, r := range rs {
 		require.False(t, r.ValueNull)
-		out = append(out, srec{r.Key.Key, r.Key.Window.Start, r.Key.Window.Start + diff, r.Value, r.Timestamp.UnixMilli()})
+		out = append(out, srec{r.Key.Key, r.Key.Window.Start().UnixMilli(), r.Key.Window.Start().UnixMilli() + diff, r.Value, r.Timestamp.UnixMilli()})
 	}
 	return out
 }
@@ -365,11 +365,11 @@ func TestSlidingNullRulesAndStore(t *testing.T) {
 	require.NoError(t, in.PipeRecord(topologytest.Record[string, string]{KeyNull: true, Value: "v", Timestamp: ms(101)}))
 	require.NoError(t, in.PipeRecord(topologytest.Record[string, string]{Key: "k", ValueNull: true, Timestamp: ms(102)}))
 	require.NoError(t, in.PipeAt("k", "v", ms(105)))
-	rs, err := d.Output("out", serde.TimeWindowed(serde.String(), 10), serde.Int64()).ReadRecords()
+	rs, err := d.Output("out", serde.TimeWindowed(serde.String(), 10*time.Millisecond), serde.Int64()).ReadRecords()
 	require.NoError(t, err)
 	var got []string
 	for _, r := range rs {
-		got = append(got, fmt.Sprintf("%s=%d@%d", r.Key, r.Value, r.Timestamp.UnixMilli()))
+		got = append(got, fmt.Sprintf("%s@[%d,%d)=%d@%d", r.Key.Key, r.Key.Window.Start().UnixMilli(), r.Key.Window.End().UnixMilli(), r.Value, r.Timestamp.UnixMilli()))
 	}
 	assert.Equal(t, []string{"k@[90,100)=1@100", "k@[101,111)=1@105", "k@[95,105)=2@105"}, got)
 	assert.Equal(t, map[string]int64{engine.DropNullKey: 1, engine.DropNullValue: 1}, d.Dropped())
@@ -378,9 +378,9 @@ func TestSlidingNullRulesAndStore(t *testing.T) {
 	all, err := ws.All()
 	require.NoError(t, err)
 	assert.Equal(t, []record.KeyValue[window.Windowed[string], int64]{
-		{Key: window.Of("k", 90, 100), Value: 1},
-		{Key: window.Of("k", 95, 105), Value: 2},
-		{Key: window.Of("k", 101, 111), Value: 1},
+		{Key: window.Of("k", time.UnixMilli(90), time.UnixMilli(100)), Value: 1},
+		{Key: window.Of("k", time.UnixMilli(95), time.UnixMilli(105)), Value: 2},
+		{Key: window.Of("k", time.UnixMilli(101), time.UnixMilli(111)), Value: 1},
 	}, all)
 }
 

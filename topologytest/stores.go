@@ -180,7 +180,7 @@ func (s *WindowStore[K, V]) All() ([]record.KeyValue[window.Windowed[K], V], err
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(k, e.WindowStart, e.WindowStart+s.size), Value: v})
+		out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(k, time.UnixMilli(e.WindowStart), time.UnixMilli(e.WindowStart+s.size)), Value: v})
 	}
 	return out, nil
 }
@@ -278,7 +278,7 @@ func (s *SessionStore[K, V]) find(key K, earliestEnd, latestStart int64) ([]reco
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(key, e.Start, e.End), Value: v})
+			out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(key, time.UnixMilli(e.Start), time.UnixMilli(e.End)), Value: v})
 		}
 	}
 	return out, nil
@@ -315,7 +315,7 @@ func (s *SessionStore[K, V]) All() ([]record.KeyValue[window.Windowed[K], V], er
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(k, e.Start, e.End), Value: v})
+		out = append(out, record.KeyValue[window.Windowed[K], V]{Key: window.Of(k, time.UnixMilli(e.Start), time.UnixMilli(e.End)), Value: v})
 	}
 	return out, nil
 }

@@ -64,7 +64,7 @@ func TestSuppressBufferRestoresFromChangelog(t *testing.T) {
 		restore(t, third, topic, rs)
 	}
 	require.NoError(t, pipe(third, "x", 10))
-	rs, err := third.Output("out", serde.TimeWindowed(serde.String(), 10), serde.Int64()).ReadRecords()
+	rs, err := third.Output("out", serde.TimeWindowed(serde.String(), 10*time.Millisecond), serde.Int64()).ReadRecords()
 	require.NoError(t, err)
 	var got []string
 	for _, r := range rs {

@@ -338,11 +338,11 @@ func TestSuppressSlidingWindowsFinalResults(t *testing.T) {
 		streamTime = max(streamTime, ts)
 	}
 	read := func(topic string) []topologytest.Record[string, int64] {
-		rs, err := d.Output(topic, serde.TimeWindowed(serde.String(), 10), serde.Int64()).ReadRecords()
+		rs, err := d.Output(topic, serde.TimeWindowed(serde.String(), 10*time.Millisecond), serde.Int64()).ReadRecords()
 		require.NoError(t, err)
 		out := make([]topologytest.Record[string, int64], 0, len(rs))
 		for _, r := range rs {
-			out = append(out, topologytest.Record[string, int64]{Key: fmt.Sprintf("%s[%d]", r.Key.Key, r.Key.Window.Start), Value: r.Value, ValueNull: r.ValueNull, Timestamp: r.Timestamp})
+			out = append(out, topologytest.Record[string, int64]{Key: fmt.Sprintf("%s[%d]", r.Key.Key, r.Key.Window.Start().UnixMilli()), Value: r.Value, ValueNull: r.ValueNull, Timestamp: r.Timestamp})
 		}
 		return out
 	}

@@ -75,20 +75,19 @@ func (w *JoinWindows) checkSpan() {
 	}
 }
 
-// Bounds returns, in milliseconds, how far the other stream's timestamp
-// may lie before and after this stream's.
-func (w JoinWindows) Bounds() (before, after int64) { return w.before, w.after }
+// Bounds returns how far the other stream's timestamp may lie before and
+// after this stream's.
+func (w JoinWindows) Bounds() (before, after time.Duration) { return millis(w.before), millis(w.after) }
 
-// Size returns the window span before + after in milliseconds.
-func (w JoinWindows) Size() int64 { return w.before + w.after }
+// Size returns the window span before + after.
+func (w JoinWindows) Size() time.Duration { return millis(w.before + w.after) }
 
-// GracePeriod returns the grace period in milliseconds.
-func (w JoinWindows) GracePeriod() int64 { return w.grace }
+// GracePeriod returns the grace period.
+func (w JoinWindows) GracePeriod() time.Duration { return millis(w.grace) }
 
-// Retention returns how long, in milliseconds, each stream's records are
-// kept for joining: before + after + grace, as in Kafka Streams, but at
-// least 1.
-func (w JoinWindows) Retention() int64 { return max(w.before+w.after+w.grace, 1) }
+// Retention returns how long each stream's records are kept for joining:
+// before + after + grace, as in Kafka Streams, but at least 1ms.
+func (w JoinWindows) Retention() time.Duration { return millis(max(w.before+w.after+w.grace, 1)) }
 
 // Validate reports an invalid specification.
 func (w JoinWindows) Validate() error {

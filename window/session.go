@@ -46,11 +46,11 @@ func (w SessionWindows) Grace(d time.Duration) SessionWindows {
 	return w
 }
 
-// Gap returns the inactivity gap in milliseconds.
-func (w SessionWindows) Gap() int64 { return w.gap }
+// Gap returns the inactivity gap.
+func (w SessionWindows) Gap() time.Duration { return millis(w.gap) }
 
-// GracePeriod returns the grace period in milliseconds.
-func (w SessionWindows) GracePeriod() int64 { return w.grace }
+// GracePeriod returns the grace period.
+func (w SessionWindows) GracePeriod() time.Duration { return millis(w.grace) }
 
 // Validate reports an invalid specification.
 func (w SessionWindows) Validate() error {

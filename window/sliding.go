@@ -48,12 +48,11 @@ func (w SlidingWindows) Grace(d time.Duration) SlidingWindows {
 	return w
 }
 
-// TimeDifference returns the time difference (the window size) in
-// milliseconds.
-func (w SlidingWindows) TimeDifference() int64 { return w.diff }
+// TimeDifference returns the time difference (the window size).
+func (w SlidingWindows) TimeDifference() time.Duration { return millis(w.diff) }
 
-// GracePeriod returns the grace period in milliseconds.
-func (w SlidingWindows) GracePeriod() int64 { return w.grace }
+// GracePeriod returns the grace period.
+func (w SlidingWindows) GracePeriod() time.Duration { return millis(w.grace) }
 
 // Validate reports an invalid specification.
 func (w SlidingWindows) Validate() error {

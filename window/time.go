@@ -49,14 +49,14 @@ func (w TimeWindows) Grace(d time.Duration) TimeWindows {
 	return w
 }
 
-// Size returns the window size in milliseconds.
-func (w TimeWindows) Size() int64 { return w.size }
+// Size returns the window size.
+func (w TimeWindows) Size() time.Duration { return millis(w.size) }
 
-// Advance returns the advance in milliseconds.
-func (w TimeWindows) Advance() int64 { return w.advance }
+// Advance returns the advance.
+func (w TimeWindows) Advance() time.Duration { return millis(w.advance) }
 
-// GracePeriod returns the grace period in milliseconds.
-func (w TimeWindows) GracePeriod() int64 { return w.grace }
+// GracePeriod returns the grace period.
+func (w TimeWindows) GracePeriod() time.Duration { return millis(w.grace) }
 
 // Validate reports an invalid specification.
 func (w TimeWindows) Validate() error {
@@ -69,15 +69,16 @@ func (w TimeWindows) Validate() error {
 	return nil
 }
 
-// AppendFor appends the windows containing ts, by ascending start, to dst.
-// Negative timestamps belong to no window.
-func (w TimeWindows) AppendFor(dst []Window, ts int64) []Window {
+// AppendFor appends the windows containing t, by ascending start, to dst.
+// Times before the Unix epoch belong to no window.
+func (w TimeWindows) AppendFor(dst []Window, t time.Time) []Window {
+	ts := t.UnixMilli()
 	if ts < 0 || w.advance <= 0 {
 		return dst
 	}
 	start := max(0, ts-w.size+w.advance) / w.advance * w.advance
 	for ; start <= ts; start += w.advance {
-		dst = append(dst, Window{Start: start, End: start + w.size})
+		dst = append(dst, Window{start: start, end: start + w.size})
 	}
 	return dst
 }

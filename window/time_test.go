@@ -10,6 +10,11 @@ import (
 	"github.com/eddy-streams/eddy/window"
 )
 
+// between is the window [start, end) in epoch milliseconds.
+func between(start, end int64) window.Window {
+	return window.Between(time.UnixMilli(start), time.UnixMilli(end))
+}
+
 func TestAppendFor(t *testing.T) {
 	cases := []struct {
 		name string
@@ -17,18 +22,18 @@ func TestAppendFor(t *testing.T) {
 		ts   int64
 		want []window.Window
 	}{
-		{"tumbling start", window.Tumbling(10 * time.Millisecond), 0, []window.Window{{0, 10}}},
-		{"tumbling last ms", window.Tumbling(10 * time.Millisecond), 9, []window.Window{{0, 10}}},
-		{"tumbling next", window.Tumbling(10 * time.Millisecond), 10, []window.Window{{10, 20}}},
-		{"hopping two", window.Hopping(10*time.Millisecond, 5*time.Millisecond), 7, []window.Window{{0, 10}, {5, 15}}},
-		{"hopping near epoch", window.Hopping(10*time.Millisecond, 5*time.Millisecond), 3, []window.Window{{0, 10}}},
-		{"hopping three", window.Hopping(9*time.Millisecond, 3*time.Millisecond), 9, []window.Window{{3, 12}, {6, 15}, {9, 18}}},
+		{"tumbling start", window.Tumbling(10 * time.Millisecond), 0, []window.Window{between(0, 10)}},
+		{"tumbling last ms", window.Tumbling(10 * time.Millisecond), 9, []window.Window{between(0, 10)}},
+		{"tumbling next", window.Tumbling(10 * time.Millisecond), 10, []window.Window{between(10, 20)}},
+		{"hopping two", window.Hopping(10*time.Millisecond, 5*time.Millisecond), 7, []window.Window{between(0, 10), between(5, 15)}},
+		{"hopping near epoch", window.Hopping(10*time.Millisecond, 5*time.Millisecond), 3, []window.Window{between(0, 10)}},
+		{"hopping three", window.Hopping(9*time.Millisecond, 3*time.Millisecond), 9, []window.Window{between(3, 12), between(6, 15), between(9, 18)}},
 		{"negative", window.Tumbling(10 * time.Millisecond), -1, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			require.NoError(t, c.w.Validate())
-			assert.Equal(t, c.want, c.w.AppendFor(nil, c.ts))
+			assert.Equal(t, c.want, c.w.AppendFor(nil, time.UnixMilli(c.ts)))
 		})
 	}
 }
@@ -39,8 +44,8 @@ func TestValidate(t *testing.T) {
 	assert.ErrorContains(t, window.Tumbling(time.Second).Grace(-time.Second).Validate(), "grace must not be negative")
 	assert.ErrorContains(t, window.TimeWindows{}.Validate(), "window specification is empty")
 	w := window.Hopping(time.Minute, 20*time.Second).Grace(5 * time.Second)
-	assert.Equal(t, int64(60_000), w.Size())
-	assert.Equal(t, int64(20_000), w.Advance())
-	assert.Equal(t, int64(5_000), w.GracePeriod())
-	assert.Equal(t, "k@[0,60000)", window.Of("k", 0, 60_000).String())
+	assert.Equal(t, time.Minute, w.Size())
+	assert.Equal(t, 20*time.Second, w.Advance())
+	assert.Equal(t, 5*time.Second, w.GracePeriod())
+	assert.Equal(t, "k@[1970-01-01T00:00:00Z,1970-01-01T00:01:00.001Z)", window.Of("k", time.UnixMilli(0), time.UnixMilli(60_001)).String())
 }

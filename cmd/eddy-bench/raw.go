@@ -117,7 +117,7 @@ func runRaw(args []string) int {
 			}
 		case scenWindow:
 			ts := r.Timestamp.UnixMilli()
-			start := ts - ts%windows.Size()
+			start := ts - ts%windows.Size().Milliseconds()
 			for _, w := range words(string(r.Value)) {
 				k := windowKey{w, start}
 				windowCounts[k]++

@@ -273,7 +273,7 @@ func (l *ksLoop) setupTopics(ctx context.Context) error {
 	}
 	cfg := map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}
 	if l.f.scenario == scenWindow {
-		retention := windows.Size() + windows.GracePeriod() + changelogExtraRetention
+		retention := (windows.Size() + windows.GracePeriod()).Milliseconds() + changelogExtraRetention
 		cfg = map[string]*string{"cleanup.policy": kadm.StringPtr("compact,delete"), "retention.ms": kadm.StringPtr(strconv.FormatInt(retention, 10))}
 	}
 	want[l.topics.changelog] = cfg
@@ -495,9 +495,9 @@ func (l *ksLoop) countWindow(r *kgo.Record) {
 	t := &l.tasks[r.Partition]
 	ts := r.Timestamp.UnixMilli()
 	t.stream = max(t.stream, ts)
-	size := windows.Size()
+	size := windows.Size().Milliseconds()
 	start := ts - ts%size
-	if start+size <= t.stream-windows.GracePeriod() {
+	if start+size <= t.stream-windows.GracePeriod().Milliseconds() {
 		l.dropped++
 		return
 	}
@@ -527,7 +527,7 @@ func (l *ksLoop) countWindow(r *kgo.Record) {
 // expireWindows drops windows older than the store's retention (size +
 // grace) behind each task's stream time, as window store segments expire.
 func (l *ksLoop) expireWindows() {
-	retention := windows.Size() + windows.GracePeriod()
+	retention := (windows.Size() + windows.GracePeriod()).Milliseconds()
 	for i := range l.tasks {
 		t := &l.tasks[i]
 		for start := range t.windows {

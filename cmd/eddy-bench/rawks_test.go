@@ -183,7 +183,7 @@ func expectedKS(scen string, data dataset) ksExpected {
 			for _, w := range words(string(r.value)) {
 				key, storeKey := []byte(w), []byte(w)
 				if scen == scenWindow {
-					key = windowedKey(w, r.ts-r.ts%windows.Size())
+					key = windowedKey(w, r.ts-r.ts%windows.Size().Milliseconds())
 					storeKey = append(append([]byte(nil), key...), 0, 0, 0, 0) // sequence number 0
 				}
 				counts[string(key)]++

@@ -50,7 +50,7 @@ func readRevenue(t *testing.T, d *topologytest.Driver) []rev {
 	require.NoError(t, err)
 	out := []rev{}
 	for _, r := range rs {
-		out = append(out, rev{r.Key.Key, time.UnixMilli(r.Key.Window.Start).UTC().Format("15:04:05"), r.Value, r.Timestamp.UTC().Format("15:04:05")})
+		out = append(out, rev{r.Key.Key, r.Key.Window.Start().UTC().Format("15:04:05"), r.Value, r.Timestamp.UTC().Format("15:04:05")})
 	}
 	return out
 }

@@ -96,7 +96,7 @@ func run(f demo.Flags) error {
 				if err1 != nil || err2 != nil {
 					return "", 0, false
 				}
-				return k.Key + "@" + time.UnixMilli(k.Window.Start).UTC().Format("15:04"), n, true
+				return k.Key + "@" + k.Window.Start().UTC().Format("15:04"), n, true
 			})
 			if err != nil {
 				return err

@@ -52,11 +52,11 @@ func TestPageViewsWindows(t *testing.T) {
 	require.NoError(t, in.Pipe("u7", `{"ts":1,"user":"u7"}`))         // no page: dropped
 	require.NoError(t, in.Pipe("u8", `not json`))                     // undecodable: skipped
 
-	rs, err := d.Output(OutputTopic, serde.TimeWindowed(serde.String(), 60_000), serde.Int64()).ReadRecords()
+	rs, err := d.Output(OutputTopic, serde.TimeWindowed(serde.String(), 60_000*time.Millisecond), serde.Int64()).ReadRecords()
 	require.NoError(t, err)
 	var got []update
 	for _, r := range rs {
-		got = append(got, update{r.Key.Key, r.Key.Window.Start, r.Value})
+		got = append(got, update{r.Key.Key, r.Key.Window.Start().UnixMilli(), r.Value})
 	}
 	assert.Equal(t, []update{
 		{"/home", 0, 1}, {"/home", 0, 2}, {"/home", 60_000, 1}, {"/cart", 60_000, 1},
@@ -121,10 +121,10 @@ func TestPageViewsDependOnArrivalOrder(t *testing.T) {
 		if err := d.Run(); err != nil {
 			return "", err
 		}
-		rs, err := d.Output(OutputTopic, serde.TimeWindowed(serde.String(), 60_000), serde.Int64()).ReadRecords()
+		rs, err := d.Output(OutputTopic, serde.TimeWindowed(serde.String(), 60_000*time.Millisecond), serde.Int64()).ReadRecords()
 		final := map[string]int64{}
 		for _, r := range rs {
-			final[fmt.Sprintf("%s@%d", r.Key.Key, r.Key.Window.Start)] = r.Value
+			final[fmt.Sprintf("%s@%d", r.Key.Key, r.Key.Window.Start().UnixMilli())] = r.Value
 		}
 		return topologytest.FormatTable(final), err
 	})

@@ -81,7 +81,7 @@ func run(f demo.Flags) error {
 				if err1 != nil || err2 != nil {
 					return "", 0, false
 				}
-				return fmt.Sprintf("%s@%s-%s", k.Key, hhmm(k.Window.Start), hhmm(k.Window.End)), n, true
+				return fmt.Sprintf("%s@%s-%s", k.Key, hhmm(k.Window.Start()), hhmm(k.Window.End())), n, true
 			})
 			if err != nil {
 				return err
@@ -96,4 +96,4 @@ func run(f demo.Flags) error {
 	})
 }
 
-func hhmm(ms int64) string { return time.UnixMilli(ms).UTC().Format("15:04") }
+func hhmm(t time.Time) string { return t.UTC().Format("15:04") }

@@ -39,7 +39,7 @@ func read(t *testing.T, d *topologytest.Driver, topic string) []string {
 		if r.ValueNull {
 			v = "null"
 		}
-		out = append(out, fmt.Sprintf("%s[%s,%s]=%s@%s", r.Key.Key, hhmm(r.Key.Window.Start), hhmm(r.Key.Window.End), v, hhmm(r.Timestamp.UnixMilli())))
+		out = append(out, fmt.Sprintf("%s[%s,%s]=%s@%s", r.Key.Key, hhmm(r.Key.Window.Start()), hhmm(r.Key.Window.End()), v, hhmm(r.Timestamp)))
 	}
 	return out
 }
@@ -79,8 +79,8 @@ func TestSessionsSample(t *testing.T) {
 		if want.completed == nil {
 			want.completed = []string{}
 		}
-		assert.Equal(t, want.updates, read(t, d, UpdatesTopic), "step %d (%s at %s)", i, e.user, hhmm(base.Add(e.at).UnixMilli()))
-		assert.Equal(t, want.completed, read(t, d, CompletedTopic), "step %d (%s at %s)", i, e.user, hhmm(base.Add(e.at).UnixMilli()))
+		assert.Equal(t, want.updates, read(t, d, UpdatesTopic), "step %d (%s at %s)", i, e.user, hhmm(base.Add(e.at)))
+		assert.Equal(t, want.completed, read(t, d, CompletedTopic), "step %d (%s at %s)", i, e.user, hhmm(base.Add(e.at)))
 	}
 	assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
 
@@ -97,7 +97,7 @@ func TestSessionsSample(t *testing.T) {
 // it; from then on the store no longer holds it.
 func TestSessionCompletesAtExactStreamTime(t *testing.T) {
 	d := newDriver(t)
-	wait := time.Duration(Sessions.Gap()+Sessions.GracePeriod()) * time.Millisecond
+	wait := Sessions.Gap() + Sessions.GracePeriod()
 	pipe(t, d, event{"a", "x", 0})
 	pipe(t, d, event{"b", "x", wait - time.Millisecond})
 	assert.Empty(t, read(t, d, CompletedTopic))

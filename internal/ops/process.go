@@ -7,6 +7,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/processor"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/state"
 )
 
@@ -42,7 +43,9 @@ func (p *Process[KIn, VIn, KOut, VOut]) Init(t *engine.Task) error {
 
 // Process implements engine.Processor.
 func (p *Process[KIn, VIn, KOut, VOut]) Process(r engine.Record[KIn, VIn]) error {
-	if err := p.Proc.Process(r); err != nil {
+	in := processor.Record[KIn, VIn]{Key: r.Key, Value: r.Value, Timestamp: time.UnixMilli(r.Timestamp),
+		Headers: r.Headers, KeyNull: r.KeyNull, ValueNull: r.ValueNull}
+	if err := p.Proc.Process(in); err != nil {
 		return fmt.Errorf("%s: %w", p.Node, err)
 	}
 	return nil
@@ -77,19 +80,32 @@ func (c *procContext[KIn, VIn, KOut, VOut]) RecordMetadata() (processor.RecordMe
 	return processor.RecordMetadata{Topic: rc.Topic, Partition: rc.Partition, Offset: rc.Offset}, true
 }
 
-func (c *procContext[KIn, VIn, KOut, VOut]) Headers() []processor.Header {
+func (c *procContext[KIn, VIn, KOut, VOut]) Headers() []record.Header {
 	return c.p.t.RecordContext().Headers
 }
 
-func (c *procContext[KIn, VIn, KOut, VOut]) StreamTime() int64 { return c.p.t.StreamTime() }
+func (c *procContext[KIn, VIn, KOut, VOut]) StreamTime() time.Time {
+	st := c.p.t.StreamTime()
+	if st == engine.UnknownTime {
+		return time.Time{}
+	}
+	return time.UnixMilli(st)
+}
 
-func (c *procContext[KIn, VIn, KOut, VOut]) WallClockTime() int64 { return c.p.t.Now() }
+func (c *procContext[KIn, VIn, KOut, VOut]) WallClockTime() time.Time {
+	return time.UnixMilli(c.p.t.Now())
+}
 
 func (c *procContext[KIn, VIn, KOut, VOut]) Schedule(interval time.Duration, typ processor.PunctuationType, fn processor.Punctuator) (cancel func()) {
 	node := c.p.Node
-	return c.p.t.Schedule(interval.Milliseconds(), typ, func(ts int64) error {
-		if err := fn(ts); err != nil {
-			return fmt.Errorf("%s: punctuation at %d: %w", node, ts, err)
+	clock := engine.StreamTime
+	if typ == processor.WallClock {
+		clock = engine.WallClock
+	}
+	return c.p.t.Schedule(interval.Milliseconds(), clock, func(ts int64) error {
+		at := time.UnixMilli(ts)
+		if err := fn(at); err != nil {
+			return fmt.Errorf("%s: %v punctuation at %s: %w", node, typ, at.UTC().Format(time.RFC3339Nano), err)
 		}
 		return nil
 	})
@@ -125,7 +141,20 @@ func (c *procContext[KIn, VIn, KOut, VOut]) WindowStateStore(name string) (state
 }
 
 func (c *procContext[KIn, VIn, KOut, VOut]) Forward(r processor.Record[KOut, VOut]) error {
-	return c.p.Forward(r)
+	out, err := c.engineRecord(r)
+	if err != nil {
+		return err
+	}
+	return c.p.Forward(out)
+}
+
+// engineRecord converts a record forwarded by the user's processor.
+func (c *procContext[KIn, VIn, KOut, VOut]) engineRecord(r processor.Record[KOut, VOut]) (engine.Record[KOut, VOut], error) {
+	if r.Timestamp.IsZero() {
+		return engine.Record[KOut, VOut]{}, fmt.Errorf("%s: forwarded a record with a zero Timestamp; set it (in a punctuator, usually to the punctuation time)", c.p.Node)
+	}
+	return engine.Record[KOut, VOut]{Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli(),
+		Headers: r.Headers, KeyNull: r.KeyNull, ValueNull: r.ValueNull}, nil
 }
 
 func (c *procContext[KIn, VIn, KOut, VOut]) ForwardTo(child string, r processor.Record[KOut, VOut]) error {
@@ -133,5 +162,9 @@ func (c *procContext[KIn, VIn, KOut, VOut]) ForwardTo(child string, r processor.
 	if i < 0 {
 		return fmt.Errorf("%s: ForwardTo: no child named %q (children: %v)", c.p.Node, child, c.p.Children)
 	}
-	return c.p.ForwardTo(i, r)
+	out, err := c.engineRecord(r)
+	if err != nil {
+		return err
+	}
+	return c.p.ForwardTo(i, out)
 }

@@ -117,7 +117,7 @@ func (p *SessionAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 				return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 			}
 			err := p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
-				Key:       window.Of(r.Key, m.start, m.end),
+				Key:       windowOf(r.Key, m.start, m.end),
 				Value:     engine.Change[A]{Old: m.agg, HasOld: true},
 				Timestamp: m.end,
 			})
@@ -142,7 +142,7 @@ func (p *SessionAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 	}
 	return p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
-		Key:       window.Of(r.Key, start, end),
+		Key:       windowOf(r.Key, start, end),
 		Value:     engine.Change[A]{New: agg, HasNew: true},
 		Timestamp: end,
 	})

@@ -259,7 +259,7 @@ func (p *SlidingAggregate[K, V, A]) createRight(r engine.Record[K, V], kb []byte
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 	}
 	return p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
-		Key:       window.Of(r.Key, start, start+p.Diff),
+		Key:       windowOf(r.Key, start, start+p.Diff),
 		Value:     engine.Change[A]{New: a, HasNew: true},
 		Timestamp: agg.ts,
 		Headers:   r.Headers,
@@ -297,7 +297,7 @@ func (p *SlidingAggregate[K, V, A]) update(r engine.Record[K, V], kb []byte, sta
 	// previous record's (the left window) has none.
 	existed := b.valid && p.starts[start]
 	return p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
-		Key:       window.Of(r.Key, start, end),
+		Key:       windowOf(r.Key, start, end),
 		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: true, HasOld: existed},
 		Timestamp: ts,
 		Headers:   r.Headers,

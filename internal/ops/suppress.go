@@ -408,7 +408,9 @@ type FinalResultWait interface {
 
 // FinalResultWait implements FinalResultWait: the grace period (a window
 // [start, end) is closed once end <= stream time - grace).
-func (p *WindowAggregate[K, V, A]) FinalResultWait(int64) int64 { return p.Windows.GracePeriod() }
+func (p *WindowAggregate[K, V, A]) FinalResultWait(int64) int64 {
+	return p.Windows.GracePeriod().Milliseconds()
+}
 
 // FinalResultWait implements FinalResultWait. A session ending at end is
 // merged by a record at up to end + gap, which is accepted while the merged

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/serde"
@@ -53,7 +54,7 @@ func (p *WindowAggregate[K, V, A]) flushed(f engine.Flushed) error {
 		return err
 	}
 	return p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
-		Key:       window.Windowed[K]{Key: k, Window: window.Window{Start: f.Start, End: f.Start + p.Windows.Size()}},
+		Key:       windowOf(k, f.Start, f.Start+p.Windows.Size().Milliseconds()),
 		Value:     ch,
 		Timestamp: f.NewTS,
 		Headers:   p.t.RecordContext().Headers,
@@ -67,20 +68,21 @@ func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		return nil
 	}
 	p.observed = max(p.observed, r.Timestamp)
-	closeTime := p.observed - p.Windows.GracePeriod()
+	closeTime := p.observed - p.Windows.GracePeriod().Milliseconds()
 	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
 	}
-	p.buf = p.Windows.AppendFor(p.buf[:0], r.Timestamp)
+	p.buf = p.Windows.AppendFor(p.buf[:0], time.UnixMilli(r.Timestamp))
 	for _, w := range p.buf {
-		if w.End <= closeTime {
+		start, end := bounds(w)
+		if end <= closeTime {
 			p.t.Drop(engine.DropLate)
 			p.t.Logger().Debug("dropping late record for closed window",
 				"node", p.Node, "window", w.String(), "timestamp", r.Timestamp, "streamTime", p.observed, "grace", p.Windows.GracePeriod())
 			continue
 		}
-		old, oldTs, found, err := p.store.FetchTimestamped(kb, w.Start)
+		old, oldTs, found, err := p.store.FetchTimestamped(kb, start)
 		if err != nil {
 			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 		}
@@ -99,7 +101,7 @@ func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		if err != nil {
 			return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
 		}
-		if err := p.store.PutTimestamped(kb, w.Start, nb, ts); err != nil {
+		if err := p.store.PutTimestamped(kb, start, nb, ts); err != nil {
 			return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 		}
 		if p.store.Cached() {
