@@ -74,11 +74,11 @@ type pageView struct {
 	TS   *int64  `json:"ts"`
 }
 
-func pageViewTime(_ string, v pageView, _ int64) int64 {
+func pageViewTime(_ string, v pageView, _ time.Time) time.Time {
 	if v.TS == nil || v.Page == nil {
-		return -1
+		return time.Time{} // dropped
 	}
-	return *v.TS
+	return time.UnixMilli(*v.TS)
 }
 
 func pageViewsTopology(t testing.TB, prefix string) *stream.Topology {

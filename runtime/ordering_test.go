@@ -264,12 +264,12 @@ func TestTimestampOrderUsesExtractedTime(t *testing.T) {
 	b := stream.NewBuilder()
 	customers := b.Table("customers", serde.String(), serde.String())
 	b.Stream("orders", serde.String(), serde.String()).
-		WithTimestamps(func(_, v string, _ int64) int64 {
+		WithTimestamps(func(_, v string, _ time.Time) time.Time {
 			var amount string
 			var ts int64
 			_, err := fmt.Sscanf(strings.Replace(v, "@", " ", 1), "%s %d", &amount, &ts)
 			require.NoError(t, err)
-			return ts
+			return time.UnixMilli(ts)
 		}).
 		LeftJoinTable(customers, func(o, c string, found bool) string { return o + "|" + str(c, found) }).
 		To("enriched", nil, nil)

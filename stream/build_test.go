@@ -196,7 +196,7 @@ func TestBuildErrors(t *testing.T) {
 		}, []string{`store "my counts"`, "not allowed in Kafka topic names"}},
 		{"WithTimestamps not on a source", func(b *stream.Builder) {
 			b.Stream("in", serde.String(), serde.String()).MapValues(strings.ToUpper).
-				WithTimestamps(func(string, string, int64) int64 { return 0 })
+				WithTimestamps(func(string, string, time.Time) time.Time { return time.UnixMilli(0) })
 		}, []string{"WithTimestamps: only a stream returned by Builder.Stream"}},
 		{"empty builder", func(*stream.Builder) {}, []string{"topology has no nodes"}},
 	}

@@ -74,11 +74,11 @@ func ExampleStream_WithTimestamps() {
 	}
 	b := stream.NewBuilder()
 	b.Stream("clicks", serde.String(), serde.JSON[click]()).
-		WithTimestamps(func(_ string, c click, _ int64) int64 {
+		WithTimestamps(func(_ string, c click, _ time.Time) time.Time {
 			if c.At == 0 {
-				return -1 // unknown event time: drop the record
+				return time.Time{} // unknown event time: drop the record
 			}
-			return c.At
+			return time.UnixMilli(c.At)
 		}).
 		MapValues(func(c click) string { return c.Page }).
 		To("pages", serde.String(), serde.String())

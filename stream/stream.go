@@ -8,6 +8,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/topology"
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
+	"time"
 )
 
 // Stream is a typed record stream (Kafka Streams' KStream). Handles are
@@ -94,8 +95,9 @@ func derive[K, V, K2, V2 any](s Stream[K, V], n *topology.Node, ks serde.Serde[K
 
 // WithTimestamps sets the event-time extractor of a source stream (Kafka
 // Streams' TimestampExtractor): fn gets the record's key, value and
-// timestamp and returns the event time in epoch milliseconds. A record for
-// which it returns a negative time is dropped, counted as
+// timestamp and returns the event time, kept to the millisecond. A record
+// for which it returns a time before the Unix epoch (such as the zero
+// time.Time) is dropped, counted as
 // "invalid-timestamp" and logged, whatever the error policy, as Kafka
 // Streams drops a record whose extracted timestamp is negative. (Without
 // an extractor, a record whose own timestamp is negative goes to the error
@@ -103,12 +105,16 @@ func derive[K, V, K2, V2 any](s Stream[K, V], n *topology.Node, ks serde.Serde[K
 // default FailOnInvalidTimestamp does.)
 // A task orders its input partitions' records by this time. It must be
 // called directly on the handle returned by Builder.Stream.
-func (s Stream[K, V]) WithTimestamps(fn func(key K, value V, recordTime int64) int64) Stream[K, V] {
+func (s Stream[K, V]) WithTimestamps(fn func(key K, value V, recordTime time.Time) time.Time) Stream[K, V] {
 	if s.src == nil {
 		s.b.g.Errs = append(s.b.g.Errs, errors.New("WithTimestamps: only a stream returned by Builder.Stream can have a timestamp extractor"))
 		return s
 	}
-	s.src.timestamp = fn
+	if fn == nil {
+		s.src.timestamp = nil
+		return s
+	}
+	s.src.timestamp = func(k K, v V, ts int64) int64 { return fn(k, v, time.UnixMilli(ts)).UnixMilli() }
 	return s
 }
 

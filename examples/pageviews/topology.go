@@ -28,13 +28,13 @@ type PageView struct {
 	TS   *int64  `json:"ts"`
 }
 
-// eventTime extracts ts; events without a page or a ts are rejected (a
-// negative time makes the engine drop and count them).
-func eventTime(_ string, v PageView, _ int64) int64 {
+// eventTime extracts ts; events without a page or a ts are rejected (the
+// zero time makes the engine drop and count them).
+func eventTime(_ string, v PageView, _ time.Time) time.Time {
 	if v.TS == nil || v.Page == nil {
-		return -1
+		return time.Time{} // dropped
 	}
-	return *v.TS
+	return time.UnixMilli(*v.TS)
 }
 
 // Topology counts views per page per minute. Keys of the output are
