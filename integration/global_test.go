@@ -18,7 +18,7 @@ import (
 func globalEnrichmentTopology(t testing.TB, prefix string) *stream.Topology {
 	t.Helper()
 	b := stream.NewBuilder()
-	rows := b.GlobalTable(prefix+customers, serde.String(), serde.String(), table.Named(customers))
+	rows := b.GlobalTable(prefix+customers, serde.String(), serde.String(), table.As(customers))
 	b.Stream(prefix+orders, serde.String(), serde.String()).
 		FlatMapValues(parseOrder).
 		JoinGlobalTable(rows, func(_ string, o order) string { return *o.CustomerID }, enrich).

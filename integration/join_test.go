@@ -72,7 +72,7 @@ func enrich(o order, row string) string {
 func enrichmentTopology(t testing.TB, prefix string) *stream.Topology {
 	t.Helper()
 	b := stream.NewBuilder()
-	rows := b.Table(prefix+customers, serde.String(), serde.String(), table.Named(customers))
+	rows := b.Table(prefix+customers, serde.String(), serde.String(), table.As(customers))
 	b.Stream(prefix+orders, serde.String(), serde.String()).
 		FlatMapValues(parseOrder).
 		JoinTable(rows, enrich).

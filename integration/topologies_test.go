@@ -54,7 +54,7 @@ func wordCountTopology(t testing.TB, prefix string) *stream.Topology {
 	b.Stream(prefix+textLines, serde.String(), serde.String()).
 		FlatMapValues(words).
 		GroupBy(func(_, word string) string { return word }, serde.String()).
-		Count(table.Named(wordCountsStore)).
+		Count(table.As(wordCountsStore)).
 		ToStream().
 		To(prefix+wordCountsOutput, serde.String(), serde.Int64())
 	topo, err := b.Build()
@@ -88,7 +88,7 @@ func pageViewsTopology(t testing.TB, prefix string) *stream.Topology {
 		WithTimestamps(pageViewTime).
 		GroupBy(func(_ string, v pageView) string { return *v.Page }, serde.String(), stream.As(pageViewsStore)).
 		WindowedBy(pageViewWindows).
-		Count(table.Named(pageViewsStore)).
+		Count(table.As(pageViewsStore)).
 		ToStream().
 		To(prefix+pageViewCounts, serde.TimeWindowed(serde.String(), pageViewWindows.Size()), serde.Int64())
 	topo, err := b.Build()
@@ -111,7 +111,7 @@ func spendTopology(t testing.TB, in, out string, repartitions int32) *stream.Top
 		}).
 		Repartition(stream.As("by-customer"), stream.Partitions(repartitions)).
 		GroupByKey().
-		Aggregate(func() int64 { return 0 }, func(_ string, v, sum int64) int64 { return sum + v }, serde.Int64(), table.Named("spend")).
+		Aggregate(func() int64 { return 0 }, func(_ string, v, sum int64) int64 { return sum + v }, serde.Int64(), table.As("spend")).
 		ToStream().
 		To(out, serde.String(), serde.Int64())
 	topo, err := b.Build()

@@ -71,7 +71,7 @@ func (c *cluster) count(t *testing.T, topic string, n int, timeout time.Duration
 // value) scaled by a global table of factors, summed per key into totals.
 func amounts(t *testing.T) *stream.Topology {
 	b := stream.NewBuilder()
-	factors := b.GlobalTable("factors", serde.String(), serde.Int64(), table.Named("factors"))
+	factors := b.GlobalTable("factors", serde.String(), serde.Int64(), table.As("factors"))
 	b.Stream("amounts", serde.String(), serde.Int64()).
 		LeftJoinGlobalTable(factors, func(k string, _ int64) string { return k },
 			func(v, factor int64, found bool) int64 {
@@ -81,7 +81,7 @@ func amounts(t *testing.T) *stream.Topology {
 				return v * factor
 			}).
 		GroupByKey().
-		Reduce(func(a, v int64) int64 { return a + v }, table.Named("totals-store")).
+		Reduce(func(a, v int64) int64 { return a + v }, table.As("totals-store")).
 		ToStream().
 		To("totals", nil, nil)
 	topo, err := b.Build()

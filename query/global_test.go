@@ -39,12 +39,12 @@ func TestGlobalAndWindowStores(t *testing.T) {
 		require.NoError(t, err)
 	}
 	b := stream.NewBuilder()
-	b.GlobalTable("regions", serde.String(), serde.String(), table.Named("regions-store"))
+	b.GlobalTable("regions", serde.String(), serde.String(), table.As("regions-store"))
 	grouped := b.Stream("clicks", serde.String(), serde.String()).GroupByKey()
-	grouped.SessionWindowedBy(window.Session(30 * time.Second).Grace(5 * time.Minute)).Count(table.Named("click-sessions"))
+	grouped.SessionWindowedBy(window.Session(30 * time.Second).Grace(5 * time.Minute)).Count(table.As("click-sessions"))
 	grouped.
 		WindowedBy(window.Tumbling(time.Minute).Grace(5 * time.Minute)). // retention 6 min: all windows kept
-		Count(table.Named("clicks-per-minute"))
+		Count(table.As("clicks-per-minute"))
 	topo, err := b.Build()
 	require.NoError(t, err)
 

@@ -20,7 +20,7 @@ func sumTopology(t *testing.T) *stream.Topology {
 	b := stream.NewBuilder()
 	b.Stream("amounts", serde.String(), serde.Int64()).
 		GroupByKey().
-		Reduce(func(a, v int64) int64 { return a + v }, table.Named("sums")).
+		Reduce(func(a, v int64) int64 { return a + v }, table.As("sums")).
 		ToStream().
 		To("sums-out", nil, nil)
 	topo, err := b.Build()

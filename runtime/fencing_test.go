@@ -33,7 +33,7 @@ func stallingWordCount(t *testing.T, stall time.Duration, stalled *atomic.Int32)
 			}
 		}).
 		GroupBy(func(_, w string) string { return w }, serde.String()).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().
 		To("counts-out", serde.String(), serde.Int64())
 	topo, err := b.Build()

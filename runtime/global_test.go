@@ -25,7 +25,7 @@ import (
 // Payments (value: a currency) left-joined with the global table of rates.
 func ratesTopology(t *testing.T) *stream.Topology {
 	b := stream.NewBuilder()
-	rates := b.GlobalTable("rates", serde.String(), serde.String(), table.Named("rates"))
+	rates := b.GlobalTable("rates", serde.String(), serde.String(), table.As("rates"))
 	b.Stream("payments", serde.String(), serde.String()).
 		LeftJoinGlobalTable(rates, func(_, currency string) string { return currency },
 			func(currency, rate string, found bool) string {

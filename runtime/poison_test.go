@@ -497,7 +497,7 @@ func TestPoisonOversizeState(t *testing.T) {
 		b := stream.NewBuilder()
 		b.Stream("texts", serde.String(), serde.String()).
 			GroupByKey().
-			Reduce(func(a, v string) string { return a + v }, table.Named("texts")).
+			Reduce(func(a, v string) string { return a + v }, table.As("texts")).
 			ToStream().
 			To("texts-out", nil, nil)
 		topo, err := b.Build()

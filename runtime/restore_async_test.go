@@ -35,7 +35,7 @@ func arTopology(tb testing.TB) *stream.Topology {
 	b := stream.NewBuilder()
 	b.Stream("in", serde.String(), serde.String()).
 		GroupByKey().
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().
 		To("out", serde.String(), serde.Int64())
 	topo, err := b.Build()

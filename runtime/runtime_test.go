@@ -25,7 +25,7 @@ func wordCount(t *testing.T) *stream.Topology {
 	b.Stream("lines", serde.String(), serde.String()).
 		FlatMapValues(strings.Fields).
 		GroupBy(func(_, w string) string { return w }, serde.String()).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().
 		To("counts-out", serde.String(), serde.Int64())
 	topo, err := b.Build()

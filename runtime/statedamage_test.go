@@ -277,7 +277,7 @@ func wordCountTo(t *testing.T, topic string) *stream.Topology {
 	b.Stream("lines", serde.String(), serde.String()).
 		FlatMapValues(strings.Fields).
 		GroupBy(func(_, w string) string { return w }, serde.String()).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().
 		To(topic, serde.String(), serde.Int64())
 	topo, err := b.Build()

@@ -46,7 +46,7 @@ func runWordCount(t *testing.T) (string, *runtime.App) {
 	b.Stream("lines", serde.String(), serde.String()).
 		FlatMapValues(strings.Fields).
 		GroupBy(func(_, w string) string { return w }, serde.String()).
-		Count(table.Named("word-counts")).
+		Count(table.As("word-counts")).
 		ToStream().
 		To("counts-out", serde.String(), serde.Int64())
 	topo, err := b.Build()

@@ -30,7 +30,7 @@ func wordCount(b *stream.Builder) {
 	b.Stream("text-lines", serde.String(), serde.String()).
 		FlatMapValues(strings.Fields).
 		GroupBy(func(_, w string) string { return w }, serde.String()).
-		Count(table.Named("word-counts")).
+		Count(table.As("word-counts")).
 		ToStream().
 		To("word-counts-output", serde.String(), serde.Int64())
 }
@@ -127,7 +127,7 @@ func TestRepartitionInsertion(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			b := stream.NewBuilder()
-			c.build(b.Stream("in", serde.String(), serde.String())).Count(table.Named("counts"))
+			c.build(b.Stream("in", serde.String(), serde.String())).Count(table.As("counts"))
 			topo, err := b.Build()
 			require.NoError(t, err)
 			assert.Equal(t, c.subs, topo.Subtopologies(), topo.Describe())
@@ -142,7 +142,7 @@ func TestGroupedAndStoreNaming(t *testing.T) {
 	b := stream.NewBuilder()
 	b.Stream("in", serde.String(), serde.String()).
 		GroupBy(func(_, v string) string { return v }, serde.String(), stream.As("by-value")).
-		Count(table.Named("value-counts"))
+		Count(table.As("value-counts"))
 	topo, err := b.Build()
 	require.NoError(t, err)
 	d := topo.Describe()
@@ -170,8 +170,8 @@ func TestBuildErrors(t *testing.T) {
 		}, []string{"KSTREAM-AGGREGATE-", "no aggregate serde for type stream_test.custom"}},
 		{"duplicate store name", func(b *stream.Builder) {
 			s := b.Stream("in", serde.String(), serde.String())
-			s.GroupByKey().Count(table.Named("counts"))
-			s.Filter(func(string, string) bool { return true }).GroupByKey().Count(table.Named("counts"))
+			s.GroupByKey().Count(table.As("counts"))
+			s.Filter(func(string, string) bool { return true }).GroupByKey().Count(table.As("counts"))
 		}, []string{`duplicate store name "counts"`}},
 		{"duplicate processor name", func(b *stream.Builder) {
 			s := b.Stream("in", serde.String(), serde.String())
@@ -192,7 +192,7 @@ func TestBuildErrors(t *testing.T) {
 				WindowedBy(window.Hopping(time.Minute, 2*time.Minute)).Count()
 		}, []string{"window advance must be in (0, size=1m0s]"}},
 		{"bad store name", func(b *stream.Builder) {
-			b.Stream("in", serde.String(), serde.String()).GroupByKey().Count(table.Named("my counts"))
+			b.Stream("in", serde.String(), serde.String()).GroupByKey().Count(table.As("my counts"))
 		}, []string{`store "my counts"`, "not allowed in Kafka topic names"}},
 		{"WithTimestamps not on a source", func(b *stream.Builder) {
 			b.Stream("in", serde.String(), serde.String()).MapValues(strings.ToUpper).

@@ -7,7 +7,7 @@
 //	b.Stream("text-lines", serde.String(), serde.String()).
 //		FlatMapValues(func(line string) []string { return strings.Fields(strings.ToLower(line)) }).
 //		GroupBy(func(_, word string) string { return word }, serde.String()).
-//		Count(table.Named("word-counts")).
+//		Count(table.As("word-counts")).
 //		ToStream().
 //		To("word-counts-output", serde.String(), serde.Int64())
 //	topo, err := b.Build()
@@ -45,7 +45,7 @@ type BuilderOption func(*Builder)
 // ensure.explicit.internal.resource.naming). Generated names follow the
 // topology's shape, so changing an unrelated part of it can rename a store
 // — whose new changelog starts empty — or a repartition topic; with this
-// option such names cannot reach production. Name stores with table.Named
+// option such names cannot reach production. Name stores with table.As
 // and repartitioning operators with stream.As. Default: off.
 func RequireExplicitNames() BuilderOption { return func(b *Builder) { b.g.RequireNames = true } }
 

@@ -22,7 +22,7 @@ func Example_wordCount() {
 	b.Stream("text-lines", serde.String(), serde.String()).
 		FlatMapValues(func(line string) []string { return strings.Fields(strings.ToLower(line)) }).
 		GroupBy(func(_, word string) string { return word }, serde.String()).
-		Count(table.Named("word-counts")).
+		Count(table.As("word-counts")).
 		ToStream().
 		To("word-counts-output", serde.String(), serde.Int64())
 	topo, err := b.Build()

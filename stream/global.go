@@ -33,7 +33,7 @@ type GlobalTable[K, V any] struct {
 
 // GlobalTable reads topic as a global table (Kafka Streams'
 // StreamsBuilder#globalTable), materialized in a key-value store named
-// with table.Named (a generated, stable name otherwise) that can be
+// with table.As (a generated, stable name otherwise) that can be
 // queried like a table's store, e.g. with the test driver's
 // KeyValueStore. A null value deletes its key; records with a null key
 // are dropped; undecodable records go to the error policy.

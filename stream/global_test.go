@@ -17,7 +17,7 @@ import (
 // customer) and regions (by the customer row's region), after a key change
 // that does not repartition.
 func globalTopology(b *stream.Builder) {
-	customers := b.GlobalTable("customers", serde.String(), serde.JSON[customer](), table.Named("customers"))
+	customers := b.GlobalTable("customers", serde.String(), serde.JSON[customer](), table.As("customers"))
 	regions := b.GlobalTable("regions", serde.String(), serde.String())
 	b.Stream("orders", serde.String(), serde.JSON[order]()).
 		SelectKey(func(_ string, o order) string { return o.ID }).
@@ -59,7 +59,7 @@ func TestGlobalTableKeepsTaskNumbers(t *testing.T) {
 	require.NoError(t, err)
 
 	b2 := stream.NewBuilder()
-	g := b2.GlobalTable("stop-words", serde.String(), serde.String(), table.Named("stop-words"))
+	g := b2.GlobalTable("stop-words", serde.String(), serde.String(), table.As("stop-words"))
 	wordCount(b2)
 	b2.Stream("other", serde.String(), serde.String()).
 		JoinGlobalTable(g, func(k, _ string) string { return k }, func(v, _ string) string { return v }).
@@ -105,8 +105,8 @@ func TestGlobalTableBuildErrors(t *testing.T) {
 			b.Stream("t", ss, ss).To("out", nil, nil)
 		}, []string{`topic "t" is read by two sources`}},
 		{"duplicate store name", func(b *stream.Builder) {
-			b.GlobalTable("g", ss, ss, table.Named("s"))
-			b.Table("t", ss, ss, table.Named("s"))
+			b.GlobalTable("g", ss, ss, table.As("s"))
+			b.Table("t", ss, ss, table.As("s"))
 		}, []string{`duplicate store name "s"`}},
 	}
 	for _, c := range cases {

@@ -63,8 +63,8 @@ func (g Grouped[K, V]) Aggregate[A any](init func() A, adder func(key K, value V
 }
 
 // WindowedBy groups the records further by time window.
-func (g Grouped[K, V]) WindowedBy(w window.TimeWindows) Windowed[K, V] {
-	return Windowed[K, V]{g: g, w: w}
+func (g Grouped[K, V]) WindowedBy(w window.TimeWindows) TimeWindowedStream[K, V] {
+	return TimeWindowedStream[K, V]{g: g, w: w}
 }
 
 // grouped returns the stream to aggregate, repartitioned if needed, and

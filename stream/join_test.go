@@ -31,7 +31,7 @@ func joinTopology(b *stream.Builder) {
 		SelectKey(func(_ string, o order) string { return o.ID })
 	payments := b.Stream("payments", serde.String(), serde.JSON[payment]()).
 		SelectKey(func(_ string, p payment) string { return p.Order })
-	customers := b.Table("customers", serde.String(), serde.String(), table.Named("customers"))
+	customers := b.Table("customers", serde.String(), serde.String(), table.As("customers"))
 	orders.LeftJoin(payments, func(o order, _ payment, paid bool) order {
 		if !paid {
 			o.Amount = 0
@@ -133,7 +133,7 @@ func TestJoinBuildErrors(t *testing.T) {
 			b.Table("l", ss, ss).Join(t, func(v string, _ custom) string { return v }, stream.As("tt"))
 		}, []string{"Table.Join materializes this table"}},
 		{"WithValueSerde on a materialized table", func(b *stream.Builder) {
-			b.Table("t", ss, ss, table.Named("t")).WithValueSerde(ss)
+			b.Table("t", ss, ss, table.As("t")).WithValueSerde(ss)
 		}, []string{"WithValueSerde: the table is materialized in a store with its own value serde"}},
 		{"duplicate join name", func(b *stream.Builder) {
 			l, r := b.Stream("l", ss, ss), b.Stream("r", ss, ss)

@@ -29,13 +29,13 @@ func TestRequireExplicitNames(t *testing.T) {
 	_, err := b.Build()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `state store (and its changelog topic) would get the generated name "KSTREAM-AGGREGATE-STATE-STORE-`)
-	assert.Contains(t, err.Error(), "table.Named")
+	assert.Contains(t, err.Error(), "table.As")
 	assert.Contains(t, err.Error(), "repartition topic would get the generated name")
 	assert.Contains(t, err.Error(), "stream.As")
 
 	// A named store names the repartition topic that feeds it.
 	b = stream.NewBuilder(stream.RequireExplicitNames())
-	wordCountNamed(b, nil, []table.Option{table.Named("word-counts")})
+	wordCountNamed(b, nil, []table.Option{table.As("word-counts")})
 	topo, err := b.Build()
 	require.NoError(t, err)
 	assert.Contains(t, topo.Describe(), "word-counts-repartition")

@@ -13,20 +13,21 @@ import (
 	"github.com/eddy-streams/eddy/window"
 )
 
-// SessionWindowed is a grouped stream further grouped into sessions of
+// SessionWindowedStream is a grouped stream further grouped into sessions of
 // activity (Kafka Streams' SessionWindowedKStream). Its aggregations yield
 // tables keyed by window.Windowed[K], whose windows are the sessions
 // [first record's timestamp, last record's timestamp].
-type SessionWindowed[K, V any] struct {
-	g Grouped[K, V]
-	w window.SessionWindows
+type SessionWindowedStream[K, V any] struct {
+	g       Grouped[K, V]
+	w       window.SessionWindows
+	onClose bool // EmitOnWindowClose
 }
 
 // SessionWindowedBy groups the records further into sessions: per key,
 // records closer than w's inactivity gap share a session (see
 // window.SessionWindows).
-func (g Grouped[K, V]) SessionWindowedBy(w window.SessionWindows) SessionWindowed[K, V] {
-	return SessionWindowed[K, V]{g: g, w: w}
+func (g Grouped[K, V]) SessionWindowedBy(w window.SessionWindows) SessionWindowedStream[K, V] {
+	return SessionWindowedStream[K, V]{g: g, w: w}
 }
 
 // sessionFns are the functions of a session aggregation.
@@ -39,7 +40,7 @@ type sessionFns[K, V, A any] struct {
 
 // Count counts records per key and session. As in Kafka Streams, only
 // records with a null key are dropped; merged sessions add their counts.
-func (w SessionWindowed[K, V]) Count(opts ...table.Option) SessionTable[K, int64] {
+func (w SessionWindowedStream[K, V]) Count(opts ...table.Option) SessionTable[K, int64] {
 	return sessionAggregate(w, "COUNT", sessionFns[K, V, int64]{
 		initial: func(K, V) int64 { return 1 },
 		add:     func(_ K, _ V, n int64) int64 { return n + 1 },
@@ -51,7 +52,7 @@ func (w SessionWindowed[K, V]) Count(opts ...table.Option) SessionTable[K, int64
 // Reduce combines the values of each key and session with fn(aggregate,
 // value); merging sessions combines their aggregates with fn too, the
 // earlier-ending session's first.
-func (w SessionWindowed[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) SessionTable[K, V] {
+func (w SessionWindowedStream[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) SessionTable[K, V] {
 	return sessionAggregate(w, "REDUCE", sessionFns[K, V, V]{
 		initial: func(_ K, v V) V { return v },
 		add:     func(_ K, v V, agg V) V { return fn(agg, v) },
@@ -66,7 +67,7 @@ func (w SessionWindowed[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Opt
 // init() and taking the merged sessions in order of their end, before the
 // record is added. as serializes the aggregate; nil uses the built-in
 // serde of primitive types.
-func (w SessionWindowed[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, merger func(key K, agg1, agg2 A) A, as serde.Serde[A], opts ...table.Option) SessionTable[K, A] {
+func (w SessionWindowedStream[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, merger func(key K, agg1, agg2 A) A, as serde.Serde[A], opts ...table.Option) SessionTable[K, A] {
 	return sessionAggregate(w, "AGGREGATE", sessionFns[K, V, A]{
 		initial: func(k K, v V) A { return adder(k, v, init()) },
 		add:     adder,
@@ -75,7 +76,7 @@ func (w SessionWindowed[K, V]) Aggregate[A any](init func() A, adder func(key K,
 	}, orDefault(as), opts)
 }
 
-func sessionAggregate[K, V, A any](w SessionWindowed[K, V], op string, f sessionFns[K, V, A], as serde.Serde[A], opts []table.Option) SessionTable[K, A] {
+func sessionAggregate[K, V, A any](w SessionWindowedStream[K, V], op string, f sessionFns[K, V, A], as serde.Serde[A], opts []table.Option) SessionTable[K, A] {
 	m, mErr := table.Resolve(opts...)
 	spec := w.w
 	minRetention := spec.Gap() + spec.GracePeriod()
@@ -115,5 +116,9 @@ func sessionAggregate[K, V, A any](w SessionWindowed[K, V], op string, f session
 	if ks != nil {
 		wks = serde.SessionWindowed(ks)
 	}
-	return SessionTable[K, A]{b: in.b, node: n, ks: wks, vs: as, store: store}
+	out := SessionTable[K, A]{b: in.b, node: n, ks: wks, vs: as, store: store}
+	if w.onClose {
+		return onSessionClose(out, opts)
+	}
+	return out
 }

@@ -37,11 +37,11 @@ func (t SessionTable[K, V]) StoreName() string {
 // records; a merged-away session becomes a record with a null value. Its
 // key serde is Kafka Streams' session-windowed layout (key ‖ 8-byte end ‖
 // 8-byte start).
-func (t SessionTable[K, V]) ToStream(opts ...Option) WindowedStream[K, V] {
+func (t SessionTable[K, V]) ToStream(opts ...Option) WindowedKeyStream[K, V] {
 	n := addNode[window.Windowed[K], engine.Change[V]](t.b, t.node, "KTABLE-TOSTREAM", opts, func(*topology.Node) any {
 		return &ops.ToStream[window.Windowed[K], V]{}
 	})
-	return WindowedStream[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
+	return WindowedKeyStream[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
 }
 
 // Filter keeps rows matching pred; other rows are forwarded as deletions.

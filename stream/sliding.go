@@ -14,40 +14,40 @@ import (
 	"github.com/eddy-streams/eddy/window"
 )
 
-// SlidingWindowed is a grouped stream further grouped by sliding windows
+// SlidingWindowedStream is a grouped stream further grouped by sliding windows
 // (Kafka Streams' TimeWindowedKStream over SlidingWindows). Its
 // aggregations yield tables keyed by window.Windowed[K] whose windows
 // [Start, End] include both ends, End = Start + the time difference.
-type SlidingWindowed[K, V any] struct {
+type SlidingWindowedStream[K, V any] struct {
 	g Grouped[K, V]
 	w window.SlidingWindows
 }
 
 // SlidingWindowedBy groups the records further by sliding windows (see
 // window.SlidingWindows).
-func (g Grouped[K, V]) SlidingWindowedBy(w window.SlidingWindows) SlidingWindowed[K, V] {
-	return SlidingWindowed[K, V]{g: g, w: w}
+func (g Grouped[K, V]) SlidingWindowedBy(w window.SlidingWindows) SlidingWindowedStream[K, V] {
+	return SlidingWindowedStream[K, V]{g: g, w: w}
 }
 
 // Count counts records per key and sliding window. As in Kafka Streams,
 // records with a null key or a null value are dropped.
-func (w SlidingWindowed[K, V]) Count(opts ...table.Option) WindowedTable[K, int64] {
+func (w SlidingWindowedStream[K, V]) Count(opts ...table.Option) WindowedTable[K, int64] {
 	return slidingAggregate(w, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, serde.Int64(), opts)
 }
 
 // Reduce combines the values of each key and sliding window.
-func (w SlidingWindowed[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) WindowedTable[K, V] {
+func (w SlidingWindowedStream[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) WindowedTable[K, V] {
 	return slidingAggregate(w, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, orDefault(w.g.s.vs), opts)
 }
 
 // Aggregate folds the values of each key and sliding window into an
 // aggregate, starting from init() in every window that does not start from
 // another window's aggregate.
-func (w SlidingWindowed[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) WindowedTable[K, A] {
+func (w SlidingWindowedStream[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) WindowedTable[K, A] {
 	return slidingAggregate(w, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, orDefault(as), opts)
 }
 
-func slidingAggregate[K, V, A any](w SlidingWindowed[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
+func slidingAggregate[K, V, A any](w SlidingWindowedStream[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
 	m, mErr := table.Resolve(opts...)
 	spec := w.w
 	minRetention := 2*spec.TimeDifference() + spec.GracePeriod()

@@ -21,7 +21,7 @@ type Table[K, V any] struct {
 }
 
 // Table reads topic as a table, materialized in a store (named with
-// table.Named) so it can be queried and, in the runtime, restored.
+// table.As) so it can be queried and, in the runtime, restored.
 func (b *Builder) Table[K, V any](topic string, ks serde.Serde[K], vs serde.Serde[V], opts ...table.Option) Table[K, V] {
 	s := b.Stream(topic, ks, vs)
 	return s.toTable("TABLE-SOURCE", opts)

@@ -13,32 +13,33 @@ import (
 	"github.com/eddy-streams/eddy/window"
 )
 
-// Windowed is a grouped stream further grouped by time windows (Kafka
+// TimeWindowedStream is a grouped stream further grouped by time windows (Kafka
 // Streams' TimeWindowedKStream). Its aggregations yield tables keyed by
 // window.Windowed[K].
-type Windowed[K, V any] struct {
-	g Grouped[K, V]
-	w window.TimeWindows
+type TimeWindowedStream[K, V any] struct {
+	g       Grouped[K, V]
+	w       window.TimeWindows
+	onClose bool // EmitOnWindowClose
 }
 
 // Count counts records per key and window. As in Kafka Streams, only
 // records with a null key are dropped.
-func (w Windowed[K, V]) Count(opts ...table.Option) WindowedTable[K, int64] {
+func (w TimeWindowedStream[K, V]) Count(opts ...table.Option) WindowedTable[K, int64] {
 	return windowAggregate(w, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, serde.Int64(), opts)
 }
 
 // Reduce combines the values of each key and window.
-func (w Windowed[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) WindowedTable[K, V] {
+func (w TimeWindowedStream[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) WindowedTable[K, V] {
 	return windowAggregate(w, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, orDefault(w.g.s.vs), opts)
 }
 
 // Aggregate folds the values of each key and window into an aggregate,
 // starting from init() in every window.
-func (w Windowed[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) WindowedTable[K, A] {
+func (w TimeWindowedStream[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) WindowedTable[K, A] {
 	return windowAggregate(w, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, orDefault(as), opts)
 }
 
-func windowAggregate[K, V, A any](w Windowed[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
+func windowAggregate[K, V, A any](w TimeWindowedStream[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
 	m, mErr := table.Resolve(opts...)
 	spec := w.w
 	retention := spec.Size() + spec.GracePeriod()
@@ -74,5 +75,9 @@ func windowAggregate[K, V, A any](w Windowed[K, V], op string, initial func(K, V
 	if ks != nil && spec.Validate() == nil {
 		wks = serde.TimeWindowed(ks, spec.Size())
 	}
-	return WindowedTable[K, A]{b: in.b, node: n, ks: wks, vs: as, store: store}
+	out := WindowedTable[K, A]{b: in.b, node: n, ks: wks, vs: as, store: store}
+	if w.onClose {
+		return onWindowClose(out, opts)
+	}
+	return out
 }

@@ -32,11 +32,11 @@ func (t WindowedTable[K, V]) StoreName() string {
 }
 
 // ToStream turns the table's changes into a stream of windowed records.
-func (t WindowedTable[K, V]) ToStream(opts ...Option) WindowedStream[K, V] {
+func (t WindowedTable[K, V]) ToStream(opts ...Option) WindowedKeyStream[K, V] {
 	n := addNode[window.Windowed[K], engine.Change[V]](t.b, t.node, "KTABLE-TOSTREAM", opts, func(*topology.Node) any {
 		return &ops.ToStream[window.Windowed[K], V]{}
 	})
-	return WindowedStream[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
+	return WindowedKeyStream[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
 }
 
 // Filter keeps rows matching pred; other rows are forwarded as deletions.
@@ -56,9 +56,9 @@ func (t WindowedTable[K, V]) MapValues[V2 any](fn func(value V) V2, opts ...Opti
 	return WindowedTable[K, V2]{b: t.b, node: n, ks: t.ks, vs: orDefault(carry[V, V2](t.vs))}
 }
 
-// WindowedStream is a stream of records keyed by window.Windowed[K], as
+// WindowedKeyStream is a stream of records keyed by window.Windowed[K], as
 // produced by WindowedTable.ToStream. Map leads back to an ordinary Stream.
-type WindowedStream[K, V any] struct {
+type WindowedKeyStream[K, V any] struct {
 	b    *Builder
 	node *topology.Node
 	ks   serde.Serde[window.Windowed[K]]
@@ -66,32 +66,32 @@ type WindowedStream[K, V any] struct {
 }
 
 // Filter keeps records for which pred returns true.
-func (s WindowedStream[K, V]) Filter(pred func(key window.Windowed[K], value V) bool, opts ...Option) WindowedStream[K, V] {
+func (s WindowedKeyStream[K, V]) Filter(pred func(key window.Windowed[K], value V) bool, opts ...Option) WindowedKeyStream[K, V] {
 	n := addNode[window.Windowed[K], V](s.b, s.node, "FILTER", opts, func(*topology.Node) any { return &ops.Filter[window.Windowed[K], V]{Keep: pred} })
-	return WindowedStream[K, V]{b: s.b, node: n, ks: s.ks, vs: s.vs}
+	return WindowedKeyStream[K, V]{b: s.b, node: n, ks: s.ks, vs: s.vs}
 }
 
 // Peek calls fn for each record and passes it on unchanged.
-func (s WindowedStream[K, V]) Peek(fn func(key window.Windowed[K], value V), opts ...Option) WindowedStream[K, V] {
+func (s WindowedKeyStream[K, V]) Peek(fn func(key window.Windowed[K], value V), opts ...Option) WindowedKeyStream[K, V] {
 	n := addNode[window.Windowed[K], V](s.b, s.node, "PEEK", opts, func(*topology.Node) any { return &ops.Peek[window.Windowed[K], V]{Fn: fn} })
-	return WindowedStream[K, V]{b: s.b, node: n, ks: s.ks, vs: s.vs}
+	return WindowedKeyStream[K, V]{b: s.b, node: n, ks: s.ks, vs: s.vs}
 }
 
 // Foreach calls fn for each record; it ends the stream.
-func (s WindowedStream[K, V]) Foreach(fn func(key window.Windowed[K], value V), opts ...Option) {
+func (s WindowedKeyStream[K, V]) Foreach(fn func(key window.Windowed[K], value V), opts ...Option) {
 	addNode[window.Windowed[K], V](s.b, s.node, "FOREACH", opts, func(*topology.Node) any { return &ops.Peek[window.Windowed[K], V]{Fn: fn} })
 }
 
 // MapValues replaces the value, keeping the windowed key.
-func (s WindowedStream[K, V]) MapValues[V2 any](fn func(value V) V2, opts ...Option) WindowedStream[K, V2] {
+func (s WindowedKeyStream[K, V]) MapValues[V2 any](fn func(value V) V2, opts ...Option) WindowedKeyStream[K, V2] {
 	f := func(_ window.Windowed[K], v V) V2 { return fn(v) }
 	n := addNode[window.Windowed[K], V](s.b, s.node, "MAPVALUES", opts, func(*topology.Node) any { return &ops.MapValues[window.Windowed[K], V, V2]{Fn: f} })
-	return WindowedStream[K, V2]{b: s.b, node: n, ks: s.ks, vs: orDefault(carry[V, V2](s.vs))}
+	return WindowedKeyStream[K, V2]{b: s.b, node: n, ks: s.ks, vs: orDefault(carry[V, V2](s.vs))}
 }
 
 // Map replaces key and value, giving an ordinary stream (marked for
 // repartitioning).
-func (s WindowedStream[K, V]) Map[K2, V2 any](fn func(key window.Windowed[K], value V) (K2, V2), opts ...Option) Stream[K2, V2] {
+func (s WindowedKeyStream[K, V]) Map[K2, V2 any](fn func(key window.Windowed[K], value V) (K2, V2), opts ...Option) Stream[K2, V2] {
 	n := addNode[window.Windowed[K], V](s.b, s.node, "MAP", opts, func(*topology.Node) any { return &ops.Map[window.Windowed[K], V, K2, V2]{Fn: fn} })
 	return Stream[K2, V2]{b: s.b, node: n, ks: defaultSerde[K2](), vs: orDefault(carry[V, V2](s.vs)), keyChanged: true}
 }
@@ -99,7 +99,7 @@ func (s WindowedStream[K, V]) Map[K2, V2 any](fn func(key window.Windowed[K], va
 // To writes the stream to topic. A nil key serde uses the table's
 // time-windowed serde (key bytes ‖ 8-byte window start, as Kafka Streams'
 // TimeWindowedSerializer); records are partitioned by the base key.
-func (s WindowedStream[K, V]) To(topic string, ks serde.Serde[window.Windowed[K]], vs serde.Serde[V], opts ...Option) {
+func (s WindowedKeyStream[K, V]) To(topic string, ks serde.Serde[window.Windowed[K]], vs serde.Serde[V], opts ...Option) {
 	if ks == nil {
 		ks = s.ks
 	}

@@ -32,13 +32,14 @@ type Materialized struct {
 	err error
 }
 
-// Named names the table's store. Name every store whose state must survive
+// As names the table's store (Kafka Streams' Materialized.as), as
+// stream.As names an operator. Name every store whose state must survive
 // topology changes: the name, not the operator's position, identifies the
 // state and its changelog.
-func Named(name string) Option {
+func As(name string) Option {
 	return func(m *Materialized) {
 		if name == "" {
-			m.err = fmt.Errorf("table.Named: empty store name")
+			m.err = fmt.Errorf("table.As: empty store name")
 		}
 		m.Name = name
 	}

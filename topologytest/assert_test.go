@@ -67,7 +67,7 @@ func TestFormatTable(t *testing.T) {
 // t; the word count's output is the reference.
 func TestAssertionsOnWordCount(t *testing.T) {
 	run := func() *topologytest.OutputTopic[string, int64] {
-		d, err := topologytest.New(wordCountTopology(t), topologytest.Partitions(2))
+		d, err := topologytest.New(wordCountTopology(t), topologytest.DefaultPartitions(2))
 		require.NoError(t, err)
 		t.Cleanup(func() { d.Close() })
 		require.NoError(t, d.Input("lines", serde.String(), serde.String()).PipeValues("the cat", "the dog"))

@@ -30,13 +30,13 @@ func BenchmarkWordCount(b *testing.B) {
 			sb.Stream("lines", serde.String(), serde.String()).
 				FlatMapValues(strings.Fields).
 				GroupBy(func(_, w string) string { return w }, serde.String()).
-				Count(table.Named("counts")).
+				Count(table.As("counts")).
 				ToStream().To("counts-out", nil, nil)
 			topo, err := sb.Build()
 			if err != nil {
 				b.Fatal(err)
 			}
-			d, err := New(topo, Backend(bc.backend(b)), Partitions(2))
+			d, err := New(topo, Backend(bc.backend(b)), DefaultPartitions(2))
 			if err != nil {
 				b.Fatal(err)
 			}

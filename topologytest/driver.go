@@ -93,9 +93,10 @@ type config struct {
 // (<app>-<name>-repartition, <app>-<store>-changelog). Default "test-app".
 func AppID(id string) Option { return func(c *config) { c.app = id } }
 
-// Partitions gives every topic n partitions (default 1). Keys are routed
+// DefaultPartitions gives every topic n partitions (default 1; see
+// TopicPartitions for one topic). Keys are routed
 // with Kafka's murmur2 partitioner, as a Java or franz-go producer would.
-func Partitions(n int32) Option { return func(c *config) { c.partitions = n } }
+func DefaultPartitions(n int32) Option { return func(c *config) { c.partitions = n } }
 
 // TopicPartitions gives one user topic n partitions, overriding Partitions.
 func TopicPartitions(topic string, n int32) Option {
@@ -235,7 +236,7 @@ func (d *Driver) newTask(id engine.TaskID, spec *engine.Spec, global bool) (*eng
 		be = d.globals.Wrap(be)
 	}
 	task, err := engine.NewTask(engine.Config{
-		AppID: d.cfg.app, ID: id, Spec: spec, Backend: be, Collector: d, Globals: d.globals,
+		AppID: d.cfg.app, ID: id, Spec: spec, Backend: be, Collector: taskCollector{d}, Globals: d.globals,
 		OnError: d.cfg.onError, Clock: func() int64 { return d.now }, Logger: d.cfg.logger,
 	})
 	if err != nil {
@@ -255,7 +256,9 @@ func (d *Driver) userPartitions(topic string) (int32, error) {
 	return d.cfg.partitions, nil
 }
 
-// PartitionCount implements engine.Collector.
+// PartitionCount returns the number of partitions of topic: as set with
+// TopicPartitions or DefaultPartitions, or as derived for an internal
+// topic. It fails for a topic the topology does not use.
 func (d *Driver) PartitionCount(topic string) (int32, error) {
 	if n, ok := d.parts[topic]; ok {
 		return n, nil
@@ -263,11 +266,19 @@ func (d *Driver) PartitionCount(topic string) (int32, error) {
 	return d.userPartitions(topic)
 }
 
-// Send implements engine.Collector: it appends r to its topic's log and, if a
-// sub-topology reads the topic, queues it for processing (in batch mode:
-// buffers it in the reading task's partition group, or, under Shuffle,
-// holds a repartition record in flight until the schedule delivers it).
-func (d *Driver) Send(r *engine.RawRecord) error {
+// taskCollector is the driver as its tasks' collector: where the records
+// they produce go.
+type taskCollector struct{ d *Driver }
+
+func (c taskCollector) Send(r *engine.RawRecord) error { return c.d.send(r) }
+
+func (c taskCollector) PartitionCount(topic string) (int32, error) { return c.d.PartitionCount(topic) }
+
+// send appends r to its topic's log and, if a sub-topology reads the
+// topic, queues it for processing (in batch mode: buffers it in the reading
+// task's partition group, or, under Shuffle, holds a repartition record in
+// flight until the schedule delivers it).
+func (d *Driver) send(r *engine.RawRecord) error {
 	n, err := d.PartitionCount(r.Topic)
 	if err != nil {
 		return err
@@ -331,7 +342,7 @@ func (d *Driver) pipe(r *engine.RawRecord) error {
 		n, _ := d.PartitionCount(r.Topic)
 		r.Partition = partition.ForKey(r.Key, n)
 	}
-	if err := d.Send(r); err != nil {
+	if err := d.send(r); err != nil {
 		return err
 	}
 	if d.batch != nil {

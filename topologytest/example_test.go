@@ -17,7 +17,7 @@ func wordCount() (*stream.Topology, error) {
 	b.Stream("text-lines", serde.String(), serde.String()).
 		FlatMapValues(func(line string) []string { return strings.Fields(strings.ToLower(line)) }).
 		GroupBy(func(_, word string) string { return word }, serde.String()).
-		Count(table.Named("word-counts")).
+		Count(table.As("word-counts")).
 		ToStream().
 		To("word-counts-output", serde.String(), serde.Int64())
 	return b.Build()
@@ -86,7 +86,7 @@ func ExampleReadToMap() {
 		fmt.Println(err)
 		return
 	}
-	d, err := topologytest.New(topo, topologytest.Partitions(4))
+	d, err := topologytest.New(topo, topologytest.DefaultPartitions(4))
 	if err != nil {
 		fmt.Println(err)
 		return

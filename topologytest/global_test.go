@@ -53,7 +53,7 @@ func TestStreamGlobalTableJoinSemantics(t *testing.T) {
 // the key mapper takes the customer from the value, nil when it has none.
 func ordersWithCustomers(left bool) *stream.Builder {
 	b := stream.NewBuilder()
-	customers := b.GlobalTable("customers", serde.Bytes(), serde.String(), table.Named("customers"))
+	customers := b.GlobalTable("customers", serde.Bytes(), serde.String(), table.As("customers"))
 	orders := b.Stream("orders", serde.String(), serde.String())
 	customerOf := func(_ string, v string) []byte {
 		c, _, ok := strings.Cut(v, "|")
@@ -107,7 +107,7 @@ var ordersSteps = []globalStep{
 func TestStreamGlobalTableJoinKeyMapper(t *testing.T) {
 	for _, left := range []bool{false, true} {
 		t.Run(fmt.Sprintf("left=%v", left), func(t *testing.T) {
-			d := driver(t, ordersWithCustomers(left), topologytest.Partitions(4))
+			d := driver(t, ordersWithCustomers(left), topologytest.DefaultPartitions(4))
 			customers := d.Input("customers", serde.String(), serde.String())
 			orders := d.Input("orders", serde.String(), serde.String())
 			out := d.Output("out", serde.String(), serde.String())
@@ -222,7 +222,7 @@ func TestStreamGlobalTableJoinNoCopartitioning(t *testing.T) {
 func TestGlobalTableBadRecords(t *testing.T) {
 	build := func() *stream.Builder {
 		b := stream.NewBuilder()
-		rates := b.GlobalTable("rates", serde.String(), serde.Int64(), table.Named("rates"))
+		rates := b.GlobalTable("rates", serde.String(), serde.Int64(), table.As("rates"))
 		b.Stream("in", serde.String(), serde.String()).
 			LeftJoinGlobalTable(rates, func(_, v string) string { return v }, func(v string, r int64, ok bool) int64 { return r }).
 			To("out", serde.String(), serde.Int64())
@@ -281,11 +281,11 @@ func (p *lookupProc) Close() error { return nil }
 // them.
 func TestGlobalStoreFromProcessor(t *testing.T) {
 	b := stream.NewBuilder()
-	b.GlobalTable("names", serde.String(), serde.String(), table.Named("names"))
+	b.GlobalTable("names", serde.String(), serde.String(), table.As("names"))
 	b.Stream("in", serde.String(), serde.String()).
 		Process(func() processor.Processor[string, string, string, string] { return &lookupProc{} }).
 		To("out", nil, nil)
-	d := driver(t, b, topologytest.Partitions(2))
+	d := driver(t, b, topologytest.DefaultPartitions(2))
 	require.NoError(t, d.Input("names", serde.String(), serde.String()).PipeKeyValues(record.KV("a", "Ann"), record.KV("b", "Ben")))
 	in := d.Input("in", serde.String(), serde.String())
 	require.NoError(t, in.PipeKeyValues(record.KV("a", "?"), record.KV("b", "?"), record.KV("c", "?")))

@@ -30,7 +30,7 @@ type order struct {
 // partition the order was written to.
 func TestStreamTableJoinRepartitionsRekeyedStream(t *testing.T) {
 	b := stream.NewBuilder()
-	customers := b.Table("customers", serde.String(), serde.String(), table.Named("customers"))
+	customers := b.Table("customers", serde.String(), serde.String(), table.As("customers"))
 	b.Stream("orders", serde.String(), serde.JSON[order]()).
 		SelectKey(func(_ string, o order) string { return o.Customer }).
 		LeftJoinTable(customers, func(o order, region string, found bool) string {
@@ -40,7 +40,7 @@ func TestStreamTableJoinRepartitionsRekeyedStream(t *testing.T) {
 			return o.ID + "@" + region
 		}, stream.As("enrich")).
 		To("enriched", nil, nil)
-	d := driver(t, b, topologytest.Partitions(3), topologytest.AppID("shop"))
+	d := driver(t, b, topologytest.DefaultPartitions(3), topologytest.AppID("shop"))
 	cust := d.Input("customers", serde.String(), serde.String())
 	for c, region := range map[string]string{"alice": "eu", "bob": "us", "carol": "apac", "dave": "eu"} {
 		require.NoError(t, cust.Pipe(c, region))
@@ -67,7 +67,7 @@ func TestStreamStreamJoinNamesAndChangelogs(t *testing.T) {
 	l := b.Stream("left", serde.String(), serde.String()).SelectKey(rekey)
 	r := b.Stream("right", serde.String(), serde.String()).SelectKey(rekey)
 	l.OuterJoin(r, joined, window.JoinWindow(10*time.Millisecond), stream.As("j")).To("out", nil, nil)
-	d := driver(t, b, topologytest.Partitions(2), topologytest.AppID("app"))
+	d := driver(t, b, topologytest.DefaultPartitions(2), topologytest.AppID("app"))
 	li, ri := d.Input("left", serde.String(), serde.String()), d.Input("right", serde.String(), serde.String())
 	require.NoError(t, li.PipeAt("x", "k1:A", ms(1)))
 	require.NoError(t, ri.PipeAt("y", "k1:a", ms(2)))
@@ -158,7 +158,7 @@ func TestJoinCoPartitioning(t *testing.T) {
 	t.Run("a requested repartition count must match", func(t *testing.T) {
 		topo, err := streamStream(true, stream.As("rk"), stream.Partitions(3)).Build()
 		require.NoError(t, err)
-		_, err = topologytest.New(topo, topologytest.Partitions(2), topologytest.AppID("app"))
+		_, err = topologytest.New(topo, topologytest.DefaultPartitions(2), topologytest.AppID("app"))
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), `"app-rk-repartition" has 3 partitions but "right" has 2`)
 	})
@@ -214,7 +214,7 @@ func TestTableJoinMaterializesDerivedTables(t *testing.T) {
 func TestStreamJoinsAggregate(t *testing.T) {
 	b := stream.NewBuilder()
 	clicks := b.Stream("clicks", serde.String(), serde.String())
-	counts := clicks.GroupByKey().Count(table.Named("click-counts"))
+	counts := clicks.GroupByKey().Count(table.As("click-counts"))
 	clicks.JoinTable(counts, func(page string, n int64) string { return page + "#" + string(rune('0'+n)) }).To("out", nil, nil)
 	d := driver(t, b)
 	in := d.Input("clicks", serde.String(), serde.String())

@@ -90,7 +90,7 @@ func (sc joinScenario) build() *stream.Builder {
 		}
 		out.To("out", nil, nil)
 	case "st-":
-		l, r := b.Stream("left", ss, ss), b.Table("right", ss, ss, table.Named("right-store"))
+		l, r := b.Stream("left", ss, ss), b.Table("right", ss, ss, table.As("right-store"))
 		if sc.kind == "st-inner" {
 			l.JoinTable(r, inner).To("out", nil, nil)
 		} else {
@@ -99,7 +99,7 @@ func (sc joinScenario) build() *stream.Builder {
 	case "sg-":
 		// The global table is keyed like the stream, so the key mapper is
 		// the identity and the semantics are those of stream-table joins.
-		l, r := b.Stream("left", ss, ss), b.GlobalTable("right", ss, ss, table.Named("right-store"))
+		l, r := b.Stream("left", ss, ss), b.GlobalTable("right", ss, ss, table.As("right-store"))
 		key := func(k, _ string) string { return k }
 		if sc.kind == "sg-inner" {
 			l.JoinGlobalTable(r, key, inner).To("out", nil, nil)
@@ -107,8 +107,8 @@ func (sc joinScenario) build() *stream.Builder {
 			l.LeftJoinGlobalTable(r, key, left).To("out", nil, nil)
 		}
 	case "tt-":
-		l := b.Table("left", ss, ss, table.Named("left-store"))
-		r := b.Table("right", ss, ss, table.Named("right-store"))
+		l := b.Table("left", ss, ss, table.As("left-store"))
+		r := b.Table("right", ss, ss, table.As("right-store"))
 		var out stream.Table[string, string]
 		switch sc.kind {
 		case "tt-inner":

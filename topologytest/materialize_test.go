@@ -31,10 +31,10 @@ func TestTableMaterialize(t *testing.T) {
 	b := stream.NewBuilder()
 	l := b.Table("left", serde.String(), serde.String())
 	r := b.Table("right", serde.String(), serde.String())
-	long := l.Filter(func(_, v string) bool { return len(v) > 2 }).Materialize(table.Named("long"))
+	long := l.Filter(func(_, v string) bool { return len(v) > 2 }).Materialize(table.As("long"))
 	upper := l.MapValues(strings.ToUpper).Materialize()
 	joined := l.LeftJoin(r, func(a, b string, ok bool) string { return a + "+" + show(b, ok) }).
-		Materialize(table.Named("joined"), table.WithoutLogging())
+		Materialize(table.As("joined"), table.WithoutLogging())
 	// A later join reads the materialized table from its store.
 	b.Stream("lookups", serde.String(), serde.String()).
 		JoinTable(joined, func(v, row string) string { return v + "=" + row }).
@@ -45,7 +45,7 @@ func TestTableMaterialize(t *testing.T) {
 	assert.Regexp(t, `^KSTREAM-MATERIALIZE-STATE-STORE-[0-9a-f]{8}$`, upper.StoreName())
 	// No extra store for the stream–table join of the materialized table.
 	assert.Len(t, topo.StoreNames(), 5, "left, right, long, upper, joined: %v", topo.StoreNames())
-	d, err := topologytest.New(topo, topologytest.Partitions(2))
+	d, err := topologytest.New(topo, topologytest.DefaultPartitions(2))
 	require.NoError(t, err)
 	defer d.Close()
 
@@ -85,17 +85,17 @@ func TestTableMaterializeErrors(t *testing.T) {
 		want  []string
 	}{
 		{"already materialized", func(b *stream.Builder) {
-			b.Table("t", ss, ss, table.Named("t")).Materialize(table.Named("again"))
+			b.Table("t", ss, ss, table.As("t")).Materialize(table.As("again"))
 		}, []string{"Materialize: the table is already materialized in a store; name it where it is created"}},
 		{"custom values without serde", func(b *stream.Builder) {
-			b.Table("t", ss, ss).MapValues(func(v string) custom { return custom{len(v)} }).Materialize(table.Named("m"))
+			b.Table("t", ss, ss).MapValues(func(v string) custom { return custom{len(v)} }).Materialize(table.As("m"))
 		}, []string{"KTABLE-MATERIALIZE-", "no value serde for type topologytest_test.custom", "Materialize materializes this table", "Table.WithValueSerde"}},
 		{"retention", func(b *stream.Builder) {
 			b.Table("t", ss, ss).Filter(func(string, string) bool { return true }).Materialize(table.WithRetention(1))
 		}, []string{"table.WithRetention applies to windowed stores only"}},
 		{"empty name", func(b *stream.Builder) {
-			b.Table("t", ss, ss).Filter(func(string, string) bool { return true }).Materialize(table.Named(""))
-		}, []string{"table.Named: empty store name"}},
+			b.Table("t", ss, ss).Filter(func(string, string) bool { return true }).Materialize(table.As(""))
+		}, []string{"table.As: empty store name"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -111,7 +111,7 @@ func TestTableMaterializeErrors(t *testing.T) {
 	// With a serde, custom values materialize.
 	b := stream.NewBuilder()
 	b.Table("t", ss, ss).MapValues(func(v string) custom { return custom{len(v)} }).
-		WithValueSerde(serde.JSON[custom]()).Materialize(table.Named("m"))
+		WithValueSerde(serde.JSON[custom]()).Materialize(table.As("m"))
 	_, err := b.Build()
 	require.NoError(t, err)
 }

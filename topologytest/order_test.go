@@ -32,7 +32,7 @@ func pageViews(grace time.Duration) *stream.Builder {
 	b.Stream("views", serde.String(), serde.String()).
 		GroupBy(func(_, page string) string { return page }, serde.String(), stream.As("by-page")).
 		WindowedBy(w).
-		Count(table.Named("page-views")).
+		Count(table.As("page-views")).
 		ToStream().
 		To("page-view-counts", serde.TimeWindowed(serde.String(), w.Size()), serde.Int64())
 	return b
@@ -61,7 +61,7 @@ func viewScenario(t *testing.T, grace time.Duration) func(topologytest.Option) (
 	topo, err := pageViews(grace).Build()
 	require.NoError(t, err)
 	return func(mode topologytest.Option) (string, error) {
-		d, err := topologytest.New(topo, topologytest.Partitions(4), mode)
+		d, err := topologytest.New(topo, topologytest.DefaultPartitions(4), mode)
 		if err != nil {
 			return "", err
 		}
@@ -121,7 +121,7 @@ func wordCountTopology(t *testing.T) *stream.Topology {
 	b.Stream("lines", serde.String(), serde.String()).
 		FlatMapValues(strings.Fields).
 		GroupBy(func(_, w string) string { return w }, serde.String(), stream.As("words")).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().
 		To("counts-out", serde.String(), serde.Int64())
 	topo, err := b.Build()
@@ -141,7 +141,7 @@ func TestCheckOrderWordCountIsOrderIndependent(t *testing.T) {
 	topo := wordCountTopology(t)
 	repartitionOrders := map[string]bool{}
 	err := topologytest.CheckOrder(30, func(mode topologytest.Option) (string, error) {
-		d, err := topologytest.New(topo, topologytest.Partitions(3), mode)
+		d, err := topologytest.New(topo, topologytest.DefaultPartitions(3), mode)
 		if err != nil {
 			return "", err
 		}
@@ -171,7 +171,7 @@ func TestCheckOrderWordCountIsOrderIndependent(t *testing.T) {
 func TestShuffleIsDeterministic(t *testing.T) {
 	topo := wordCountTopology(t)
 	run := func(seed int64) []topologytest.RawRecord {
-		d, err := topologytest.New(topo, topologytest.Partitions(2), topologytest.Shuffle(seed))
+		d, err := topologytest.New(topo, topologytest.DefaultPartitions(2), topologytest.Shuffle(seed))
 		require.NoError(t, err)
 		defer d.Close()
 		in := d.Input("lines", serde.String(), serde.String())

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/topology"
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
+	"slices"
 )
 
 // ErrEmpty is returned when reading from an output topic with no unread
@@ -20,11 +23,46 @@ type OutputTopic[K, V any] struct {
 	topic string
 	ks    serde.Serde[K]
 	vs    serde.Serde[V]
+	err   error // the topology writes no such topic
 }
 
-// Output returns a reader of topic that deserializes with ks and vs.
+// Output returns a reader of topic that deserializes with ks and vs. The
+// topic must be one the topology can write: a sink's topic, an internal
+// repartition or changelog topic (full name, <app>-...), or any topic if a
+// sink chooses its topic per record (Stream.ToFunc). Reading any other
+// topic fails, as piping into a topic no source reads does, so that a
+// misspelt topic is not mistaken for an empty output.
 func (d *Driver) Output[K, V any](topic string, ks serde.Serde[K], vs serde.Serde[V]) *OutputTopic[K, V] {
-	return &OutputTopic[K, V]{d: d, topic: topic, ks: ks, vs: vs}
+	return &OutputTopic[K, V]{d: d, topic: topic, ks: ks, vs: vs, err: d.checkWrites(topic)}
+}
+
+// checkWrites returns an error if the topology cannot write topic.
+func (d *Driver) checkWrites(topic string) error {
+	var written []string
+	for _, st := range append(d.topo.Subtopologies(), d.topo.GlobalSubtopologies()...) {
+		for _, n := range st.Nodes {
+			if n.Kind != topology.Sink || n.Internal != nil {
+				continue
+			}
+			if n.DynamicTopic {
+				return nil
+			}
+			written = append(written, n.Topics...)
+		}
+	}
+	for _, it := range d.topo.InternalTopics() {
+		written = append(written, it.FullName(d.cfg.app))
+	}
+	for _, s := range d.topo.Stores() {
+		if s.Spec.Logged && !s.Global {
+			written = append(written, engine.ChangelogTopic(d.cfg.app, s.Name))
+		}
+	}
+	if slices.Contains(written, topic) {
+		return nil
+	}
+	slices.Sort(written)
+	return fmt.Errorf("topologytest: the topology writes no topic %q (it writes: %v)", topic, slices.Compact(written))
 }
 
 // QueueSize returns the number of unread records.
@@ -42,6 +80,9 @@ func (o *OutputTopic[K, V]) IsEmpty() bool { return o.QueueSize() == 0 }
 // ReadRecord reads the next record.
 func (o *OutputTopic[K, V]) ReadRecord() (Record[K, V], error) {
 	var r Record[K, V]
+	if o.err != nil {
+		return r, o.err
+	}
 	l := o.d.logs[o.topic]
 	if l == nil || l.read >= len(l.records) {
 		return r, fmt.Errorf("%w %q", ErrEmpty, o.topic)
@@ -77,6 +118,9 @@ func (o *OutputTopic[K, V]) ReadValue() (V, error) {
 
 // ReadRecords reads every unread record.
 func (o *OutputTopic[K, V]) ReadRecords() ([]Record[K, V], error) {
+	if o.err != nil {
+		return nil, o.err
+	}
 	var out []Record[K, V]
 	for !o.IsEmpty() {
 		r, err := o.ReadRecord()
@@ -111,6 +155,9 @@ func (o *OutputTopic[K, V]) ReadValues() ([]V, error) {
 // ReadToMap reads every unread record into a map holding the last value per
 // key, the view of a table's output; a tombstone removes its key.
 func ReadToMap[K comparable, V any](o *OutputTopic[K, V]) (map[K]V, error) {
+	if o.err != nil {
+		return nil, o.err
+	}
 	out := map[K]V{}
 	for !o.IsEmpty() {
 		r, err := o.ReadRecord()

@@ -67,7 +67,7 @@ func TestProcessUserStoreRestores(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			src, err := New(build(), AppID("app"), Partitions(2))
+			src, err := New(build(), AppID("app"), DefaultPartitions(2))
 			require.NoError(t, err)
 			defer src.Close()
 			for i, k := range []string{"a", "b", "a", "c", "a"} {
@@ -76,7 +76,7 @@ func TestProcessUserStoreRestores(t *testing.T) {
 			changelog := src.ReadRaw("app-sums-changelog")
 			require.Len(t, changelog, 5)
 
-			d, err := New(build(), AppID("app"), Partitions(2), Backend(backend))
+			d, err := New(build(), AppID("app"), DefaultPartitions(2), Backend(backend))
 			require.NoError(t, err)
 			defer d.Close()
 			restore(t, d, "app-sums-changelog", changelog)

@@ -118,7 +118,7 @@ func TestProcessWallClockPunctuation(t *testing.T) {
 			return &ticker{typ: processor.WallClock, interval: time.Second, cancelAt: 3}
 		}).
 		To("out", nil, nil)
-	d := driver(t, b, topologytest.WallClock(time.UnixMilli(100_000)), topologytest.Partitions(2))
+	d := driver(t, b, topologytest.WallClock(time.UnixMilli(100_000)), topologytest.DefaultPartitions(2))
 	require.NoError(t, d.AdvanceWallClock(999*time.Millisecond))
 	assert.Empty(t, readProcessed(t, d, "out"))
 	require.NoError(t, d.Input("in", serde.String(), serde.String()).PipeAt("k", "v", ms(5)))
@@ -259,7 +259,7 @@ func dedupTopology(spec stream.KeyValueStoreSpec) *stream.Builder {
 // a typed view, writes go to the changelog (plain values, record timestamp),
 // the driver reads it typed, and punctuators may use it too.
 func TestProcessUserStore(t *testing.T) {
-	d := driver(t, dedupTopology(stream.KeyValueStoreSpec{Name: "seen"}), topologytest.Partitions(3))
+	d := driver(t, dedupTopology(stream.KeyValueStoreSpec{Name: "seen"}), topologytest.DefaultPartitions(3))
 	in := d.Input("in", serde.String(), serde.String())
 	require.NoError(t, in.PipeAt("a", "1", ms(1_000)))
 	require.NoError(t, in.PipeAt("b", "2", ms(2_000)))
@@ -347,7 +347,7 @@ func TestProcessStoreValidation(t *testing.T) {
 		Process(func() processor.Processor[string, string, string, string] { return shared })
 	topo, err = b.Build()
 	require.NoError(t, err)
-	_, err = topologytest.New(topo, topologytest.Partitions(2))
+	_, err = topologytest.New(topo, topologytest.DefaultPartitions(2))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "same instance")
 }
@@ -356,7 +356,7 @@ func TestProcessStoreValidation(t *testing.T) {
 // table's sub-topology.
 func TestProcessReadsDSLStore(t *testing.T) {
 	b := stream.NewBuilder()
-	b.Table("prices", serde.String(), serde.Int64(), table.Named("prices-store"))
+	b.Table("prices", serde.String(), serde.Int64(), table.As("prices-store"))
 	b.Stream("orders", serde.String(), serde.String()).
 		ProcessValues(func() processor.FixedKeyProcessor[string, string, int64] { return &priceLookup{table: "prices-store"} },
 			stream.WithStores("prices-store")).
@@ -365,7 +365,7 @@ func TestProcessReadsDSLStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, topo.Subtopologies(), "the processor joins the table's sub-topology")
 	assert.Contains(t, topo.Describe(), "(stores: [prices-store])")
-	d, err := topologytest.New(topo, topologytest.Partitions(2))
+	d, err := topologytest.New(topo, topologytest.DefaultPartitions(2))
 	require.NoError(t, err)
 	defer d.Close()
 	require.NoError(t, d.Input("prices", serde.String(), serde.Int64()).PipeAt("apple", 3, ms(1)))
@@ -439,7 +439,7 @@ func TestProcessValuesKeepsPartitioning(t *testing.T) {
 		s.GroupByKey().Count().ToStream().To("out", nil, serde.Int64())
 		return b
 	}
-	d := driver(t, build(true), topologytest.Partitions(2))
+	d := driver(t, build(true), topologytest.DefaultPartitions(2))
 	in := d.Input("in", serde.String(), serde.String())
 	require.NoError(t, in.PipeAt("k", "a", ms(1)))
 	require.NoError(t, in.PipeAt("k", "b", ms(2)))
@@ -465,7 +465,7 @@ func TestProcessValuesKeepsPartitioning(t *testing.T) {
 	require.NoError(t, d.Close())
 	assert.Equal(t, 2, closed, "one instance per task, each closed")
 
-	d = driver(t, build(false), topologytest.Partitions(2))
+	d = driver(t, build(false), topologytest.DefaultPartitions(2))
 	require.NoError(t, d.Input("in", serde.String(), serde.String()).PipeAt("k", "a", ms(1)))
 	var repart bool
 	for _, topic := range d.ProducedTopics() {

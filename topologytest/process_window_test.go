@@ -217,7 +217,7 @@ func TestWindowStoreSpecValidation(t *testing.T) {
 	// Session stores cannot be connected to processors.
 	b0 := stream.NewBuilder()
 	in := b0.Stream("in", serde.String(), serde.String())
-	in.GroupByKey().SessionWindowedBy(window.Session(time.Second)).Count(table.Named("sessions"))
+	in.GroupByKey().SessionWindowedBy(window.Session(time.Second)).Count(table.As("sessions"))
 	in.Process(sup, stream.WithStores("sessions")).To("out", nil, nil)
 	_, err := b0.Build()
 	require.Error(t, err)

@@ -40,7 +40,7 @@ func windowedCount(w window.TimeWindows) *stream.Builder {
 	b.Stream("in", serde.String(), serde.String()).
 		GroupByKey().
 		WindowedBy(w).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().
 		To("out", serde.TimeWindowed(serde.String(), w.Size()), serde.Int64())
 	return b
@@ -126,8 +126,8 @@ func TestHoppingWindowsAssignSeveral(t *testing.T) {
 func TestNullKeyAndValueRules(t *testing.T) {
 	b := stream.NewBuilder()
 	s := b.Stream("in", serde.String(), serde.String())
-	s.GroupByKey().Count(table.Named("plain")).ToStream().To("plain-out", nil, nil)
-	s.GroupByKey().WindowedBy(window.Tumbling(time.Minute)).Count(table.Named("windowed")).
+	s.GroupByKey().Count(table.As("plain")).ToStream().To("plain-out", nil, nil)
+	s.GroupByKey().WindowedBy(window.Tumbling(time.Minute)).Count(table.As("windowed")).
 		ToStream().To("windowed-out", nil, nil)
 	d := driver(t, b)
 	in := d.Input("in", serde.String(), serde.String())
@@ -180,9 +180,9 @@ func TestRepartitionAcrossPartitions(t *testing.T) {
 	b.Stream("lines", serde.String(), serde.String()).
 		FlatMapValues(strings.Fields).
 		GroupBy(func(_, w string) string { return w }, serde.String()).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().To("counts-out", nil, nil)
-	d := driver(t, b, topologytest.Partitions(4), topologytest.AppID("wc"))
+	d := driver(t, b, topologytest.DefaultPartitions(4), topologytest.AppID("wc"))
 	assert.Equal(t, []string{"0_0", "0_1", "0_2", "0_3", "1_0", "1_1", "1_2", "1_3"}, d.Tasks())
 	in := d.Input("lines", serde.String(), serde.String())
 	require.NoError(t, in.PipeKeyValues(
@@ -212,7 +212,7 @@ func TestRepartitionAcrossPartitions(t *testing.T) {
 
 func TestTableFilterMapValuesToStream(t *testing.T) {
 	b := stream.NewBuilder()
-	b.Table("prices", serde.String(), serde.Int64(), table.Named("prices")).
+	b.Table("prices", serde.String(), serde.Int64(), table.As("prices")).
 		Filter(func(_ string, p int64) bool { return p >= 100 }).
 		MapValues(func(p int64) int64 { return p / 100 }).
 		ToStream().
@@ -272,7 +272,7 @@ func TestSplitMergeToFunc(t *testing.T) {
 
 func TestToTableTombstones(t *testing.T) {
 	b := stream.NewBuilder()
-	b.Stream("in", serde.String(), serde.String()).ToTable(table.Named("latest")).ToStream().To("out", nil, nil)
+	b.Stream("in", serde.String(), serde.String()).ToTable(table.As("latest")).ToStream().To("out", nil, nil)
 	d := driver(t, b)
 	in := d.Input("in", serde.String(), serde.String())
 	require.NoError(t, in.Pipe("k", "v1"))
@@ -296,7 +296,7 @@ func TestBadRecords(t *testing.T) {
 		b.Stream("in", serde.String(), serde.Int64()).To("out", nil, nil)
 		return b
 	}
-	d := driver(t, build(), topologytest.Partitions(3))
+	d := driver(t, build(), topologytest.DefaultPartitions(3))
 	require.NoError(t, d.PipeRaw("in", []byte("k"), []byte{0, 0, 0, 0, 0, 0, 0, 1}, ms(1)))
 	err := d.PipeRaw("in", []byte("bad-key"), []byte{1, 2, 3}, ms(2))
 	require.Error(t, err)
@@ -337,7 +337,7 @@ func TestInputClockAutoAdvance(t *testing.T) {
 // WindowedStreamPartitioner does: all windows of a key share a partition,
 // the one a plain key would get.
 func TestWindowedOutputPartitionedByBaseKey(t *testing.T) {
-	d := driver(t, windowedCount(window.Tumbling(10*time.Second)), topologytest.Partitions(5))
+	d := driver(t, windowedCount(window.Tumbling(10*time.Second)), topologytest.DefaultPartitions(5))
 	in := d.Input("in", serde.String(), serde.String())
 	keys := []string{"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}
 	for i, k := range keys {
@@ -423,4 +423,26 @@ func TestMissingOutputTopicIsFatal(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "partition count must be positive")
 	assert.Zero(t, d.Dropped()[engine.DropProcessing])
+}
+
+// Reading a topic the topology cannot write fails, naming what it writes,
+// so a misspelt topic does not pass for an empty output.
+func TestOutputRejectsUnknownTopic(t *testing.T) {
+	b := stream.NewBuilder()
+	b.Stream("in", serde.String(), serde.String()).GroupByKey().Count(table.As("counts")).ToStream().To("out", nil, nil)
+	d := driver(t, b)
+	require.NoError(t, d.Input("in", serde.String(), serde.String()).Pipe("k", "v"))
+
+	_, err := d.Output("outt", serde.String(), serde.Int64()).ReadRecords()
+	require.ErrorContains(t, err, `the topology writes no topic "outt"`)
+	assert.ErrorContains(t, err, "test-app-counts-changelog")
+	_, err = topologytest.ReadToMap(d.Output("outt", serde.String(), serde.Int64()))
+	assert.ErrorContains(t, err, `no topic "outt"`)
+
+	got, err := d.Output("out", serde.String(), serde.Int64()).ReadValues()
+	require.NoError(t, err)
+	assert.Equal(t, []int64{1}, got)
+	changelog, err := d.Output("test-app-counts-changelog", serde.String(), serde.Int64()).ReadValues()
+	require.NoError(t, err)
+	assert.Len(t, changelog, 1, "internal topics are readable")
 }

@@ -45,7 +45,7 @@ func TestSessionStoreRestoresFromChangelog(t *testing.T) {
 		b.Stream("in", serde.String(), serde.String()).
 			GroupByKey().
 			SessionWindowedBy(window.Session(10*time.Millisecond).Grace(time.Second)).
-			Count(table.Named("sessions")).
+			Count(table.As("sessions")).
 			ToStream().
 			To("out", nil, nil)
 		topo, err := b.Build()
@@ -86,7 +86,7 @@ func TestSessionStoreRestoresFromChangelog(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			src, err := New(build(), AppID("app"), Partitions(2))
+			src, err := New(build(), AppID("app"), DefaultPartitions(2))
 			require.NoError(t, err)
 			defer src.Close()
 			history(src)
@@ -98,7 +98,7 @@ func TestSessionStoreRestoresFromChangelog(t *testing.T) {
 			require.NoError(t, err)
 			outputs(src)
 
-			d, err := New(build(), AppID("app"), Partitions(2), Backend(backend))
+			d, err := New(build(), AppID("app"), DefaultPartitions(2), Backend(backend))
 			require.NoError(t, err)
 			defer d.Close()
 			restore(t, d, "app-sessions-changelog", changelog)

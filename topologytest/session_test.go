@@ -28,7 +28,7 @@ func sessionCount(w window.SessionWindows) *stream.Builder {
 	b.Stream("in", serde.String(), serde.String()).
 		GroupByKey().
 		SessionWindowedBy(w).
-		Count(table.Named("sessions")).
+		Count(table.As("sessions")).
 		ToStream().
 		To("out", nil, nil)
 	return b
@@ -65,7 +65,7 @@ func TestSessionWindowsDocsExample(t *testing.T) {
 	b.Stream("in", serde.String(), serde.String()).
 		GroupByKey().
 		SessionWindowedBy(window.Session(5*time.Minute)).
-		Count(table.Named("sessions"), table.WithRetention(time.Hour)).
+		Count(table.As("sessions"), table.WithRetention(time.Hour)).
 		ToStream().
 		To("out", nil, nil)
 	d := driver(t, b)
@@ -210,9 +210,9 @@ func TestSessionBridgingRecordMergesTwoSessions(t *testing.T) {
 		func() string { return "" },
 		func(_ string, v string, agg string) string { return agg + v },
 		func(_ string, a, b string) string { return a + "|" + b },
-		serde.String(), table.Named("agg"),
+		serde.String(), table.As("agg"),
 	).ToStream().To("agg-out", nil, nil)
-	g.Reduce(func(a, v string) string { return a + "+" + v }, table.Named("reduce")).ToStream().To("reduce-out", nil, nil)
+	g.Reduce(func(a, v string) string { return a + "+" + v }, table.As("reduce")).ToStream().To("reduce-out", nil, nil)
 	d := driver(t, b)
 	in := d.Input("in", serde.String(), serde.String())
 	require.NoError(t, in.PipeAt("k", "a", ms(100)))
@@ -431,11 +431,11 @@ func TestSessionRepartitionedOnPebble(t *testing.T) {
 	b.Stream("in", serde.String(), serde.String()).
 		GroupBy(func(_, v string) string { return v }, serde.String()).
 		SessionWindowedBy(window.Session(10*time.Millisecond).Grace(time.Second)).
-		Count(table.Named("user-sessions")).
+		Count(table.As("user-sessions")).
 		ToStream().
 		To("out", nil, nil)
 	dir := t.TempDir()
-	d := driver(t, b, topologytest.Partitions(3), topologytest.AppID("app"),
+	d := driver(t, b, topologytest.DefaultPartitions(3), topologytest.AppID("app"),
 		topologytest.Backend(func(task string) (state.Backend, error) {
 			return pebble.Open(filepath.Join(dir, task), pebble.Options{})
 		}))

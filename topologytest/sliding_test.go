@@ -31,7 +31,7 @@ func slidingAgg(w window.SlidingWindows) *stream.Builder {
 		GroupByKey().
 		SlidingWindowedBy(w).
 		Aggregate(func() string { return "0" }, func(_ string, v string, agg string) string { return agg + "+" + v },
-			serde.String(), table.Named("sliding")).
+			serde.String(), table.As("sliding")).
 		ToStream().
 		To("out", nil, nil)
 	return b
@@ -315,7 +315,7 @@ func TestSlidingRandomOrderGivesSameWindows(t *testing.T) {
 			s := []byte(agg + v)
 			slices.Sort(s)
 			return string(s)
-		}, serde.String(), table.Named("sliding")).
+		}, serde.String(), table.As("sliding")).
 		ToStream().
 		To("out", nil, nil)
 	type in struct {
@@ -356,7 +356,7 @@ func TestSlidingNullRulesAndStore(t *testing.T) {
 	b.Stream("in", serde.String(), serde.String()).
 		GroupByKey().
 		SlidingWindowedBy(window.Sliding(10*time.Millisecond)).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().
 		To("out", nil, nil)
 	d := driver(t, b)

@@ -23,7 +23,7 @@ func TestSuppressBufferRestoresFromChangelog(t *testing.T) {
 		b.Stream("in", serde.String(), serde.String()).
 			GroupByKey().
 			WindowedBy(window.Tumbling(10*time.Millisecond)).
-			Count(table.Named("counts")).
+			Count(table.As("counts")).
 			SuppressUntilWindowCloses(stream.As("final"), stream.BufferMaxRecords(3)).
 			ToStream().
 			To("out", nil, nil)

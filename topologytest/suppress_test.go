@@ -24,7 +24,7 @@ func finalCounts(w window.TimeWindows, opts ...stream.SuppressOption) *stream.Bu
 	b.Stream("in", serde.String(), serde.String()).
 		GroupByKey().
 		WindowedBy(w).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		SuppressUntilWindowCloses(opts...).
 		ToStream().
 		To("out", nil, nil)
@@ -84,7 +84,7 @@ func TestEmitOnWindowCloseMatchesSuppress(t *testing.T) {
 		GroupByKey().
 		WindowedBy(w).
 		EmitOnWindowClose().
-		Count(table.Named("counts"))
+		Count(table.As("counts"))
 	tbl.ToStream().To("out", nil, nil)
 	topo, err := b.Build()
 	require.NoError(t, err)

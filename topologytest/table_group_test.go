@@ -52,10 +52,10 @@ func TestTableGroupByCountRekeys(t *testing.T) {
 	b := stream.NewBuilder()
 	b.Table("users", serde.String(), serde.String()).
 		GroupBy(byRegion, nil, nil).
-		Count(table.Named("per-region")).
+		Count(table.As("per-region")).
 		ToStream().
 		To("out", nil, serde.Int64())
-	d := driver(t, b, topologytest.Partitions(3))
+	d := driver(t, b, topologytest.DefaultPartitions(3))
 	in := d.Input("users", serde.String(), serde.String())
 	require.NoError(t, in.PipeAt("alice", eu, ms(1)))
 	require.NoError(t, in.PipeAt("bob", eu, ms(2)))
@@ -117,10 +117,10 @@ func TestTableGroupByReduceOrder(t *testing.T) {
 		Reduce(
 			func(agg, v int64) int64 { calls = append(calls, fmt.Sprintf("add(%d,%d)", agg, v)); return agg + v },
 			func(agg, v int64) int64 { calls = append(calls, fmt.Sprintf("sub(%d,%d)", agg, v)); return agg - v },
-			table.Named("team-points")).
+			table.As("team-points")).
 		ToStream().
 		To("out", nil, nil)
-	d := driver(t, b, topologytest.Partitions(3))
+	d := driver(t, b, topologytest.DefaultPartitions(3))
 	in := d.Input("scores", serde.String(), serde.String())
 	step := func(key, value string, ts int64) []string {
 		calls = nil
@@ -163,10 +163,10 @@ func TestTableGroupByAggregateDeletesOnNil(t *testing.T) {
 				}
 				return agg
 			},
-			serde.JSON[[]string](), table.Named("members")).
+			serde.JSON[[]string](), table.As("members")).
 		ToStream().
 		To("out", nil, serde.JSON[[]string]())
-	d := driver(t, b, topologytest.Partitions(3))
+	d := driver(t, b, topologytest.DefaultPartitions(3))
 	in := d.Input("users", serde.String(), serde.String())
 	require.NoError(t, in.PipeAt("alice", "eu", ms(1)))
 	require.NoError(t, in.PipeAt("bob", "eu", ms(2)))
@@ -200,7 +200,7 @@ func TestTableGroupByAfterFilterAndMapValues(t *testing.T) {
 		Count().
 		ToStream().
 		To("out", nil, serde.Int64())
-	d := driver(t, b, topologytest.Partitions(3))
+	d := driver(t, b, topologytest.DefaultPartitions(3))
 	in := d.Input("users", serde.String(), serde.String())
 	require.NoError(t, in.PipeAt("alice", "eu", ms(1)))
 	require.NoError(t, in.PipeAt("alice", "banned", ms(2)))

@@ -171,7 +171,7 @@ func topology(scenario, prefix string) (*stream.Topology, error) {
 		b.Stream(prefix+inputTopic, serde.String(), serde.String()).
 			FlatMapValues(words).
 			GroupBy(func(_, word string) string { return word }, serde.String()).
-			Count(table.Named(wordStore)).
+			Count(table.As(wordStore)).
 			ToStream().
 			To(prefix+outputTopic, serde.String(), serde.Int64())
 	case scenWindow:
@@ -179,16 +179,16 @@ func topology(scenario, prefix string) (*stream.Topology, error) {
 			FlatMapValues(words).
 			GroupBy(func(_, word string) string { return word }, serde.String(), stream.As(windowStore)).
 			WindowedBy(windows).
-			Count(table.Named(windowStore)).
+			Count(table.As(windowStore)).
 			ToStream().
 			To(prefix+windowOut, serde.TimeWindowed(serde.String(), windows.Size()), serde.Int64())
 	case scenJoin:
-		rows := b.Table(prefix+joinTable, serde.String(), serde.String(), table.Named(joinTable))
+		rows := b.Table(prefix+joinTable, serde.String(), serde.String(), table.As(joinTable))
 		b.Stream(prefix+joinStream, serde.String(), serde.String()).
 			LeftJoinTable(rows, joined).
 			To(prefix+joinOut, serde.String(), serde.String())
 	case scenRestore:
-		b.Table(prefix+restoreTopic, serde.String(), serde.String(), table.Named(restoreStore))
+		b.Table(prefix+restoreTopic, serde.String(), serde.String(), table.As(restoreStore))
 	default:
 		return nil, fmt.Errorf("unknown scenario %q", scenario)
 	}

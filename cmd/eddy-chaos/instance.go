@@ -39,7 +39,7 @@ func chaosTopology(input, output string, keys int) (*stream.Topology, error) {
 		GroupBy(func(_ string, id int64) string { return groupKey(id, keys) }, serde.String(), stream.As(repartitionName)).
 		Aggregate(func() Tally { return Tally{} },
 			func(_ string, id int64, t Tally) Tally { return t.Add(id, keys) },
-			tallySerde{}, table.Named(storeName)).
+			tallySerde{}, table.As(storeName)).
 		ToStream().
 		To(output, serde.String(), tallySerde{})
 	return b.Build()

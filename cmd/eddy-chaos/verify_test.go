@@ -210,7 +210,7 @@ func TestTopologyCountsEveryInput(t *testing.T) {
 	const keys, records = 6, 300
 	topo, err := chaosTopology("in", "out", keys)
 	require.NoError(t, err)
-	d, err := topologytest.New(topo, topologytest.Partitions(3), topologytest.AppID("chaos"))
+	d, err := topologytest.New(topo, topologytest.DefaultPartitions(3), topologytest.AppID("chaos"))
 	require.NoError(t, err)
 	defer d.Close()
 	in := d.Input("in", serde.String(), serde.Int64())

@@ -114,7 +114,7 @@ func (e *Enriched) Encode() string {
 // window, once the window has closed.
 func Topology() (*stream.Topology, error) {
 	b := stream.NewBuilder()
-	customers := b.Table(CustomersTopic, serde.String(), serde.String(), table.Named(CustomersStore))
+	customers := b.Table(CustomersTopic, serde.String(), serde.String(), table.As(CustomersStore))
 	enriched := b.Stream(OrdersTopic, serde.String(), serde.String()).
 		FlatMapValuesWithKey(parseOrder).
 		JoinTable(customers, enrich).
@@ -125,7 +125,7 @@ func Topology() (*stream.Topology, error) {
 	enriched.GroupBy(func(_ string, e *Enriched) string { return e.Region }, serde.String()).
 		WindowedBy(Windows).
 		Aggregate(func() int64 { return 0 }, func(_ string, e *Enriched, sum int64) int64 { return sum + e.Amount },
-			serde.Int64(), table.Named(RevenueStore)).
+			serde.Int64(), table.As(RevenueStore)).
 		SuppressUntilWindowCloses(stream.As(FinalRevenue)).
 		ToStream().
 		To(RevenueTopic, serde.TimeWindowed(serde.String(), Windows.Size()), serde.Int64())

@@ -35,7 +35,7 @@ type update struct {
 }
 
 func TestPageViewsWindows(t *testing.T) {
-	d := newDriver(t, topologytest.Partitions(3))
+	d := newDriver(t, topologytest.DefaultPartitions(3))
 	in := d.Input(InputTopic, serde.String(), serde.String())
 	view := func(user, page string, ts int64) {
 		t.Helper()
@@ -105,7 +105,7 @@ func TestPageViewsDependOnArrivalOrder(t *testing.T) {
 	topo, err := Topology()
 	require.NoError(t, err)
 	err = topologytest.CheckOrder(20, func(mode topologytest.Option) (string, error) {
-		d, err := topologytest.New(topo, mode, topologytest.Partitions(4))
+		d, err := topologytest.New(topo, mode, topologytest.DefaultPartitions(4))
 		if err != nil {
 			return "", err
 		}

@@ -46,7 +46,7 @@ func Topology() (*stream.Topology, error) {
 		WithTimestamps(eventTime).
 		GroupBy(func(_ string, v PageView) string { return *v.Page }, serde.String(), stream.As(Store)).
 		WindowedBy(Windows).
-		Count(table.Named(Store)).
+		Count(table.As(Store)).
 		ToStream().
 		To(OutputTopic, serde.TimeWindowed(serde.String(), Windows.Size()), serde.Int64())
 	return b.Build()

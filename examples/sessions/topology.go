@@ -36,7 +36,7 @@ func Topology() (*stream.Topology, error) {
 	sessions := b.Stream(ActivityTopic, serde.String(), serde.String()).
 		GroupByKey().
 		SessionWindowedBy(Sessions).
-		Count(table.Named(Store))
+		Count(table.As(Store))
 	sessions.ToStream().
 		To(UpdatesTopic, serde.SessionWindowed(serde.String()), serde.Int64())
 	sessions.SuppressUntilWindowCloses(stream.As(Completed)).

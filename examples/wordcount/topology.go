@@ -35,7 +35,7 @@ func Topology() (*stream.Topology, error) {
 	b.Stream(InputTopic, serde.String(), serde.String()).
 		FlatMapValues(Words).
 		GroupBy(func(_, word string) string { return word }, serde.String()).
-		Count(table.Named(Store)).
+		Count(table.As(Store)).
 		ToStream().
 		To(OutputTopic, serde.String(), serde.Int64())
 	return b.Build()

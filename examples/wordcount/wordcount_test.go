@@ -60,7 +60,7 @@ func TestWordCountUpdates(t *testing.T) {
 }
 
 func TestWordCountPartitioned(t *testing.T) {
-	d := newDriver(t, topologytest.Partitions(6))
+	d := newDriver(t, topologytest.DefaultPartitions(6))
 	in := d.Input(InputTopic, serde.String(), serde.String())
 	require.NoError(t, in.PipeValues(sample...))
 	topologytest.AssertTable(t, d.Output(OutputTopic, serde.String(), serde.Int64()), map[string]int64{
@@ -76,7 +76,7 @@ func TestWordCountOrderInsensitive(t *testing.T) {
 	topo, err := Topology()
 	require.NoError(t, err)
 	err = topologytest.CheckOrder(20, func(mode topologytest.Option) (string, error) {
-		d, err := topologytest.New(topo, mode, topologytest.Partitions(4))
+		d, err := topologytest.New(topo, mode, topologytest.DefaultPartitions(4))
 		if err != nil {
 			return "", err
 		}

@@ -154,12 +154,12 @@ func checkExplicit(g *Graph) []error {
 			if s.Spec.Logged {
 				what = "state store (and its changelog topic)"
 			}
-			errs = append(errs, fmt.Errorf("%s: the %s would get the generated name %q: name it (table.Named)", s.Owner.Name, what, s.Name))
+			errs = append(errs, fmt.Errorf("%s: the %s would get the generated name %q: name it (table.As)", s.Owner.Name, what, s.Name))
 		}
 	}
 	for _, it := range g.Topics {
 		if it.UserName == "" && (it.NameFrom == nil || it.NameFrom.UserName == "") {
-			errs = append(errs, fmt.Errorf("%s: the repartition topic would get the generated name %q: name the operator that repartitions (stream.As) or the store it feeds (table.Named)", it.sink.Name, it.Name))
+			errs = append(errs, fmt.Errorf("%s: the repartition topic would get the generated name %q: name the operator that repartitions (stream.As) or the store it feeds (table.As)", it.sink.Name, it.Name))
 		}
 	}
 	return errs

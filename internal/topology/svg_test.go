@@ -42,12 +42,12 @@ func svgCounts(t *testing.T, svg string) map[string]int {
 
 func TestSVGDrawsEveryNodeStoreAndEdge(t *testing.T) {
 	b := stream.NewBuilder()
-	regions := b.GlobalTable("regions", serde.String(), serde.String(), table.Named("regions"))
+	regions := b.GlobalTable("regions", serde.String(), serde.String(), table.As("regions"))
 	b.Stream("lines", serde.String(), serde.String()).
 		FlatMapValues(strings.Fields).
 		JoinGlobalTable(regions, func(k, _ string) string { return k }, func(w, r string) string { return w + "@" + r }).
 		GroupBy(func(_, w string) string { return w }, serde.String()).
-		Count(table.Named("counts")).
+		Count(table.As("counts")).
 		ToStream().
 		To("counts-out", serde.String(), serde.Int64())
 	st, err := b.Build()

@@ -46,7 +46,7 @@ func counts(sink string) func() (*stream.Topology, error) {
 		b := stream.NewBuilder()
 		b.Stream("in", serde.String(), serde.String()).
 			GroupBy(func(_, v string) string { return v }, serde.String()).
-			Count(table.Named("counts")).
+			Count(table.As("counts")).
 			ToStream().
 			To(sink, serde.String(), serde.Int64())
 		return b.Build()
