@@ -12,8 +12,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/partition"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/runtime"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
@@ -358,9 +358,9 @@ func TestWindowedAggregation(t *testing.T) {
 		}
 	}
 	m := app.app.Metrics()
-	late := m.Dropped[engine.DropLate] + m.Dropped[engine.DropExpired]
-	if late != int64(pv.late) || m.Dropped[engine.DropDeserialization] != 2 || m.Dropped[engine.DropTimestamp] != 2 {
-		t.Errorf("dropped %v; want %d late or expired, 2 %s, 2 %s", m.Dropped, pv.late, engine.DropDeserialization, engine.DropTimestamp)
+	late := m.Dropped[record.DropLate] + m.Dropped[record.DropExpired]
+	if late != int64(pv.late) || m.Dropped[record.DropDeserialization] != 2 || m.Dropped[record.DropTimestamp] != 2 {
+		t.Errorf("dropped %v; want %d late or expired, 2 %s, 2 %s", m.Dropped, pv.late, record.DropDeserialization, record.DropTimestamp)
 	}
 	app.mustStop()
 	rs := k.readAll(out, readTimeout)

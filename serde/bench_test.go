@@ -2,9 +2,9 @@ package serde
 
 import (
 	"testing"
+	"time"
 
 	"github.com/eddy-streams/eddy/window"
-	"time"
 )
 
 // benchSerde measures Serialize, Append and AppendSerialize into a reused

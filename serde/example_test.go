@@ -2,10 +2,10 @@ package serde_test
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/window"
-	"time"
 )
 
 func ExampleInt64() {

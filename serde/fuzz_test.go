@@ -5,10 +5,10 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/eddy-streams/eddy/window"
-	"time"
 )
 
 // The seed corpora of these targets live in testdata/fuzz/<FuzzName>/.

@@ -6,9 +6,9 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eddy-streams/eddy/window"
-	"time"
 )
 
 func TestJavaTimeWindowed(t *testing.T) {

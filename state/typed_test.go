@@ -5,13 +5,13 @@ import (
 	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
 	"github.com/eddy-streams/eddy/window"
-	"time"
 )
 
 // Test serdes, byte-compatible with Kafka's String and Long serdes.

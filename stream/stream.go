@@ -2,13 +2,13 @@ package stream
 
 import (
 	"errors"
+	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/ops"
 	"github.com/eddy-streams/eddy/internal/topology"
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
-	"time"
 )
 
 // Stream is a typed record stream (Kafka Streams' KStream). Handles are

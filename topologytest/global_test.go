@@ -148,11 +148,11 @@ func TestStreamGlobalTableJoinKeyMapper(t *testing.T) {
 			assert.Equal(t, []string{"customers", "orders", "out"}, d.ProducedTopics())
 			assert.Len(t, d.Tasks(), 4)
 			dropped := d.Dropped()
-			assert.Equal(t, int64(1), dropped[engine.DropNullValue], "the null order value")
+			assert.Equal(t, int64(1), dropped[record.DropNullValue], "the null order value")
 			if left {
-				assert.Equal(t, int64(1), dropped[engine.DropNullKey], "the customer without a key")
+				assert.Equal(t, int64(1), dropped[record.DropNullKey], "the customer without a key")
 			} else {
-				assert.Equal(t, int64(2), dropped[engine.DropNullKey], "the customer without a key and the nil mapped key")
+				assert.Equal(t, int64(2), dropped[record.DropNullKey], "the customer without a key and the nil mapped key")
 			}
 		})
 	}
@@ -242,7 +242,7 @@ func TestGlobalTableBadRecords(t *testing.T) {
 		d := driver(t, build(), topologytest.SkipBadRecords())
 		require.NoError(t, d.PipeRaw("rates", []byte("a"), int64Bytes(7), ms(1)))
 		require.NoError(t, d.PipeRaw("rates", []byte("b"), []byte{1, 2, 3}, ms(2)))
-		assert.Equal(t, int64(1), d.Dropped()[engine.DropDeserialization])
+		assert.Equal(t, int64(1), d.Dropped()[record.DropDeserialization])
 		in := d.Input("in", serde.String(), serde.String())
 		require.NoError(t, in.PipeKeyValues(record.KV("x", "a"), record.KV("y", "b")))
 		kvs, err := d.Output("out", serde.String(), serde.Int64()).ReadKeyValues()

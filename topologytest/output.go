@@ -3,13 +3,13 @@ package topologytest
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/topology"
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
-	"slices"
 )
 
 // ErrEmpty is returned when reading from an output topic with no unread

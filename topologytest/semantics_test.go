@@ -97,7 +97,7 @@ func TestGracePeriodDropsLateRecords(t *testing.T) {
 		{"k", 0, 2, 2_000},
 		{"k", 10_000, 2, 15_000},
 	}, readWindowed(t, d, 10_000))
-	assert.Equal(t, int64(1), d.Dropped()[engine.DropLate])
+	assert.Equal(t, int64(1), d.Dropped()[record.DropLate])
 	ws, err := d.WindowStore("counts", serde.String(), serde.Int64())
 	require.NoError(t, err)
 	n, ok, err := ws.Fetch("k", ms(0))
@@ -118,7 +118,7 @@ func TestHoppingWindowsAssignSeveral(t *testing.T) {
 		{"k", 0, 1, 7_000}, {"k", 5_000, 1, 7_000},
 		{"k", 5_000, 2, 12_000}, {"k", 10_000, 1, 12_000},
 	}, readWindowed(t, d, 10_000))
-	assert.Equal(t, int64(1), d.Dropped()[engine.DropLate], "the 3s record's only window [0,10s) closed at stream time 12s")
+	assert.Equal(t, int64(1), d.Dropped()[record.DropLate], "the 3s record's only window [0,10s) closed at stream time 12s")
 }
 
 // Stream aggregations drop records with a null key or a null value;
@@ -141,7 +141,7 @@ func TestNullKeyAndValueRules(t *testing.T) {
 	win, err := d.Output("windowed-out", serde.TimeWindowed(serde.String(), 60_000*time.Millisecond), serde.Int64()).ReadValues()
 	require.NoError(t, err)
 	assert.Equal(t, []int64{1, 2}, win, "the windowed count counts the null value")
-	assert.Equal(t, map[string]int64{engine.DropNullKey: 2, engine.DropNullValue: 1}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropNullKey: 2, record.DropNullValue: 1}, d.Dropped())
 }
 
 // Aggregates carry the largest timestamp of their inputs; stateless
@@ -314,7 +314,7 @@ func TestBadRecords(t *testing.T) {
 	vals, err := d2.Output("out", serde.String(), serde.Int64()).ReadValues()
 	require.NoError(t, err)
 	assert.Equal(t, []int64{9}, vals)
-	assert.Equal(t, int64(1), d2.Dropped()[engine.DropDeserialization])
+	assert.Equal(t, int64(1), d2.Dropped()[record.DropDeserialization])
 }
 
 func TestInputClockAutoAdvance(t *testing.T) {
@@ -411,7 +411,7 @@ func TestPanicInUserCodeGoesToErrorHandler(t *testing.T) {
 	vals, err := d2.Output("out", serde.String(), serde.Int64()).ReadValues()
 	require.NoError(t, err)
 	assert.Equal(t, []int64{25, 20}, vals)
-	assert.Equal(t, int64(1), d2.Dropped()[engine.DropProcessing])
+	assert.Equal(t, int64(1), d2.Dropped()[record.DropProcessing])
 }
 
 // A missing output topic is never skipped, whatever the error policy.
@@ -422,7 +422,7 @@ func TestMissingOutputTopicIsFatal(t *testing.T) {
 	err := d.Input("in", serde.String(), serde.String()).Pipe("k", "v")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "partition count must be positive")
-	assert.Zero(t, d.Dropped()[engine.DropProcessing])
+	assert.Zero(t, d.Dropped()[record.DropProcessing])
 }
 
 // Reading a topic the topology cannot write fails, naming what it writes,

@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/partition"
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
@@ -258,7 +257,7 @@ func TestSessionGraceDropsLateRecords(t *testing.T) {
 		require.NoError(t, in.PipeAt("dummy", "v", ms(11))) // close time 11-0-10 = 1
 		require.NoError(t, in.PipeAt("Late1", "v", ms(0)))  // session [0,0] ends before 1
 		assert.Equal(t, []string{"dummy[0,0]=1@0", "OnTime1[0,0]=1@0", "dummy[11,11]=1@11"}, readSessions(t, d, "out", serde.Int64()))
-		assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
+		assert.Equal(t, map[string]int64{record.DropLate: 1}, d.Dropped())
 	})
 	t.Run("NonzeroGrace", func(t *testing.T) {
 		d := driver(t, sessionCount(window.Session(10*time.Millisecond).Grace(time.Millisecond)))
@@ -273,7 +272,7 @@ func TestSessionGraceDropsLateRecords(t *testing.T) {
 			"dummy[0,0]=1@0", "OnTime1[0,0]=1@0", "dummy[11,11]=1@11", "OnTime2[0,0]=1@0",
 			"dummy[11,11]=null@11", "dummy[11,12]=2@12",
 		}, readSessions(t, d, "out", serde.Int64()))
-		assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
+		assert.Equal(t, map[string]int64{record.DropLate: 1}, d.Dropped())
 	})
 	t.Run("LateRecordJoiningOpenSession", func(t *testing.T) {
 		d := driver(t, sessionCount(window.Session(10*time.Millisecond)))
@@ -283,7 +282,7 @@ func TestSessionGraceDropsLateRecords(t *testing.T) {
 		require.NoError(t, in.PipeAt("k", "v", ms(85)))      // merges into [91,91] (still in the store): [85,91] ends after 90
 		require.NoError(t, in.PipeAt("k", "v", ms(70)))      // its own session [70,70] ends before 90
 		assert.Equal(t, []string{"k[91,91]=1@91", "other[100,100]=1@100", "k[91,91]=null@91", "k[85,91]=2@91"}, readSessions(t, d, "out", serde.Int64()))
-		assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
+		assert.Equal(t, map[string]int64{record.DropLate: 1}, d.Dropped())
 	})
 }
 
@@ -315,7 +314,7 @@ func TestSessionRetentionBoundary(t *testing.T) {
 			in:      []rec{{"u-B", 60_000}, {"u-A", 30_000}, {"u-A", 20_000}},
 			out:     []string{"u-B[60000,60000]=1@60000", "u-A[30000,30000]=1@30000"},
 			store:   []string{"u-B[60000,60000]=1"},
-			dropped: map[string]int64{engine.DropLate: 1},
+			dropped: map[string]int64{record.DropLate: 1},
 		},
 		// u-A[0,0] ends at observed time - gap when u-A@30000 arrives: expired.
 		"ExpiredSessionNotMerged": {
@@ -334,7 +333,7 @@ func TestSessionRetentionBoundary(t *testing.T) {
 			in:      []rec{{"u-B", 70_000}, {"u-A", 30_000}, {"u-A", 20_000}},
 			out:     []string{"u-B[70000,70000]=1@70000", "u-A[30000,30000]=1@30000"},
 			store:   []string{"u-B[70000,70000]=1"},
-			dropped: map[string]int64{engine.DropLate: 1},
+			dropped: map[string]int64{record.DropLate: 1},
 		},
 		"GraceExpiredSessionNotMerged": {
 			grace: 10_000,
@@ -393,7 +392,7 @@ func TestSessionNullRules(t *testing.T) {
 	require.NoError(t, in.PipeRecord(topologytest.Record[string, string]{KeyNull: true, Value: "v", Timestamp: ms(2)}))
 	require.NoError(t, in.PipeRecord(topologytest.Record[string, string]{Key: "k", ValueNull: true, Timestamp: ms(3)}))
 	assert.Equal(t, []string{"k[1,1]=1@1", "k[1,1]=null@1", "k[1,3]=2@3"}, readSessions(t, d, "out", serde.Int64()))
-	assert.Equal(t, map[string]int64{engine.DropNullKey: 1}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropNullKey: 1}, d.Dropped())
 }
 
 // The changelog has Kafka Streams' session layout: key ‖ 8-byte end ‖

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
@@ -288,7 +287,7 @@ func TestSlidingNoGracePeriodSmallInput(t *testing.T) {
 	}, byStart(readSliding(t, d, 50)))
 	// Skipped as closed: A@103's left window [53,103] and its update of
 	// [55,105] (stream time 106), A@110's left window [60,110] (113).
-	assert.Equal(t, map[string]int64{engine.DropLate: 3}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropLate: 3}, d.Dropped())
 }
 
 // A record is dropped once ts + diff < stream time - grace; a record that
@@ -298,7 +297,7 @@ func TestSlidingGraceDropsExpiredWindows(t *testing.T) {
 	d := driver(t, slidingAgg(window.Sliding(10*time.Millisecond).Grace(90*time.Millisecond)))
 	pipeAll(t, d, "k", "100", 200, "k", "0", 100, "k", "1", 101, "k", "2", 102, "k", "3", 103, "k", "4", 104,
 		"k", "5", 105, "k", "6", 15, "k", "101", 300, "k", "102", 400)
-	assert.Equal(t, map[string]int64{engine.DropLate: 7}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropLate: 7}, d.Dropped())
 	assert.Equal(t, []string{"k[190,200]=0+100@200", "k[290,300]=0+101@300", "k[390,400]=0+102@400"},
 		sortedByKeyAndStart(readSliding(t, d, 10)))
 }
@@ -372,7 +371,7 @@ func TestSlidingNullRulesAndStore(t *testing.T) {
 		got = append(got, fmt.Sprintf("%s@[%d,%d)=%d@%d", r.Key.Key, r.Key.Window.Start().UnixMilli(), r.Key.Window.End().UnixMilli(), r.Value, r.Timestamp.UnixMilli()))
 	}
 	assert.Equal(t, []string{"k@[90,100)=1@100", "k@[101,111)=1@105", "k@[95,105)=2@105"}, got)
-	assert.Equal(t, map[string]int64{engine.DropNullKey: 1, engine.DropNullValue: 1}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropNullKey: 1, record.DropNullValue: 1}, d.Dropped())
 	ws, err := d.WindowStore("counts", serde.String(), serde.Int64())
 	require.NoError(t, err)
 	all, err := ws.All()

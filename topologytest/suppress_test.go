@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
@@ -59,7 +58,7 @@ func TestSuppressFinalResultsAtExactStreamTime(t *testing.T) {
 	assert.Empty(t, readWindowed(t, d, 10))
 	pipeAt(t, d, "x", 25)
 	assert.Equal(t, []wrec{{"a", 10, 1, 12}, {"x", 10, 2, 15}}, readWindowed(t, d, 10))
-	assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropLate: 1}, d.Dropped())
 
 	// The buffer is a logged key-value store named <name>-store.
 	assert.Contains(t, d.ProducedTopics(), "test-app-final-store-changelog")
@@ -158,7 +157,7 @@ func TestSuppressSessionsFinalResults(t *testing.T) {
 	pipeAt(t, d, "x", 25) // 25 = 15 + 10: [0,15] has expired from the store
 	assert.Equal(t, []string{"a[0,15]=3@15"}, readSessions(t, d, "out", serde.Int64()))
 	pipeAt(t, d, "a", 5) // late
-	assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropLate: 1}, d.Dropped())
 	pipeAt(t, d, "y", 1000)
 	assert.Equal(t, []string{"x[14,25]=3@25"}, readSessions(t, d, "out", serde.Int64()))
 
@@ -312,7 +311,7 @@ func TestSuppressIdleAdvance(t *testing.T) {
 
 	pipeAt(t, on, "a", 55_000) // accepted by the aggregation, too late for the suppression
 	pipeAt(t, on, "b", 65_000)
-	assert.Equal(t, map[string]int64{engine.DropLate: 1}, on.Dropped())
+	assert.Equal(t, map[string]int64{record.DropLate: 1}, on.Dropped())
 	require.NoError(t, on.AdvanceWallClock(10*time.Second)) // not idle long enough
 	assert.Empty(t, readWindowed(t, on, 60_000))
 	require.NoError(t, on.AdvanceWallClock(50*time.Second)) // idle 60 s: stream time 125 s

@@ -12,8 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eddy-streams/eddy/examples/internal/demo"
-	"github.com/eddy-streams/eddy/internal/engine"
-	"github.com/eddy-streams/eddy/internal/fixture"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/topologytest"
 )
@@ -26,15 +25,6 @@ func newDriver(t *testing.T, opts ...topologytest.Option) *topologytest.Driver {
 	require.NoError(t, err)
 	t.Cleanup(func() { d.Close() })
 	return d
-}
-
-// The enriched orders are byte-identical to Java Kafka Streams' output on
-// the recorded fixture (HTML-escaped JSON, field order, skipped invalid
-// orders and customers, table tombstones).
-func TestEnrichmentMatchesKafkaStreams(t *testing.T) {
-	f, err := fixture.Load("../../java/src/test/resources/fixtures/enrichment.json")
-	require.NoError(t, err)
-	fixture.Replay(t, newDriver(t), f)
 }
 
 type rev struct {
@@ -89,7 +79,7 @@ func TestEnrichmentRevenuePerRegion(t *testing.T) {
 	assert.Empty(t, readRevenue(t, d))
 	order("o10", "c1", 3, at(10, 30))
 	assert.Equal(t, []rev{{"US", "12:05:00", 151, "12:05:30"}}, readRevenue(t, d))
-	assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropLate: 1}, d.Dropped())
 
 	rs, err := d.Output(EnrichedTopic, serde.String(), serde.String()).ReadValues()
 	require.NoError(t, err)

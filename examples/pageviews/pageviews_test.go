@@ -12,8 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eddy-streams/eddy/examples/internal/demo"
-	"github.com/eddy-streams/eddy/internal/engine"
-	"github.com/eddy-streams/eddy/internal/fixture"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/topologytest"
 )
@@ -62,7 +61,7 @@ func TestPageViewsWindows(t *testing.T) {
 		{"/home", 0, 1}, {"/home", 0, 2}, {"/home", 60_000, 1}, {"/cart", 60_000, 1},
 		{"/home", 0, 3}, {"/home", 60_000, 2},
 	}, got)
-	assert.Equal(t, map[string]int64{engine.DropLate: 1, engine.DropTimestamp: 2, engine.DropDeserialization: 1}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropLate: 1, record.DropTimestamp: 2, record.DropDeserialization: 1}, d.Dropped())
 
 	ws, err := d.WindowStore(Store, serde.String(), serde.Int64())
 	require.NoError(t, err)
@@ -70,12 +69,6 @@ func TestPageViewsWindows(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, int64(3), n)
-}
-
-func TestPageViewsMatchKafkaStreams(t *testing.T) {
-	f, err := fixture.Load("../../java/src/test/resources/fixtures/pageviews.json")
-	require.NoError(t, err)
-	fixture.Replay(t, newDriver(t), f)
 }
 
 func TestMainOnEmbeddedBroker(t *testing.T) {

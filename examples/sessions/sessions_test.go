@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eddy-streams/eddy/examples/internal/demo"
-	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/topologytest"
 )
@@ -82,7 +82,7 @@ func TestSessionsSample(t *testing.T) {
 		assert.Equal(t, want.updates, read(t, d, UpdatesTopic), "step %d (%s at %s)", i, e.user, hhmm(base.Add(e.at)))
 		assert.Equal(t, want.completed, read(t, d, CompletedTopic), "step %d (%s at %s)", i, e.user, hhmm(base.Add(e.at)))
 	}
-	assert.Equal(t, map[string]int64{engine.DropLate: 1}, d.Dropped())
+	assert.Equal(t, map[string]int64{record.DropLate: 1}, d.Dropped())
 
 	store, err := d.SessionStore(Store, serde.String(), serde.Int64())
 	require.NoError(t, err)

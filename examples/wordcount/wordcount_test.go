@@ -12,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/eddy-streams/eddy/examples/internal/demo"
-	"github.com/eddy-streams/eddy/internal/fixture"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/topologytest"
 )
@@ -99,14 +98,6 @@ func TestWordCountGolden(t *testing.T) {
 	d := newDriver(t)
 	require.NoError(t, d.Input(InputTopic, serde.String(), serde.String()).PipeValues(sample...))
 	topologytest.AssertGolden(t, d.Output(OutputTopic, serde.String(), serde.Int64()), "wordcount-updates.golden")
-}
-
-// Same input bytes as the Java Kafka Streams reference run, same output
-// bytes, order and timestamps (java/src/test/resources/fixtures).
-func TestWordCountMatchesKafkaStreams(t *testing.T) {
-	f, err := fixture.Load("../../java/src/test/resources/fixtures/wordcount.json")
-	require.NoError(t, err)
-	fixture.Replay(t, newDriver(t), f)
 }
 
 func TestWords(t *testing.T) {

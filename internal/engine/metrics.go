@@ -6,17 +6,19 @@ import (
 	"sync/atomic"
 
 	"github.com/eddy-streams/eddy/internal/metric"
+	"github.com/eddy-streams/eddy/record"
 )
 
-// Reasons a record is dropped, as reported by Metrics.Dropped.
+// Reasons a record is dropped, as reported by Metrics.Dropped (the public
+// names are in package record).
 const (
-	DropLate            = "late"              // window already closed (end <= stream time - grace)
-	DropNullKey         = "null-key"          // aggregation or repartition input without a key
-	DropNullValue       = "null-value"        // aggregation input without a value
-	DropDeserialization = "deserialization"   // undecodable bytes skipped by the error handler
-	DropTimestamp       = "invalid-timestamp" // negative timestamp skipped by the error handler
-	DropExpired         = "expired"           // window outside the store's retention
-	DropProcessing      = "processing"        // processing error or panic skipped by the error handler
+	DropLate            = record.DropLate
+	DropNullKey         = record.DropNullKey
+	DropNullValue       = record.DropNullValue
+	DropDeserialization = record.DropDeserialization
+	DropTimestamp       = record.DropTimestamp
+	DropExpired         = record.DropExpired
+	DropProcessing      = record.DropProcessing
 )
 
 // Metrics counts what a task did. It is safe to read concurrently. An owner
