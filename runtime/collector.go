@@ -26,19 +26,27 @@ type producer interface {
 // restored never records an older offset again.
 //
 // Send is on every record's path: it takes no lock and allocates no
-// closure. Each producer generation (see reset) has one promise function
-// and its own count of records in flight, so that promises of a replaced
-// producer change nothing.
+// closure. Each producer generation (see reset) has its promise functions,
+// its own count of records in flight and its own changelog offsets
+// (changelogoffsets.go), so that promises of a replaced producer change
+// nothing.
 type collector struct {
 	ctx        context.Context
 	parts      *partitionCache
 	changelogs map[string]bool // read-only
 
 	cur atomic.Pointer[produceGen]
+	mu  sync.Mutex // serializes reset
 
-	mu      sync.Mutex
-	pending map[string]int64 // changelog "topic/partition" → next offset, this cycle
+	// slab holds records not handed out yet (see newRecord). Like the
+	// tasks that send, it is used by one goroutine at a time: the
+	// worker's, or a rebalance callback while the worker waits in a poll.
+	slab []kgo.Record
 }
+
+// recordSlab is how many records the collector allocates at once: 64 of
+// franz-go's 160-byte records make a 10 KiB size class.
+const recordSlab = 64
 
 // produceGen is one producer's generation of the collector.
 type produceGen struct {
@@ -46,17 +54,23 @@ type produceGen struct {
 	p        producer
 	inflight atomic.Int64          // records sent whose promise has not run
 	err      atomic.Pointer[error] // first produce error since the last reset or cycle end
+	offsets  changelogOffsets      // the changelog offsets the cycle reached
 	promise  func(*kgo.Record, error)
+	// logPromise is the promise of a changelog record sent without a
+	// partition (the engine always gives one): it finds its slot once the
+	// partitioner chose.
+	logPromise func(*kgo.Record, error)
 }
 
 func (c *collector) newGen(p producer) *produceGen {
-	g := &produceGen{c: c, p: p}
+	g := &produceGen{c: c, p: p, offsets: newChangelogOffsets(c.changelogs)}
 	g.promise = g.done
+	g.logPromise = g.doneUnpartitioned
 	return g
 }
 
 func newCollector(ctx context.Context, p producer, parts *partitionCache, changelogs map[string]bool) *collector {
-	c := &collector{ctx: ctx, parts: parts, changelogs: changelogs, pending: map[string]int64{}}
+	c := &collector{ctx: ctx, parts: parts, changelogs: changelogs}
 	c.cur.Store(c.newGen(p))
 	return c
 }
@@ -70,8 +84,15 @@ func (c *collector) Send(r *engine.RawRecord) error {
 	if err := g.err.Load(); err != nil {
 		return engine.Fatal(*err)
 	}
+	promise := g.promise
+	if s := g.offsets.slot(r.Topic, r.Partition, g); s != nil {
+		promise = s.promise
+	} else if r.Partition < 0 && c.changelogs[r.Topic] {
+		promise = g.logPromise
+	}
 	g.inflight.Add(1)
-	kr := &kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: r.Key, Value: r.Value}
+	kr := c.newRecord()
+	kr.Topic, kr.Partition, kr.Key, kr.Value = r.Topic, r.Partition, r.Key, r.Value
 	kr.Timestamp = msTime(r.Timestamp)
 	if len(r.Headers) > 0 {
 		kr.Headers = make([]kgo.RecordHeader, len(r.Headers))
@@ -79,30 +100,43 @@ func (c *collector) Send(r *engine.RawRecord) error {
 			kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
 		}
 	}
-	g.p.Produce(c.ctx, kr, g.promise)
+	g.p.Produce(c.ctx, kr, promise)
 	return nil
 }
 
-// done is the produce promise of g's records. It records the outcome before
-// it counts the record settled, so that settle sees both.
+// newRecord returns a zero record for Send, from a slab of recordSlab
+// records allocated together: one allocation for many records, each of
+// which franz-go holds until its promise ran. A slab is collected once
+// none of its records is referenced any more. (Recycling records through
+// a pool instead was slower: a record written by the promise goroutine and
+// then by the worker's moves between CPU caches, which cost more than
+// allocating it.)
+func (c *collector) newRecord() *kgo.Record {
+	if len(c.slab) == 0 {
+		c.slab = make([]kgo.Record, recordSlab)
+	}
+	r := &c.slab[0]
+	c.slab = c.slab[1:]
+	return r
+}
+
+// done is the produce promise of g's records; the promises of changelog
+// records call it after advancing their offset. It records the outcome
+// before it counts the record settled, so that settle sees both.
 func (g *produceGen) done(kr *kgo.Record, err error) {
-	defer g.inflight.Add(-1)
-	c := g.c
 	if err != nil {
 		werr := fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, err)
 		g.err.CompareAndSwap(nil, &werr)
-		return
 	}
-	if !c.changelogs[kr.Topic] {
-		return
+	g.inflight.Add(-1)
+}
+
+// doneUnpartitioned is done for a changelog record the partitioner placed.
+func (g *produceGen) doneUnpartitioned(kr *kgo.Record, err error) {
+	if s := g.offsets.slot(kr.Topic, kr.Partition, g); s != nil && err == nil {
+		s.advance(kr.Offset + 1)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.cur.Load() != g {
-		return // from a producer replaced after fencing; its cycle was dropped
-	}
-	k := engine.OffsetKey(kr.Topic, kr.Partition)
-	c.pending[k] = max(c.pending[k], kr.Offset+1)
+	g.done(kr, err)
 }
 
 // settle waits until every record sent has its produce outcome. Flush
@@ -133,28 +167,19 @@ func (c *collector) Err() error {
 }
 
 // offsetsFor returns the changelog offsets the cycle's writes reached, for
-// the given changelog topics and partition (a task's changelogs). A
-// changelog the cycle did not write is left out: the task's store keeps
-// the offset it has.
+// the given changelog topics and partition (a task's changelogs), keyed
+// by engine.OffsetKey. A changelog the cycle did not write is left out:
+// the task's store keeps the offset it has. Call it once the cycle's
+// records settled.
 func (c *collector) offsetsFor(topics map[string]string, partition int32) map[string]int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := map[string]int64{}
-	for topic := range topics {
-		k := engine.OffsetKey(topic, partition)
-		if v, ok := c.pending[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
+	return c.cur.Load().offsets.offsetsFor(topics, partition)
 }
 
 // committedCycle ends a committed cycle.
 func (c *collector) committedCycle() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.pending)
-	c.cur.Load().err.Store(nil)
+	g := c.cur.Load()
+	g.offsets.clear()
+	g.err.Store(nil)
 }
 
 // reset makes p the producer (a new one after the old was fenced) and
@@ -164,15 +189,13 @@ func (c *collector) reset(p producer) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cur.Store(c.newGen(p))
-	clear(c.pending)
 }
 
 // abortedCycle forgets the cycle's offsets and errors.
 func (c *collector) abortedCycle() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.pending)
-	c.cur.Load().err.Store(nil)
+	g := c.cur.Load()
+	g.offsets.clear()
+	g.err.Store(nil)
 }
 
 // partitioner honours the partition the engine chose and spreads records

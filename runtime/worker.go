@@ -59,6 +59,12 @@ type worker struct {
 	opts      []kgo.Opt   // client options, kept to rebuild a fenced session
 	resets    []time.Time // recent producer rebuilds (see rebuild)
 
+	// raw is the input record being processed or ordered (process,
+	// bufferRecord), one for every record rather than one allocated per
+	// record: the engine keeps no pointer to it past the call (the
+	// runtime's error handlers copy what they keep).
+	raw engine.RawRecord
+
 	// Interactive queries waiting for the worker's goroutine (querylocal.go).
 	qmu      sync.Mutex
 	queries  []queryReq
@@ -348,7 +354,9 @@ func (w *worker) bufferRecord(r *kgo.Record, limit int, pause *map[string][]int3
 	}
 	ts := r.Timestamp.UnixMilli()
 	if q.extracts {
-		ts = t.EventTime(&engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: ts})
+		w.raw = engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: ts}
+		ts = t.EventTime(&w.raw)
+		w.raw = engine.RawRecord{}
 	}
 	if n := q.add(r, ts); n > limit && !q.paused {
 		q.paused = true
@@ -387,7 +395,7 @@ func (w *worker) processBuffered() error {
 					start = time.Now()
 					t.SetWallTime(start.UnixMilli())
 				}
-				if err := t.process(r); err != nil {
+				if err := w.process(t, r); err != nil {
 					return err
 				}
 				n++
@@ -417,16 +425,21 @@ func (w *worker) processBuffered() error {
 	return nil
 }
 
-// process runs one input record through the task.
-func (t *activeTask) process(r *kgo.Record) error {
-	raw := engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli()}
+// process runs one input record through task t, as w.raw.
+func (w *worker) process(t *activeTask, r *kgo.Record) error {
+	raw := &w.raw
+	*raw = engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli()}
 	if len(r.Headers) > 0 {
+		// A slice of its own: processors may keep a record's headers
+		// (the record cache does).
 		raw.Headers = make([]engine.Header, len(r.Headers))
 		for i, h := range r.Headers {
 			raw.Headers[i] = engine.Header{Key: h.Key, Value: h.Value}
 		}
 	}
-	return t.Process(&raw)
+	err := t.Process(raw)
+	*raw = engine.RawRecord{} // holds on to none of the record's bytes
+	return err
 }
 
 func (w *worker) punctuate() error {

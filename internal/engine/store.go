@@ -249,10 +249,7 @@ func (s *KVStore) log(key, value []byte, ts int64) error {
 	if s.topic == "" {
 		return nil
 	}
-	return s.t.cfg.Collector.Send(&RawRecord{
-		Topic: s.topic, Partition: s.t.cfg.ID.Partition,
-		Key: clone(key), Value: clone(value), Timestamp: ts,
-	})
+	return s.t.cfg.Collector.Send(s.t.logs.record(s.topic, s.t.cfg.ID.Partition, key, nil, value, ts))
 }
 
 // ChangelogTopic returns the store's changelog topic, or "" if not logged.
@@ -375,14 +372,10 @@ func (s *WindowStore) write(key []byte, start int64, value []byte, ts int64) err
 	if s.topic == "" {
 		return nil
 	}
-	ck := make([]byte, 0, len(key)+12)
-	ck = append(ck, key...)
-	ck = binary.BigEndian.AppendUint64(ck, uint64(start))
-	ck = binary.BigEndian.AppendUint32(ck, seq)
-	return s.t.cfg.Collector.Send(&RawRecord{
-		Topic: s.topic, Partition: s.t.cfg.ID.Partition,
-		Key: ck, Value: clone(value), Timestamp: ts,
-	})
+	var window [12]byte // 8-byte start ‖ 4-byte sequence
+	binary.BigEndian.PutUint64(window[:8], uint64(start))
+	binary.BigEndian.PutUint32(window[8:], seq)
+	return s.t.cfg.Collector.Send(s.t.logs.record(s.topic, s.t.cfg.ID.Partition, key, window[:], value, ts))
 }
 
 // SessionStore is a task's session store with changelogging. Values are
@@ -407,14 +400,10 @@ func (s *SessionStore) Put(key []byte, start, end int64, value []byte, ts int64)
 	if s.topic == "" {
 		return nil
 	}
-	ck := make([]byte, 0, len(key)+16)
-	ck = append(ck, key...)
-	ck = binary.BigEndian.AppendUint64(ck, uint64(end))
-	ck = binary.BigEndian.AppendUint64(ck, uint64(start))
-	return s.t.cfg.Collector.Send(&RawRecord{
-		Topic: s.topic, Partition: s.t.cfg.ID.Partition,
-		Key: ck, Value: clone(value), Timestamp: ts,
-	})
+	var session [16]byte // 8-byte end ‖ 8-byte start
+	binary.BigEndian.PutUint64(session[:8], uint64(end))
+	binary.BigEndian.PutUint64(session[8:], uint64(start))
+	return s.t.cfg.Collector.Send(s.t.logs.record(s.topic, s.t.cfg.ID.Partition, key, session[:], value, ts))
 }
 
 func clone(b []byte) []byte {

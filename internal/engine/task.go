@@ -66,6 +66,7 @@ type Task struct {
 	log        *slog.Logger
 	commitReq  bool
 	cached     []*storeCache // the caches of the task's cached stores, in spec order
+	logs       logSlabs      // the stores' changelog records (store_changelog.go)
 }
 
 // NewTask instantiates the processor graph, opens the stores and links nodes.
