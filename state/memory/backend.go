@@ -1,10 +1,12 @@
 // Package memory is the in-memory state backend: stores kept in
-// copy-on-write B-trees, for tests and small state.
+// copy-on-write B-trees (github.com/google/btree), for tests and small
+// state.
 //
-// Writes apply immediately. Commit records a snapshot of every store in O(1)
-// (the trees share their nodes with the snapshot and copy them on the next
-// write), and Abort puts the snapshot back, so a backend behaves like the
-// persistent one minus durability.
+// Writes apply immediately. Each store keeps an undo log of the values its
+// keys had at the last Commit (one entry per key written since), and Abort
+// puts those values back, so a backend behaves like the persistent one minus
+// durability. Range loops read snapshots: a write while a loop reads a tree
+// clones it in O(1), the clone sharing its nodes and copying them on write.
 package memory
 
 import (

@@ -1,12 +1,10 @@
 package memory
 
-import "github.com/eddy-streams/eddy/state/internal/btree"
-
 // journal is a B-tree with an undo log: the value each key had before its
 // first change since the last commit. Abort replays the log, so a cycle costs
 // one map entry per key written, whatever the size of the tree.
 type journal struct {
-	tree *btree.Tree
+	tree tree
 	undo map[string]prior
 }
 
@@ -16,7 +14,7 @@ type prior struct {
 	existed bool
 }
 
-func newJournal() *journal { return &journal{tree: &btree.Tree{}} }
+func newJournal() *journal { return &journal{tree: newTree()} }
 
 func (j *journal) record(key, old []byte, existed bool) {
 	if j.undo == nil {
@@ -28,13 +26,13 @@ func (j *journal) record(key, old []byte, existed bool) {
 }
 
 func (j *journal) set(key, value []byte) {
-	old, existed := j.tree.Set(key, value)
+	old, existed := j.tree.set(key, value)
 	j.record(key, old, existed)
 }
 
 // delete removes key and reports whether it was present.
 func (j *journal) delete(key []byte) bool {
-	old, existed := j.tree.Delete(key)
+	old, existed := j.tree.delete(key)
 	if existed {
 		j.record(key, old, true)
 	}
@@ -49,9 +47,9 @@ func (j *journal) commit() { clear(j.undo) }
 func (j *journal) abort() {
 	for k, p := range j.undo {
 		if p.existed {
-			j.tree.Set([]byte(k), p.value)
+			j.tree.set([]byte(k), p.value)
 		} else {
-			j.tree.Delete([]byte(k))
+			j.tree.delete([]byte(k))
 		}
 	}
 	clear(j.undo)

@@ -5,7 +5,6 @@ import (
 	"iter"
 
 	"github.com/eddy-streams/eddy/state"
-	"github.com/eddy-streams/eddy/state/internal/btree"
 	"github.com/eddy-streams/eddy/state/internal/wincore"
 )
 
@@ -29,7 +28,7 @@ func (s *kvStore) Get(key []byte) ([]byte, error) {
 	if err := s.b.usable(); err != nil {
 		return nil, err
 	}
-	v, ok := s.j.tree.Get(key)
+	v, ok := s.j.tree.get(key)
 	if !ok {
 		return nil, nil
 	}
@@ -86,23 +85,19 @@ func (s *kvStore) scan(lo, hi []byte, reverse bool) iter.Seq2[state.KeyValue, er
 			yield(state.KeyValue{}, err)
 			return
 		}
-		r := s.j.tree.Read()
+		r := s.j.tree.read()
 		s.b.loops++
 		defer func() {
-			r.Close()
+			r.close()
 			s.b.loops--
 		}()
-		var c *btree.Cursor
+		walk := r.ascend
 		if reverse {
-			c = r.Descend(lo, hi)
-		} else {
-			c = r.Ascend(lo, hi)
+			walk = r.descend
 		}
-		for ; c.Valid(); c.Next() {
-			if !yield(state.KeyValue{Key: c.Key(), Value: c.Value()}, nil) {
-				return
-			}
-		}
+		walk(lo, hi, func(e entry) bool {
+			return yield(state.KeyValue{Key: e.key(), Value: e.value()}, nil)
+		})
 	}
 }
 
@@ -110,5 +105,5 @@ func (s *kvStore) ApproximateNumEntries() (int64, error) {
 	if err := s.b.usable(); err != nil {
 		return 0, err
 	}
-	return int64(s.j.tree.Len()), nil
+	return int64(s.j.tree.len()), nil
 }

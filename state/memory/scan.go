@@ -5,14 +5,13 @@ import (
 	"iter"
 	"slices"
 
-	"github.com/eddy-streams/eddy/state/internal/btree"
 	"github.com/eddy-streams/eddy/state/internal/wincore"
 )
 
-// loop runs body over the readers of the segments live in [from, to], with
-// the live times [lo, hi], taking care of the loop accounting and of
-// closing the readers.
-func (s *segmented) loop[E any](from, to int64, yield func(E, error) bool, body func(lo, hi int64, rs []*btree.Reader)) {
+// loop runs body over the snapshots of the segments live in [from, to],
+// with the live times [lo, hi], taking care of the loop accounting and of
+// closing the snapshots.
+func (s *segmented) loop[E any](from, to int64, yield func(E, error) bool, body func(lo, hi int64, rs []*version)) {
 	if err := s.b.usable(); err != nil {
 		var zero E
 		yield(zero, err)
@@ -26,7 +25,7 @@ func (s *segmented) loop[E any](from, to int64, yield func(E, error) bool, body 
 	s.b.loops++
 	defer func() {
 		for _, r := range rs {
-			r.Close()
+			r.close()
 		}
 		s.b.loops--
 	}()
@@ -39,38 +38,35 @@ func (s *segmented) scanKey[E any, Q wincore.Query[E]](key []byte, q Q, backward
 	key = bytes.Clone(key)
 	return func(yield func(E, error) bool) {
 		from, to := q.Times()
-		s.loop(from, to, yield, func(lo, hi int64, rs []*btree.Reader) {
+		s.loop(from, to, yield, func(lo, hi int64, rs []*version) {
 			first, last := q.KeyBounds(nil, key, lo, hi)
 			if backward {
 				slices.Reverse(rs)
 			}
 			for _, r := range rs {
-				var c *btree.Cursor
+				walk := r.ascend
 				if backward {
-					c = r.Descend(first, last)
-				} else {
-					c = r.Ascend(first, last)
+					walk = r.descend
 				}
-				for ; c.Valid(); c.Next() {
-					e, ok, err := q.KeyEntry(key, c.Key(), c.Value())
+				stopped := false
+				walk(first, last, func(en entry) bool {
+					e, ok, err := q.KeyEntry(key, en.key(), en.value())
 					if err != nil {
 						var zero E
 						yield(zero, err)
-						return
+						stopped = true
+					} else if ok && !yield(e, nil) {
+						stopped = true
 					}
-					if ok && !yield(e, nil) {
-						return
-					}
+					return !stopped
+				})
+				if stopped {
+					return
 				}
 			}
 		})
 	}
 }
-
-// cursor adapts a B-tree cursor to wincore.Cursor.
-type cursor struct{ *btree.Cursor }
-
-func (c cursor) Entry() []byte { return c.Key() }
 
 // scanKeys iterates the entries selected by q of the keys in [keyFrom,
 // keyTo] (nil bounds open) in key order, merging the segments.
@@ -78,10 +74,10 @@ func (s *segmented) scanKeys[E any, Q wincore.Query[E]](keyFrom, keyTo []byte, q
 	lower, upper := wincore.KeyRange(nil, keyFrom, keyTo)
 	return func(yield func(E, error) bool) {
 		from, to := q.Times()
-		s.loop(from, to, yield, func(lo, hi int64, rs []*btree.Reader) {
-			cs := make([]cursor, len(rs))
+		s.loop(from, to, yield, func(lo, hi int64, rs []*version) {
+			cs := make([]*cursor, len(rs))
 			for i, r := range rs {
-				cs[i] = cursor{r.Ascend(lower, upper)}
+				cs[i] = newCursor(r, lower, upper)
 			}
 			var scratch []byte
 			for {
@@ -90,7 +86,7 @@ func (s *segmented) scanKeys[E any, Q wincore.Query[E]](keyFrom, keyTo []byte, q
 					return
 				}
 				c := cs[i]
-				e, ok, sc, err := q.Entry(c.Key(), c.Value(), scratch, lo, hi)
+				e, ok, sc, err := q.Entry(c.Entry(), c.Value(), scratch, lo, hi)
 				scratch = sc
 				if err != nil {
 					var zero E

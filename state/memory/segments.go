@@ -3,7 +3,6 @@ package memory
 import (
 	"slices"
 
-	"github.com/eddy-streams/eddy/state/internal/btree"
 	"github.com/eddy-streams/eddy/state/internal/wincore"
 )
 
@@ -104,7 +103,7 @@ func (s *segmented) write(t int64, value []byte) {
 
 // tree returns the tree of the segment holding time t, or nil if t is not
 // live or the segment is empty.
-func (s *segmented) tree(t int64) *btree.Tree {
+func (s *segmented) tree(t int64) *tree {
 	if _, _, ok := s.clock.Clip(t, t); !ok {
 		return nil
 	}
@@ -112,12 +111,12 @@ func (s *segmented) tree(t int64) *btree.Tree {
 	if sg == nil {
 		return nil
 	}
-	return sg.j.tree
+	return &sg.j.tree
 }
 
-// live returns the readers of the segments that may hold times in [lo, hi],
+// live returns snapshots of the segments that may hold times in [lo, hi],
 // in ascending segment order. The caller closes them.
-func (s *segmented) live(lo, hi int64) []*btree.Reader {
+func (s *segmented) live(lo, hi int64) []*version {
 	first, last := s.clock.Segment(lo), s.clock.Segment(hi)
 	ids := make([]int64, 0, len(s.segs))
 	for id := range s.segs {
@@ -126,9 +125,9 @@ func (s *segmented) live(lo, hi int64) []*btree.Reader {
 		}
 	}
 	slices.Sort(ids)
-	rs := make([]*btree.Reader, len(ids))
+	rs := make([]*version, len(ids))
 	for i, id := range ids {
-		rs[i] = s.segs[id].j.tree.Read()
+		rs[i] = s.segs[id].j.tree.read()
 	}
 	return rs
 }

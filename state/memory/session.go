@@ -46,7 +46,7 @@ func (s *sessionStore) FetchSession(key []byte, start, end int64) ([]byte, error
 		return nil, nil
 	}
 	s.buf = wincore.AppendSession(s.buf[:0], key, start, end)
-	v, ok := t.Get(s.buf)
+	v, ok := t.get(s.buf)
 	if !ok {
 		return nil, nil
 	}

@@ -84,20 +84,20 @@ func (s *windowStore) Fetch(key []byte, windowStart int64) ([]byte, error) {
 	}
 	if !s.opts.RetainDuplicates {
 		s.buf = wincore.AppendEntry(s.buf[:0], key, windowStart, 0)
-		v, ok := t.Get(s.buf)
+		v, ok := t.get(s.buf)
 		if !ok {
 			return nil, nil
 		}
 		return bytes.Clone(v), nil
 	}
-	// The first duplicate put.
-	r := t.Read()
-	defer r.Close()
-	c := r.Ascend(wincore.AppendEntry(nil, key, windowStart, 0), wincore.AppendTimeEnd(nil, key, windowStart))
-	if !c.Valid() {
-		return nil, nil
-	}
-	return bytes.Clone(c.Value()), nil
+	// The first duplicate put. Nothing writes during this walk: it needs no
+	// snapshot.
+	var v []byte
+	t.cur.ascend(wincore.AppendEntry(nil, key, windowStart, 0), wincore.AppendTimeEnd(nil, key, windowStart), func(e entry) bool {
+		v = bytes.Clone(e.value())
+		return false
+	})
+	return v, nil
 }
 
 func (s *windowStore) FetchRange(key []byte, from, to int64) iter.Seq2[state.WindowEntry, error] {

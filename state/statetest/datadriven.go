@@ -1,7 +1,6 @@
 package statetest
 
 import (
-	"bufio"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -13,12 +12,15 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/cockroachdb/datadriven"
+
 	"github.com/eddy-streams/eddy/state"
 )
 
-// The files in testdata/ are scripts of cases. Each case is a command line,
-// optional input lines, a "----" line and the expected output, ending at a
-// blank line:
+// The files in testdata/ are scripts of cases in the format of
+// github.com/cockroachdb/datadriven: a command line with arguments, optional
+// input lines, a "----" line and the expected output, ending at a blank
+// line:
 //
 //	put store=s
 //	a 1
@@ -27,9 +29,15 @@ import (
 //	ok
 //
 // Keys and values are words, or Go-quoted strings for bytes that are not
-// printable; <nil> is a nil value. Lines starting with # are comments. A file
-// whose first line is "# requires persistent" runs only for persistent
-// backends. The commands are listed in (*script).run.
+// printable; <nil> is a nil value. Arguments (name=value) are split at
+// spaces, so their values are single words or Go-quoted strings without
+// spaces (an opening parenthesis would start a list of values). Lines
+// starting with # are comments. A file whose first line is "# requires
+// persistent" runs only for persistent backends. The commands are listed in
+// (*script).run.
+//
+// The files are embedded, so that the suite runs from any backend's package
+// directory.
 //
 //go:embed testdata/*.txt
 var testdata embed.FS
@@ -45,70 +53,10 @@ func runDataDriven(t *testing.T, cfg Config) {
 				t.Skip("backend is not persistent")
 			}
 			sc := &script{e: newEnv(t, cfg), windows: map[string]state.WindowOptions{}}
-			for _, c := range parseCases(t, name, string(data)) {
-				got := sc.run(c)
-				if got != c.want {
-					t.Errorf("%s:%d: %s\ngot:\n%s\nwant:\n%s", name, c.line, c.cmd, got, c.want)
-				}
-			}
+			datadriven.RunTestFromString(t, string(data), func(t *testing.T, d *datadriven.TestData) string {
+				return sc.run(d)
+			})
 		})
-	}
-}
-
-type ddCase struct {
-	line  int
-	cmd   string
-	args  map[string]string
-	input []string
-	want  string
-}
-
-func parseCases(t *testing.T, name, data string) []ddCase {
-	var cases []ddCase
-	sc := bufio.NewScanner(strings.NewReader(data))
-	line := 0
-	next := func() (string, bool) {
-		if !sc.Scan() {
-			return "", false
-		}
-		line++
-		return sc.Text(), true
-	}
-	for {
-		l, ok := next()
-		if !ok {
-			return cases
-		}
-		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		c := ddCase{line: line, args: map[string]string{}}
-		fields := strings.Fields(l)
-		c.cmd = fields[0]
-		for _, f := range fields[1:] {
-			k, v, _ := strings.Cut(f, "=")
-			c.args[k] = v
-		}
-		for {
-			l, ok = next()
-			if !ok {
-				t.Fatalf("%s:%d: case without ----", name, c.line)
-			}
-			if l == "----" {
-				break
-			}
-			c.input = append(c.input, l)
-		}
-		var out []string
-		for {
-			l, ok = next()
-			if !ok || l == "" {
-				break
-			}
-			out = append(out, l)
-		}
-		c.want = strings.Join(out, "\n")
-		cases = append(cases, c)
 	}
 }
 
@@ -161,8 +109,25 @@ func fmtBytes(b []byte) string {
 	return s
 }
 
-func (sc *script) argBytes(c ddCase, name string) []byte {
-	v, ok := c.args[name]
+// arg returns the value of argument name, "" if it has none.
+func arg(d *datadriven.TestData, name string) (string, bool) {
+	a, ok := d.Arg(name)
+	if !ok {
+		return "", false
+	}
+	switch len(a.Vals) {
+	case 0:
+		return "", true
+	case 1:
+		return a.Vals[0], true
+	}
+	panic(fmt.Sprintf("argument %s has %d values, want one", name, len(a.Vals)))
+}
+
+// argBytes returns the bytes of argument name, a word or a Go-quoted string;
+// nil if it is missing.
+func argBytes(d *datadriven.TestData, name string) []byte {
+	v, ok := arg(d, name)
 	if !ok {
 		return nil
 	}
@@ -173,8 +138,8 @@ func (sc *script) argBytes(c ddCase, name string) []byte {
 	return []byte(ws[0])
 }
 
-func argInt(c ddCase, name string, def int64) int64 {
-	v, ok := c.args[name]
+func argInt(d *datadriven.TestData, name string, def int64) int64 {
+	v, ok := arg(d, name)
 	if !ok {
 		return def
 	}
@@ -191,7 +156,8 @@ func argInt(c ddCase, name string, def int64) int64 {
 	return n
 }
 
-func (sc *script) run(c ddCase) (out string) {
+// run runs one case and returns its output; a panic is output too.
+func (sc *script) run(d *datadriven.TestData) (out string) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = fmt.Sprint("panic: ", r)
@@ -200,28 +166,30 @@ func (sc *script) run(c ddCase) (out string) {
 	var lines []string
 	emit := func(format string, args ...any) { lines = append(lines, fmt.Sprintf(format, args...)) }
 	fail := func(err error) string { return "error: " + err.Error() }
-	inputs := make([][]string, len(c.input))
-	for i, l := range c.input {
-		ws, err := words(l)
-		if err != nil {
-			return fail(err)
+	var inputs [][]string
+	if d.Input != "" {
+		for l := range strings.SplitSeq(d.Input, "\n") {
+			ws, err := words(l)
+			if err != nil {
+				return fail(err)
+			}
+			inputs = append(inputs, ws)
 		}
-		inputs[i] = ws
 	}
+	store, _ := arg(d, "store")
 	kv := func() state.KeyValueStore {
-		s, err := sc.e.b.KeyValue(c.args["store"])
+		s, err := sc.e.b.KeyValue(store)
 		if err != nil {
 			panic(err)
 		}
 		return s
 	}
 	win := func() state.WindowStore {
-		name := c.args["store"]
-		opts, ok := sc.windows[name]
+		opts, ok := sc.windows[store]
 		if !ok {
-			panic("window store " + name + " not declared")
+			panic("window store " + store + " not declared")
 		}
-		w, err := sc.e.b.Window(name, opts)
+		w, err := sc.e.b.Window(store, opts)
 		if err != nil {
 			panic(err)
 		}
@@ -251,15 +219,10 @@ func (sc *script) run(c ddCase) (out string) {
 		}
 		return strings.Join(lines, "\n")
 	}
-	bound := func(name string) []byte {
-		if _, ok := c.args[name]; !ok {
-			return nil
-		}
-		return sc.argBytes(c, name)
-	}
-	_, reverse := c.args["reverse"]
+	bound := func(name string) []byte { return argBytes(d, name) }
+	reverse := d.HasArg("reverse")
 
-	switch c.cmd {
+	switch d.Cmd {
 	case "put":
 		s := kv()
 		for _, in := range inputs {
@@ -292,7 +255,7 @@ func (sc *script) run(c ddCase) (out string) {
 		}
 		return kvs(kv().Range(bound("from"), bound("to")))
 	case "prefix":
-		return kvs(kv().PrefixScan(sc.argBytes(c, "p")))
+		return kvs(kv().PrefixScan(argBytes(d, "p")))
 	case "all":
 		return kvs(kv().All())
 	case "count":
@@ -302,11 +265,10 @@ func (sc *script) run(c ddCase) (out string) {
 		}
 		return fmt.Sprint(n)
 	case "window":
-		_, dup := c.args["dup"]
-		sc.windows[c.args["store"]] = state.WindowOptions{
-			Retention:        argInt(c, "retention", 0),
-			SegmentInterval:  argInt(c, "segment", 0),
-			RetainDuplicates: dup,
+		sc.windows[store] = state.WindowOptions{
+			Retention:        argInt(d, "retention", 0),
+			SegmentInterval:  argInt(d, "segment", 0),
+			RetainDuplicates: d.HasArg("dup"),
 		}
 		win()
 		return "ok"
@@ -338,13 +300,13 @@ func (sc *script) run(c ddCase) (out string) {
 		return strings.Join(lines, "\n")
 	case "wrange":
 		w := win()
-		key, from, to := sc.argBytes(c, "key"), argInt(c, "from", math.MinInt64), argInt(c, "to", math.MaxInt64)
+		key, from, to := argBytes(d, "key"), argInt(d, "from", math.MinInt64), argInt(d, "to", math.MaxInt64)
 		if reverse {
 			return wes(w.BackwardFetchRange(key, from, to))
 		}
 		return wes(w.FetchRange(key, from, to))
 	case "wkeyrange":
-		return wes(win().FetchKeyRange(bound("kfrom"), bound("kto"), argInt(c, "from", math.MinInt64), argInt(c, "to", math.MaxInt64)))
+		return wes(win().FetchKeyRange(bound("kfrom"), bound("kto"), argInt(d, "from", math.MinInt64), argInt(d, "to", math.MaxInt64)))
 	case "wall":
 		return wes(win().All())
 	case "observed":
@@ -392,5 +354,5 @@ func (sc *script) run(c ddCase) (out string) {
 		sc.e.reopen()
 		return "ok"
 	}
-	return "unknown command " + c.cmd
+	return "unknown command " + d.Cmd
 }

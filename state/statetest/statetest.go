@@ -122,7 +122,7 @@ func cloneBytes(b []byte) []byte {
 // errStop is used by tests that stop a loop on purpose.
 var errStop = errors.New("stop")
 
-// The suite uses plain testing helpers so that it has no dependencies.
+// The suite uses plain testing helpers rather than an assertion library.
 
 func noErr(t testing.TB, err error) {
 	t.Helper()
