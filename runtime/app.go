@@ -96,7 +96,7 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 	}
 	a.admCl, a.adm = cl, kadm.NewClient(cl)
 	a.parts = &partitionCache{adm: a.adm, counts: map[string]int32{}}
-	if a.cache, err = pebble.NewCache(64 << 20); err != nil {
+	if a.cache, err = newStateCache(&a.cfg); err != nil { // Config.StateMemoryBytes
 		a.Close(context.Background())
 		return nil, err
 	}

@@ -248,6 +248,22 @@ type Config struct {
 	// compare every intermediate result need). table.WithoutCaching turns
 	// it off for one store.
 	CacheMaxBytes int64
+	// StateMemoryBytes bounds the memory of the instance's Pebble state
+	// stores: every task, standby and global table database together. It
+	// is the capacity of the one Pebble cache they share, which Pebble
+	// charges both for the sstable blocks it caches and for the
+	// databases' memtables (committed writes not yet flushed to disk), so
+	// blocks get what the memtables leave. Half of it is also the write
+	// budget: when the memtables hold more than that together, the
+	// databases holding more than their share flush theirs early. Each
+	// database's memtable is 1/128 of it (1 MiB by default; at least 256
+	// KiB, at most 4 MiB), and a database keeps up to two memtables'
+	// memory at rest, so up to 64 databases fit in half of it; with more,
+	// raise it by 2 × the memtable size per database, or the block cache
+	// gets nothing. It does not cover the record cache (CacheMaxBytes),
+	// fetched records (BufferedRecordsPerPartition) or a commit interval's
+	// uncommitted writes. Default 128 MiB; at least 4 MiB.
+	StateMemoryBytes int64
 }
 
 // NoCache is the Config.CacheMaxBytes that turns the record cache off.
@@ -388,6 +404,9 @@ func (c Config) Validate() error {
 	}
 	if c.BufferedRecordsPerPartition < 0 {
 		bad("BufferedRecordsPerPartition", c.BufferedRecordsPerPartition, "must not be negative; 0 takes the default (%d)", defaultBufferedRecordsPerPartition)
+	}
+	if c.StateMemoryBytes != 0 && c.StateMemoryBytes < minStateMemoryBytes {
+		bad("StateMemoryBytes", c.StateMemoryBytes, "below the minimum of %d (4 MiB); 0 takes the default (%d, 128 MiB)", minStateMemoryBytes, defaultStateMemoryBytes)
 	}
 	return errors.Join(errs...)
 }

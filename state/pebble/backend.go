@@ -13,6 +13,12 @@
 // an earlier run hit a corrupted block, as a [DamagedError]; Options.OnDamage
 // may have it replaced by an empty database, to be rebuilt from the
 // changelog. See damage.go.
+//
+// A failing disk is reported, not fatal: a write, sync or flush that fails
+// makes Commit return a [StorageError] naming the directory, the file and
+// the cause, and too little free space a [DiskFullError]. See
+// storagefault.go and diskspace.go. A [Cache] bounds the memory of the
+// databases sharing it; see memory.go.
 package pebble
 
 import (
@@ -21,7 +27,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -35,8 +40,11 @@ import (
 type Backend struct {
 	dir    string
 	opts   Options
+	fs     vfs.FS    // Options.FS, or the operating system's
 	lock   *pdb.Lock // the directory lock, held from Open to Close
 	health *health   // corruption seen by this run
+	faults *faults   // storage failures seen by this run
+	mem    *memShare // the database's part of the Cache's write budget, or nil
 	// crashed: the previous run did not close the database; verified: it
 	// was read in full since.
 	crashed, verified bool
@@ -60,22 +68,32 @@ var _ state.Backend = (*Backend)(nil)
 // have a directory open at a time; Open locks it until Close.
 //
 // A damaged database makes Open fail with a *DamagedError, unless
-// opts.OnDamage has it replaced by an empty one; other failures (the lock
-// is held, permissions, a full disk) are returned as they are.
+// opts.OnDamage has it replaced by an empty one. Less free space than
+// opts.MinFreeBytes makes it fail with a *DiskFullError before anything is
+// written, and a failing disk with a *StorageError; other failures (the
+// lock is held, permissions) are returned as they are, naming dir.
 func Open(dir string, opts Options) (*Backend, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	fs := opts.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	if err := fs.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("state/pebble: open %s: %w", dir, err)
 	}
-	lock, err := pdb.LockDirectory(dir, vfs.Default)
+	if err := checkSpace(fs, dir, opts.MinFreeBytes); err != nil {
+		return nil, err
+	}
+	lock, err := pdb.LockDirectory(dir, fs)
 	if err != nil {
 		return nil, fmt.Errorf("state/pebble: open %s: %w", dir, err)
 	}
 	b := &Backend{
 		dir:      dir,
 		opts:     opts,
+		fs:       fs,
 		lock:     lock,
 		wopts:    pdb.NoSync,
 		stores:   map[string]storeRecord{},
@@ -88,17 +106,30 @@ func Open(dir string, opts Options) (*Backend, error) {
 	if opts.Sync {
 		b.wopts = pdb.Sync
 	}
+	if opts.Cache != nil && opts.Cache.mem != nil {
+		b.mem = opts.Cache.mem.join()
+	}
 	if err := b.open(); err != nil {
 		var de *DamagedError
 		if !errors.As(err, &de) || opts.OnDamage == nil || !opts.OnDamage(de) {
+			b.leaveBudget()
 			return nil, errors.Join(err, lock.Close())
 		}
 		if err := b.recreate(); err != nil {
+			b.leaveBudget()
 			return nil, errors.Join(err, lock.Close())
 		}
 	}
 	b.batch = b.db.NewIndexedBatch()
 	return b, nil
+}
+
+// leaveBudget takes the database out of the Cache's write budget.
+func (b *Backend) leaveBudget() {
+	if b.mem != nil {
+		b.mem.leave()
+		b.mem = nil
+	}
 }
 
 // loadMeta reads store registrations and committed offsets.
@@ -169,9 +200,16 @@ func (b *Backend) register(name string, kind byte, interval int64) (storeRecord,
 	if b.nextID == 1<<32-1 {
 		return storeRecord{}, errors.New("state/pebble: too many stores")
 	}
+	if err := b.faults.err(); err != nil {
+		return storeRecord{}, err
+	}
 	r := storeRecord{kind: kind, id: b.nextID, interval: interval}
-	if err := b.db.Set(metaKey(tagStore, []byte(name)), r.encode(), b.wopts); err != nil {
-		return r, fmt.Errorf("state/pebble: register store %q: %w", name, err)
+	op := fmt.Sprintf("register store %q", name)
+	if err := b.guard(op, func() error { return b.db.Set(metaKey(tagStore, []byte(name)), r.encode(), b.wopts) }); err != nil {
+		return r, b.writeError(op, err)
+	}
+	if err := b.faults.err(); err != nil {
+		return r, err // Pebble reported the write as done after a fatal error
 	}
 	b.nextID++
 	b.stores[name] = r
@@ -253,8 +291,15 @@ func (b *Backend) Session(name string, opts state.SessionOptions) (state.Session
 
 // Commit applies the cycle's writes, the window and session stores'
 // retention state and offsets to the database in one atomic batch.
+//
+// It fails with a *DiskFullError when the filesystem has less free space
+// than Options.MinFreeBytes: the cycle's writes stay uncommitted, for a
+// later Commit or Abort. It fails with a *StorageError when the storage
+// failed, in this commit or since the last (a flush or compaction in the
+// background): the cycle's writes are dropped, nothing more is written,
+// and the caller closes the Backend.
 func (b *Backend) Commit(offsets map[string]int64) error {
-	if err := b.usable(); err != nil {
+	if err := b.writable(); err != nil {
 		return err
 	}
 	if b.loops > 0 {
@@ -275,15 +320,25 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 			return err
 		}
 	}
+	var size int64
 	if !b.batch.Empty() {
-		if err := b.checkSpace(); err != nil {
+		if err := checkSpace(b.fs, b.dir, b.opts.MinFreeBytes); err != nil {
 			return err
 		}
-		if err := b.batch.Commit(b.wopts); err != nil {
-			return fmt.Errorf("state/pebble: commit: %w", b.health.check(err))
+		size = batchMemSize(b.batch)
+		err := b.guard("commit", func() error { return b.batch.Commit(b.wopts) })
+		if err == nil {
+			err = b.faults.err() // Pebble reported the commit as done after a fatal error
+		}
+		if err != nil {
+			// Pebble keeps no failed batch usable: the cycle's writes
+			// are dropped, as by Abort.
+			b.dropCycle()
+			return b.writeError("commit", b.health.check(err))
 		}
 	}
 	b.newBatch()
+	b.budgetCommitted(size)
 	for _, s := range b.windows {
 		s.committed()
 	}
@@ -307,6 +362,12 @@ func (b *Backend) Abort() error {
 	if b.loops > 0 {
 		return state.ErrInLoop
 	}
+	b.dropCycle()
+	return nil
+}
+
+// dropCycle drops the writes made since the last Commit.
+func (b *Backend) dropCycle() {
 	b.newBatch()
 	for _, s := range b.windows {
 		s.abort()
@@ -314,7 +375,6 @@ func (b *Backend) Abort() error {
 	for _, s := range b.sessions {
 		s.abort()
 	}
-	return nil
 }
 
 // Offsets returns a copy of the committed offsets, including those of
@@ -328,6 +388,12 @@ func (b *Backend) Offsets() (map[string]int64, error) {
 
 // Close drops uncommitted writes and closes the database. Closing twice is a
 // no-op.
+//
+// After a storage fault (see Commit) the markers are left as they are, so
+// the next Open verifies the database; if Pebble panicked inside its
+// commit pipeline, the database cannot be closed (Pebble would block
+// forever): Close then leaves it open, the directory locked until the
+// process exits, and says so.
 func (b *Backend) Close() error {
 	if b.closed {
 		return nil
@@ -338,11 +404,25 @@ func (b *Backend) Close() error {
 	b.closed = true
 	_ = b.batch.Close()
 	b.kvs, b.windows, b.sessions = nil, nil, nil
-	err := b.db.Close()
-	if err == nil {
+	b.leaveBudget()
+	if b.faults.wedged.Load() {
+		return errors.Join(fmt.Errorf("state/pebble: close %s: left open, with its directory locked until the process exits: Pebble stopped inside a commit after %w", b.dir, b.faults.err()),
+			b.lock.Close())
+	}
+	err := b.guard("close", b.db.Close)
+	if err == nil && b.faults.err() == nil {
 		err = b.markClosed()
 	}
 	return errors.Join(err, b.lock.Close())
+}
+
+// writeError names the directory and the operation in an error returned by
+// a write to Pebble, unless it is the database's storage fault, which does.
+func (b *Backend) writeError(op string, err error) error {
+	if f := b.faults.err(); f != nil {
+		return f
+	}
+	return fmt.Errorf("state/pebble: %s in %s: %w", op, b.dir, err)
 }
 
 // DB returns the underlying database, for metrics and checkpoints. Writing to

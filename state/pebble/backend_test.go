@@ -3,9 +3,9 @@ package pebble
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 
@@ -111,20 +111,18 @@ func (h *recordingHandler) WithGroup(string) slog.Handler      { return h }
 
 func TestLogger(t *testing.T) {
 	h := &recordingHandler{}
-	a := slogAdapter{slog.New(h)}
+	var fatal []error
+	a := slogAdapter{l: slog.New(h), fatal: func(err error) { fatal = append(fatal, err) }}
 	a.Infof("hello %d", 1)
 	a.Errorf("oops %s", "x")
-	func() {
-		defer func() {
-			if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "fatal: boom") {
-				t.Errorf("Fatalf did not panic: %v", r)
-			}
-		}()
-		a.Fatalf("boom")
-	}()
-	want := []string{"DEBUG hello 1", "ERROR oops x", "ERROR boom"}
+	cause := errors.New("disk on fire")
+	a.Fatalf("boom %d: %v", 2, cause) // returns: the Backend turns it into a storage fault
+	want := []string{"DEBUG hello 1", "ERROR oops x", "ERROR boom 2: disk on fire"}
 	if fmt.Sprint(h.msgs) != fmt.Sprint(want) {
 		t.Fatalf("logged %q, want %q", h.msgs, want)
+	}
+	if len(fatal) != 1 || fatal[0].Error() != "boom 2: disk on fire" || !errors.Is(fatal[0], cause) {
+		t.Fatalf("Fatalf handed on %v, want one error wrapping the cause", fatal)
 	}
 	// The logger reaches Pebble.
 	mustOpen(t, t.TempDir(), Options{Logger: slog.New(h), Sync: true})

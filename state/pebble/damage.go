@@ -3,15 +3,15 @@ package pebble
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
 
 	pdb "github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/internal/wincore"
@@ -100,13 +100,22 @@ func (h *health) check(err error) error {
 // needed and loads its metadata. A damaged database is reported as a
 // *DamagedError.
 func (b *Backend) open() error {
-	if reason, err := os.ReadFile(filepath.Join(b.dir, damagedMarker)); err == nil {
+	if reason, err := b.readFile(damagedMarker); err == nil {
 		return &DamagedError{Dir: b.dir, Err: fmt.Errorf("an earlier run found corruption: %s", strings.TrimSpace(string(reason)))}
 	}
-	_, err := os.Stat(filepath.Join(b.dir, openMarker))
+	_, err := b.fs.Stat(b.path(openMarker))
 	b.crashed, b.verified = err == nil, false
 	b.health = &health{}
-	db, err := pdb.Open(b.dir, b.opts.pebbleOptions(b.lock, b.health))
+	b.faults = &faults{dir: b.dir}
+	if b.mem != nil {
+		b.mem.reset()
+	}
+	var db *pdb.DB
+	err = b.guard("open", func() error {
+		var err error
+		db, err = pdb.Open(b.dir, b.pebbleOptions())
+		return err
+	})
 	if err != nil {
 		return b.classify(err)
 	}
@@ -130,10 +139,22 @@ func (b *Backend) open() error {
 
 // classify turns an error from opening the database into a *DamagedError
 // unless it comes from the environment: with the directory lock held, what
-// else fails is the content of the directory.
+// else fails is the content of the directory. A failed write (a storage
+// fault) or an I/O error is a *StorageError.
 func (b *Backend) classify(err error) error {
-	for _, env := range []error{fs.ErrPermission, syscall.ENOSPC, syscall.EROFS, syscall.EMFILE,
-		syscall.ENFILE, syscall.ENOMEM, syscall.EIO, syscall.EDQUOT, syscall.EINTR} {
+	var se *StorageError
+	if errors.As(err, &se) {
+		return err
+	}
+	if f := b.faults.err(); f != nil {
+		return f
+	}
+	for _, env := range []error{syscall.ENOSPC, syscall.EROFS, syscall.EIO, syscall.EDQUOT} {
+		if errors.Is(err, env) {
+			return &StorageError{Dir: b.dir, Op: "open", Err: err}
+		}
+	}
+	for _, env := range []error{fs.ErrPermission, syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EINTR} {
 		if errors.Is(err, env) {
 			return fmt.Errorf("state/pebble: open %s: %w", b.dir, err)
 		}
@@ -184,34 +205,58 @@ func (b *Backend) Crashed() bool { return b.crashed && !b.verified }
 // markOpen creates the marker that tells the next Open whether this run
 // closed the database.
 func (b *Backend) markOpen() error {
-	path := filepath.Join(b.dir, openMarker)
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("state/pebble: create %s: %w", path, err)
+	if err := b.writeFile(openMarker, nil); err != nil {
+		return &StorageError{Dir: b.dir, Op: "create " + openMarker, Err: err}
 	}
-	return errors.Join(f.Sync(), f.Close(), syncDir(b.dir))
+	return nil
 }
 
 // markClosed removes the open marker after a successful close, or, if this
 // run found corruption, records it for the next Open.
 func (b *Backend) markClosed() error {
 	if damage := b.health.get(); damage != nil {
-		if err := os.WriteFile(filepath.Join(b.dir, damagedMarker), []byte(damage.Error()+"\n"), 0o644); err != nil {
-			return err
+		if err := b.writeFile(damagedMarker, []byte(damage.Error()+"\n")); err != nil {
+			return &StorageError{Dir: b.dir, Op: "create " + damagedMarker, Err: err}
 		}
-		return syncDir(b.dir)
+		return nil
 	}
 	if b.crashed && !b.verified {
 		return nil // still due: keep the marker for the next Open
 	}
-	if err := os.Remove(filepath.Join(b.dir, openMarker)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := b.fs.Remove(b.path(openMarker)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+// path returns the path of the file name in the database directory.
+func (b *Backend) path(name string) string { return b.fs.PathJoin(b.dir, name) }
+
+// readFile returns the content of the file name in the database directory.
+func (b *Backend) readFile(name string) ([]byte, error) {
+	f, err := b.fs.Open(b.path(name))
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(f)
+	return data, errors.Join(err, f.Close())
+}
+
+// writeFile replaces the file name in the database directory by one
+// holding data, synced together with the directory.
+func (b *Backend) writeFile(name string, data []byte) error {
+	f, err := b.fs.Create(b.path(name), vfs.WriteCategoryUnspecified)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if err = errors.Join(err, f.Close()); err != nil {
+		return err
+	}
+	d, err := b.fs.OpenDir(b.dir)
 	if err != nil {
 		return err
 	}
@@ -221,15 +266,15 @@ func syncDir(dir string) error {
 // recreate deletes everything in the directory but the lock and opens an
 // empty database.
 func (b *Backend) recreate() error {
-	entries, err := os.ReadDir(b.dir)
+	names, err := b.fs.List(b.dir)
 	if err != nil {
 		return fmt.Errorf("state/pebble: clear %s: %w", b.dir, err)
 	}
-	for _, e := range entries {
-		if e.Name() == lockFile {
+	for _, name := range names {
+		if name == lockFile {
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(b.dir, e.Name())); err != nil {
+		if err := b.fs.RemoveAll(b.path(name)); err != nil {
 			return fmt.Errorf("state/pebble: clear %s: %w", b.dir, err)
 		}
 	}
@@ -245,7 +290,7 @@ func (b *Backend) recreate() error {
 // uncommitted writes are dropped. The caller rebuilds the state, normally
 // from the changelog. Other files in the directory are deleted too.
 func (b *Backend) Wipe() error {
-	if err := b.usable(); err != nil {
+	if err := b.writable(); err != nil {
 		return err
 	}
 	if b.loops > 0 {
@@ -262,8 +307,9 @@ func (b *Backend) Wipe() error {
 		return errors.Join(err, b.lock.Close())
 	}
 	for name, r := range b.stores {
-		if err := b.db.Set(metaKey(tagStore, []byte(name)), r.encode(), b.wopts); err != nil {
-			return fmt.Errorf("state/pebble: wipe %s: register store %q: %w", b.dir, name, err)
+		op := fmt.Sprintf("wipe: register store %q", name)
+		if err := b.guard(op, func() error { return b.db.Set(metaKey(tagStore, []byte(name)), r.encode(), b.wopts) }); err != nil {
+			return b.writeError(op, err)
 		}
 	}
 	for _, s := range b.windows {

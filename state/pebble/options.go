@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sync/atomic"
 
 	pdb "github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 // DefaultMemTableSize is the memtable size used when Options.MemTableSize is
-// zero. It is small on purpose: every task has its own database.
+// zero and the Cache has no write budget. It is small on purpose: every task
+// has its own database.
 const DefaultMemTableSize = 4 << 20
 
 // Limits of Options.MemTableSize.
@@ -25,14 +26,23 @@ const (
 // Options configure a task's database.
 type Options struct {
 	// Cache is the block and file cache, normally one shared by all the
-	// tasks of an application instance. Nil gives the database a private
-	// 8 MiB block cache.
+	// tasks of an application instance, with the write budget their
+	// memtables share (see CacheOptions). Nil gives the database a private
+	// 8 MiB block cache and no write budget.
 	Cache *Cache
-	// MemTableSize is the size of a memtable in bytes. Zero means
-	// DefaultMemTableSize; otherwise it must lie in [MinMemTableSize,
-	// MaxMemTableSize]. Pebble stalls writes at twice this much unflushed
-	// data, and a batch of half this size or more is flushed as a whole.
+	// MemTableSize is the size of a memtable in bytes. Zero means 1/64 of
+	// the Cache's write budget (within [256 KiB, DefaultMemTableSize]), or
+	// DefaultMemTableSize without one; otherwise
+	// it must lie in [MinMemTableSize, MaxMemTableSize]. Pebble stalls
+	// writes at twice this much unflushed data, and a batch of half this
+	// size or more is flushed as a whole.
 	MemTableSize uint64
+	// FS is the filesystem the database lives on. Nil means the operating
+	// system's (vfs.Default). Tests pass Pebble's in-memory filesystem
+	// (vfs.NewMem) or wrap one to inject faults (vfs/errorfs). Whatever the
+	// filesystem, writes that fail are reported as a *StorageError (see
+	// storagefault.go).
+	FS vfs.FS
 	// Logger receives Pebble's log messages, at Info and Error level. Nil
 	// discards them.
 	Logger *slog.Logger
@@ -44,10 +54,12 @@ type Options struct {
 	// it for task state; global tables, read again from their topic after
 	// a crash, do not.
 	Sync bool
-	// MinFreeBytes is the free space Commit requires on the database's
-	// filesystem; below it Commit fails with a *DiskFullError instead of
-	// letting Pebble run out of space, which stops the process. Zero means
-	// DefaultMinFreeBytes (64 MiB); negative turns the check off.
+	// MinFreeBytes is the free space Open and Commit require on the
+	// database's filesystem; below it they fail with a *DiskFullError
+	// before writing anything, so a start on a full disk fails fast and a
+	// disk filling up is reported before Pebble runs out of space. Zero
+	// means DefaultMinFreeBytes (64 MiB); negative turns the check off. A
+	// filesystem that cannot tell its free space (vfs.NewMem) passes.
 	MinFreeBytes int64
 	// Verify says when Open reads the whole database to check every block
 	// checksum, so that damage (bit rot, a torn write after a power loss)
@@ -93,27 +105,42 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// pebbleOptions translates o into Pebble options for a database whose
-// directory lock is held and whose corruption reports go to h.
-func (o Options) pebbleOptions(lock *pdb.Lock, h *health) *pdb.Options {
+// pebbleOptions translates b's options into Pebble options for a database
+// whose directory lock b holds, whose corruption reports go to b.health and
+// whose storage faults go to b.faults.
+func (b *Backend) pebbleOptions() *pdb.Options {
+	o, h, f := b.opts, b.health, b.faults
 	po := &pdb.Options{
 		MemTableSize:       DefaultMemTableSize,
 		FormatMajorVersion: pdb.FormatNewest,
-		Logger:             slogAdapter{o.Logger},
-		Lock:               lock,
+		Lock:               b.lock,
+		FS:                 faultFS{FS: b.fs, f: f},
 	}
-	if o.MemTableSize != 0 {
+	switch {
+	case o.MemTableSize != 0:
 		po.MemTableSize = o.MemTableSize
+	case o.Cache != nil && o.Cache.mem != nil:
+		po.MemTableSize = memTableSizeFor(o.Cache.mem.limit)
 	}
-	if o.Logger == nil {
-		po.Logger = slogAdapter{slog.New(slog.DiscardHandler)}
+	l := o.Logger
+	if l == nil {
+		l = slog.New(slog.DiscardHandler)
 	}
-	log := po.Logger
+	// Pebble calls Logger.Fatalf on errors it cannot recover from, a
+	// failed WAL write or sync among them, and expects it to stop the
+	// process. Record the error as the database's storage fault instead,
+	// which Commit returns (see storagefault.go).
+	log := slogAdapter{l: l, fatal: func(err error) {
+		f.note(&StorageError{Dir: b.dir, Op: "Pebble stopped the database", Err: err})
+	}}
+	po.Logger = log
 	// Pebble's default reaction to on-disk corruption is Logger.Fatalf,
 	// which would take the whole process (every task) down and, since the
 	// damaged file stays, crash-loop it. Record the damage instead: the
 	// read fails with a corruption error, and Close leaves a marker so the
-	// next Open reports the database as damaged.
+	// next Open reports the database as damaged. Other background errors
+	// (a flush or compaction that failed) are storage faults: Pebble would
+	// only log them and retry, while the next Commit should fail.
 	po.EventListener = &pdb.EventListener{
 		DataCorruption: func(info pdb.DataCorruptionInfo) {
 			h.note(fmt.Errorf("on-disk corruption in %s: %w", info.Path, info.Details))
@@ -122,6 +149,8 @@ func (o Options) pebbleOptions(lock *pdb.Lock, h *health) *pdb.Options {
 		BackgroundError: func(err error) {
 			if pdb.IsCorruptionError(err) {
 				h.note(err)
+			} else {
+				f.note(&StorageError{Dir: b.dir, Op: "flush or compaction", Err: err})
 			}
 			log.Errorf("background error: %v", err)
 		},
@@ -129,6 +158,13 @@ func (o Options) pebbleOptions(lock *pdb.Lock, h *health) *pdb.Options {
 	if o.Cache != nil {
 		po.Cache = o.Cache.block
 		po.FileCache = o.Cache.files
+	}
+	if mem := b.mem; mem != nil {
+		po.EventListener.FlushEnd = func(info pdb.FlushInfo) {
+			if info.Err == nil && !info.Ingest {
+				mem.flushed(int64(info.InputBytes))
+			}
+		}
 	}
 	// Bloom filters on every level (later levels inherit L0's): Get and
 	// window Fetch are point reads of whole keys.
@@ -140,27 +176,24 @@ func (o Options) pebbleOptions(lock *pdb.Lock, h *health) *pdb.Options {
 // the databases sharing it.
 const DefaultMaxOpenFiles = 1024
 
-// Cache is a block cache and sstable file cache shared by many databases,
-// which bounds the memory and file descriptors of an instance running many
-// tasks. Create one per application instance, pass it in Options.Cache to
-// every Open, and Close it when the instance stops; databases still open keep
-// it alive until they are closed.
+// Cache is a block cache, sstable file cache and memtable write budget
+// shared by many databases, which bounds the memory and file descriptors of
+// an instance running many tasks (see memory.go). Create one per
+// application instance, pass it in Options.Cache to every Open, and Close it
+// when the instance stops; databases still open keep it alive until they are
+// closed.
 type Cache struct {
 	block  *pdb.Cache
 	files  *pdb.FileCache
+	mem    *memBudget // nil: no write budget
 	closed atomic.Bool
 }
 
-// NewCache returns a shared cache holding up to blockBytes bytes of
-// uncompressed blocks and DefaultMaxOpenFiles open sstables.
+// NewCache returns a shared cache of blockBytes bytes (uncompressed blocks,
+// and the memtables Pebble charges to it) and DefaultMaxOpenFiles open
+// sstables, without a write budget. NewCacheWith sets one.
 func NewCache(blockBytes int64) (*Cache, error) {
-	if blockBytes <= 0 {
-		return nil, fmt.Errorf("state/pebble: cache size %d must be positive", blockBytes)
-	}
-	return &Cache{
-		block: pdb.NewCache(blockBytes),
-		files: pdb.NewFileCache(2*runtime.GOMAXPROCS(0), DefaultMaxOpenFiles),
-	}, nil
+	return NewCacheWith(CacheOptions{Bytes: blockBytes})
 }
 
 // Close releases the creator's reference to the cache. Memory is freed once
@@ -176,8 +209,12 @@ func (c *Cache) Close() error {
 
 func (c *Cache) isClosed() bool { return c.closed.Load() }
 
-// slogAdapter passes Pebble's printf-style logging to slog.
-type slogAdapter struct{ l *slog.Logger }
+// slogAdapter passes Pebble's printf-style logging to slog, and its fatal
+// errors to fatal.
+type slogAdapter struct {
+	l     *slog.Logger
+	fatal func(err error)
+}
 
 func (a slogAdapter) logf(level slog.Level, format string, args ...any) {
 	if a.l.Enabled(context.Background(), level) {
@@ -192,10 +229,29 @@ func (a slogAdapter) Infof(format string, args ...any) { a.logf(slog.LevelDebug,
 // Errorf logs at Error level.
 func (a slogAdapter) Errorf(format string, args ...any) { a.logf(slog.LevelError, format, args...) }
 
-// Fatalf logs at Error level and panics: Pebble calls it on unrecoverable
-// corruption and expects it not to return.
+// Fatalf logs at Error level, hands the message (wrapping the first error
+// among args, the cause) to fatal and returns. Pebble calls it on errors it
+// cannot recover from and expects it not to return; where it goes on, the
+// Backend refuses further writes (see storagefault.go).
 func (a slogAdapter) Fatalf(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	a.l.Error(msg, "component", "pebble", "fatal", true)
-	panic("state/pebble: fatal: " + msg)
+	err := &fatalError{msg: msg}
+	for _, arg := range args {
+		if cause, ok := arg.(error); ok {
+			err.cause = cause
+			break
+		}
+	}
+	a.fatal(err)
 }
+
+// fatalError is a message Pebble passed to Logger.Fatalf, with the error it
+// formatted.
+type fatalError struct {
+	msg   string
+	cause error
+}
+
+func (e *fatalError) Error() string { return e.msg }
+func (e *fatalError) Unwrap() error { return e.cause }
