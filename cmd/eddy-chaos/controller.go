@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,6 +32,10 @@ type options struct {
 	partitions int
 	guarantee  string   // as given
 	guarantees []string // the runs, in order
+	topology   string   // count or join
+	customers  int      // join: customers ids that may have a row
+	joinWindow time.Duration
+	joinGrace  time.Duration
 
 	// The instances.
 	instances  int
@@ -49,6 +51,7 @@ type options struct {
 	maxKillGap time.Duration
 	seed       uint64
 	catchup    time.Duration
+	scale      bool // also scale in (graceful stop) and out (a spare instance)
 
 	// The broker.
 	brokers    string // existing broker; "" starts eddy broker
@@ -90,6 +93,11 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.brokerLog, "broker-log-level", "warn", "log level of the started broker (debug includes kfake's internals)")
 	fs.BoolVar(&o.compaction, "compaction", false, "let the started broker compact changelogs during the run (every 15 s; exposes kfake compaction bugs)")
 	fs.BoolVar(&o.brokerData, "broker-data-dir", false, "run the broker with -data-dir in the temporary directory")
+	fs.StringVar(&o.topology, "topology", "count", "count: the counting topology; join: a stream–stream and a stream–table join (-records orders)")
+	fs.IntVar(&o.customers, "customers", 0, "join: customer ids that may have a table row (default: records/100, at least 50)")
+	fs.DurationVar(&o.joinWindow, "join-window", 5*time.Second, "join: time difference of the stream–stream join window")
+	fs.DurationVar(&o.joinGrace, "join-grace", 30*time.Second, "join: grace of the join window; it only lengthens how long the join stores keep records, and must exceed how far one input can run ahead of the other")
+	fs.BoolVar(&o.scale, "scale", false, "also scale: some events stop an instance gracefully (SIGTERM) and keep it stopped, or start a spare one, moving tasks (default true with -topology join)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -119,6 +127,18 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if o.keys == 0 {
 		o.keys = max(50, int(o.records/500))
 	}
+	if o.customers == 0 {
+		o.customers = max(50, int(o.records/100))
+	}
+	switch o.topology {
+	case "count":
+	case "join":
+		if !set["scale"] {
+			o.scale = true
+		}
+	default:
+		return nil, fmt.Errorf("-topology %q: want count or join", o.topology)
+	}
 	if o.seed == 0 {
 		o.seed = uint64(time.Now().UnixNano())
 	}
@@ -137,6 +157,10 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 		return nil, errors.New("-records, -keys and -partitions must be positive")
 	case o.duration <= 0:
 		return nil, errors.New("-duration must be positive")
+	case o.customers < 1:
+		return nil, errors.New("-customers must be positive")
+	case o.joinWindow <= 0 || o.joinGrace < 0:
+		return nil, errors.New("-join-window must be positive and -join-grace not negative")
 	}
 	if o.instances >= 3 {
 		o.pDouble = 0.3
@@ -181,8 +205,8 @@ func runController(args []string) int {
 			fmt.Fprintf(o.out, "logs and state kept in %s\n", dir)
 		}
 	}()
-	fmt.Fprintf(o.out, "eddy-chaos: seed %d, %d instances, %v per run, ≥%d kills, %d records over %d keys, %d partitions; work dir %s\n",
-		o.seed, o.instances, o.duration, o.kills, o.records, o.keys, o.partitions, dir)
+	fmt.Fprintf(o.out, "eddy-chaos: seed %d, %d instances, %v per run, ≥%d kills, %s, %d partitions; work dir %s\n",
+		o.seed, o.instances, o.duration, o.kills, o.workloadText(), o.partitions, dir)
 
 	brokers := o.brokers
 	brokerLog := ""
@@ -262,23 +286,39 @@ func runController(args []string) int {
 	return 0
 }
 
+// workloadText describes the input of each run.
+func (o *options) workloadText() string {
+	if o.topology == "join" {
+		return fmt.Sprintf("join topology: %d orders, their payments and %d customers, join window %v (grace %v), scaling %v",
+			o.records, o.customers, o.joinWindow, o.joinGrace, o.scale)
+	}
+	s := fmt.Sprintf("%d records over %d keys", o.records, o.keys)
+	if o.scale {
+		s += ", scaling"
+	}
+	return s
+}
+
 // result is the outcome of one run (one guarantee).
 type result struct {
 	guarantee   string
 	kills       int
 	doubleKills int
+	scaleIns    int
+	scaleOuts   int
+	scaled      bool
 	starts      int
 	unexpected  []string
 	unclean     []string
 	err         error // the run could not be carried out
 	caughtUpIn  time.Duration
 	caughtUp    bool
-	report      report
+	outcome     outcome // nil if the run did not get to verify
 	took        time.Duration
 }
 
 func (r *result) ok() bool {
-	return r.err == nil && r.caughtUp && r.report.OK() && len(r.unexpected) == 0 && len(r.unclean) == 0
+	return r.err == nil && r.caughtUp && r.outcome != nil && r.outcome.OK() && len(r.unexpected) == 0 && len(r.unclean) == 0
 }
 
 func (r *result) summary() string {
@@ -287,10 +327,13 @@ func (r *result) summary() string {
 		verdict = "FAIL"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-13s %s: %d kills survived (%d double), %d process starts; %d inputs: %d counted exactly once, %d lost, %d duplicates; %d output records",
-		r.guarantee, verdict, r.kills, r.doubleKills, r.starts, r.report.Records, r.report.Verified, r.report.Lost, r.report.Duplicates, r.report.Outputs)
-	if r.report.Backwards > 0 {
-		fmt.Fprintf(&b, " (%d replayed)", r.report.Backwards)
+	fmt.Fprintf(&b, "%-13s %s: %d kills survived (%d double), ", r.guarantee, verdict, r.kills, r.doubleKills)
+	if r.scaled {
+		fmt.Fprintf(&b, "%d scale-ins (graceful stops), %d scale-outs, ", r.scaleIns, r.scaleOuts)
+	}
+	fmt.Fprintf(&b, "%d process starts", r.starts)
+	if r.outcome != nil {
+		fmt.Fprintf(&b, "; %s", r.outcome.figures())
 	}
 	fmt.Fprintf(&b, "; caught up in %v; took %v", r.caughtUpIn.Round(100*time.Millisecond), r.took.Round(time.Second))
 	if r.err != nil {
@@ -299,11 +342,14 @@ func (r *result) summary() string {
 	if !r.caughtUp && r.err == nil {
 		b.WriteString("\n    the instances did not catch up with the input")
 	}
-	for _, p := range r.report.Problems {
-		fmt.Fprintf(&b, "\n    %s", p)
-	}
-	if r.report.Violations > len(r.report.Problems) {
-		fmt.Fprintf(&b, "\n    … %d violations in all", r.report.Violations)
+	if r.outcome != nil {
+		problems, violations := r.outcome.problems()
+		for _, p := range problems {
+			fmt.Fprintf(&b, "\n    %s", p)
+		}
+		if violations > len(problems) {
+			fmt.Fprintf(&b, "\n    … %d violations in all", violations)
+		}
 	}
 	for _, u := range r.unexpected {
 		fmt.Fprintf(&b, "\n    %s", u)
@@ -317,7 +363,7 @@ func (r *result) summary() string {
 // runOne runs the application under one guarantee: start the instances,
 // produce while killing, let them catch up, stop them and verify.
 func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, self string, brokers []string, dir, brokerLog string) *result {
-	res := &result{guarantee: guarantee}
+	res := &result{guarantee: guarantee, scaled: o.scale}
 	start := time.Now()
 	defer func() { res.took = time.Since(start) }()
 	short := "eos"
@@ -327,7 +373,8 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 	}
 	// Unique per run, so that runs against one broker never share topics.
 	app := fmt.Sprintf("chaos-%d-%d-%s", o.seed%1_000_000, time.Now().Unix()%1_000_000, short)
-	input, output := app+"-input", app+"-output"
+	m := newMode(o, app, guarantee == "exactly_once")
+	progTopic, progTotal := m.progress()
 	logf := func(format string, args ...any) {
 		fmt.Fprintf(o.out, "[%s %5.1fs] %s\n", short, time.Since(start).Seconds(), fmt.Sprintf(format, args...))
 	}
@@ -339,20 +386,25 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	if err := createTopics(ctx, adm, int32(o.partitions), input, output); err != nil {
+	if err := createTopics(ctx, adm, int32(o.partitions), m.topics()...); err != nil {
 		res.err = err
 		return res
 	}
 
-	c := &cluster{self: self, logf: logf, args: []string{
+	c := &cluster{self: self, logf: logf, args: append([]string{
 		"-app", app, "-brokers", strings.Join(brokers, ","), "-guarantee", guarantee,
-		"-input", input, "-output", output, "-keys", fmt.Sprint(o.keys), "-commit-interval", commit.String(),
+		"-commit-interval", commit.String(),
 		"-session-timeout", o.session.String(), "-rebalance-timeout", o.rebalance.String(),
-	}}
+	}, m.instanceArgs()...)}
 	if o.clientLog != "" {
 		c.args = append(c.args, "-client-log", o.clientLog)
 	}
-	for i := range o.instances {
+	// With scaling, a spare slot starts parked: scaling out starts it.
+	spare := 0
+	if o.scale {
+		spare = 1
+	}
+	for i := range o.instances + spare {
 		id := fmt.Sprintf("slot%d", i)
 		c.slots = append(c.slots, &slot{n: i, id: id,
 			stateDir: filepath.Join(dir, short, id, "state"), logPath: filepath.Join(dir, short, id+".log")})
@@ -367,19 +419,25 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 		printTails(o.out, c, brokerLog)
 		return res
 	}
-	for _, s := range c.slots {
+	for _, s := range c.slots[:o.instances] {
 		if err := c.start(s); err != nil {
 			return fail(err)
 		}
 	}
+	for _, s := range c.slots[o.instances:] {
+		c.park(s)
+	}
 	logf("%d instances started (app %s, commit every %v)", o.instances, app, commit)
+	if err := m.setup(ctx, adm, brokers, logf); err != nil {
+		return fail(err)
+	}
 
 	// Produce in the background while the killer runs.
 	var produced atomic.Int64
 	prodDone := make(chan error, 1)
 	pctx, pcancel := context.WithCancel(ctx)
 	defer pcancel()
-	go func() { prodDone <- produceInput(pctx, brokers, input, o.records, o.duration, &produced) }()
+	go func() { prodDone <- m.produce(pctx, brokers, &produced) }()
 
 	var killsDone atomic.Int64
 	progressDone := make(chan struct{})
@@ -393,7 +451,7 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 				return
 			case <-t.C:
 				logf("produced %d/%d, consumed %d (committed), %d kills, %d/%d instances running",
-					produced.Load(), o.records, committedInput(ctx, adm, app, input), killsDone.Load(), len(c.running()), o.instances)
+					produced.Load(), progTotal, committedInput(ctx, adm, app, progTopic), killsDone.Load(), len(c.running()), c.active())
 			}
 		}
 	})
@@ -405,12 +463,15 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 	// and commits in flight, at a random phase of the commit cycle. One
 	// event in five does not wait and hits a group still rebalancing or
 	// restoring. A kill is followed by a random downtime (none in 15% of
-	// cases) and a restart on the same state directory. Events go on until
+	// cases) and a restart on the same state directory. With -scale, every
+	// fourth event scales instead (scaleEvent): a graceful stop of a
+	// running instance, or the start of a stopped one. Events go on until
 	// the producer is done and at least o.kills processes were killed.
 	var prodErr error
 	producing := true
 	killPhase := time.Now()
 	base := int64(-1)
+	events := 0
 	for ctx.Err() == nil {
 		if producing {
 			select {
@@ -421,7 +482,7 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 					wg.Wait()
 					return fail(fmt.Errorf("producer: %w", prodErr))
 				}
-				logf("producer done: %d records", o.records)
+				logf("producer done: %d records", progTotal)
 			default:
 			}
 		}
@@ -430,7 +491,7 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 		}
 		wait := time.Duration(500+rng.IntN(1500)) * time.Millisecond
 		if rng.Float64() >= 0.2 {
-			waitProgress(ctx, adm, app, input, base, o.records, o.maxKillGap)
+			waitProgress(ctx, adm, app, progTopic, base, progTotal, o.maxKillGap)
 			wait = time.Duration(rng.IntN(2000)) * time.Millisecond
 		}
 		select {
@@ -439,6 +500,12 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 		}
 		if ctx.Err() != nil {
 			break
+		}
+		events++
+		if o.scale && events%scaleEvery == 0 {
+			scaleEvent(c, rng, o, res, logf)
+			base = committedInput(ctx, adm, app, progTopic)
+			continue
 		}
 		victims := pick(rng, c.running(), o.pDouble)
 		if len(victims) == 0 {
@@ -461,7 +528,7 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 		case <-ctx.Done():
 		case <-time.After(downtime):
 		}
-		base = committedInput(ctx, adm, app, input)
+		base = committedInput(ctx, adm, app, progTopic)
 		for _, s := range killed {
 			if err := c.start(s); err != nil {
 				close(progressDone)
@@ -479,12 +546,11 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 
 	// Catch up: every input and repartition record processed and committed.
 	catchStart := time.Now()
-	topics := []string{input, repartitionTopic(app)}
-	txn := map[string]bool{repartitionTopic(app): guarantee == "exactly_once"}
+	topics, txn := m.lagTopics()
 	var last lagReport
 	for time.Since(catchStart) < o.catchup && ctx.Err() == nil {
 		// Unexpected exits are restarted after a second.
-		if len(c.running()) == o.instances {
+		if len(c.running()) == c.active() {
 			lctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 			lr, err := groupLag(lctx, adm, brokers, app, topics, txn)
 			cancel()
@@ -518,42 +584,66 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 	}
 	logf("instances stopped; verifying the output")
 
-	// The input must hold every id exactly once, or the run proves nothing.
-	seen := make([]byte, o.records)
-	var inputErr error
-	err = readTopic(ctx, adm, brokers, input, func(r *kgo.Record) {
-		id := int64(-1)
-		if len(r.Value) == 8 {
-			id = int64(binary.BigEndian.Uint64(r.Value))
-		}
-		if id < 0 || id >= o.records || seen[id] > 0 {
-			inputErr = errors.Join(inputErr, fmt.Errorf("input partition %d offset %d: unexpected or repeated id %d", r.Partition, r.Offset, id))
-			return
-		}
-		seen[id]++
-	})
-	if err == nil && inputErr == nil && bytes.IndexByte(seen, 0) >= 0 {
-		inputErr = fmt.Errorf("input lacks id %d", bytes.IndexByte(seen, 0))
-	}
-	if err != nil || inputErr != nil {
-		return fail(fmt.Errorf("input check (a harness problem, not Eddy's): %w", errors.Join(err, inputErr)))
-	}
-	v := newVerifier(o.keys, o.records, guarantee == "exactly_once")
-	err = readTopic(ctx, adm, brokers, output, func(r *kgo.Record) {
-		origin := fmt.Sprintf("producer %d epoch %d, input time %s", r.ProducerID, r.ProducerEpoch, r.Timestamp.UTC().Format("15:04:05.000"))
-		v.Add(r.Partition, r.Offset, origin, string(r.Key), r.Value)
-	})
-	if err == nil {
-		err = readTopic(ctx, adm, brokers, changelogTopic(app), func(r *kgo.Record) { v.AddChangelog(string(r.Key), r.Value) })
-	}
+	out, err := m.verify(ctx, adm, brokers)
 	if err != nil {
-		return fail(fmt.Errorf("verifier: %w", err))
+		return fail(err)
 	}
-	res.report = v.Report()
+	res.outcome = out
 	if !res.ok() {
 		printTails(o.out, c, brokerLog)
 	}
 	return res
+}
+
+// With -scale, every scaleEvery-th chaos event scales rather than kills.
+const scaleEvery = 4
+
+// scaleEvent scales in (stops a running instance gracefully and keeps it
+// stopped) or out (starts a parked one), keeping between instances-1 and
+// instances+1 running: at the bounds it moves back, in between it picks
+// either way at random.
+func scaleEvent(c *cluster, rng *rand.Rand, o *options, res *result, logf func(string, ...any)) {
+	running, parked := c.running(), c.parkedSlots()
+	var out bool
+	switch {
+	case len(parked) == 0:
+		out = false
+	case len(running) < o.instances || len(running) <= 1:
+		out = true
+	case len(running) > o.instances:
+		out = false
+	default:
+		out = rng.IntN(2) == 0
+	}
+	if out {
+		s := parked[rng.IntN(len(parked))]
+		if err := c.start(s); err != nil {
+			// Counted as an unexpected problem; the slot stays parked.
+			res.unexpected = append(res.unexpected, fmt.Sprintf("scale out: %v", err))
+			c.park(s)
+			return
+		}
+		res.scaleOuts++
+		if o.verbose {
+			logf("scale out: started %s (%d running)", s.id, len(running)+1)
+		}
+		return
+	}
+	if len(running) <= 1 {
+		return
+	}
+	s := running[rng.IntN(len(running))]
+	t := time.Now()
+	stopped, problem := c.stop(s, 45*time.Second)
+	if problem != "" {
+		res.unclean = append(res.unclean, problem)
+	}
+	if stopped {
+		res.scaleIns++
+		if o.verbose {
+			logf("scale in: stopped %s gracefully in %v (%d running)", s.id, time.Since(t).Round(100*time.Millisecond), len(running)-1)
+		}
+	}
 }
 
 // setBrokerConfigs sets cluster-wide broker configs.

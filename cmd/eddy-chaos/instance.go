@@ -18,6 +18,7 @@ import (
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
+	"github.com/eddy-streams/eddy/window"
 )
 
 // Names of the topology's parts; the internal topics are
@@ -53,6 +54,9 @@ type instanceFlags struct {
 	commit                                            time.Duration
 	clientLog                                         string
 	session, rebalance                                time.Duration
+	// The join mode's.
+	topology, payments, customers string
+	joinWindow, joinGrace         time.Duration
 }
 
 // runInstance runs one application instance until SIGTERM/SIGINT, then
@@ -68,10 +72,15 @@ func runInstance(args []string) error {
 	fs.StringVar(&f.brokers, "brokers", "", "comma-separated bootstrap servers")
 	fs.StringVar(&f.state, "state", "", "state directory (kept across restarts of this instance slot)")
 	fs.StringVar(&f.id, "id", "", "instance id (stable per slot, so a restart fences its predecessor)")
-	fs.StringVar(&f.input, "input", "", "input topic")
+	fs.StringVar(&f.topology, "topology", "count", "count (the counting topology) or join (the join topology)")
+	fs.StringVar(&f.input, "input", "", "input topic (join: the orders)")
 	fs.StringVar(&f.output, "output", "", "output topic")
 	fs.StringVar(&f.guarantee, "guarantee", "exactly_once", "exactly_once or at_least_once")
-	fs.IntVar(&f.keys, "keys", 0, "number of group keys")
+	fs.IntVar(&f.keys, "keys", 0, "number of group keys (count)")
+	fs.StringVar(&f.payments, "payments", "", "payments topic (join)")
+	fs.StringVar(&f.customers, "customers", "", "customers topic, read as a table (join)")
+	fs.DurationVar(&f.joinWindow, "join-window", 0, "time difference of the stream–stream join window (join)")
+	fs.DurationVar(&f.joinGrace, "join-grace", 0, "grace period of the stream–stream join window (join)")
 	fs.DurationVar(&f.commit, "commit-interval", 0, "commit interval (0: the runtime's default)")
 	fs.DurationVar(&f.session, "session-timeout", 6*time.Second, "consumer group session timeout")
 	fs.DurationVar(&f.rebalance, "rebalance-timeout", 0, "consumer group rebalance timeout (0: franz-go's default, 60 s)")
@@ -79,14 +88,28 @@ func runInstance(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if f.app == "" || f.brokers == "" || f.state == "" || f.id == "" || f.input == "" || f.output == "" || f.keys <= 0 {
-		return errors.New("instance: -app, -brokers, -state, -id, -input, -output and -keys are required")
+	if f.app == "" || f.brokers == "" || f.state == "" || f.id == "" || f.input == "" || f.output == "" {
+		return errors.New("instance: -app, -brokers, -state, -id, -input and -output are required")
 	}
 	g, err := parseGuarantee(f.guarantee)
 	if err != nil {
 		return err
 	}
-	topo, err := chaosTopology(f.input, f.output, f.keys)
+	var topo *stream.Topology
+	switch f.topology {
+	case "count":
+		if f.keys <= 0 {
+			return errors.New("instance: -topology count needs -keys")
+		}
+		topo, err = chaosTopology(f.input, f.output, f.keys)
+	case "join":
+		if f.payments == "" || f.customers == "" || f.joinWindow <= 0 {
+			return errors.New("instance: -topology join needs -payments, -customers and -join-window")
+		}
+		topo, err = joinTopology(f.input, f.payments, f.customers, f.output, window.JoinWindow(f.joinWindow).Grace(f.joinGrace))
+	default:
+		return fmt.Errorf("instance: -topology %q: want count or join", f.topology)
+	}
 	if err != nil {
 		return err
 	}
@@ -129,7 +152,7 @@ func runInstance(args []string) error {
 	if err != nil {
 		return err
 	}
-	log.Info("chaos instance starting", "pid", os.Getpid(), "instance", f.id, "guarantee", g.String())
+	log.Info("chaos instance starting", "pid", os.Getpid(), "instance", f.id, "guarantee", g.String(), "topology", f.topology)
 	runErr := app.Run(ctx)
 	if ctx.Err() != nil && errors.Is(runErr, context.Canceled) {
 		runErr = nil // stopped while starting up

@@ -26,9 +26,26 @@
 // id (so a restart fences its predecessor's transactions) and its state
 // directory (so local state is reused).
 //
+// With -topology join it runs joins instead (see join.go): orders joined
+// with payments by order id within window.JoinWindow(-join-window) (an
+// inner stream–stream join), re-keyed by customer (a repartition topic)
+// and joined with a customers table (an inner stream–table join). The
+// controller writes the whole table first, timestamped before every order,
+// and waits until the group has processed it; orders and payments follow,
+// with payments on, inside and 1 ms outside the window's bounds, and rows
+// updated, deleted or never written. Input and expected results are a
+// function of a few numbers, so the verifier knows the exact set of join
+// results: under exactly-once each must be read exactly once and nothing
+// else; under at-least-once none may be missing and nothing else read
+// (duplicates are counted). -scale, the default with -topology join, also
+// scales: every fourth event stops an instance gracefully (SIGTERM, which
+// must exit cleanly) and keeps it stopped, or starts a stopped or spare
+// one, keeping between -instances - 1 and -instances + 1 running.
+//
 // Usage:
 //
 //	go run ./cmd/eddy-chaos                 # short run: exactly-once, then at-least-once
+//	go run ./cmd/eddy-chaos -topology join  # the same with the join topology, and scaling
 //	go run ./cmd/eddy-chaos -long           # 30 minutes of input per guarantee
 //	go run ./cmd/eddy-chaos -guarantee exactly_once -duration 2m -kills 50 -seed 7 -v
 //	go run ./cmd/eddy-chaos -brokers 127.0.0.1:9092   # against a running Kafka

@@ -27,6 +27,7 @@ type slot struct {
 	startedAt  time.Time
 	exited     chan struct{} // closed when the current process has exited
 	expectExit bool          // the controller killed or stopped it
+	parked     bool          // scaled in: stopped until the controller starts it again
 	starts     int
 	kills      int
 	unexpected []string // descriptions of exits the controller did not cause
@@ -65,7 +66,7 @@ func (c *cluster) startLocked(s *slot) error {
 		return fmt.Errorf("start instance %s: %w", s.id, err)
 	}
 	exited := make(chan struct{})
-	s.cmd, s.exited, s.expectExit, s.startedAt = cmd, exited, false, time.Now()
+	s.cmd, s.exited, s.expectExit, s.parked, s.startedAt = cmd, exited, false, false, time.Now()
 	go func() {
 		err := cmd.Wait()
 		fmt.Fprintf(f, "=== eddy-chaos: process %d of %s exited: %v ===\n", cmd.Process.Pid, s.id, exitText(err))
@@ -85,7 +86,7 @@ func (c *cluster) startLocked(s *slot) error {
 			time.AfterFunc(time.Second, func() {
 				c.mu.Lock()
 				defer c.mu.Unlock()
-				if !c.stopping && s.cmd == nil {
+				if !c.stopping && s.cmd == nil && !s.parked {
 					if err := c.startLocked(s); err != nil {
 						c.logf("restart %s: %v", s.id, err)
 					}
@@ -100,7 +101,7 @@ func exitText(err error) string {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "killed by " + ws.Signal().String()
+			return "signal: " + ws.Signal().String()
 		}
 		return fmt.Sprintf("exit status %d", ee.ExitCode())
 	}
@@ -147,6 +148,73 @@ func (c *cluster) running() []*slot {
 		}
 	}
 	return out
+}
+
+// active is the number of slots that should be running: those not
+// parked.
+func (c *cluster) active() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, s := range c.slots {
+		if !s.parked {
+			n++
+		}
+	}
+	return n
+}
+
+// parkedSlots reports the slots scaled in.
+func (c *cluster) parkedSlots() []*slot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []*slot
+	for _, s := range c.slots {
+		if s.parked {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// park marks a slot without a process as scaled in, so that nothing
+// starts it but the controller.
+func (c *cluster) park(s *slot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s.parked = true
+}
+
+// stop scales in: it asks s's process to shut down gracefully (SIGTERM),
+// waits up to timeout (then kills it) and parks s. stopped is false if s
+// had no process to stop (it exited by itself meanwhile and is restarted
+// as usual); problem says how the shutdown was not clean.
+func (c *cluster) stop(s *slot, timeout time.Duration) (stopped bool, problem string) {
+	// A process just started may not handle SIGTERM yet (see stopAll).
+	c.mu.Lock()
+	started := s.startedAt
+	c.mu.Unlock()
+	time.Sleep(time.Until(started.Add(2 * time.Second)))
+	c.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	if cmd == nil || c.stopping {
+		c.mu.Unlock()
+		return false, ""
+	}
+	s.expectExit, s.parked, s.cmd = true, true, nil
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	c.mu.Unlock()
+	select {
+	case <-exited:
+		if !cmd.ProcessState.Success() {
+			return true, fmt.Sprintf("instance %s: graceful shutdown (scale-in) failed: %s", s.id, cmd.ProcessState)
+		}
+	case <-time.After(timeout):
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		<-exited
+		return true, fmt.Sprintf("instance %s: no exit within %v of SIGTERM (scale-in); killed", s.id, timeout)
+	}
+	return true, ""
 }
 
 // stopAll asks every instance to shut down gracefully (SIGTERM) and waits
