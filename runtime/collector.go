@@ -38,6 +38,11 @@ type collector struct {
 	cur atomic.Pointer[produceGen]
 	mu  sync.Mutex // serializes reset
 
+	// errs is the collector's part in error handling: node names for
+	// the error handlers, and output records the broker rejected
+	// (handler_produce.go). Nil: rejections fail the cycle.
+	errs *collectorErrors
+
 	// slab holds records not handed out yet (see newRecord). Like the
 	// tasks that send, it is used by one goroutine at a time: the
 	// worker's, or a rebalance callback while the worker waits in a poll.
@@ -54,6 +59,7 @@ type produceGen struct {
 	p        producer
 	inflight atomic.Int64          // records sent whose promise has not run
 	err      atomic.Pointer[error] // first produce error since the last reset or cycle end
+	rej      rejections            // output records rejected for what they are (handler_produce.go)
 	offsets  changelogOffsets      // the changelog offsets the cycle reached
 	promise  func(*kgo.Record, error)
 	// logPromise is the promise of a changelog record sent without a
@@ -83,6 +89,13 @@ func (c *collector) Send(r *engine.RawRecord) error {
 	g := c.cur.Load()
 	if err := g.err.Load(); err != nil {
 		return engine.Fatal(*err)
+	}
+	if c.errs != nil && c.errs.watch != nil {
+		// The cycle is processed again after the broker rejected this
+		// record: it goes to the production handler instead.
+		if err := c.errs.check(r); err != nil {
+			return err
+		}
 	}
 	promise := g.promise
 	if s := g.offsets.slot(r.Topic, r.Partition, g); s != nil {
@@ -124,7 +137,7 @@ func (c *collector) newRecord() *kgo.Record {
 // records call it after advancing their offset. It records the outcome
 // before it counts the record settled, so that settle sees both.
 func (g *produceGen) done(kr *kgo.Record, err error) {
-	if err != nil {
+	if err != nil && !g.rejected(kr, err) {
 		werr := fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, err)
 		g.err.CompareAndSwap(nil, &werr)
 	}
@@ -158,12 +171,16 @@ func (c *collector) settle(ctx context.Context) error {
 	}
 }
 
-// Err returns the first produce error of the cycle.
+// Err returns the first produce error of the cycle. Call it once the
+// cycle's records settled, to commit: it then also resolves the output
+// records the broker rejected (resolveRejected), and returns a
+// *replayError if the cycle must be processed again for them.
 func (c *collector) Err() error {
-	if err := c.cur.Load().err.Load(); err != nil {
+	g := c.cur.Load()
+	if err := g.err.Load(); err != nil {
 		return *err
 	}
-	return nil
+	return c.resolveRejected(g)
 }
 
 // offsetsFor returns the changelog offsets the cycle's writes reached, for
@@ -180,6 +197,9 @@ func (c *collector) committedCycle() {
 	g := c.cur.Load()
 	g.offsets.clear()
 	g.err.Store(nil)
+	if c.errs != nil {
+		c.errs.committed()
+	}
 }
 
 // reset makes p the producer (a new one after the old was fenced) and
@@ -191,11 +211,16 @@ func (c *collector) reset(p producer) {
 	c.cur.Store(c.newGen(p))
 }
 
-// abortedCycle forgets the cycle's offsets and errors.
+// abortedCycle forgets the cycle's offsets and errors; if the cycle was
+// rolled back for rejected records, it watches for them.
 func (c *collector) abortedCycle() {
 	g := c.cur.Load()
 	g.offsets.clear()
 	g.err.Store(nil)
+	g.rej.take() // the rolled back cycle's: sent again, or watched
+	if c.errs != nil {
+		c.errs.rolledBack()
+	}
 }
 
 // partitioner honours the partition the engine chose and spreads records

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,8 +16,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-
-	"github.com/eddy-streams/eddy/internal/engine"
 )
 
 // Guarantee is the processing guarantee.
@@ -46,11 +43,14 @@ func (g Guarantee) String() string {
 
 // ErrorPolicy says what happens to a record that cannot be processed:
 // undecodable key or value, a negative record timestamp on a source
-// without a timestamp extractor, or a processing error (an error or panic
-// in an operator or user function). A timestamp extractor's negative
-// result is not an error: the record is dropped and counted whatever the
-// policy (stream.Stream.WithTimestamps). Failures to write state or output
-// are never skipped: they stop the application.
+// without a timestamp extractor, a processing error (an error or panic
+// in an operator or user function), or an output record that cannot be
+// serialized or that its topic does not accept (too large, invalid). A
+// timestamp extractor's negative result is not an error: the record is
+// dropped and counted whatever the policy (stream.Stream.WithTimestamps).
+// Failures to write state, and other output failures, are never skipped:
+// they stop the application. Config's error handlers (ErrorHandler) take
+// precedence over the policy, each for its kind of error.
 type ErrorPolicy int
 
 const (
@@ -176,12 +176,33 @@ type Config struct {
 	// num.standby.replicas). The balancer prefers them when the active
 	// owner fails, so failover restores only a short tail. Default 0.
 	StandbyReplicas int
-	// OnError handles bad records and processing errors. Default Fail.
+	// OnError handles bad records and processing errors that no handler
+	// below handles. Default Fail.
 	OnError ErrorPolicy
-	// DeadLetterTopic receives records under the DeadLetter policy. It is
-	// created (1 partition) if missing. Default <AppID>-dlq. Setting it
-	// with another policy is an error: nothing would be written to it.
+	// DeadLetterTopic receives records under the DeadLetter policy, and
+	// the dead letters of handlers that name no topic. It is created (1
+	// partition) if missing. Default <AppID>-dlq. Setting it with
+	// neither the DeadLetter policy nor a handler is an error: nothing
+	// would be written to it.
 	DeadLetterTopic string
+	// DeserializationHandler decides about records a source cannot
+	// deserialize or whose timestamp is invalid (ErrorKind
+	// Deserialization), ProcessingHandler about errors and panics of
+	// operators and user functions (Processing), ProductionHandler about
+	// output records that cannot be serialized or produced, such as a
+	// record larger than its topic accepts, found before sending or
+	// rejected by the broker (Production). Each is called with the
+	// failed record's ErrorContext and returns whether to fail or go on,
+	// and dead letters to write (see ErrorHandler, and FailHandler,
+	// SkipHandler and DeadLetterHandler for the policies as handlers).
+	//
+	// A nil handler (the default) leaves its kind of error to OnError: a
+	// handler takes precedence over OnError for its kind only. Setting
+	// OnError to Skip or DeadLetter together with all three handlers is
+	// an error: the policy would apply to nothing.
+	DeserializationHandler ErrorHandler
+	ProcessingHandler      ErrorHandler
+	ProductionHandler      ErrorHandler
 	// ClientOptions are passed to every franz-go client the instance
 	// creates (group consumer and producer, admin, restore and standby
 	// consumers): TLS, SASL, … See the README's Security section for the
@@ -320,7 +341,9 @@ func (e *ConfigError) Error() string {
 // is missing or not usable in Kafka names, no Brokers without
 // EmbeddedBroker (or both), an empty broker address, an unknown Guarantee or
 // OnError, a negative count or duration (MaxTaskIdle excepted), a
-// DeadLetterTopic without the DeadLetter policy, an invalid topic or group
+// DeadLetterTopic without the DeadLetter policy or an error handler,
+// OnError Skip or DeadLetter with all three error handlers set (the policy
+// would apply to nothing), an invalid topic or group
 // instance id, a nil client option. Other zero values are valid: they
 // take the defaults. New calls Validate; call it yourself to report
 // configuration errors before starting anything.
@@ -384,9 +407,15 @@ func (c Config) Validate() error {
 	default:
 		bad("OnError", int(c.OnError), "unknown: use runtime.Fail, runtime.Skip or runtime.DeadLetter")
 	}
+	handlers := c.DeserializationHandler != nil || c.ProcessingHandler != nil || c.ProductionHandler != nil
+	if c.OnError != Fail && c.DeserializationHandler != nil && c.ProcessingHandler != nil && c.ProductionHandler != nil {
+		bad("OnError", c.OnError, "set, but DeserializationHandler, ProcessingHandler and ProductionHandler are all set, so the policy applies to no error: "+
+			"leave OnError unset, or a handler nil for the errors the policy is to handle")
+	}
 	if c.DeadLetterTopic != "" {
-		if c.OnError != DeadLetter {
-			bad("DeadLetterTopic", c.DeadLetterTopic, "set, but OnError is %v, which writes no dead letters: set OnError to runtime.DeadLetter, or leave DeadLetterTopic empty", c.OnError)
+		if c.OnError != DeadLetter && !handlers {
+			bad("DeadLetterTopic", c.DeadLetterTopic, "set, but OnError is %v, which writes no dead letters, and no error handler is set: "+
+				"set OnError to runtime.DeadLetter, or leave DeadLetterTopic empty (runtime.DeadLetterHandler takes its topic as argument)", c.OnError)
 		} else if reason := kafkaNameProblem(c.DeadLetterTopic, maxTopicNameLen); reason != "" {
 			bad("DeadLetterTopic", c.DeadLetterTopic, "%s: it must be a valid topic name", reason)
 		}
@@ -491,37 +520,6 @@ func (c *Config) loadInstanceID() error {
 // <AppID>-<InstanceID>-<worker>.
 func (c *Config) transactionalID(worker int) string {
 	return fmt.Sprintf("%s-%s-%d", c.AppID, c.InstanceID, worker)
-}
-
-func (c *Config) errorHandler() engine.ErrorHandler {
-	switch c.OnError {
-	case Skip:
-		return engine.SkipOnError
-	case DeadLetter:
-		return c.deadLetter
-	}
-	return engine.FailOnError
-}
-
-// deadLetter sends the bad record to the dead-letter topic and logs it as
-// dead-lettered; if that fails the application stops rather than losing
-// the record.
-func (c *Config) deadLetter(ec engine.ErrorContext, err error) engine.ErrorAction {
-	r := ec.Record
-	headers := appendDeadLetterHeaders(slices.Clone(r.Headers), DeadLetterHeaders{Message: err.Error(),
-		Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Task: ec.Task.String(), Node: ec.Node})
-	dl := &engine.RawRecord{Topic: c.DeadLetterTopic, Partition: -1, Key: slices.Clone(r.Key), Value: slices.Clone(r.Value),
-		Timestamp: r.Timestamp, Headers: headers}
-	if ec.Collector == nil || !fitDeadLetter(ec.Collector, dl, c.Logger) || ec.Collector.Send(dl) != nil {
-		return engine.Fail
-	}
-	log := ec.Logger
-	if log == nil {
-		log = c.Logger
-	}
-	log.Warn("dead-lettered bad record", "dead_letter_topic", c.DeadLetterTopic, "node", ec.Node,
-		"topic", r.Topic, "partition", r.Partition, "offset", r.Offset, "err", err)
-	return engine.Diverted
 }
 
 // persistentInstanceID reads the instance id kept in dir, creating a random

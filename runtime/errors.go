@@ -11,22 +11,26 @@ import (
 )
 
 // RecordError reports the input record an application stopped on. Under
-// the Fail policy (the default) it is a bad record: its key or value could
-// not be deserialized, its timestamp was invalid, or an operator or user
-// function returned an error or panicked on it. Whatever the policy, it
-// may also be a record whose state or output could not be written (Fatal).
+// the Fail policy (the default), or when an ErrorHandler responded Fail,
+// it is a bad record: its key or value could not be deserialized, its
+// timestamp was invalid, an operator or user function returned an error
+// or panicked on it, or an output record it produced could not be
+// serialized or produced (Kind says which). Whatever the policy, it may
+// also be a record whose state or output could not be written (Fatal).
 //
 // To get past a bad record, fix the data or the code, choose the Skip or
-// DeadLetter policy (Config.OnError), or move the group's committed offset
-// of Topic/Partition to Offset+1 while the application is stopped
-// (kafka-consumer-groups.sh --group <AppID> --reset-offsets --to-offset …).
+// DeadLetter policy (Config.OnError) or an ErrorHandler that continues
+// (Config.DeserializationHandler, ProcessingHandler, ProductionHandler),
+// or move the group's committed offset of Topic/Partition to Offset+1
+// while the application is stopped (kafka-consumer-groups.sh --group
+// <AppID> --reset-offsets --to-offset …).
 type RecordError struct {
 	// Task is the task that failed, as "0_3" (sub-topology 0, partition
 	// 3) or "1_global" for a global table: the form of Metrics.Processed
 	// keys and of the HeaderErrorTask header.
 	Task string
-	// Node names the processor node that failed; empty when the record
-	// failed before reaching one.
+	// Node names the processor node that failed, as ErrorContext.Node
+	// does; empty when the record failed before reaching one.
 	Node string
 	// Topic, Partition and Offset locate the record in its input topic.
 	Topic     string
@@ -35,6 +39,9 @@ type RecordError struct {
 	// Key is the record's key as read from Kafka (nil for a null key).
 	// Error quotes at most its first 64 bytes.
 	Key []byte
+	// Kind is where the record failed, and so which handler of Config
+	// decided to fail (or OnError's policy, if it is nil); 0 when Fatal.
+	Kind ErrorKind
 	// Fatal reports that writing the record's results (a store, the
 	// output, a changelog) failed: the record is not at fault and the
 	// error policy does not apply, as skipping it would lose state or
@@ -69,10 +76,11 @@ func (e *RecordError) Error() string {
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // recordErrorOf converts the engine's record error.
-func recordErrorOf(e *engine.RecordError) *RecordError {
+func (a *App) recordErrorOf(e *engine.RecordError) *RecordError {
 	var fe *engine.FatalError
-	return &RecordError{Task: e.Task.String(), Node: e.Node, Topic: e.Topic, Partition: e.Partition, Offset: e.Offset,
-		Key: e.Key, Fatal: errors.As(e.Err, &fe), Err: e.Err}
+	kind, node := a.describeRecordError(e)
+	return &RecordError{Task: e.Task.String(), Node: node, Topic: e.Topic, Partition: e.Partition, Offset: e.Offset,
+		Key: e.Key, Kind: kind, Fatal: errors.As(e.Err, &fe), Err: e.Err}
 }
 
 // FencedError reports that another live process took over this instance's
@@ -320,7 +328,7 @@ func (a *App) exportError(worker int, err error) error {
 	var re *RecordError
 	var ere *engine.RecordError
 	if !errors.As(err, &re) && errors.As(err, &ere) {
-		extra = append(extra, recordErrorOf(ere))
+		extra = append(extra, a.recordErrorOf(ere))
 	}
 	var ae *AuthorizationError
 	if !errors.As(err, &ae) {
@@ -345,8 +353,9 @@ func (a *App) exportError(worker int, err error) error {
 // failPolicyHint is what exportError adds to the message of an error that
 // stopped the application on a bad record under the Fail policy: how to
 // skip or dead-letter such records instead. It is empty for other errors,
-// other policies, records whose results could not be written (the policy
-// does not apply to them), and errors that carry the hint already.
+// other policies, records an ErrorHandler failed (it decided so), records
+// whose results could not be written (the policy does not apply to them),
+// and errors that carry the hint already.
 func (a *App) failPolicyHint(err error, extra []error) string {
 	if a.cfg.OnError != Fail {
 		return ""
@@ -357,6 +366,9 @@ func (a *App) failPolicyHint(err error, extra []error) string {
 	}
 	var re *RecordError
 	if !errors.As(errors.Join(append([]error{err}, extra...)...), &re) || re.Fatal {
+		return ""
+	}
+	if _, user := a.cfg.handler(re.Kind); user {
 		return ""
 	}
 	return fmt.Sprintf(" (error policy Fail, the default: set Config.OnError to runtime.Skip to log, count and drop such records, "+

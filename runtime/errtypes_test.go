@@ -12,6 +12,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/stream"
 )
 
 // The exported error types are found with errors.As through any wrapping:
@@ -19,9 +22,15 @@ import (
 // exportError backstop App.Run applies.
 func TestExportedErrorsAs(t *testing.T) {
 	cfg := Config{AppID: "wc", InstanceID: "i1", GroupInstanceID: "pod-0", Guarantee: ExactlyOnce}
-	a := &App{cfg: cfg}
+	b := stream.NewBuilder()
+	b.Stream("in", serde.String(), serde.String()).To("out", nil, nil)
+	stopo, err := b.Build()
+	require.NoError(t, err)
+	topo, _ := topology.Of(stopo)
+	a := &App{cfg: cfg, topo: topo}
+	src := topo.Subtopologies()[0].Nodes[0].Name // the source
 	bad := errors.New("deserialize value: short")
-	engineRec := &engine.RecordError{Task: engine.TaskID{Subtopology: 1, Partition: 3}, Node: "KSTREAM-SOURCE-0000000000",
+	engineRec := &engine.RecordError{Task: engine.TaskID{Subtopology: 0, Partition: 3}, Node: src,
 		Topic: "in", Partition: 3, Offset: 42, Key: []byte("k"), Err: bad}
 	wrap := func(err error) error { return fmt.Errorf("worker 0: %w", fmt.Errorf("cycle: %w", err)) }
 
@@ -33,8 +42,8 @@ func TestExportedErrorsAs(t *testing.T) {
 		{"record error from the engine", a.exportError(0, wrap(engineRec)), func(t *testing.T, err error) {
 			var re *RecordError
 			require.ErrorAs(t, err, &re)
-			assert.Equal(t, &RecordError{Task: "1_3", Node: "KSTREAM-SOURCE-0000000000", Topic: "in", Partition: 3, Offset: 42,
-				Key: []byte("k"), Err: bad}, re)
+			assert.Equal(t, &RecordError{Task: "0_3", Node: src, Topic: "in", Partition: 3, Offset: 42,
+				Key: []byte("k"), Kind: Deserialization, Err: bad}, re)
 			assert.ErrorIs(t, err, bad)
 			assert.Equal(t, engineRec.Error(), re.Error(), "same message as the engine's")
 			assert.Contains(t, err.Error(), wrap(engineRec).Error()+` (error policy Fail, the default: set Config.OnError to runtime.Skip `+

@@ -181,7 +181,7 @@ func FuzzDeadLetterHeaders(f *testing.F) {
 		rec := &engine.RawRecord{Topic: topic, Partition: partition, Offset: offset, Key: []byte("k"), Value: value, Headers: hs}
 		coll := &fakeDLQ{limit: int(limit)}
 		cfg := &Config{OnError: DeadLetter, DeadLetterTopic: "dlq", Logger: log}
-		action := cfg.deadLetter(engine.ErrorContext{Task: task, Node: node, Record: rec, Collector: coll}, errors.New(message))
+		action := cfg.handleError(engine.ErrorContext{Task: task, Node: node, Record: rec, Collector: coll}, errors.New(message))
 		if action != engine.Diverted {
 			if len(coll.sent) != 0 || limit == 0 {
 				t.Fatalf("dead letter failed (%v) but sent %d records with limit %d", action, len(coll.sent), limit)

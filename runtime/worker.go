@@ -96,6 +96,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 	// returns. Its producer is set once the client exists, before any task
 	// processes a record.
 	w.coll = newCollector(context.WithoutCancel(ctx), nil, a.parts, changelogs)
+	w.coll.errs = newCollectorErrors(a, w.log)
 	// Defaults that ClientOptions may override: Kafka Streams' 10 s
 	// transaction timeout, and 256 KiB fetched per partition (franz-go's
 	// default is 1 MiB). Fetched records are decoded structs on the Go
@@ -175,6 +176,15 @@ func (w *worker) run(ctx context.Context) (err error) {
 			return nil
 		}
 		if err == nil {
+			continue
+		}
+		if w.sess == nil && errors.Is(err, errReplay) {
+			// Output records were rejected: process the cycle again
+			// (handler_produce.go).
+			if err := w.replay(err); err != nil {
+				return err
+			}
+			lastCommit = time.Now()
 			continue
 		}
 		if w.sess == nil && errors.Is(err, errCommitLater) {

@@ -16,8 +16,8 @@ const (
 	// Skip drops the record, counts it in Metrics.Dropped and continues.
 	Skip
 	// Diverted drops and counts the record like Skip, but the handler has
-	// written it elsewhere (a dead-letter topic) and logged where, so the
-	// task does not log it as skipped.
+	// logged it (and written it elsewhere, such as a dead-letter topic,
+	// if it did), so the task does not log it as skipped.
 	Diverted
 )
 
@@ -33,8 +33,10 @@ type ErrorContext struct {
 	Logger *slog.Logger
 }
 
-// ErrorHandler decides what to do with a record that cannot be processed
-// (undecodable key or value, invalid timestamp).
+// ErrorHandler decides what to do with a record that cannot be processed:
+// undecodable key or value, invalid timestamp, an error or panic of an
+// operator, or an output record that cannot be serialized or produced (a
+// non-fatal error the collector's Send returned included).
 type ErrorHandler func(ec ErrorContext, err error) ErrorAction
 
 // FailOnError is the default handler: every error stops processing.
