@@ -67,7 +67,11 @@ import (
 
 // Record is a typed record: key, value, timestamp and headers. KeyNull and
 // ValueNull mark a null key or value (a tombstone); Key or Value then holds
-// the zero value. Records are values: change a copy and forward it.
+// the zero value. For a key or value type with nil (a pointer, map, slice
+// or interface type) nil is null too: a forwarded record with a nil value
+// is a null-value record whether or not ValueNull is set (see package
+// stream's doc on null values). Records are values: change a copy and
+// forward it.
 //
 // Forwarding the input record (or a copy) keeps its timestamp and headers.
 // In a punctuator, set Timestamp explicitly (usually the punctuation time):

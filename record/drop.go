@@ -20,4 +20,8 @@ const (
 	// DropProcessing: a processing error or panic skipped by the error
 	// policy.
 	DropProcessing = "processing"
+	// DropStaleResponse: a foreign-key join's response made for a left
+	// value that has changed since (its hash no longer matches), as Kafka
+	// Streams drops it.
+	DropStaleResponse = "stale-response"
 )

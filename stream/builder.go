@@ -16,6 +16,53 @@
 // serdes, duplicate names, invalid windows) as an error naming the operator.
 // Operators that change the key mark the stream; a later grouping inserts a
 // repartition topic <app>-<name>-repartition, as in Kafka Streams.
+//
+// # Names
+//
+// As names operators and table.As names stores (see As for the resources an
+// operator's name also names). Unnamed processors, stores and topics get
+// generated names that stay stable when unrelated operators are added;
+// RequireExplicitNames makes Build insist on names for every store,
+// changelog and repartition topic.
+//
+// # Null keys and values
+//
+// A Kafka record's key or value may be null: nil bytes, a tombstone for a
+// table. The typed API represents null by nil where the type has nil:
+//
+//   - For a key or value type with nil — a pointer, map, slice or interface
+//     type — null is nil. A null value reaches user functions as nil, and
+//     a nil that a function returns (Map, MapValues, a joiner, a table's
+//     MapValues, …) is a null: a sink writes nil bytes, stream joins and
+//     aggregations drop the record (counted as null-value; time- and
+//     session-windowed aggregations, as in Kafka Streams, drop only null
+//     keys), a table deletes the key, a table's MapValues or join deletes
+//     the row. A
+//     serde that decodes bytes to nil (JSON null into a pointer) gives a
+//     null too. So with V = *T, Filter tells a tombstone (nil) from an
+//     empty value (a pointer to the zero T), as Kafka Streams' predicate
+//     tells null from "". Functions over such types must expect nil where
+//     Kafka Streams passes null (Filter, Map, MapValues, Peek, …); []byte
+//     keeps nil (null) apart from an empty slice.
+//   - A type without nil (string, numbers, structs) cannot represent null:
+//     a null value reaches user functions as the zero value, just like an
+//     empty one. The record stays null while it passes unchanged (Filter,
+//     Peek, Merge, Split, Repartition, ToTable, To), so a tombstone is
+//     still written as a tombstone, but a value a function computes from
+//     it is never null. Use a pointer type where null matters.
+//   - Joiners get no null in place of a record: where a partner may be
+//     absent (LeftJoin, OuterJoin, LeftJoinTable, …) they get a flag
+//     telling whether it was found, and the zero value if not, where Kafka
+//     Streams' ValueJoiner gets null; a partner with an empty value is
+//     found. Stream records with a null value never join (Kafka Streams
+//     drops them). Table rows are never null: a
+//     deleted row is a change without a new value, which ToStream turns
+//     into a null-value record.
+//
+// To produce a tombstone, return nil from a function whose result type has
+// nil (MapValues to *T, say) or forward a processor.Record with ValueNull
+// set; the test driver pipes one with topologytest's PipeTombstone and
+// reports one with Record.ValueNull.
 package stream
 
 import (
@@ -40,13 +87,17 @@ func NewBuilder(opts ...BuilderOption) *Builder {
 // BuilderOption configures a Builder.
 type BuilderOption func(*Builder)
 
-// RequireExplicitNames makes Build fail for every state store and
-// repartition topic that the topology does not name (Kafka Streams'
-// ensure.explicit.internal.resource.naming). Generated names follow the
-// topology's shape, so changing an unrelated part of it can rename a store
-// — whose new changelog starts empty — or a repartition topic; with this
-// option such names cannot reach production. Name stores with table.As
-// and repartitioning operators with stream.As. Default: off.
+// RequireExplicitNames makes Build fail for every state store (and so
+// changelog topic) and repartition topic that the topology does not name
+// (Kafka Streams' ensure.explicit.internal.resource.naming). Generated
+// names follow the topology's shape, so changing an unrelated part of it
+// can rename a store — whose new changelog starts empty — or a repartition
+// topic; with this option such names cannot reach production. Each error
+// names the operator (its method and processor), the resource's generated
+// name and what to pass: table.As to the operator that creates a table
+// (aggregations, Builder.Table, ToTable, Materialize — also the tables a
+// join would materialize itself), stream.As to a grouping, Repartition, a
+// join or a suppression. Processor names are not required. Default: off.
 func RequireExplicitNames() BuilderOption { return func(b *Builder) { b.g.RequireNames = true } }
 
 // Topology is a built topology: run it with the runtime or the test driver.

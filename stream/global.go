@@ -38,12 +38,17 @@ type GlobalTable[K, V any] struct {
 // KeyValueStore. A null value deletes its key; records with a null key
 // are dropped; undecodable records go to the error policy.
 // table.WithoutLogging changes nothing (the topic is the changelog);
-// table.WithRetention is an error. Nil serdes fall back to the built-in
-// serde of primitive types.
+// table.WithRetention is an error. stream.As(name) names the table's
+// processor <name> and its source <name>-source. Nil serdes fall back to
+// the built-in serde of primitive types.
 func (b *Builder) GlobalTable[K, V any](topic string, ks serde.Serde[K], vs serde.Serde[V], opts ...table.Option) GlobalTable[K, V] {
 	m, mErr := table.Resolve(opts...)
 	ks, vs = orDefault(ks), orDefault(vs)
-	src := &topology.Node{Kind: topology.Source, Op: "SOURCE", Topics: []string{topic}, Global: true}
+	srcName := ""
+	if m.Operator != "" {
+		srcName = m.Operator + "-source"
+	}
+	src := &topology.Node{Kind: topology.Source, Op: "SOURCE", UserName: srcName, Topics: []string{topic}, Global: true}
 	src.Check = func() error {
 		return errors.Join(topicErr(topic),
 			need(ks == nil, missingSerde[K]("key", "pass one to Builder.GlobalTable")),
@@ -52,9 +57,9 @@ func (b *Builder) GlobalTable[K, V any](topic string, ks serde.Serde[K], vs serd
 	src.New = func(*engine.Task) (any, error) {
 		return &ops.Source[K, V]{Node: src.Name, KeySerde: ks, ValueSerde: vs}, nil
 	}
-	store := &topology.Store{UserName: m.Name, Op: "GLOBALTABLE-SOURCE", Global: true,
+	store := &topology.Store{UserName: m.Name, Op: "GLOBALTABLE-SOURCE", Global: true, Naming: storeNaming("Builder.GlobalTable"),
 		Spec: engine.StoreSpec{Kind: engine.KeyValueKind}}
-	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-SOURCE", Global: true}
+	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-SOURCE", UserName: m.Operator, Global: true}
 	n.Check = func() error {
 		return errors.Join(mErr, need(m.Retention != 0, errors.New("table.WithRetention applies to windowed stores only")))
 	}

@@ -16,6 +16,7 @@ import (
 type Grouped[K, V any] struct {
 	s           Stream[K, V]
 	name        string
+	method      string // "GroupBy" or "GroupByKey"
 	repartition bool
 }
 
@@ -27,7 +28,7 @@ func (s Stream[K, V]) GroupByKey(opts ...Option) Grouped[K, V] {
 	if c.err != nil {
 		s.b.g.Errs = append(s.b.g.Errs, c.err)
 	}
-	return Grouped[K, V]{s: s, name: c.name, repartition: s.keyChanged}
+	return Grouped[K, V]{s: s, name: c.name, method: "GroupByKey", repartition: s.keyChanged}
 }
 
 // GroupBy groups the stream by a new key computed from each record. It
@@ -39,12 +40,20 @@ func (s Stream[K, V]) GroupBy[K2 any](fn func(key K, value V) K2, ks serde.Serde
 	if c.err != nil {
 		s.b.g.Errs = append(s.b.g.Errs, c.err)
 	}
-	sel := s.SelectKey(fn).WithKeySerde(orDefault(ks))
-	return Grouped[K2, V]{s: sel, name: c.name, repartition: true}
+	var selOpts []Option
+	if c.name != "" {
+		selOpts = append(selOpts, As(c.name)) // Kafka Streams names the key selector after the grouping too
+	}
+	sel := s.SelectKey(fn, selOpts...).WithKeySerde(orDefault(ks))
+	return Grouped[K2, V]{s: sel, name: c.name, method: "GroupBy", repartition: true}
 }
 
 // Count counts records per key. Records with a null key or value are
 // dropped, as in Kafka Streams.
+//
+// Like every aggregation it takes table options: table.As names the store
+// (and its changelog topic and, if the grouping did not name it, the
+// repartition topic), stream.As the aggregation's processor.
 func (g Grouped[K, V]) Count(opts ...table.Option) Table[K, int64] {
 	return aggregate(g, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, serde.Int64(), opts)
 }
@@ -73,16 +82,18 @@ func (g Grouped[K, V]) prepare(store *topology.Store, op string) Stream[K, V] {
 	if !g.repartition {
 		return g.s
 	}
-	it := &topology.InternalTopic{UserName: g.name, NameFrom: store}
+	it := &topology.InternalTopic{UserName: g.name, NameFrom: store, Naming: topology.Naming{Method: g.method,
+		Hint: "pass stream.As(name) to " + g.method + ", or table.As(name) to " + aggMethod(op) + " (the store's name then names the topic)"}}
 	return repartition(g.s, it, true, op)
 }
 
 func aggregate[K, V, A any](g Grouped[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) Table[K, A] {
 	m, mErr := table.Resolve(opts...)
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op),
+		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
 	in := g.prepare(store, op)
 	ks := orDefault(in.ks)
-	n := &topology.Node{Kind: topology.Processor, Op: "AGGREGATE"}
+	n := &topology.Node{Kind: topology.Processor, Op: "AGGREGATE", UserName: m.Operator}
 	n.Check = func() error {
 		var retErr error
 		if m.Retention != 0 {

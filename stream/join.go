@@ -29,7 +29,10 @@ import (
 //
 // A flag rather than a pointer keeps values off the heap and makes the
 // absent case impossible to overlook; it plays the role of Java's null
-// argument to ValueJoiner.
+// argument to ValueJoiner. A joiner whose result type has nil (a pointer,
+// map, slice or interface) may return nil for a null result: a
+// null-value record from stream joins, no row (a deletion) from table
+// joins, as a null from Kafka Streams' ValueJoiner.
 //
 // Joins need co-partitioned inputs: the same key serialization, partitioner
 // and partition count on both sides. A stream whose key was changed is
@@ -111,11 +114,13 @@ func streamJoin[K, V, V2, R any](s Stream[K, V], o Stream[K, V2], kind joinKind,
 		return c.name + suffix
 	}
 	left, right := s, o
+	naming := topology.Naming{Method: method, Hint: "pass stream.As(name) to " + method +
+		" (it names the join's stores <name>-this-join-store, <name>-other-join-store, <name>-outer-shared-join-store and repartition topics <name>-left-repartition, <name>-right-repartition)"}
 	if left.keyChanged {
-		left = repartition(left, &topology.InternalTopic{UserName: named("-left")}, kind == innerJoin, method)
+		left = repartition(left, &topology.InternalTopic{UserName: named("-left"), Naming: naming}, kind == innerJoin, method)
 	}
 	if right.keyChanged {
-		right = repartition(right, &topology.InternalTopic{UserName: named("-right")}, kind == innerJoin, method)
+		right = repartition(right, &topology.InternalTopic{UserName: named("-right"), Naming: naming}, kind == innerJoin, method)
 	}
 	ks := orDefault(left.ks)
 	if ks == nil {
@@ -129,11 +134,11 @@ func streamJoin[K, V, V2, R any](s Stream[K, V], o Stream[K, V2], kind joinKind,
 	retention := w.Retention().Milliseconds()
 	winSpec := engine.StoreSpec{Kind: engine.WindowKind, Logged: true,
 		Window: state.WindowOptions{Retention: retention, RetainDuplicates: true}}
-	thisStore := &topology.Store{UserName: named("-this-join-store"), Op: "JOINTHIS", Spec: winSpec}
-	otherStore := &topology.Store{UserName: named("-other-join-store"), Op: "JOINOTHER", Spec: winSpec}
+	thisStore := &topology.Store{UserName: named("-this-join-store"), Op: "JOINTHIS", Naming: naming, Spec: winSpec}
+	otherStore := &topology.Store{UserName: named("-other-join-store"), Op: "JOINOTHER", Naming: naming, Spec: winSpec}
 	var outerStore *topology.Store
 	if kind != innerJoin {
-		outerStore = &topology.Store{UserName: named("-outer-shared-join-store"), Op: "OUTERSHARED",
+		outerStore = &topology.Store{UserName: named("-outer-shared-join-store"), Op: "OUTERSHARED", Naming: naming,
 			Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: true}}
 	}
 	outerName := func() string {

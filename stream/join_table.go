@@ -20,7 +20,9 @@ import (
 // The join reads t from its store: a table from Builder.Table, ToTable or
 // an aggregation already has one; other tables (e.g. after Filter or
 // MapValues) are materialized in a store first, which needs their value
-// serde (see Table.WithValueSerde). If s's key was changed, s is
+// serde (see Table.WithValueSerde) and gets a generated name; to name it,
+// call Materialize(table.As(name)) on the table before the join. If s's
+// key was changed, s is
 // repartitioned first through <name>-repartition, name being given with As
 // (which also names the join processor) or generated.
 func (s Stream[K, V]) JoinTable[VT, R any](t Table[K, VT], joiner func(value V, row VT) R, opts ...Option) Stream[K, R] {
@@ -48,7 +50,7 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	}
 	in := s
 	if in.keyChanged {
-		in = repartition(in, &topology.InternalTopic{UserName: c.name}, !left, method)
+		in = repartition(in, &topology.InternalTopic{UserName: c.name, Naming: opNaming(method)}, !left, method)
 	}
 	tm := t.materialized(method)
 	ks, vs := tm.ks, tm.vs
@@ -181,16 +183,19 @@ func (t Table[K, V]) materialized(method string) Table[K, V] {
 		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)
 		return t
 	}
-	return t.materializeIn(method, table.Materialized{Logging: true}, nil)
+	naming := topology.Naming{Method: method,
+		Hint: "materialize the table before " + method + " with Materialize(table.As(name))"}
+	return t.materializeIn(method, naming, table.Materialized{Logging: true}, nil)
 }
 
 // materializeIn adds a KTABLE-MATERIALIZE node that keeps t in a new
-// key-value store configured by m (name, logging); optErr is reported by
-// Build.
-func (t Table[K, V]) materializeIn(method string, m table.Materialized, optErr error) Table[K, V] {
+// key-value store configured by m (names, logging); naming says how the
+// store is named; optErr is reported by Build.
+func (t Table[K, V]) materializeIn(method string, naming topology.Naming, m table.Materialized, optErr error) Table[K, V] {
 	ks, vs := orDefault(t.ks), orDefault(t.vs)
-	store := &topology.Store{UserName: m.Name, Op: "MATERIALIZE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
-	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-MATERIALIZE"}
+	store := &topology.Store{UserName: m.Name, Op: "MATERIALIZE", Naming: naming,
+		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
+	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-MATERIALIZE", UserName: m.Operator}
 	n.Check = func() error {
 		return errors.Join(optErr,
 			need(ks == nil, missingSerde[K]("key", method+" materializes this table in a store to read it")),

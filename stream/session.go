@@ -84,12 +84,12 @@ func sessionAggregate[K, V, A any](w SessionWindowedStream[K, V], op string, f s
 	if m.Retention != 0 {
 		retention = m.Retention
 	}
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Spec: engine.StoreSpec{
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op), Spec: engine.StoreSpec{
 		Kind: engine.SessionKind, Logged: m.Logging, Session: state.SessionOptions{Retention: max(retention.Milliseconds(), 1)},
 	}}
 	in := w.g.prepare(store, op)
 	ks := orDefault(in.ks)
-	n := &topology.Node{Kind: topology.Processor, Op: "SESSION-WINDOWED-AGGREGATE"}
+	n := &topology.Node{Kind: topology.Processor, Op: "SESSION-WINDOWED-AGGREGATE", UserName: m.Operator}
 	n.Check = func() error {
 		if err := spec.Validate(); err != nil {
 			return err

@@ -72,7 +72,7 @@ func addSink[K, V any](b *Builder, parent *topology.Node, topic string, choose f
 // repartition()). Name it with As; set the partition count with Partitions.
 func (s Stream[K, V]) Repartition(opts ...Option) Stream[K, V] {
 	c := resolve(opts)
-	it := &topology.InternalTopic{UserName: c.name, Partitions: c.partitions}
+	it := &topology.InternalTopic{UserName: c.name, Partitions: c.partitions, Naming: opNaming("Repartition")}
 	out := repartition(s, it, false, "Repartition")
 	if c.err != nil {
 		s.b.g.Errs = append(s.b.g.Errs, c.err)

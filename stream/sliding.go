@@ -55,12 +55,12 @@ func slidingAggregate[K, V, A any](w SlidingWindowedStream[K, V], op string, ini
 	if m.Retention != 0 {
 		retention = m.Retention
 	}
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", WindowSize: spec.TimeDifference().Milliseconds(), Spec: engine.StoreSpec{
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op), WindowSize: spec.TimeDifference().Milliseconds(), Spec: engine.StoreSpec{
 		Kind: engine.WindowKind, Logged: m.Logging, Window: state.WindowOptions{Retention: max(retention.Milliseconds(), 1)},
 	}}
 	in := w.g.prepare(store, op)
 	ks := orDefault(in.ks)
-	n := &topology.Node{Kind: topology.Processor, Op: "SLIDING-WINDOWED-AGGREGATE"}
+	n := &topology.Node{Kind: topology.Processor, Op: "SLIDING-WINDOWED-AGGREGATE", UserName: m.Operator}
 	n.Check = func() error {
 		if err := spec.Validate(); err != nil {
 			return err

@@ -196,20 +196,24 @@ func (s Stream[K, V]) Foreach(fn func(key K, value V), opts ...Option) {
 	addProcessor(s, "FOREACH", opts, func(*topology.Node) any { return &ops.Peek[K, V]{Fn: fn} })
 }
 
-// Merge interleaves the records of s and others. Records of each input keep
-// their order; there is no order across inputs.
-func (s Stream[K, V]) Merge(others ...Stream[K, V]) Stream[K, V] {
-	n := &topology.Node{Kind: topology.Processor, Op: "MERGE"}
+// Merge interleaves the records of s and other (Kafka Streams' merge).
+// Records of each input keep their order; there is no order across inputs.
+// As names the merge processor. Merge more streams by chaining:
+// a.Merge(b).Merge(c).
+func (s Stream[K, V]) Merge(other Stream[K, V], opts ...Option) Stream[K, V] {
+	c := resolve(opts)
+	n := &topology.Node{Kind: topology.Processor, Op: "MERGE", UserName: c.name}
+	if c.err != nil {
+		n.Check = func() error { return c.err }
+	}
 	n.New = func(*engine.Task) (any, error) { return &ops.Pass[K, V]{}, nil }
 	parents := []*topology.Node{s.node}
 	changed := s.keyChanged
-	for _, o := range others {
-		if o.b != s.b {
-			s.b.g.Errs = append(s.b.g.Errs, errors.New("Merge: streams come from different builders"))
-			continue
-		}
-		parents = append(parents, o.node)
-		changed = changed || o.keyChanged
+	if other.b != s.b {
+		s.b.g.Errs = append(s.b.g.Errs, errors.New("Merge: streams come from different builders"))
+	} else {
+		parents = append(parents, other.node)
+		changed = changed || other.keyChanged
 	}
 	s.b.g.AddNode(n, parents...)
 	for _, p := range parents {

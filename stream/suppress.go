@@ -15,17 +15,32 @@ import (
 
 // SuppressOption configures a suppression (Kafka Streams' Suppressed and
 // BufferConfig). As(name) is a SuppressOption too: it names the processor
-// name and its buffer store <name>-store (changelog
+// and its buffer store <name>-store (changelog
 // <app>-<name>-store-changelog), as Suppressed.withName does.
+//
+// The buffer is unbounded unless BufferMaxRecords or BufferMaxBytes bounds
+// it. What a full bounded buffer does follows Kafka Streams' BufferConfig:
+// SuppressUntilTimeLimit emits its oldest entries early by default
+// (BufferConfig.maxRecords is an EagerBufferConfig), unless
+// ShutDownWhenFull is given; SuppressUntilWindowCloses needs a strict
+// buffer (Kafka Streams' StrictBufferConfig), so it always stops the
+// application with an error naming the operator, and EmitEarlyWhenFull
+// there is a Build error.
 type SuppressOption interface {
 	applySuppress(*suppressConfig)
 }
 
 type suppressConfig struct {
-	name       string
+	name string
+	// storeName names the buffer store instead of <name>-store when
+	// ownStore is set ("": generated).
+	storeName  string
+	ownStore   bool
+	naming     topology.Naming
 	maxRecords int64
 	maxBytes   int64
 	emitEarly  bool
+	shutDown   bool
 	idle       time.Duration
 	noLogging  bool
 	errs       []error
@@ -52,14 +67,12 @@ func (o Option) applySuppress(c *suppressConfig) {
 	}
 }
 
-// BufferMaxRecords bounds the suppression buffer to n records (keys). By
-// default the buffer is unbounded. When it is exceeded the application
-// stops with an error naming the operator, unless EmitEarlyWhenFull is
-// given (time limits only).
-//
-// Unlike Kafka Streams' BufferConfig.maxRecords, whose default is to emit
-// early, Eddy defaults to shutting down for both kinds of suppression, so
-// a bound never silently changes the results.
+// BufferMaxRecords bounds the suppression buffer to n records (keys), as
+// Kafka Streams' BufferConfig.maxRecords does. By default the buffer is
+// unbounded. When the bound is exceeded, SuppressUntilTimeLimit forwards
+// its oldest entries early (Kafka Streams' default for a bounded buffer)
+// unless ShutDownWhenFull is given, and SuppressUntilWindowCloses stops
+// the application with an error naming the operator.
 func BufferMaxRecords(n int64) SuppressOption {
 	return suppressOpt(func(c *suppressConfig) {
 		if n <= 0 {
@@ -70,7 +83,8 @@ func BufferMaxRecords(n int64) SuppressOption {
 }
 
 // BufferMaxBytes bounds the suppression buffer to n bytes of stored keys
-// and values; see BufferMaxRecords.
+// and values (Kafka Streams' BufferConfig.maxBytes); see BufferMaxRecords
+// for what happens when it is exceeded.
 func BufferMaxBytes(n int64) SuppressOption {
 	return suppressOpt(func(c *suppressConfig) {
 		if n <= 0 {
@@ -81,11 +95,21 @@ func BufferMaxBytes(n int64) SuppressOption {
 }
 
 // EmitEarlyWhenFull makes a bounded time-limit suppression forward its
-// oldest entries early when the buffer is full, instead of shutting down
-// (Kafka Streams' emitEarlyWhenFull). Final results cannot be emitted early:
-// with SuppressUntilWindowCloses it is a Build error.
+// oldest entries early when the buffer is full (Kafka Streams'
+// emitEarlyWhenFull). It is the default of SuppressUntilTimeLimit and only
+// states it. Final results cannot be emitted early: with
+// SuppressUntilWindowCloses it is a Build error.
 func EmitEarlyWhenFull() SuppressOption {
 	return suppressOpt(func(c *suppressConfig) { c.emitEarly = true })
+}
+
+// ShutDownWhenFull makes a bounded suppression stop the application with an
+// error naming the operator when its buffer is full, so that the time bound
+// is never broken (Kafka Streams' shutDownWhenFull, a StrictBufferConfig).
+// It is the only behaviour of SuppressUntilWindowCloses, where it just
+// states it; SuppressUntilTimeLimit emits early without it.
+func ShutDownWhenFull() SuppressOption {
+	return suppressOpt(func(c *suppressConfig) { c.shutDown = true })
 }
 
 // BufferWithoutLogging disables the buffer store's changelog: buffered
@@ -137,12 +161,20 @@ type suppressSpec[K any] struct {
 }
 
 func addSuppress[K, V any](b *Builder, parent *topology.Node, ks serde.Serde[K], vs serde.Serde[V], c suppressConfig, sp suppressSpec[K]) *topology.Node {
-	storeName := ""
-	if c.name != "" {
+	storeName := c.storeName
+	if !c.ownStore && c.name != "" {
 		storeName = c.name + "-store"
 	}
-	store := &topology.Store{UserName: storeName, Op: "SUPPRESS", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: !c.noLogging}}
+	naming := c.naming
+	if naming.Method == "" {
+		naming = topology.Naming{Method: sp.method, Hint: "pass stream.As(name) to " + sp.method + " (it names the buffer store <name>-store)"}
+	}
+	store := &topology.Store{UserName: storeName, Op: "SUPPRESS", Naming: naming, Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: !c.noLogging}}
 	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-SUPPRESS", UserName: c.name}
+	// Kafka Streams: untilTimeLimit with BufferConfig.maxRecords/maxBytes
+	// emits early unless shutDownWhenFull; untilWindowCloses takes a
+	// strict buffer only.
+	emitEarly := !sp.final && !c.shutDown
 	n.Check = func() error {
 		errs := append([]error(nil), c.errs...)
 		if _, err := sp.wait(); err != nil {
@@ -150,6 +182,9 @@ func addSuppress[K, V any](b *Builder, parent *topology.Node, ks serde.Serde[K],
 		}
 		if sp.final && c.emitEarly {
 			errs = append(errs, errors.New(sp.method+": final results cannot be emitted early; EmitEarlyWhenFull applies to SuppressUntilTimeLimit only"))
+		}
+		if c.emitEarly && c.shutDown {
+			errs = append(errs, errors.New(sp.method+": EmitEarlyWhenFull and ShutDownWhenFull contradict each other; pass one"))
 		}
 		errs = append(errs,
 			need(ks == nil, missingSerde[K]("key", sp.method+" buffers keys in a store; set the table's key serde")),
@@ -164,7 +199,7 @@ func addSuppress[K, V any](b *Builder, parent *topology.Node, ks serde.Serde[K],
 		return &ops.Suppress[K, V]{
 			Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs,
 			BufferTime: sp.bufferTime, Wait: wait, DropTombstones: sp.final, FinalResults: sp.final,
-			MaxRecords: c.maxRecords, MaxBytes: c.maxBytes, EmitEarly: c.emitEarly, IdleTimeout: c.idle.Milliseconds(),
+			MaxRecords: c.maxRecords, MaxBytes: c.maxBytes, EmitEarly: emitEarly, IdleTimeout: c.idle.Milliseconds(),
 		}, nil
 	}
 	b.g.AddNode(n, parent)
@@ -249,7 +284,8 @@ func probe(n *topology.Node) (w ops.FinalResultWait, ok bool) {
 // The buffer lives in a key-value store (named <name>-store with As), so
 // it survives restarts. It is unbounded unless BufferMaxRecords or
 // BufferMaxBytes is given; a full buffer stops the application with an
-// error naming the operator.
+// error naming the operator, as Kafka Streams requires a strict buffer
+// (shutDownWhenFull) here.
 func (t WindowedTable[K, V]) SuppressUntilWindowCloses(opts ...SuppressOption) WindowedTable[K, V] {
 	n := addSuppress(t.b, t.node, t.ks, t.vs, resolveSuppress(opts), untilWindowCloses[K]("SuppressUntilWindowCloses", t.node))
 	return WindowedTable[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
@@ -275,8 +311,10 @@ func (t SessionTable[K, V]) SuppressUntilWindowCloses(opts ...SuppressOption) Se
 // stream time - d >= that first timestamp. Deletions are buffered and
 // forwarded like other updates. Entries are forwarded in order of buffer
 // time, then key bytes. A bounded buffer (BufferMaxRecords,
-// BufferMaxBytes) that fills up stops the application, or with
-// EmitEarlyWhenFull forwards its oldest entries early.
+// BufferMaxBytes) that fills up forwards its oldest entries early, as
+// Kafka Streams' BufferConfig.maxRecords and maxBytes do, or with
+// ShutDownWhenFull stops the application with an error naming the
+// operator.
 func (t Table[K, V]) SuppressUntilTimeLimit(d time.Duration, opts ...SuppressOption) Table[K, V] {
 	n := addSuppress(t.b, t.node, t.ks, t.vs, resolveSuppress(opts), timeLimit[K]("SuppressUntilTimeLimit", d))
 	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}

@@ -22,22 +22,31 @@ type Table[K, V any] struct {
 
 // Table reads topic as a table, materialized in a store (named with
 // table.As) so it can be queried and, in the runtime, restored.
+// stream.As(name) names the table's processor <name> and its source
+// <name>-source (Kafka Streams' Consumed.as).
 func (b *Builder) Table[K, V any](topic string, ks serde.Serde[K], vs serde.Serde[V], opts ...table.Option) Table[K, V] {
-	s := b.Stream(topic, ks, vs)
-	return s.toTable("TABLE-SOURCE", opts)
+	m, _ := table.Resolve(opts...) // toTable reports the errors
+	var srcOpts []Option
+	if m.Operator != "" {
+		srcOpts = append(srcOpts, As(m.Operator+"-source"))
+	}
+	s := b.Stream(topic, ks, vs, srcOpts...)
+	return s.toTable("TABLE-SOURCE", "Builder.Table", opts)
 }
 
 // ToTable turns the stream into a table: each record upserts its key, a
-// null value deletes it, records with a null key are dropped.
+// null value deletes it, records with a null key are dropped. table.As
+// names the table's store, stream.As its processor.
 func (s Stream[K, V]) ToTable(opts ...table.Option) Table[K, V] {
-	return s.toTable("TOTABLE", opts)
+	return s.toTable("TOTABLE", "ToTable", opts)
 }
 
-func (s Stream[K, V]) toTable(op string, opts []table.Option) Table[K, V] {
+func (s Stream[K, V]) toTable(op, method string, opts []table.Option) Table[K, V] {
 	m, mErr := table.Resolve(opts...)
-	store := &topology.Store{UserName: m.Name, Op: op, Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
+	store := &topology.Store{UserName: m.Name, Op: op, Naming: storeNaming(method),
+		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
 	ks, vs := orDefault(s.ks), orDefault(s.vs)
-	n := &topology.Node{Kind: topology.Processor, Op: op}
+	n := &topology.Node{Kind: topology.Processor, Op: op, UserName: m.Operator}
 	n.Check = func() error {
 		var retErr error
 		if m.Retention != 0 {

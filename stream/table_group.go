@@ -42,7 +42,9 @@ func (t Table[K, V]) GroupBy[K2, V2 any](fn func(key K, value V) (K2, V2), ks se
 	ks, vs = orDefault(ks), orDefault(vs)
 	g := GroupedTable[K2, V2]{b: t.b, ks: ks, vs: vs}
 	g.prepare = func(store *topology.Store) *topology.Node {
-		it := &topology.InternalTopic{UserName: c.name, NameFrom: store, Partitions: c.partitions}
+		it := &topology.InternalTopic{UserName: c.name, NameFrom: store, Partitions: c.partitions,
+			Naming: topology.Naming{Method: "Table.GroupBy",
+				Hint: "pass stream.As(name) to GroupBy, or table.As(name) to the aggregation (the store's name then names the topic)"}}
 		sink := &topology.Node{Kind: topology.Sink, Op: "KTABLE-GROUPBY-REPARTITION-SINK", Internal: it}
 		sink.Check = func() error {
 			return errors.Join(c.err,
@@ -109,10 +111,11 @@ func (g GroupedTable[K, V]) Aggregate[A any](init func() A, adder, subtractor fu
 
 func tableAggregate[K, V, A any](g GroupedTable[K, V], op string, initial func(K, V) A, add, sub func(K, V, A) A, as serde.Serde[A], opts []table.Option) Table[K, A] {
 	m, mErr := table.Resolve(opts...)
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op),
+		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
 	src := g.prepare(store)
 	ks := g.ks
-	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-AGGREGATE"}
+	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-AGGREGATE", UserName: m.Operator}
 	n.Check = func() error {
 		var retErr error
 		if m.Retention != 0 {

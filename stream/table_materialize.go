@@ -17,7 +17,8 @@ import (
 // The store holds the table's current rows (a deleted or filtered-out row
 // is removed) with the timestamps of their last changes, and is backed by
 // the changelog <app>-<name>-changelog unless table.WithoutLogging is
-// given; without table.As its name is generated (and stable). Later
+// given; without table.As its name is generated (and stable).
+// stream.As names the processor that writes the store. Later
 // joins read the table from this store. The table's value serde is the
 // store's: a table of a non-primitive type needs Table.WithValueSerde
 // before Materialize. A table that already has a store (Builder.Table,
@@ -32,5 +33,5 @@ func (t Table[K, V]) Materialize(opts ...table.Option) Table[K, V] {
 		t.b.g.Errs = append(t.b.g.Errs, fmt.Errorf("Materialize: the table is already materialized in a store; name it where it is created (with table.As)"))
 		return t
 	}
-	return t.materializeIn("Materialize", m, err)
+	return t.materializeIn("Materialize", storeNaming("Materialize"), m, err)
 }

@@ -46,12 +46,12 @@ func windowAggregate[K, V, A any](w TimeWindowedStream[K, V], op string, initial
 	if m.Retention != 0 {
 		retention = m.Retention
 	}
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", WindowSize: spec.Size().Milliseconds(), Spec: engine.StoreSpec{
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op), WindowSize: spec.Size().Milliseconds(), Spec: engine.StoreSpec{
 		Kind: engine.WindowKind, Logged: m.Logging, Cached: m.Caching, Window: state.WindowOptions{Retention: max(retention.Milliseconds(), 1)},
 	}}
 	in := w.g.prepare(store, op)
 	ks := orDefault(in.ks)
-	n := &topology.Node{Kind: topology.Processor, Op: "WINDOWED-AGGREGATE"}
+	n := &topology.Node{Kind: topology.Processor, Op: "WINDOWED-AGGREGATE", UserName: m.Operator}
 	n.Check = func() error {
 		var retErr error
 		if err := spec.Validate(); err != nil {

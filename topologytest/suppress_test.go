@@ -232,20 +232,31 @@ func TestSuppressZeroTimeLimit(t *testing.T) {
 	assert.Equal(t, []string{"a=1@5", "a=2@3"}, readStrings(t, d))
 }
 
-// A full buffer stops processing with an error naming the operator, or,
-// for time limits with EmitEarlyWhenFull, releases its oldest entries.
+// A full buffer behaves as Kafka Streams' BufferConfig: a time-limit
+// suppression with BufferMaxRecords or BufferMaxBytes emits its oldest
+// entries early (BufferConfig.maxRecords/maxBytes is an EagerBufferConfig)
+// unless ShutDownWhenFull makes it strict; final results need a strict
+// buffer, so a full one always stops processing with an error naming the
+// operator.
 func TestSuppressBufferFull(t *testing.T) {
-	t.Run("shut down", func(t *testing.T) {
-		d := driver(t, finalCounts(window.Tumbling(time.Hour), stream.As("final"), stream.BufferMaxRecords(2)))
-		pipeAt(t, d, "a", 0)
-		pipeAt(t, d, "b", 1)
-		pipeAt(t, d, "a", 2) // same key: still two records
-		err := d.Input("in", serde.String(), serde.String()).PipeAt("c", "v", ms(3))
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "final: suppression buffer exceeded its max capacity: currently 3/2 records")
+	t.Run("final results shut down", func(t *testing.T) {
+		for _, opts := range [][]stream.SuppressOption{
+			{stream.As("final"), stream.BufferMaxRecords(2)},
+			{stream.As("final"), stream.BufferMaxRecords(2), stream.ShutDownWhenFull()},
+		} {
+			d := driver(t, finalCounts(window.Tumbling(time.Hour), opts...))
+			pipeAt(t, d, "a", 0)
+			pipeAt(t, d, "b", 1)
+			pipeAt(t, d, "a", 2) // same key: still two records
+			err := d.Input("in", serde.String(), serde.String()).PipeAt("c", "v", ms(3))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "final: suppression buffer exceeded its max capacity: currently 3/2 records")
+			assert.Empty(t, readWindowed(t, d, time.Hour.Milliseconds()), "nothing is emitted early")
+		}
 	})
-	t.Run("emit early", func(t *testing.T) {
-		d := driver(t, timeLimited(time.Hour, stream.BufferMaxRecords(2), stream.EmitEarlyWhenFull()))
+	emitsEarly := func(t *testing.T, opts ...stream.SuppressOption) {
+		t.Helper()
+		d := driver(t, timeLimited(time.Hour, opts...))
 		in := d.Input("in", serde.String(), serde.String())
 		pipe := func(k, v string, ts int64) { t.Helper(); require.NoError(t, in.PipeAt(k, v, ms(ts))) }
 		pipe("a", "1", 0)
@@ -257,12 +268,35 @@ func TestSuppressBufferFull(t *testing.T) {
 		assert.Empty(t, readStrings(t, d))
 		pipe("d", "1", 4)
 		assert.Equal(t, []string{"b=2@3"}, readStrings(t, d))
+	}
+	t.Run("time limit emits early by default", func(t *testing.T) {
+		emitsEarly(t, stream.BufferMaxRecords(2))
 	})
-	t.Run("max bytes", func(t *testing.T) {
-		d := driver(t, timeLimited(time.Hour, stream.As("limited"), stream.BufferMaxBytes(60)))
+	t.Run("time limit with EmitEarlyWhenFull", func(t *testing.T) {
+		emitsEarly(t, stream.BufferMaxRecords(2), stream.EmitEarlyWhenFull())
+	})
+	t.Run("time limit with ShutDownWhenFull", func(t *testing.T) {
+		d := driver(t, timeLimited(time.Hour, stream.As("limited"), stream.BufferMaxRecords(2), stream.ShutDownWhenFull()))
 		in := d.Input("in", serde.String(), serde.String())
 		require.NoError(t, in.PipeAt("a", "1", ms(0)))
-		err := in.PipeAt("b", "1234567890123456789012345678901234567890", ms(1))
+		require.NoError(t, in.PipeAt("b", "1", ms(1)))
+		err := in.PipeAt("c", "1", ms(2))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "limited: suppression buffer exceeded its max capacity: currently 3/2 records")
+		assert.Empty(t, readStrings(t, d))
+	})
+	t.Run("max bytes", func(t *testing.T) {
+		long := "1234567890123456789012345678901234567890"
+		d := driver(t, timeLimited(time.Hour, stream.As("limited"), stream.BufferMaxBytes(80)))
+		in := d.Input("in", serde.String(), serde.String())
+		require.NoError(t, in.PipeAt("a", "1", ms(0)))
+		require.NoError(t, in.PipeAt("b", long, ms(1)))
+		assert.Equal(t, []string{"a=1@0"}, readStrings(t, d), "the oldest entry goes out early")
+
+		d = driver(t, timeLimited(time.Hour, stream.As("limited"), stream.BufferMaxBytes(80), stream.ShutDownWhenFull()))
+		in = d.Input("in", serde.String(), serde.String())
+		require.NoError(t, in.PipeAt("a", "1", ms(0)))
+		err := in.PipeAt("b", long, ms(1))
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "limited: suppression buffer exceeded its max capacity")
 	})
@@ -273,6 +307,10 @@ func TestSuppressBuildErrors(t *testing.T) {
 	_, err := finalCounts(window.Tumbling(time.Second), stream.EmitEarlyWhenFull()).Build()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "EmitEarlyWhenFull applies to SuppressUntilTimeLimit only")
+
+	_, err = timeLimited(time.Second, stream.BufferMaxRecords(1), stream.EmitEarlyWhenFull(), stream.ShutDownWhenFull()).Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "EmitEarlyWhenFull and ShutDownWhenFull contradict each other")
 
 	_, err = timeLimited(-time.Second).Build()
 	require.Error(t, err)

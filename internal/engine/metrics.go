@@ -19,6 +19,7 @@ const (
 	DropTimestamp       = record.DropTimestamp
 	DropExpired         = record.DropExpired
 	DropProcessing      = record.DropProcessing
+	DropStaleResponse   = record.DropStaleResponse
 )
 
 // Metrics counts what a task did. It is safe to read concurrently. An owner

@@ -39,9 +39,13 @@ type Closer interface {
 }
 
 // Forwarder holds a node's children and forwards records to them
-// depth-first. Embed it in processors.
+// depth-first. Embed it in processors. It marks a record whose key or value
+// is nil as having a null key or value (see Nillable), so that a nil
+// returned by a user function is a null, as in Kafka Streams.
 type Forwarder[K, V any] struct {
 	children []Processor[K, V]
+	keyNil   NilCheck[K]
+	valueNil NilCheck[V]
 }
 
 // AddChild appends a child.
@@ -49,6 +53,9 @@ func (f *Forwarder[K, V]) AddChild(p Processor[K, V]) { f.children = append(f.ch
 
 // Forward hands r to every child in order, stopping at the first error.
 func (f *Forwarder[K, V]) Forward(r Record[K, V]) error {
+	if f.keyNil != nilNever || f.valueNil != nilNever {
+		r.KeyNull, r.ValueNull = f.nulls(r.Key, r.Value, r.KeyNull, r.ValueNull)
+	}
 	for _, c := range f.children {
 		if err := c.Process(r); err != nil {
 			return err
@@ -62,7 +69,17 @@ func (f *Forwarder[K, V]) ForwardTo(i int, r Record[K, V]) error {
 	if i < 0 || i >= len(f.children) {
 		return nil
 	}
+	if f.keyNil != nilNever || f.valueNil != nilNever {
+		r.KeyNull, r.ValueNull = f.nulls(r.Key, r.Value, r.KeyNull, r.ValueNull)
+	}
 	return f.children[i].Process(r)
+}
+
+// nulls returns a record's null flags, set for a nil key or value. Forward
+// skips the call once it knows that neither type has nil, and does not pass
+// the record's address, which would keep it out of registers.
+func (f *Forwarder[K, V]) nulls(k K, v V, keyNull, valueNull bool) (bool, bool) {
+	return keyNull || f.keyNil.IsNil(&k), valueNull || f.valueNil.IsNil(&v)
 }
 
 // NumChildren reports the number of children.

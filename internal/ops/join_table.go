@@ -132,6 +132,7 @@ type TableJoinSide[K, VThis, VOther, R any] struct {
 	store      *engine.KVStore
 	t          *engine.Task
 	topic      string
+	isNil      engine.NilCheck[R]
 }
 
 // Init implements engine.Initializer.
@@ -195,6 +196,10 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, engine.C
 			out.Old, out.HasOld = p.Joiner(ch.Old, ch.HasOld, other, found), true
 		}
 	}
+	// A nil result (for a type with nil) is no row, as a null from Kafka
+	// Streams' joiner.
+	out.HasNew = out.HasNew && !p.isNil.IsNil(&out.New)
+	out.HasOld = out.HasOld && !p.isNil.IsNil(&out.Old)
 	ts := r.Timestamp
 	if found {
 		ts = max(ts, ots)

@@ -119,20 +119,25 @@ func (p *TableFilter[K, V]) Process(r engine.Record[K, engine.Change[V]]) error 
 	return p.Forward(r2)
 }
 
-// TableMapValues maps new and old values of table changes.
+// TableMapValues maps new and old values of table changes. A nil result
+// (for a type with nil) is no value: the row is deleted, as a null from
+// Kafka Streams' mapper deletes it.
 type TableMapValues[K, V, V2 any] struct {
 	engine.Forwarder[K, engine.Change[V2]]
-	Fn func(K, V) V2
+	Fn    func(K, V) V2
+	isNil engine.NilCheck[V2]
 }
 
 // Process implements engine.Processor.
 func (p *TableMapValues[K, V, V2]) Process(r engine.Record[K, engine.Change[V]]) error {
 	var out engine.Change[V2]
 	if r.Value.HasNew {
-		out.New, out.HasNew = p.Fn(r.Key, r.Value.New), true
+		out.New = p.Fn(r.Key, r.Value.New)
+		out.HasNew = !p.isNil.IsNil(&out.New)
 	}
 	if r.Value.HasOld {
-		out.Old, out.HasOld = p.Fn(r.Key, r.Value.Old), true
+		out.Old = p.Fn(r.Key, r.Value.Old)
+		out.HasOld = !p.isNil.IsNil(&out.Old)
 	}
 	return p.Forward(engine.Record[K, engine.Change[V2]]{Key: r.Key, Value: out, Timestamp: r.Timestamp, Headers: r.Headers})
 }

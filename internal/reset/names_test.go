@@ -21,6 +21,16 @@ func TestIsInternal(t *testing.T) {
 		"other-wc-counts-changelog":           false,
 		"lines":                               false,
 		"wc-dlq":                              false, // the dead-letter topic is the user's
+		// a foreign-key join's subscription and response topics, named
+		// and generated (Eddy's ids are hexadecimal, Kafka Streams'
+		// decimal)
+		"wc-enrich-subscription-registration-topic":                  true,
+		"wc-enrich-subscription-response-topic":                      true,
+		"wc-KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-3da222bf-topic": true,
+		"wc-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-0000000012-topic":   true,
+		"wc-KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE--topic":             false,
+		"wc-subscription-response-topic":                             false,
+		"wc-orders-topic":                                            false,
 	} {
 		assert.Equal(t, want, isInternal("wc", topic), topic)
 	}

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -113,6 +114,9 @@ func assignNames(g *Graph) {
 		s.Name = s.UserName
 		if s.Name == "" {
 			s.Name = "KSTREAM-" + s.Op + "-STATE-STORE-" + hash8(s.Owner.lineage)
+			if strings.HasPrefix(s.Op, "COGROUPKSTREAM-") {
+				s.Name = s.Op + "-STATE-STORE-" + hash8(s.Owner.lineage)
+			}
 		}
 		s.Spec.Name = s.Name
 	}
@@ -123,9 +127,9 @@ func assignNames(g *Graph) {
 		case it.NameFrom != nil:
 			base = it.NameFrom.Name
 		default:
-			base = "KSTREAM-REPARTITION-" + hash8(it.sink.lineage)
+			base = cmp.Or(it.Prefix, "KSTREAM-REPARTITION") + "-" + hash8(it.sink.lineage)
 		}
-		it.Name = base + "-repartition"
+		it.Name = base + cmp.Or(it.Suffix, "-repartition")
 	}
 	for _, n := range g.Nodes {
 		switch {
@@ -135,7 +139,7 @@ func assignNames(g *Graph) {
 			n.Name = n.Internal.Name + "-sink"
 		case n.Internal != nil && n.Kind == Source:
 			n.Name = n.Internal.Name + "-source"
-		case strings.HasPrefix(n.Op, "KTABLE-"):
+		case strings.HasPrefix(n.Op, "KTABLE-"), strings.HasPrefix(n.Op, "COGROUPKSTREAM-"):
 			n.Name = n.Op + "-" + hash8(n.lineage)
 		default:
 			n.Name = "KSTREAM-" + n.Op + "-" + hash8(n.lineage)
@@ -143,26 +147,60 @@ func assignNames(g *Graph) {
 	}
 }
 
-// checkExplicit reports every state store and repartition topic whose name
+// checkExplicit reports every state store and internal topic whose name
 // was generated. Such names follow the topology's shape, so a later change
-// to it can rename them, and a renamed store or topic starts empty.
+// to it can rename them, and a renamed store or topic starts empty. Each
+// error names the operator (its DSL method and processor), the resource and
+// what to pass to name it.
 func checkExplicit(g *Graph) []error {
 	var errs []error
 	for _, s := range g.Stores {
-		if s.UserName == "" {
-			what := "state store"
-			if s.Spec.Logged {
-				what = "state store (and its changelog topic)"
-			}
-			errs = append(errs, fmt.Errorf("%s: the %s would get the generated name %q: name it (table.As)", s.Owner.Name, what, s.Name))
+		if s.UserName != "" {
+			continue
 		}
+		what := "state store"
+		switch {
+		case s.Global:
+			what = "global table's state store"
+		case s.Spec.Logged:
+			what = fmt.Sprintf("state store (and its changelog topic %s-changelog)", s.Name)
+		}
+		hint := s.Naming.Hint
+		if hint == "" {
+			hint = "name it with table.As"
+		}
+		errs = append(errs, fmt.Errorf("%s: the %s would get the generated name %q: %s",
+			operator(s.Owner, s.Naming), what, s.Name, hint))
 	}
 	for _, it := range g.Topics {
-		if it.UserName == "" && (it.NameFrom == nil || it.NameFrom.UserName == "") {
-			errs = append(errs, fmt.Errorf("%s: the repartition topic would get the generated name %q: name the operator that repartitions (stream.As) or the store it feeds (table.As)", it.sink.Name, it.Name))
+		if it.UserName != "" || it.NameFrom != nil && it.NameFrom.UserName != "" {
+			continue
 		}
+		what := "repartition topic"
+		if it.Suffix != "" && it.Suffix != "-repartition" {
+			what = "internal topic"
+		}
+		hint := it.Naming.Hint
+		if hint == "" {
+			hint = "name its operator with stream.As"
+		}
+		errs = append(errs, fmt.Errorf("%s: the %s would get the generated name %q: %s",
+			operator(it.sink, it.Naming), what, it.Name, hint))
 	}
 	return errs
+}
+
+// operator names a resource's operator in errors: its DSL method, if known,
+// and its processor.
+func operator(n *Node, nm Naming) string {
+	name := "unknown processor"
+	if n != nil {
+		name = n.Name
+	}
+	if nm.Method == "" {
+		return name
+	}
+	return fmt.Sprintf("%s (processor %s)", nm.Method, name)
 }
 
 func hash8(s string) string {
@@ -410,17 +448,12 @@ func (t *Topology) Partitions(app string, userPartitions func(topic string) (int
 		names := make([]string, len(st.Sources))
 		counts := make([]int32, len(st.Sources))
 		fixed := make([]bool, len(st.Sources))
+		anyFixed := false
 		for i, src := range st.Sources {
 			if it, ok := st.SourceInternal[src]; ok {
 				names[i] = it.FullName(app)
 				if it.Partitions > 0 {
 					counts[i], fixed[i] = it.Partitions, true
-				} else {
-					p, err := resolve(writer[it], depth+1)
-					if err != nil {
-						return 0, err
-					}
-					counts[i] = p
 				}
 			} else {
 				p, err := userPartitions(src)
@@ -429,8 +462,24 @@ func (t *Topology) Partitions(app string, userPartitions func(topic string) (int
 				}
 				names[i], counts[i], fixed[i] = src, p, true
 			}
+			anyFixed = anyFixed || fixed[i]
 		}
-		if st.joins() {
+		joins := st.joins()
+		for i, src := range st.Sources {
+			if fixed[i] || joins && anyFixed {
+				// A join's other inputs take the fixed count (copartition
+				// below), whatever their writers read: so a foreign-key
+				// join's subscription and response topics, which its two
+				// sub-topologies write for each other, form no cycle.
+				continue
+			}
+			p, err := resolve(writer[st.SourceInternal[src]], depth+1)
+			if err != nil {
+				return 0, err
+			}
+			counts[i] = p
+		}
+		if joins {
 			if err := copartition(st.ID, names, counts, fixed); err != nil {
 				return 0, err
 			}
@@ -451,14 +500,18 @@ func (t *Topology) Partitions(app string, userPartitions func(topic string) (int
 	return out, nil
 }
 
-// joins reports whether the sub-topology contains a join that needs
-// co-partitioned inputs. The DSL gives every join processor an operator
-// name containing "JOIN" (JOINTHIS, LEFTJOIN, KTABLE-OUTERJOINOTHER, …);
-// joins with a global table (which read global stores) need no
-// co-partitioning.
+// joins reports whether the sub-topology contains a join or a cogrouped
+// aggregation, which need co-partitioned inputs. The DSL gives every join
+// processor an operator name containing "JOIN" (JOINTHIS, LEFTJOIN,
+// KTABLE-OUTERJOINOTHER, …) and every cogroup processor one starting with
+// "COGROUPKSTREAM-"; joins with a global table (which read global stores)
+// need no co-partitioning.
 func (st *Subtopology) joins() bool {
 	for _, n := range st.Nodes {
 		if n.Kind == Processor && strings.Contains(n.Op, "JOIN") && len(n.GlobalStores) == 0 {
+			return true
+		}
+		if n.Kind == Processor && strings.HasPrefix(n.Op, "COGROUPKSTREAM-") {
 			return true
 		}
 	}
@@ -480,7 +533,7 @@ func copartition(sub int, names []string, counts []int32, fixed []bool) error {
 		}
 		if counts[i] != counts[first] {
 			return fmt.Errorf("sub-topology %d joins topics that are not co-partitioned: %q has %d partitions but %q has %d; "+
-				"the inputs of a join need the same partition count (create them alike, or repartition one side with Repartition and stream.Partitions)",
+				"the inputs of a join or cogroup need the same partition count (create them alike, or repartition one side with Repartition and stream.Partitions)",
 				sub, names[first], counts[first], names[i], counts[i])
 		}
 	}

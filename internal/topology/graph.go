@@ -83,23 +83,47 @@ type Store struct {
 	// topic on every instance, read-only to processors, with the topic as
 	// its changelog (Spec.Logged is false).
 	Global bool
+	// Naming says, in the DSL's terms, which operator creates the store
+	// and how to name it; Build's errors for generated names under
+	// Graph.RequireNames show it.
+	Naming Naming
 }
 
-// InternalTopic is a repartition topic. Its full name in a running
-// application is <app>-<Name>-repartition.
+// Naming describes for error messages how the user names a store or an
+// internal topic.
+type Naming struct {
+	// Method is the DSL call that creates the resource ("Count",
+	// "Builder.Table", "Join", …); empty: only the processor is named.
+	Method string
+	// Hint says what to pass to name the resource ("pass table.As(name)
+	// to Count"); empty: a generic hint.
+	Hint string
+}
+
+// InternalTopic is a repartition topic, or another internal topic written
+// and read like one (a foreign-key join's subscription and response
+// topics). Its full name in a running application is <app>-<Name>, Name
+// ending in Suffix (-repartition by default).
 type InternalTopic struct {
 	// UserName is the name given with stream.As, or "".
 	UserName string
+	// Prefix starts a generated name, followed by a hash of the writing
+	// sink's lineage: "KSTREAM-REPARTITION" when empty.
+	Prefix string
+	// Suffix ends the name: "-repartition" when empty.
+	Suffix string
 	// NameFrom supplies the name when UserName is empty (e.g. the store
 	// of the aggregation it feeds); nil means generated from the sink node.
 	NameFrom *Store
 	// Partitions is the requested partition count, 0 = inferred from the
 	// upstream sub-topology's sources.
 	Partitions int32
-	// Name is the resolved base name including the "-repartition" suffix,
-	// without the application id.
+	// Name is the resolved base name including the suffix, without the
+	// application id.
 	Name string
-	sink *Node
+	// Naming says which operator writes the topic and how to name it.
+	Naming Naming
+	sink   *Node
 }
 
 // FullName is the topic's name in application app.
@@ -112,9 +136,9 @@ type Graph struct {
 	Topics []*InternalTopic
 	// Errs are user mistakes recorded while building; Build reports them.
 	Errs []error
-	// RequireNames makes Build reject state stores and internal topics
-	// whose names would be generated (Kafka Streams'
-	// ensure.explicit.internal.resource.naming).
+	// RequireNames makes Build reject state stores (and so changelog
+	// topics) and internal topics whose names would be generated (Kafka
+	// Streams' ensure.explicit.internal.resource.naming).
 	RequireNames bool
 }
 

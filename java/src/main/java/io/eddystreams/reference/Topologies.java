@@ -114,6 +114,15 @@ public final class Topologies {
                 JoinTopologies::tableTable));
         add(Spec.composable("merge", List.of(JoinTopologies.MERGE_A, JoinTopologies.MERGE_B),
                 List.of(JoinTopologies.MERGE_OUT), JoinTopologies::merge));
+        // foreign-key table–table joins (KIP-213), see FkJoinTopologies
+        add(Spec.composable("fk-join", List.of(FkJoinTopologies.FK_ORDERS, FkJoinTopologies.FK_PRODUCTS),
+                List.of(FkJoinTopologies.FK_JOIN, FkJoinTopologies.FK_LEFT_JOIN), FkJoinTopologies::fkJoin));
+        // cogrouped aggregations (KIP-150), see CogroupTopologies
+        add(Spec.composable("cogroup", List.of(CogroupTopologies.CG_A, CogroupTopologies.CG_B, CogroupTopologies.CG_C),
+                List.of(CogroupTopologies.CG_AGG, CogroupTopologies.CG_WINDOWED, CogroupTopologies.CG_SESSION,
+                        CogroupTopologies.CG_SLIDING), CogroupTopologies::cogroup));
+        add(Spec.composable("cogroup-repartition", List.of(CogroupTopologies.CG_A, CogroupTopologies.CG_B, CogroupTopologies.CG_R),
+                List.of(CogroupTopologies.CG_RSUM), CogroupTopologies::cogroupRepartition));
     }
 
     private static void add(Spec s) {
