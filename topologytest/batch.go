@@ -88,15 +88,14 @@ func newBatch(d *Driver) *batch {
 	return b
 }
 
-// hold keeps r in flight if a task sent it, under Shuffle, to a topic a
-// task reads, and reports whether it did.
-func (b *batch) hold(r *engine.RawRecord) bool {
-	if b.rng == nil || b.d.producer == noTask {
-		return false
-	}
-	if _, ok := b.d.reader[r.Topic]; !ok {
-		return false
-	}
+// holds reports whether a record sent now to ts is held in flight: under
+// Shuffle, a record a task sends to a topic a task reads.
+func (b *batch) holds(ts *topicState) bool {
+	return b.rng != nil && b.d.producer != noTask && ts.reader >= 0
+}
+
+// hold keeps r in flight (see holds).
+func (b *batch) hold(r *engine.RawRecord) {
 	k := flightKey{from: b.d.producer, topic: r.Topic, partition: r.Partition}
 	f := b.flightOf[k]
 	if f == nil {
@@ -105,7 +104,6 @@ func (b *batch) hold(r *engine.RawRecord) bool {
 		b.flights = append(b.flights, f)
 	}
 	f.recs = append(f.recs, r)
-	return true
 }
 
 // buffer adds r, already in its topic's log, to the partition group of the
@@ -133,11 +131,11 @@ func (b *batch) deliver(f *flight) error {
 	if f.head == len(f.recs) {
 		f.recs, f.head = f.recs[:0], 0
 	}
-	n, err := b.d.PartitionCount(r.Topic)
+	ts, err := b.d.topic(r.Topic)
 	if err != nil {
 		return err
 	}
-	b.d.append(r, n)
+	b.d.append(ts, r.Topic, r.Partition, r)
 	return b.buffer(r)
 }
 

@@ -136,13 +136,19 @@ type Driver struct {
 	reader  map[string]int   // source topic -> sub-topology
 	tasks   map[engine.TaskID]*engine.Task
 	order   []engine.TaskID
+	torder  []*engine.Task // the tasks of order
 	globals *engine.GlobalStores
 	gtasks  map[string]*engine.Task // global topic -> its global task
 	gorder  []*engine.Task
-	logs    map[string]*topicLog
-	queue   []*engine.RawRecord
-	offsets map[string][]int64 // topic -> next offset per partition
-	rr      map[string]int32
+	logs    map[string]*topicLog   // every topic written to
+	topics  map[string]*topicState // every topic sent or piped to
+	recent  [4]recentTopic         // the topics looked up last, tried first
+	nextRec int                    // the entry of recent to replace next
+	queue   []queued               // records to process, from head on
+	head    int
+	slab    []engine.RawRecord  // records not handed out yet (see keep)
+	free    []*engine.RawRecord // records processed and not logged, for reuse
+	bytes   engine.Arena        // the piped records' keys and values
 	now     int64
 	closed  bool
 	discard bool // benchmarks: do not keep written records
@@ -156,6 +162,36 @@ type Driver struct {
 type topicLog struct {
 	records []*engine.RawRecord
 	read    int
+}
+
+// topicState is what the driver knows of a topic, looked up once per record
+// sent to it.
+type topicState struct {
+	n       int32          // partitions
+	reader  int            // the sub-topology that reads the topic, -1: none
+	tasks   []*engine.Task // reader's tasks by partition (nil: no such task)
+	global  *engine.Task   // the global task that reads the topic
+	offsets []int64        // next offset per partition
+	rr      int32          // the next partition of a record without one
+	log     *topicLog      // nil until a record is written
+}
+
+// recentTopic is an entry of the driver's cache of topics: a task sends
+// to few topics, whose names are mostly the very strings the cache holds,
+// so that comparing them is cheaper than hashing them.
+type recentTopic struct {
+	name string
+	ts   *topicState
+}
+
+// reads reports whether a task or a global task reads the topic.
+func (ts *topicState) reads() bool { return ts.reader >= 0 || ts.global != nil }
+
+// queued is a record waiting to be processed by task (nil: the reader has
+// no task for the record's partition, an error).
+type queued struct {
+	r    *engine.RawRecord
+	task *engine.Task
 }
 
 // New builds a driver for topo and creates its tasks.
@@ -176,7 +212,7 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 	}
 	d := &Driver{
 		cfg: cfg, topo: t, reader: map[string]int{}, tasks: map[engine.TaskID]*engine.Task{},
-		logs: map[string]*topicLog{}, offsets: map[string][]int64{}, rr: map[string]int32{},
+		logs: map[string]*topicLog{}, topics: map[string]*topicState{},
 		now: cfg.wallClock.UnixMilli(), globals: engine.NewGlobalStores(), gtasks: map[string]*engine.Task{},
 	}
 	if cfg.wallClock.IsZero() {
@@ -217,6 +253,7 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 			}
 			d.tasks[id] = task
 			d.order = append(d.order, id)
+			d.torder = append(d.torder, task)
 		}
 	}
 	if cfg.batch {
@@ -270,64 +307,122 @@ func (d *Driver) PartitionCount(topic string) (int32, error) {
 // they produce go.
 type taskCollector struct{ d *Driver }
 
-func (c taskCollector) Send(r *engine.RawRecord) error { return c.d.send(r) }
-
-func (c taskCollector) PartitionCount(topic string) (int32, error) { return c.d.PartitionCount(topic) }
-
-// send appends r to its topic's log and, if a sub-topology reads the
-// topic, queues it for processing (in batch mode: buffers it in the reading
-// task's partition group, or, under Shuffle, holds a repartition record in
-// flight until the schedule delivers it).
-func (d *Driver) send(r *engine.RawRecord) error {
-	n, err := d.PartitionCount(r.Topic)
+func (c taskCollector) Send(r *engine.RawRecord) error {
+	ts, err := c.d.topic(r.Topic)
 	if err != nil {
 		return err
 	}
-	if r.Partition < 0 {
-		r.Partition = d.rr[r.Topic] % n
-		d.rr[r.Topic]++
+	return c.d.send(ts, r)
+}
+
+func (c taskCollector) PartitionCount(topic string) (int32, error) { return c.d.PartitionCount(topic) }
+
+// topic returns the state of topic, which it creates on first use; it
+// fails for a topic with an invalid partition count.
+func (d *Driver) topic(name string) (*topicState, error) {
+	for _, rt := range d.recent {
+		if rt.ts != nil && rt.name == name {
+			return rt.ts, nil
+		}
 	}
-	if r.Partition >= n {
-		return fmt.Errorf("record for partition %d of topic %q, which has %d partitions", r.Partition, r.Topic, n)
+	ts := d.topics[name]
+	if ts == nil {
+		n, err := d.PartitionCount(name)
+		if err != nil {
+			return nil, err
+		}
+		ts = &topicState{n: n, reader: -1, global: d.gtasks[name], offsets: make([]int64, n)}
+		if st, ok := d.reader[name]; ok {
+			ts.reader = st
+			ts.tasks = make([]*engine.Task, n)
+			for p := range n {
+				ts.tasks[p] = d.tasks[engine.TaskID{Subtopology: st, Partition: p}]
+			}
+		}
+		d.topics[name] = ts
 	}
-	if d.batch != nil && d.batch.hold(r) {
+	d.recent[d.nextRec] = recentTopic{name: name, ts: ts}
+	d.nextRec = (d.nextRec + 1) % len(d.recent)
+	return ts, nil
+}
+
+// send appends a copy of r to its topic's log and, if a sub-topology reads
+// the topic, queues it for processing (in batch mode: buffers it in the
+// reading task's partition group, or, under Shuffle, holds a repartition
+// record in flight until the schedule delivers it). ts is r's topic. r
+// stays the caller's (see engine.Collector): the driver keeps a copy, and
+// none when it keeps nothing (benchmarks).
+func (d *Driver) send(ts *topicState, r *engine.RawRecord) error {
+	p := r.Partition
+	if p < 0 {
+		p = ts.rr % ts.n
+		ts.rr++
+	}
+	if p >= ts.n {
+		return fmt.Errorf("record for partition %d of topic %q, which has %d partitions", p, r.Topic, ts.n)
+	}
+	if d.batch != nil && d.batch.holds(ts) {
+		d.batch.hold(d.keep(r, p))
 		return nil
 	}
-	d.append(r, n)
-	if !d.reads(r.Topic) {
+	if d.discard && !ts.reads() {
+		d.append(ts, r.Topic, p, nil)
 		return nil
 	}
-	if d.batch != nil && d.gtasks[r.Topic] == nil {
-		return d.batch.buffer(r)
+	kept := d.keep(r, p)
+	d.append(ts, kept.Topic, p, kept)
+	if !ts.reads() {
+		return nil
 	}
-	d.queue = append(d.queue, r)
+	if d.batch != nil && ts.global == nil {
+		return d.batch.buffer(kept)
+	}
+	q := queued{r: kept, task: ts.global}
+	if q.task == nil {
+		q.task = ts.tasks[p] // nil: processQueue reports it
+	}
+	d.queue = append(d.queue, q)
 	return nil
 }
 
-// append gives r the next offset of its partition and appends it to its
-// topic's log; n is the topic's partition count.
-func (d *Driver) append(r *engine.RawRecord, n int32) {
-	offs := d.offsets[r.Topic]
-	if offs == nil {
-		offs = make([]int64, n)
-		d.offsets[r.Topic] = offs
+// recordSlab is how many records the driver allocates at once.
+const recordSlab = 64
+
+// keep returns a copy of r for partition, which the driver keeps: a
+// recycled record (see processQueue) or one of a slab.
+func (d *Driver) keep(r *engine.RawRecord, partition int32) *engine.RawRecord {
+	var c *engine.RawRecord
+	if n := len(d.free); n > 0 {
+		c = d.free[n-1]
+		d.free = d.free[:n-1]
+	} else {
+		if len(d.slab) == 0 {
+			d.slab = make([]engine.RawRecord, recordSlab)
+		}
+		c = &d.slab[0]
+		d.slab = d.slab[1:]
 	}
-	r.Offset = offs[r.Partition]
-	offs[r.Partition]++
-	l := d.logs[r.Topic]
-	if l == nil {
-		l = &topicLog{}
-		d.logs[r.Topic] = l
-	}
-	if !d.discard {
-		l.records = append(l.records, r)
-	}
+	*c = *r
+	c.Partition = partition
+	return c
 }
 
-// reads reports whether a task or a global task reads topic.
-func (d *Driver) reads(topic string) bool {
-	_, ok := d.reader[topic]
-	return ok || d.gtasks[topic] != nil
+// append takes the next offset of topic's partition, gives it to r (nil:
+// a record the driver does not keep) and appends r to the topic's log; ts
+// is the topic.
+func (d *Driver) append(ts *topicState, topic string, partition int32, r *engine.RawRecord) {
+	off := ts.offsets[partition]
+	ts.offsets[partition]++
+	if ts.log == nil {
+		ts.log = &topicLog{}
+		d.logs[topic] = ts.log
+	}
+	if r != nil {
+		r.Offset = off
+		if !d.discard {
+			ts.log.records = append(ts.log.records, r)
+		}
+	}
 }
 
 // pipe writes an input record and processes it and everything it causes.
@@ -335,14 +430,14 @@ func (d *Driver) pipe(r *engine.RawRecord) error {
 	if d.closed {
 		return errDriverClosed
 	}
-	if !d.reads(r.Topic) {
+	ts, err := d.topic(r.Topic)
+	if err != nil || !ts.reads() {
 		return fmt.Errorf("topologytest: no source reads topic %q (source topics: %v)", r.Topic, d.sourceTopics())
 	}
 	if r.Key != nil && r.Partition < 0 {
-		n, _ := d.PartitionCount(r.Topic)
-		r.Partition = partition.ForKey(r.Key, n)
+		r.Partition = partition.ForKey(r.Key, ts.n)
 	}
-	if err := d.send(r); err != nil {
+	if err := d.send(ts, r); err != nil {
 		return err
 	}
 	if d.batch != nil {
@@ -363,28 +458,30 @@ func (d *Driver) drain() error {
 // processQueue processes the queued records, and the records they cause, in
 // order; in batch mode only records of global tables are queued.
 func (d *Driver) processQueue() error {
-	for len(d.queue) > 0 {
-		r := d.queue[0]
-		d.queue = d.queue[1:]
-		task, ok := d.gtasks[r.Topic]
-		if !ok {
-			id := engine.TaskID{Subtopology: d.reader[r.Topic], Partition: r.Partition}
-			if task, ok = d.tasks[id]; !ok {
-				return fmt.Errorf("topologytest: no task %s for %s", id, r.Where())
-			}
+	for d.head < len(d.queue) {
+		q := d.queue[d.head] // left in place: the entries are reused soon
+		d.head++
+		if q.task == nil {
+			id := engine.TaskID{Subtopology: d.reader[q.r.Topic], Partition: q.r.Partition}
+			return fmt.Errorf("topologytest: no task %s for %s", id, q.r.Where())
 		}
-		if err := task.Process(r); err != nil {
+		if err := q.task.Process(q.r); err != nil {
 			d.fail()
 			return err
 		}
+		if d.discard { // in no log: reuse it (keep overwrites it)
+			d.free = append(d.free, q.r)
+		}
 	}
+	d.queue, d.head = d.queue[:0], 0
 	return nil
 }
 
 // fail forgets every record waiting to be processed and drops the tasks'
 // uncommitted state, after an error.
 func (d *Driver) fail() {
-	d.queue = nil
+	clear(d.queue)
+	d.queue, d.head = d.queue[:0], 0
 	if d.batch != nil {
 		d.batch.drop()
 	}
@@ -397,9 +494,9 @@ func (d *Driver) commitAll() error {
 			return fmt.Errorf("topologytest: commit global task %s: %w", g.ID(), err)
 		}
 	}
-	for _, id := range d.order {
-		if err := d.tasks[id].Commit(nil); err != nil {
-			return fmt.Errorf("topologytest: commit task %s: %w", id, err)
+	for _, t := range d.torder {
+		if err := t.Commit(nil); err != nil {
+			return fmt.Errorf("topologytest: commit task %s: %w", t.ID(), err)
 		}
 	}
 	return nil
@@ -409,8 +506,8 @@ func (d *Driver) abortAll() {
 	for _, g := range d.gorder {
 		_ = g.Abort()
 	}
-	for _, id := range d.order {
-		_ = d.tasks[id].Abort()
+	for _, t := range d.torder {
+		_ = t.Abort()
 	}
 }
 

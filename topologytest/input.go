@@ -31,13 +31,22 @@ type InputTopic[K, V any] struct {
 	vs      serde.Serde[V]
 	next    time.Time
 	advance time.Duration
+	// kapp and vapp are the serdes' Appenders, if they implement it:
+	// PipeRecord serializes into kbuf and vbuf, which it reuses, and the
+	// driver copies the bytes into the piped record.
+	kapp       serde.Appender[K]
+	vapp       serde.Appender[V]
+	kbuf, vbuf []byte
 }
 
 // Input returns an input topic that serializes with ks and vs. Records
 // piped without a timestamp get the topic's clock, which starts at the Unix
 // epoch (see StartAt) and advances by AutoAdvance after each record.
 func (d *Driver) Input[K, V any](topic string, ks serde.Serde[K], vs serde.Serde[V]) *InputTopic[K, V] {
-	return &InputTopic[K, V]{d: d, topic: topic, ks: ks, vs: vs, next: time.UnixMilli(0)}
+	in := &InputTopic[K, V]{d: d, topic: topic, ks: ks, vs: vs, next: time.UnixMilli(0)}
+	in.kapp, _ = ks.(serde.Appender[K])
+	in.vapp, _ = vs.(serde.Appender[V])
+	return in
 }
 
 // StartAt sets the topic's clock.
@@ -107,25 +116,51 @@ func (in *InputTopic[K, V]) PipeRecord(r Record[K, V]) error {
 		ts = in.next
 		in.next = in.next.Add(in.advance)
 	}
-	raw := &engine.RawRecord{Topic: in.topic, Partition: -1, Timestamp: ts.UnixMilli(), Headers: r.Headers}
+	var key, value []byte
 	var err error
 	if !r.KeyNull {
-		if raw.Key, err = in.ks.Serialize(in.topic, r.Key); err != nil {
+		if key, err = serialize(in.ks, in.kapp, &in.kbuf, &in.d.bytes, in.topic, r.Key); err != nil {
 			return fmt.Errorf("topologytest: serialize key for topic %q: %w", in.topic, err)
-		}
-		if raw.Key == nil {
-			raw.Key = []byte{}
 		}
 	}
 	if !r.ValueNull {
-		if raw.Value, err = in.vs.Serialize(in.topic, r.Value); err != nil {
+		if value, err = serialize(in.vs, in.vapp, &in.vbuf, &in.d.bytes, in.topic, r.Value); err != nil {
 			return fmt.Errorf("topologytest: serialize value for topic %q: %w", in.topic, err)
 		}
-		if raw.Value == nil {
-			raw.Value = []byte{}
+	}
+	raw := engine.RawRecord{Topic: in.topic, Partition: -1, Key: key, Value: value, Timestamp: ts.UnixMilli(), Headers: r.Headers}
+	return in.d.pipe(&raw)
+}
+
+// maxInputBuf bounds the serialization buffers an input topic keeps
+// between records: a larger one, grown for a rare large record, is let go.
+const maxInputBuf = 64 << 10
+
+// serialize encodes v with s, or with app into *buf, which it reuses, and
+// then a copy from arena; the result is never nil (a key or value piped is
+// not null).
+func serialize[T any](s serde.Serde[T], app serde.Appender[T], buf *[]byte, arena *engine.Arena, topic string, v T) ([]byte, error) {
+	if app == nil {
+		b, err := s.Serialize(topic, v)
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			b = []byte{}
+		}
+		return b, nil
+	}
+	b, err := app.AppendSerialize((*buf)[:0], topic, v)
+	if err != nil {
+		return nil, err
+	}
+	if cap(b) != cap(*buf) { // grown: keep the larger buffer, unless too large
+		*buf = b
+		if cap(b) > maxInputBuf {
+			*buf = nil
 		}
 	}
-	return in.d.pipe(raw)
+	return arena.Copy(b), nil
 }
 
 // PipeRaw sends a record as raw bytes (nil key or value = null), e.g. to

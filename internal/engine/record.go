@@ -39,6 +39,48 @@ type RawRecord struct {
 	Headers   []Header
 }
 
+// Arena hands out copies of byte slices for the records a task sends to
+// its collector, which owns them (see Collector): short ones are carved
+// from a shared chunk, so that a record's key and value cost no allocation
+// of their own; a chunk is collected once nothing refers to any of its
+// slices. The zero value is ready to use; it is not safe for concurrent
+// use.
+type Arena struct {
+	chunk []byte // the current chunk, carved from used on
+	used  int
+}
+
+// arenaChunk is the size of an Arena's chunks, and arenaMax the longest
+// slice it carves from one: a longer one gets an allocation of its own.
+const (
+	arenaChunk = 4 << 10
+	arenaMax   = 256
+)
+
+// Copy returns a copy of b, with no spare capacity, so that appending to
+// it cannot overwrite another; nil stays nil and empty stays empty (a
+// null and an empty key or value differ).
+func (a *Arena) Copy(b []byte) []byte {
+	n := len(b)
+	switch {
+	case b == nil:
+		return nil
+	case n == 0:
+		return []byte{}
+	case n > arenaMax:
+		return append(make([]byte, 0, n), b...)
+	}
+	if len(a.chunk)-a.used < n {
+		// Only here does the chunk pointer change: assigning it for
+		// every copy would cost a write barrier each while the garbage
+		// collector runs.
+		a.chunk, a.used = make([]byte, arenaChunk), 0
+	}
+	start := a.used
+	a.used += copy(a.chunk[start:], b)
+	return a.chunk[start:a.used:a.used]
+}
+
 // Where names the record's position for error messages.
 func (r *RawRecord) Where() string {
 	return fmt.Sprintf("topic %q partition %d offset %d", r.Topic, r.Partition, r.Offset)

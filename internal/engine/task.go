@@ -14,7 +14,10 @@ import (
 // repartition records and changelog records.
 type Collector interface {
 	// Send delivers r. Partition -1 lets the collector choose (null keys).
-	// The collector owns r's slices after the call.
+	// r itself stays the sender's, which may reuse it once Send returns:
+	// a collector that keeps the record keeps a copy. r's slices are the
+	// collector's after the call: the sender neither changes nor reuses
+	// them (sinks copy their serialized key and value into an Arena).
 	Send(r *RawRecord) error
 	// PartitionCount returns the number of partitions of topic.
 	PartitionCount(topic string) (int32, error)
@@ -67,6 +70,10 @@ type Task struct {
 	commitReq  bool
 	cached     []*storeCache // the caches of the task's cached stores, in spec order
 	logs       logSlabs      // the stores' changelog records (store_changelog.go)
+	// srcTopic and src are the topic of the last record processed and
+	// its source, which Process tries before looking the topic up.
+	srcTopic string
+	src      RawProcessor
 }
 
 // NewTask instantiates the processor graph, opens the stores and links nodes.
@@ -239,9 +246,13 @@ func (t *Task) CommitRequested() bool {
 // than a fatal store or output failure) goes to the error handler, like an
 // undecodable record: fail, skip (counted as "processing") or dead-letter.
 func (t *Task) Process(raw *RawRecord) (err error) {
-	src, ok := t.sources[raw.Topic]
-	if !ok {
-		return fmt.Errorf("task %s: no source for %s", t.cfg.ID, raw.Where())
+	src := t.src
+	if raw.Topic != t.srcTopic || src == nil {
+		var ok bool
+		if src, ok = t.sources[raw.Topic]; !ok {
+			return fmt.Errorf("task %s: no source for %s", t.cfg.ID, raw.Where())
+		}
+		t.srcTopic, t.src = raw.Topic, src
 	}
 	t.rc = RecordContext{Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Timestamp: raw.Timestamp, Headers: raw.Headers}
 	t.metrics.processed.Add(1)
