@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package integration holds Eddy's real-Kafka test suites: the runtime on
 // an Apache Kafka broker (word count under both guarantees, restart with
 // local state, scale-out and in, zombie fencing, repartitioned and windowed

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package metrics exports an Eddy application instance's metrics to
 // Prometheus: NewCollector returns a prometheus.Collector to register in
 // any registry, and Handler a ready /metrics endpoint to mount in a server.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package processor is Eddy's typed Processor API (Kafka Streams'
 // org.apache.kafka.streams.processor.api): user code that sees one record
 // at a time, keeps state in stores, forwards any number of records to its

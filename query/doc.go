@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package query reads the state stores of a running application (Kafka
 // Streams' interactive queries): typed handles over runtime.App's stores,
 // and an HTTP handler that answers for any key from any instance.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package record holds the small vocabulary every layer of Eddy shares: a
 // key with its value (KeyValue), a record header (Header) and the context
 // of the input record being processed (Context).

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package runtime runs a topology on Kafka: one application instance joins
 // the consumer group named by the application id, is assigned tasks
 // (sub-topology × partition), keeps their state in Pebble stores backed by

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package serde turns typed keys and values into Kafka record bytes and back.
 //
 // A [Serde] is bound to a Go type. The built-in serdes for primitives are

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package state defines Eddy's state stores: byte-level key-value, window and
 // session stores, the per-task [Backend] that opens them and commits their
 // writes atomically with changelog offsets, and typed views over them.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package status serves a running application's status page: the
 // instance and its state, its workers and tasks with their input lag and
 // restore progress, the group's members and their tasks, and the topology

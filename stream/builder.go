@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package stream is Eddy's typed DSL: a Builder creates streams and tables
 // from topics, and the handles chain Kafka Streams' operators — Filter, Map,
 // FlatMapValues, GroupBy, Count, WindowedBy, ToStream, To — with the key and

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package table holds the options that materialize a table: the store's
 // name (which also names its changelog topic and makes it queryable),
 // retention for windowed stores, changelogging and caching.

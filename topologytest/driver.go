@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package topologytest runs a topology without a broker, in the spirit of
 // Kafka Streams' TopologyTestDriver, through the same task engine the
 // runtime uses.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package window holds window specifications for windowed aggregations and the
 // [Windowed] key type their results are keyed by.
 //

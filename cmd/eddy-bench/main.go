@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command eddy-bench compares Eddy with hand-written franz-go loops and Java
 // Kafka Streams on one real Kafka broker: throughput until the consumer
 // group's lag reaches zero, CPU seconds (and CPU and heap allocations per

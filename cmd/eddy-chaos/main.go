@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command eddy-chaos proves Eddy's processing guarantees under crashes.
 //
 // It runs a counting application as several instance processes against one

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command enrichment joins a stream of orders with a table of customers
 // (a stream-table join on the customer id), writes the enriched orders to
 // enriched-orders, and the revenue per region per 5-minute tumbling

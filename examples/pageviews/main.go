@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command pageviews is tumbling-window analytics: views per page per
 // one-minute window, with a 10-second grace period for late events, from
 // JSON events whose event time comes from the payload.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command sessions tracks user activity sessions: events of one user at
 // most 30 minutes apart form a session (session windows with a 30-minute
 // inactivity gap and 5 minutes of grace). Every change of a session's

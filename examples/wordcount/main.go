@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command wordcount is the classic word count: it reads lines of text from
 // the topic text-lines and keeps a running count per word in
 // word-counts-output.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package balancer implements a kgo.GroupBalancer that assigns whole Kafka
 // Streams-style tasks to the members of a consumer group.
 //

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package devbroker runs an embedded, in-process Kafka-protocol broker for
 // development, examples and tests. It wraps franz-go's kfake and configures
 // it to behave like a single-node Apache Kafka as far as a Kafka

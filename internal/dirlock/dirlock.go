@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package dirlock takes exclusive, crash-safe locks on directories (an
 // flock on a lock file inside them), so two processes never use one
 // broker data directory or one application state directory at a time.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package engine is Eddy's single task-execution engine: it instantiates a
 // sub-topology's processor graph for one task (sub-topology × partition),
 // feeds it records one at a time depth-first, keeps stream time, owns the

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package metric holds the lock-free histogram the runtime and the task
 // engine record latencies in. Recording is a bucket search and two atomic
 // additions, cheap enough for a record's path; readers take snapshots

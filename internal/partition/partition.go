@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package partition maps record keys to partitions exactly as Kafka's Java
 // producer does for keyed records, so Eddy and Java applications agree on
 // which partition holds a key and can share co-partitioned topics.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package partitiongroup chooses which buffered input record a task
 // processes next. The runtime and the topologytest driver both use it, so a
 // task with several input partitions consumes them in the same order in

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package reset is Eddy's application reset tool, the counterpart of Kafka
 // Streams' kafka-streams-application-reset: it lets an application
 // reprocess its input from the start (or from a time) by resetting its

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package topology is the untyped model of a built Eddy topology: nodes,
 // stores, internal topics, the split into sub-topologies, generated names
 // and the textual and Graphviz descriptions. The DSL (package stream)

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package avro encodes typed values as Apache Avro with
 // github.com/hamba/avro/v2, in two framings:
 //

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package memory is the in-memory state backend: stores kept in
 // copy-on-write B-trees (github.com/google/btree), for tests and small
 // state.

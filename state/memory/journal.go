@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 package memory
 
 // journal is a B-tree with an undo log: the value each key had before its

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package pebble is the persistent state backend: one Pebble v2 database per
 // task directory holding all of the task's stores.
 //

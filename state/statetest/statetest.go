@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package statetest is the conformance suite every [state.Backend] must
 // pass, plus benchmarks that compare backends in one process.
 //

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package demo holds what the example programs share: command-line flags,
 // creating their topics, producing sample input, and reading the output
 // back read_committed until it is complete.

@@ -1,3 +1,6 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package wincore holds what the window- and session-store implementations
 // of the memory and Pebble backends share: the order-preserving key encoding
 // of window entries and sessions, the retention arithmetic over segments,
