@@ -4,12 +4,13 @@
 // Package pebble is the persistent state backend: one Pebble v2 database per
 // task directory holding all of the task's stores.
 //
-// Writes of a processing cycle go into an indexed batch, so reads see them
-// (read-your-writes) while the database does not. Commit adds the changelog
-// offsets (and window-store retention state) to the same batch and applies it
-// atomically; Abort drops it. After a crash the database therefore holds
-// exactly the state of the last Commit together with the offsets to resume
-// the changelog from, and nothing has to be wiped.
+// Writes of a processing cycle are kept in memory, in an overlay that reads
+// consult first (read-your-writes) while the database does not see them.
+// Commit writes the overlay, the changelog offsets and window-store
+// retention state to one batch and applies it atomically; Abort drops the
+// overlay. After a crash the database therefore holds exactly the state of
+// the last Commit together with the offsets to resume the changelog from,
+// and nothing has to be wiped. See overlay.go.
 //
 // Damage is detected rather than trusted: Open reports a database Pebble
 // cannot open, one that fails verification after a crash, or one in which
@@ -25,10 +26,8 @@
 package pebble
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 
 	pdb "github.com/cockroachdb/pebble/v2"
@@ -52,10 +51,17 @@ type Backend struct {
 	// was read in full since.
 	crashed, verified bool
 	db                *pdb.DB
-	batch             *pdb.Batch // writes since the last Commit
 	wopts             *pdb.WriteOptions
 	stores            map[string]storeRecord // registrations, committed as made
 	nextID            uint32
+
+	// The writes since the last Commit (see overlay.go): those of
+	// scan-only stores (window stores that retain duplicates, which have
+	// no point reads) in log, in order, the others in cycle. view holds
+	// them all, indexed, once a loop needs it; else it is nil.
+	cycle overlay
+	log   *pdb.Batch
+	view  *pdb.Batch
 
 	kvs      map[string]*kvStore
 	windows  map[string]*windowStore
@@ -123,7 +129,6 @@ func Open(dir string, opts Options) (*Backend, error) {
 			return nil, errors.Join(err, lock.Close())
 		}
 	}
-	b.batch = b.db.NewIndexedBatch()
 	return b, nil
 }
 
@@ -308,39 +313,29 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 	if b.loops > 0 {
 		return state.ErrInLoop
 	}
-	for _, s := range b.windows {
-		if err := s.writeMeta(); err != nil {
-			return err
-		}
-	}
-	for _, s := range b.sessions {
-		if err := s.writeMeta(); err != nil {
-			return err
-		}
-	}
-	for k, off := range offsets {
-		if err := b.batch.Set(metaKey(tagOffset, []byte(k)), encodeOffset(off), nil); err != nil {
-			return err
-		}
+	batch := b.db.NewBatch()
+	defer func() { _ = batch.Close() }() // only fails for a batch closed twice
+	if err := b.fill(batch, offsets); err != nil {
+		return err
 	}
 	var size int64
-	if !b.batch.Empty() {
+	if !batch.Empty() {
 		if err := checkSpace(b.fs, b.dir, b.opts.MinFreeBytes); err != nil {
 			return err
 		}
-		size = batchMemSize(b.batch)
-		err := b.guard("commit", func() error { return b.batch.Commit(b.wopts) })
+		size = batchMemSize(batch)
+		err := b.guard("commit", func() error { return batch.Commit(b.wopts) })
 		if err == nil {
 			err = b.faults.err() // Pebble reported the commit as done after a fatal error
 		}
 		if err != nil {
-			// Pebble keeps no failed batch usable: the cycle's writes
-			// are dropped, as by Abort.
+			// Nothing more is written after a storage fault: the
+			// cycle's writes are dropped, as by Abort.
 			b.dropCycle()
 			return b.writeError("commit", b.health.check(err))
 		}
 	}
-	b.newBatch()
+	b.clearCycle()
 	b.budgetCommitted(size)
 	for _, s := range b.windows {
 		s.committed()
@@ -352,9 +347,63 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 	return nil
 }
 
-func (b *Backend) newBatch() {
-	_ = b.batch.Close() // only fails for a batch closed twice
-	b.batch = b.db.NewIndexedBatch()
+// writeCycle adds the cycle's writes to batch. The overlay's and the
+// log's are of different stores, so their order does not matter.
+func (b *Backend) writeCycle(batch *pdb.Batch) error {
+	if err := b.cycle.writeTo(batch); err != nil {
+		return err
+	}
+	if b.log == nil {
+		return nil
+	}
+	return batch.Apply(b.log, nil)
+}
+
+// fill adds to batch what Commit applies: the cycle's writes, the window
+// and session stores' retention state and offsets.
+func (b *Backend) fill(batch *pdb.Batch, offsets map[string]int64) error {
+	if err := b.writeCycle(batch); err != nil {
+		return err
+	}
+	for _, s := range b.windows {
+		if err := s.writeMeta(batch); err != nil {
+			return err
+		}
+	}
+	for _, s := range b.sessions {
+		if err := s.writeMeta(batch); err != nil {
+			return err
+		}
+	}
+	for k, off := range offsets {
+		if err := batch.Set(metaKey(tagOffset, []byte(k)), encodeOffset(off), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clearCycle forgets the cycle's writes: empties the overlay and the log
+// and drops the view. No loop may be running.
+func (b *Backend) clearCycle() {
+	b.cycle.reset()
+	if b.log != nil {
+		b.log.Reset()
+	}
+	if b.view != nil {
+		_ = b.view.Close() // only fails for a batch closed twice
+		b.view = nil
+	}
+}
+
+// releaseCycle forgets the cycle's writes and releases the log, before
+// the database is closed.
+func (b *Backend) releaseCycle() {
+	b.clearCycle()
+	if b.log != nil {
+		_ = b.log.Close()
+		b.log = nil
+	}
 }
 
 // Abort drops the writes made since the last Commit.
@@ -371,7 +420,7 @@ func (b *Backend) Abort() error {
 
 // dropCycle drops the writes made since the last Commit.
 func (b *Backend) dropCycle() {
-	b.newBatch()
+	b.clearCycle()
 	for _, s := range b.windows {
 		s.abort()
 	}
@@ -405,7 +454,7 @@ func (b *Backend) Close() error {
 		return state.ErrInLoop
 	}
 	b.closed = true
-	_ = b.batch.Close()
+	b.releaseCycle()
 	b.kvs, b.windows, b.sessions = nil, nil, nil
 	b.leaveBudget()
 	if b.faults.wedged.Load() {
@@ -428,35 +477,105 @@ func (b *Backend) writeError(op string, err error) error {
 	return fmt.Errorf("state/pebble: %s in %s: %w", op, b.dir, err)
 }
 
-// DB returns the underlying database, for metrics and checkpoints. Writing to
-// it directly bypasses the cycle batch.
+// DB returns the underlying database, for metrics and checkpoints. It holds
+// what was committed; writing to it directly bypasses the cycle's writes.
 func (b *Backend) DB() *pdb.DB { return b.db }
 
-// get reads key through the cycle batch. The result is owned by the caller.
-func (b *Backend) get(key []byte) ([]byte, error) {
-	var v []byte
-	var closer io.Closer
-	var err error
-	if b.batch.Empty() {
-		v, closer, err = b.db.Get(key) // skips merging an empty batch
+// put writes key: value in the cycle (a nil value deletes key): in the
+// overlay, or in the log if the key's store is scan-only, and in the view
+// if there is one.
+func (b *Backend) put(key, value []byte, scanOnly bool) error {
+	if scanOnly {
+		if b.log == nil {
+			b.log = b.db.NewBatch()
+		}
+		if err := setOrDelete(b.log, key, value); err != nil {
+			return err
+		}
 	} else {
-		v, closer, err = b.batch.Get(key)
+		b.cycle.set(key, value)
 	}
+	if b.view != nil {
+		b.viewWritten(setOrDelete(b.view, key, value))
+	}
+	return nil
+}
+
+// deleteRange deletes the keys in [lower, upper), which lie in one store,
+// in the cycle, as put writes.
+func (b *Backend) deleteRange(lower, upper []byte, scanOnly bool) error {
+	if scanOnly {
+		if b.log == nil {
+			b.log = b.db.NewBatch()
+		}
+		if err := b.log.DeleteRange(lower, upper, nil); err != nil {
+			return err
+		}
+	} else {
+		b.cycle.deleteRange(lower, upper)
+	}
+	if b.view != nil {
+		b.viewWritten(b.view.DeleteRange(lower, upper, nil))
+	}
+	return nil
+}
+
+func setOrDelete(batch *pdb.Batch, key, value []byte) error {
+	if value == nil {
+		return batch.Delete(key, nil)
+	}
+	return batch.Set(key, value, nil)
+}
+
+// viewWritten handles the result of a write to the view. If it failed,
+// the view may no longer match the cycle's writes, so it is dropped, to be
+// built again by the next loop (running loops keep the one they read).
+// The write itself is in the overlay or log, so it is not lost.
+func (b *Backend) viewWritten(err error) {
+	if err != nil {
+		b.view = nil
+	}
+}
+
+// cycleEmpty reports whether the cycle wrote nothing.
+func (b *Backend) cycleEmpty() bool {
+	return b.cycle.empty() && (b.log == nil || b.log.Empty())
+}
+
+// get reads key: the cycle's write of it, or else the database's value.
+// The result is owned by the caller.
+func (b *Backend) get(key []byte) ([]byte, error) {
+	if v, ok := b.cycle.get(key); ok {
+		if v == nil {
+			return nil, nil
+		}
+		return append(make([]byte, 0, len(v)), v...), nil
+	}
+	v, closer, err := b.db.Get(key)
 	if errors.Is(err, pdb.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, b.health.check(err)
 	}
-	out := bytes.Clone(v)
-	if out == nil {
-		out = []byte{}
-	}
+	out := append(make([]byte, 0, len(v)), v...)
 	return out, closer.Close()
 }
 
-// newIter opens an iterator over the cycle batch merged with the database.
-// It sees the batch as it is now, not later writes to it.
+// newIter opens an iterator over the cycle's writes merged with the
+// database. It sees them as they are now, not later writes.
 func (b *Backend) newIter(lower, upper []byte) (*pdb.Iterator, error) {
-	return b.batch.NewIter(&pdb.IterOptions{LowerBound: lower, UpperBound: upper})
+	opts := &pdb.IterOptions{LowerBound: lower, UpperBound: upper}
+	if b.cycleEmpty() {
+		return b.db.NewIter(opts) // nothing to merge
+	}
+	if b.view == nil {
+		view := b.db.NewIndexedBatch()
+		if err := b.writeCycle(view); err != nil {
+			_ = view.Close()
+			return nil, err
+		}
+		b.view = view
+	}
+	return b.view.NewIter(opts)
 }

@@ -299,8 +299,7 @@ func (b *Backend) Wipe() error {
 	if b.loops > 0 {
 		return state.ErrInLoop
 	}
-	_ = b.batch.Close()
-	b.batch = nil
+	b.releaseCycle()
 	// An error closing a database about to be deleted changes nothing.
 	_ = b.db.Close()
 	b.db = nil
@@ -323,6 +322,5 @@ func (b *Backend) Wipe() error {
 		s.clock, s.dropped, s.dirty = wincore.NewSessionClock(s.opts), math.MinInt64, false
 		s.committed()
 	}
-	b.batch = b.db.NewIndexedBatch()
 	return nil
 }

@@ -17,7 +17,7 @@ type kvStore struct {
 	b      *Backend
 	name   string
 	prefix []byte
-	buf    []byte // scratch for prefixed keys; Pebble copies what it keeps
+	buf    []byte // scratch for prefixed keys; the cycle copies what it keeps
 }
 
 func (s *kvStore) Name() string { return s.name }
@@ -41,14 +41,14 @@ func (s *kvStore) Put(key, value []byte) error {
 	if err := s.b.usable(); err != nil {
 		return err
 	}
-	return s.b.batch.Set(s.key(key), value, nil)
+	return s.b.put(s.key(key), value, false)
 }
 
 func (s *kvStore) Delete(key []byte) error {
 	if err := s.b.usable(); err != nil {
 		return err
 	}
-	return s.b.batch.Delete(s.key(key), nil)
+	return s.b.put(s.key(key), nil, false)
 }
 
 // bounds returns the database bounds [lower, upper) of the store keys in

@@ -127,7 +127,7 @@ func (s *segmented) scanKeys[E any, Q wincore.Query[E]](keyFrom, keyTo []byte, q
 		s.loop(from, to, yield, func(sp span, probe *pdb.Iterator) bool {
 			// Entries are ordered by segment first; merge one cursor per
 			// non-empty segment to order them by key, then time. Clones
-			// share the probe's view of the batch and database.
+			// share the probe's view of the cycle's writes and the database.
 			var cs []*cursor
 			defer func() {
 				for _, c := range cs {

@@ -25,9 +25,14 @@ type segmented struct {
 	id     uint32
 	prefix []byte
 
+	// scanOnly: the store is read only by loops (a window store that
+	// retains duplicates, whose Fetch is a loop too), so its writes go to
+	// the cycle's log, not the overlay; see Backend.put.
+	scanOnly bool
+
 	clock wincore.Clock
 	seq   uint32 // last sequence number of a window store that retains duplicates; else 0
-	// Segments below dropped have been deleted in the batch or database;
+	// Segments below dropped have been deleted in the cycle or database;
 	// math.MinInt64 means unknown (after Open).
 	dropped int64
 	dirty   bool // clock or seq changed since the last Commit
@@ -66,12 +71,12 @@ func newSegmented(b *Backend, name string, id uint32, c wincore.Clock) (segmente
 
 func (s *segmented) metaKey() []byte { return metaKey(tagWindow, storePrefix(s.id)) }
 
-// writeMeta adds the retention state to the batch if it changed.
-func (s *segmented) writeMeta() error {
+// writeMeta adds the retention state to batch if it changed.
+func (s *segmented) writeMeta(batch *pdb.Batch) error {
 	if !s.dirty {
 		return nil
 	}
-	return s.b.batch.Set(s.metaKey(), windowMeta{observed: s.clock.Observed, seq: s.seq}.encode(), nil)
+	return batch.Set(s.metaKey(), windowMeta{observed: s.clock.Observed, seq: s.seq}.encode(), nil)
 }
 
 func (s *segmented) committed() {
@@ -119,7 +124,7 @@ func (s *segmented) dropExpired() error {
 	if s.dropped != math.MinInt64 {
 		lower = segmentKey(nil, s.prefix, s.dropped)
 	}
-	if err := s.b.batch.DeleteRange(lower, segmentKey(nil, s.prefix, minLive), nil); err != nil {
+	if err := s.b.deleteRange(lower, segmentKey(nil, s.prefix, minLive), s.scanOnly); err != nil {
 		return err
 	}
 	s.dropped = minLive
@@ -128,9 +133,4 @@ func (s *segmented) dropExpired() error {
 }
 
 // write sets database key k to value; a nil value deletes it.
-func (s *segmented) write(k, value []byte) error {
-	if value == nil {
-		return s.b.batch.Delete(k, nil)
-	}
-	return s.b.batch.Set(k, value, nil)
-}
+func (s *segmented) write(k, value []byte) error { return s.b.put(k, value, s.scanOnly) }

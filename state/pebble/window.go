@@ -27,6 +27,7 @@ func newWindowStore(b *Backend, name string, id uint32, opts state.WindowOptions
 	if err != nil {
 		return nil, err
 	}
+	sg.scanOnly = opts.RetainDuplicates
 	return &windowStore{segmented: sg, opts: opts}, nil
 }
 
