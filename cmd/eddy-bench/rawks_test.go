@@ -45,58 +45,46 @@ func ksLoad(t *testing.T, br *broker, scen, prefix string, data dataset) {
 // and waits for its first assignment.
 func startRawKS(t *testing.T, f workerFlags) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	running := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- rawKS(ctx, f, func() { close(running) }) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			require.NoError(t, err)
-		case <-time.After(30 * time.Second):
-			t.Error("raw-ks did not stop")
-		}
-	})
-	select {
-	case <-running:
-	case err := <-done:
-		t.Fatalf("raw-ks stopped before its assignment: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("raw-ks got no assignment")
-	}
+	startWorker(t, "raw-ks", func(ctx context.Context, ready func()) error { return rawKS(ctx, f, ready) })
 }
 
 // startEddy runs the harness's Eddy worker in the background until the
 // test ends and waits for it to be RUNNING.
 func startEddy(t *testing.T, f workerFlags) {
 	t.Helper()
+	startWorker(t, "Eddy", func(ctx context.Context, ready func()) error {
+		return eddyWorker(ctx, f, func(s string) {
+			if s == "RUNNING" {
+				ready()
+			}
+		})
+	})
+}
+
+// startWorker runs a contender in the background until the test ends and
+// waits until it calls ready (at most once is taken into account).
+func startWorker(t *testing.T, name string, run func(ctx context.Context, ready func()) error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	running := make(chan struct{})
 	var once sync.Once
 	done := make(chan error, 1)
-	go func() {
-		done <- eddyWorker(ctx, f, func(s string) {
-			if s == "RUNNING" {
-				once.Do(func() { close(running) })
-			}
-		})
-	}()
+	go func() { done <- run(ctx, func() { once.Do(func() { close(running) }) }) }()
 	t.Cleanup(func() {
 		cancel()
 		select {
 		case err := <-done:
 			require.NoError(t, err)
 		case <-time.After(30 * time.Second):
-			t.Error("Eddy did not stop")
+			t.Errorf("%s did not stop", name)
 		}
 	})
 	select {
 	case <-running:
 	case err := <-done:
-		t.Fatalf("Eddy stopped before RUNNING: %v", err)
+		t.Fatalf("%s stopped before it was ready: %v", name, err)
 	case <-time.After(30 * time.Second):
-		t.Fatal("Eddy not RUNNING")
+		t.Fatalf("%s was not ready within 30 s", name)
 	}
 }
 
