@@ -115,6 +115,7 @@ func Open(dir string, opts Options) (*Backend, error) {
 	if opts.Sync {
 		b.wopts = pdb.Sync
 	}
+	b.cycle.limit = opts.rowCacheBytes()
 	if opts.Cache != nil && opts.Cache.mem != nil {
 		b.mem = opts.Cache.mem.join()
 	}
@@ -335,7 +336,8 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 			return b.writeError("commit", b.health.check(err))
 		}
 	}
-	b.clearCycle()
+	b.cycle.committed()
+	b.clearLog()
 	b.budgetCommitted(size)
 	for _, s := range b.windows {
 		s.committed()
@@ -383,10 +385,15 @@ func (b *Backend) fill(batch *pdb.Batch, offsets map[string]int64) error {
 	return nil
 }
 
-// clearCycle forgets the cycle's writes: empties the overlay and the log
-// and drops the view. No loop may be running.
+// clearCycle forgets the cycle's writes: empties the overlay (its clean
+// keys too) and the log and drops the view. No loop may be running.
 func (b *Backend) clearCycle() {
 	b.cycle.reset()
+	b.clearLog()
+}
+
+// clearLog empties the log and drops the view. No loop may be running.
+func (b *Backend) clearLog() {
 	if b.log != nil {
 		b.log.Reset()
 	}
@@ -542,7 +549,8 @@ func (b *Backend) cycleEmpty() bool {
 	return b.cycle.empty() && (b.log == nil || b.log.Empty())
 }
 
-// get reads key: the cycle's write of it, or else the database's value.
+// get reads key: the cycle's write of it or the overlay's clean value, or
+// else the database's value, which the overlay then keeps if it has room.
 // The result is owned by the caller.
 func (b *Backend) get(key []byte) ([]byte, error) {
 	if v, ok := b.cycle.get(key); ok {
@@ -553,13 +561,18 @@ func (b *Backend) get(key []byte) ([]byte, error) {
 	}
 	v, closer, err := b.db.Get(key)
 	if errors.Is(err, pdb.ErrNotFound) {
+		b.cycle.remember(key, nil)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, b.health.check(err)
 	}
 	out := append(make([]byte, 0, len(v)), v...)
-	return out, closer.Close()
+	if err := closer.Close(); err != nil {
+		return nil, err
+	}
+	b.cycle.remember(key, out)
+	return out, nil
 }
 
 // newIter opens an iterator over the cycle's writes merged with the

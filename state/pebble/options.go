@@ -40,6 +40,15 @@ type Options struct {
 	// writes at twice this much unflushed data, and a batch of half this
 	// size or more is flushed as a whole.
 	MemTableSize uint64
+	// RowCacheBytes bounds the values the database keeps in memory from
+	// one commit to the next: the keys a commit wrote and the keys point
+	// reads fetched, so that reading them again takes no Pebble read
+	// (see overlay.go). A commit that leaves more than this drops them
+	// all, as do Abort and a commit with a range deletion; each key
+	// counts its key and value bytes plus about 100 bytes. Zero means the
+	// memtable size (1 MiB with the runtime's default state memory);
+	// negative keeps none. It is not part of the Cache's budget.
+	RowCacheBytes int
 	// FS is the filesystem the database lives on. Nil means the operating
 	// system's (vfs.Default). Tests pass Pebble's in-memory filesystem
 	// (vfs.NewMem) or wrap one to inject faults (vfs/errorfs). Whatever the
@@ -108,22 +117,38 @@ func (o Options) Validate() error {
 	return nil
 }
 
+// memTableSize is the memtable size o asks for.
+func (o Options) memTableSize() uint64 {
+	switch {
+	case o.MemTableSize != 0:
+		return o.MemTableSize
+	case o.Cache != nil && o.Cache.mem != nil:
+		return memTableSizeFor(o.Cache.mem.limit)
+	}
+	return DefaultMemTableSize
+}
+
+// rowCacheBytes is the overlay's limit (see Options.RowCacheBytes).
+func (o Options) rowCacheBytes() int {
+	switch {
+	case o.RowCacheBytes < 0:
+		return 0
+	case o.RowCacheBytes == 0:
+		return int(o.memTableSize())
+	}
+	return o.RowCacheBytes
+}
+
 // pebbleOptions translates b's options into Pebble options for a database
 // whose directory lock b holds, whose corruption reports go to b.health and
 // whose storage faults go to b.faults.
 func (b *Backend) pebbleOptions() *pdb.Options {
 	o, h, f := b.opts, b.health, b.faults
 	po := &pdb.Options{
-		MemTableSize:       DefaultMemTableSize,
+		MemTableSize:       o.memTableSize(),
 		FormatMajorVersion: pdb.FormatNewest,
 		Lock:               b.lock,
 		FS:                 faultFS{FS: b.fs, f: f},
-	}
-	switch {
-	case o.MemTableSize != 0:
-		po.MemTableSize = o.MemTableSize
-	case o.Cache != nil && o.Cache.mem != nil:
-		po.MemTableSize = memTableSizeFor(o.Cache.mem.limit)
 	}
 	l := o.Logger
 	if l == nil {

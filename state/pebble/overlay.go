@@ -40,6 +40,16 @@ import (
 // iterators merge it with the database (a loop over an unwritten cycle
 // reads the database directly). A cycle without loops never builds one,
 // so its writes pay for no sorted index, and its reads for no merge.
+//
+// The overlay is also the database's row cache. After Commit it keeps the
+// keys it holds, now clean: their values are the database's, so a later
+// cycle reads them without a DB.Get, as it does the keys a point read
+// fetched from the database (an absent key is kept as absent). A cycle's
+// writes are its dirty keys, the only ones Commit and a loop's view
+// write. Clean keys stay while the overlay holds at most limit bytes
+// (Options.RowCacheBytes); a commit past that, one after a range deletion,
+// and Abort empty it. Nothing else writes a store's keys to the database,
+// so a clean key's value is the database's until the overlay drops it.
 
 // arenaChunk is the size of the blocks the overlay copies keys and values
 // into; larger ones (above a quarter of it) get their own allocation.
@@ -58,12 +68,25 @@ const (
 	keepBlocks = 8
 )
 
-// overlay holds a cycle's writes. The zero value is an empty overlay.
+// rowEntryBytes is what the overlay counts for each key it holds besides
+// the arena bytes of its key and value: its map entry and write.
+const rowEntryBytes = 96
+
+// overlay holds a cycle's writes, and clean keys read or committed
+// earlier. The zero value is an empty overlay that keeps no clean keys.
 type overlay struct {
 	index map[string]int // key -> its position in writes
-	// writes are the keys written, in the order first written, with
-	// their latest write.
+	// writes are the keys held, in the order first held, with the
+	// cycle's latest write (dirty) or the database's value (clean).
 	writes []write
+	// dirty are the positions in writes of the keys the cycle wrote, in
+	// the order first written.
+	dirty []int
+	// limit is how many bytes (see size) the overlay may hold across a
+	// commit; 0 keeps no clean keys. large counts the bytes of keys and
+	// values too large for the arena.
+	limit int
+	large int
 	// dels are the cycle's range deletions, by ascending seq; lo and hi
 	// bound them all (valid if dels is not empty).
 	dels   []rangeDel
@@ -78,14 +101,18 @@ type overlay struct {
 	arena  []byte
 }
 
-// write is the latest write of a key in the cycle.
+// write is the latest write of a key in the cycle, or a clean key's
+// value in the database.
 type write struct {
 	key string
-	// value is the value written, nil for a deletion. It is the overlay's
-	// own copy: it may be overwritten in place by the key's next write,
-	// so it is never handed out.
+	// value is the value written, nil for a deletion (or, clean, for a
+	// key the database does not hold). It is the overlay's own copy: it
+	// may be overwritten in place by the key's next write, so it is never
+	// handed out.
 	value []byte
-	seq   uint64
+	// seq numbers the write among the cycle's operations; 0 marks a
+	// clean key.
+	seq uint64
 }
 
 // rangeDel is a range deletion of [lo, hi).
@@ -99,7 +126,7 @@ type rangeDel struct {
 var emptyValue = []byte{}
 
 // empty reports whether the cycle wrote nothing.
-func (o *overlay) empty() bool { return len(o.writes) == 0 && len(o.dels) == 0 }
+func (o *overlay) empty() bool { return len(o.dirty) == 0 && len(o.dels) == 0 }
 
 // set records a write of key: value, or a deletion if value is nil. It
 // copies what it keeps.
@@ -107,16 +134,40 @@ func (o *overlay) set(key, value []byte) {
 	o.seq++
 	if i, ok := o.index[string(key)]; ok {
 		w := &o.writes[i]
+		if w.seq == 0 {
+			o.dirty = append(o.dirty, i)
+		}
 		w.value = o.store(w.value, value)
 		w.seq = o.seq
 		return
 	}
+	o.dirty = append(o.dirty, len(o.writes))
+	o.add(key, value, o.seq)
+}
+
+// add holds key, not held yet, with value and seq.
+func (o *overlay) add(key, value []byte, seq uint64) {
 	if o.index == nil {
 		o.index = make(map[string]int)
 	}
 	k := o.keep(key)
 	o.index[k] = len(o.writes)
-	o.writes = append(o.writes, write{key: k, value: o.store(nil, value), seq: o.seq})
+	o.writes = append(o.writes, write{key: k, value: o.store(nil, value), seq: seq})
+}
+
+// remember holds key as clean with value, the database's (nil: absent),
+// read because the overlay did not hold it, if the overlay has room.
+func (o *overlay) remember(key, value []byte) {
+	if o.size() >= o.limit {
+		return
+	}
+	o.add(key, value, 0)
+}
+
+// size is what the overlay holds, in bytes: the arena blocks in use, the
+// keys and values too large for them and rowEntryBytes per key.
+func (o *overlay) size() int {
+	return o.used*arenaChunk + o.large + len(o.writes)*rowEntryBytes
 }
 
 // store returns a copy of value (nil for nil), reusing old's memory if it
@@ -139,6 +190,7 @@ func (o *overlay) store(old, value []byte) []byte {
 // arenaCopy), as a string's must not be.
 func (o *overlay) keep(key []byte) string {
 	if len(key) == 0 || len(key) > arenaChunk/4 {
+		o.large += len(key)
 		return string(key)
 	}
 	p := o.arenaCopy(key)
@@ -153,6 +205,7 @@ func (o *overlay) keep(key []byte) string {
 func (o *overlay) arenaCopy(b []byte) []byte {
 	n := len(b)
 	if n > arenaChunk/4 {
+		o.large += n
 		return bytes.Clone(b)
 	}
 	if n > len(o.arena) {
@@ -224,7 +277,7 @@ func (o *overlay) writeTo(batch *pdb.Batch) error {
 		}
 	}
 	var key []byte
-	for i := range o.writes {
+	for _, i := range o.dirty {
 		w := &o.writes[i]
 		if len(o.dels) > 0 {
 			key = append(key[:0], w.key...)
@@ -247,18 +300,33 @@ func (o *overlay) writeTo(batch *pdb.Batch) error {
 	return nil
 }
 
-// reset empties the overlay for the next cycle.
+// committed ends a cycle whose writes the database now holds: they become
+// clean keys, unless the overlay holds more than its limit or the cycle
+// made a range deletion, which empty it (see reset).
+func (o *overlay) committed() {
+	if len(o.dels) > 0 || o.size() > o.limit {
+		o.reset()
+		return
+	}
+	for _, i := range o.dirty {
+		o.writes[i].seq = 0
+	}
+	o.dirty = o.dirty[:0]
+	o.seq = 0
+}
+
+// reset empties the overlay, clean keys included.
 func (o *overlay) reset() {
 	if cap(o.writes) > keepWrites && 2*len(o.writes) < cap(o.writes) {
-		o.index, o.writes = nil, nil // grown by an earlier, larger cycle
+		o.index, o.writes, o.dirty = nil, nil, nil // grown by an earlier, larger cycle
 	} else {
 		clear(o.index)
 		clear(o.writes)
-		o.writes = o.writes[:0]
+		o.writes, o.dirty = o.writes[:0], o.dirty[:0]
 	}
 	clear(o.dels)
 	o.dels, o.lo, o.hi = o.dels[:0], nil, nil
-	o.seq = 0
+	o.seq, o.large = 0, 0
 	// Nothing refers to the arena now: its blocks are free again.
 	if keep := max(o.used, keepBlocks); len(o.blocks) > keep {
 		clear(o.blocks[keep:])

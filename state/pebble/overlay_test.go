@@ -20,10 +20,17 @@ import (
 // always match a model that applies the operations in order. Two stores
 // take the writes: one through the overlay, one scan-only (through the
 // log, read by loops only). The memtable is small, so reads also go to
-// flushed sstables.
+// flushed sstables. Each seed runs with the row cache (clean keys kept
+// across commits) at its default, so small that commits often drop it,
+// and off.
 func TestCycleModel(t *testing.T) {
-	for seed := range uint64(6) {
-		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { runCycleModel(t, seed) })
+	for _, rows := range []struct {
+		name  string
+		bytes int
+	}{{"rows-default", 0}, {"rows-1KiB", 1 << 10}, {"rows-off", -1}} {
+		for seed := range uint64(6) {
+			t.Run(fmt.Sprint(rows.name, "/seed", seed), func(t *testing.T) { runCycleModel(t, seed, rows.bytes) })
+		}
 	}
 }
 
@@ -51,9 +58,9 @@ func (m *modelStore) put(t *testing.T, k, v string, del bool) {
 	}
 }
 
-func runCycleModel(t *testing.T, seed uint64) {
+func runCycleModel(t *testing.T, seed uint64, rowCacheBytes int) {
 	dir := t.TempDir()
-	opts := Options{MemTableSize: MinMemTableSize}
+	opts := Options{MemTableSize: MinMemTableSize, RowCacheBytes: rowCacheBytes}
 	b := mustOpen(t, dir, opts)
 	stores := []*modelStore{
 		{s: mustKV(t, b, "kv"), cur: map[string]string{}, committed: map[string]string{}},
@@ -370,9 +377,10 @@ func TestCycleArena(t *testing.T) {
 }
 
 // A run of large cycles reuses the overlay's memory; a small cycle after
-// them releases it, down to what small cycles need.
+// them releases it, down to what small cycles need. (The row cache is
+// off: it would keep the small cycle's key.)
 func TestCycleReleasesMemory(t *testing.T) {
-	b := mustOpen(t, t.TempDir(), Options{})
+	b := mustOpen(t, t.TempDir(), Options{RowCacheBytes: -1})
 	s := mustKV(t, b, "kv")
 	o := &b.cycle
 	large := func(tag string) {
@@ -454,5 +462,86 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// After a commit the overlay keeps what it held as clean keys, and point
+// reads of keys it does not hold add them, present or absent, up to
+// Options.RowCacheBytes: reading them again takes no Pebble read and
+// allocates only the copy Get returns. A commit past the limit, one with a
+// range deletion, and Abort drop them; reads stay correct throughout.
+func TestCycleRowCache(t *testing.T) {
+	b := mustOpen(t, t.TempDir(), Options{RowCacheBytes: 64 << 10})
+	s := mustKV(t, b, "kv")
+	o := &b.cycle
+	holds := func(k string) bool {
+		_, ok := o.index[string(s.key([]byte(k)))]
+		return ok
+	}
+	must(t, s.Put([]byte("a"), []byte("1")))
+	must(t, b.Commit(nil))
+	if !holds("a") || !o.empty() {
+		t.Fatalf("after a commit: holds a %t, cycle empty %t; want the committed key kept clean and nothing to write", holds("a"), o.empty())
+	}
+	// Clean keys are not written again.
+	must(t, b.Commit(nil))
+	wantGet(t, s, "a", []byte("1"))
+
+	// A key read from the database, and one it does not hold.
+	must(t, s.Put([]byte("b"), []byte("2")))
+	must(t, b.Commit(nil))
+	o.reset()
+	wantGet(t, s, "b", []byte("2"))
+	wantGet(t, s, "missing", nil)
+	if !holds("b") || !holds("missing") {
+		t.Fatalf("point reads from the database not kept: b %t, missing %t", holds("b"), holds("missing"))
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if v, err := s.Get([]byte("b")); err != nil || string(v) != "2" {
+			t.Fatalf("Get(b) = %q, %v", v, err)
+		}
+		if v, err := s.Get([]byte("missing")); err != nil || v != nil {
+			t.Fatalf("Get(missing) = %q, %v", v, err)
+		}
+	})
+	if allocs > 1 {
+		t.Fatalf("%v allocations per read of two clean keys, want 1 (the copy of b)", allocs)
+	}
+
+	// A clean key written, then aborted: the database's value again.
+	must(t, s.Put([]byte("b"), []byte("3")))
+	must(t, b.Abort())
+	if holds("b") {
+		t.Fatal("Abort kept the overlay's keys")
+	}
+	wantGet(t, s, "b", []byte("2"))
+
+	// A range deletion covers clean keys in its cycle and drops them at
+	// its commit.
+	wantGet(t, s, "a", []byte("1"))
+	must(t, b.deleteRange(bytes.Clone(s.key([]byte("a"))), s.key([]byte("c")), false))
+	wantGet(t, s, "a", nil)
+	wantGet(t, s, "b", nil)
+	must(t, b.Commit(nil))
+	if holds("missing") {
+		t.Fatal("a commit with a range deletion kept the clean keys")
+	}
+	wantGet(t, s, "a", nil)
+
+	// Past the limit, a commit drops them all.
+	for i := range 1000 {
+		must(t, s.Put(fmt.Appendf(nil, "k%04d", i), make([]byte, 100)))
+	}
+	must(t, b.Commit(nil))
+	if len(o.writes) != 0 || o.size() != 0 {
+		t.Fatalf("a commit past the limit kept %d keys, %d bytes", len(o.writes), o.size())
+	}
+	wantGet(t, s, "k0999", make([]byte, 100))
+	// Reads stop adding keys at the limit.
+	for i := range 1000 {
+		mustGet(t, s, fmt.Sprintf("k%04d", i))
+	}
+	if got := o.size(); got > 64<<10+arenaChunk+rowEntryBytes+200 {
+		t.Fatalf("reads filled the overlay to %d bytes, limit %d", got, 64<<10)
 	}
 }
