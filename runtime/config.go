@@ -285,8 +285,10 @@ type Config struct {
 	// memory at rest, so up to 64 databases fit in half of it; with more,
 	// raise it by 2 × the memtable size per database, or the block cache
 	// gets nothing. It does not cover the record cache (CacheMaxBytes),
-	// fetched records (BufferedRecordsPerPartition) or a commit interval's
-	// uncommitted writes. Default 128 MiB; at least 4 MiB.
+	// fetched records (BufferedRecordsPerPartition), a commit interval's
+	// uncommitted writes or each database's row cache of recently read and
+	// written values (one memtable's size; pebble.Options.RowCacheBytes).
+	// Default 128 MiB; at least 4 MiB.
 	StateMemoryBytes int64
 }
 
