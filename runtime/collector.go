@@ -61,6 +61,7 @@ type produceGen struct {
 	c        *collector
 	p        producer
 	inflight atomic.Int64          // records sent whose promise has not run
+	sent     atomic.Int64          // records sent since the last cycle end (sentInCycle)
 	err      atomic.Pointer[error] // first produce error since the last reset or cycle end
 	rej      rejections            // output records rejected for what they are (handler_produce.go)
 	offsets  changelogOffsets      // the changelog offsets the cycle reached
@@ -107,6 +108,7 @@ func (c *collector) Send(r *engine.RawRecord) error {
 		promise = g.logPromise
 	}
 	g.inflight.Add(1)
+	g.sent.Add(1)
 	kr := c.newRecord()
 	kr.Topic, kr.Partition, kr.Key, kr.Value = r.Topic, r.Partition, r.Key, r.Value
 	kr.Timestamp = msTime(r.Timestamp)
@@ -198,6 +200,7 @@ func (c *collector) offsetsFor(topics map[string]string, partition int32) map[st
 // committedCycle ends a committed cycle.
 func (c *collector) committedCycle() {
 	g := c.cur.Load()
+	g.sent.Store(0)
 	g.offsets.clear()
 	g.err.Store(nil)
 	if c.errs != nil {
@@ -218,6 +221,7 @@ func (c *collector) reset(p producer) {
 // rolled back for rejected records, it watches for them.
 func (c *collector) abortedCycle() {
 	g := c.cur.Load()
+	g.sent.Store(0)
 	g.offsets.clear()
 	g.err.Store(nil)
 	g.rej.take() // the rolled back cycle's: sent again, or watched
@@ -225,6 +229,10 @@ func (c *collector) abortedCycle() {
 		c.errs.rolledBack()
 	}
 }
+
+// sentInCycle reports whether the current producer was given any record
+// since the last committed or aborted cycle.
+func (c *collector) sentInCycle() bool { return c.cur.Load().sent.Load() > 0 }
 
 // partitioner honours the partition the engine chose and spreads records
 // without one (null keys) round-robin.

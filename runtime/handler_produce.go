@@ -232,6 +232,7 @@ func (c *collector) resolveRejected(g *produceGen) error {
 			continue
 		}
 		for _, r := range grp {
+			g.sent.Add(1)
 			err := produceAlone(c.ctx, g.p, r.out)
 			switch {
 			case err == nil:

@@ -60,6 +60,17 @@ func (w *worker) queryable(id engine.TaskID) error {
 	return nil
 }
 
+// wake ends the worker's poll in progress, if any, so that the next cycle
+// starts at once: a query waits, or a task finished restoring.
+func (w *worker) wake() {
+	w.qmu.Lock()
+	wake := w.wakePoll
+	w.qmu.Unlock()
+	if wake != nil {
+		wake()
+	}
+}
+
 // setWake records how to end the poll in progress (nil: none is).
 func (w *worker) setWake(cancel context.CancelFunc) {
 	w.qmu.Lock()

@@ -45,6 +45,7 @@ func (w *worker) restorePending(ctx context.Context) {
 			if err != nil || job == nil {
 				r.err = err
 				close(r.done)
+				w.wake() // the task can process (or the worker stop) now
 				return
 			}
 			job.ctx, job.r = rctx, r
@@ -357,6 +358,7 @@ func (u *stateUpdater) finish(j *restoreJob, err error) {
 	}
 	j.r.err = err
 	close(j.r.done)
+	u.w.wake()
 }
 
 // poll reads what the changelogs have, up to restoreIdlePoll, and applies it.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -67,8 +68,13 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 	// blocked (BlockRebalanceOnPoll).
 	opened := make(map[engine.TaskID]*activeTask, len(ids))
 	var errs []error
-	for _, id := range ids {
-		t, err := w.app.newTask(id, w.coll, w.cache)
+	states := w.app.openTaskStates(ids)
+	for i, id := range ids {
+		if states[i].err != nil {
+			errs = append(errs, states[i].err)
+			continue
+		}
+		t, err := w.app.newTaskOn(id, states[i].be, w.coll, w.cache)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -201,7 +207,17 @@ func (w *worker) closeAllLocked(dirty bool) error {
 	return errors.Join(errs...)
 }
 
+// newTask opens the state of task id and creates the task.
 func (a *App) newTask(id engine.TaskID, coll engine.Collector, cache *engine.Cache) (*engine.Task, error) {
+	be, err := a.openTaskState(id)
+	if err != nil {
+		return nil, err
+	}
+	return a.newTaskOn(id, be, coll, cache)
+}
+
+// openTaskState opens the state of task id.
+func (a *App) openTaskState(id engine.TaskID) (*taskState, error) {
 	// Sync: a commit's state and changelog offsets are on disk before the
 	// input offsets are committed, so a task restarted after a SIGKILL or
 	// a power loss opens its state where it left off and restores nothing
@@ -211,6 +227,40 @@ func (a *App) newTask(id engine.TaskID, coll engine.Collector, cache *engine.Cac
 	if err != nil {
 		return nil, fmt.Errorf("task %s: open state in %s: %w", id, a.taskDir(id), err)
 	}
+	return be, nil
+}
+
+// openedState is the outcome of opening a task's state.
+type openedState struct {
+	be  *taskState
+	err error
+}
+
+// maxParallelOpens bounds how many task databases a rebalance opens at
+// once. Opening one is mostly waiting for the filesystem (creating and
+// syncing its files), so a new instance's tasks open side by side.
+const maxParallelOpens = 8
+
+// openTaskStates opens the states of tasks ids, several at a time; the
+// i-th result is that of ids[i].
+func (a *App) openTaskStates(ids []engine.TaskID) []openedState {
+	out := make([]openedState, len(ids))
+	sem := make(chan struct{}, maxParallelOpens)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i].be, out[i].err = a.openTaskState(id)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// newTaskOn creates task id on its opened state be, which it closes if it
+// fails.
+func (a *App) newTaskOn(id engine.TaskID, be *taskState, coll engine.Collector, cache *engine.Cache) (*engine.Task, error) {
 	t, err := engine.NewTask(engine.Config{
 		AppID: a.cfg.AppID, ID: id, Spec: a.topo.Spec(id.Subtopology, a.cfg.AppID),
 		Backend: be, Collector: coll, OnError: a.cfg.errorHandler(), Logger: a.log, Globals: a.globalStores(),

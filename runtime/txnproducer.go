@@ -51,6 +51,16 @@ func (w *worker) commitEOS(ctx context.Context) error {
 		}
 		return w.endEOS(ctx, kgo.TryAbort)
 	}
+	if !w.coll.sentInCycle() && len(w.sess.Client().UncommittedOffsets()) == 0 {
+		// Nothing was produced or consumed: there is no transaction on
+		// the brokers to end. franz-go's End would do nothing either,
+		// but then hold back the next Begin for 500 ms (its wait for
+		// transaction markers on brokers without KIP-447, assumed when no
+		// offsets were committed), stalling an idle worker's cycles and
+		// its start-up. The tasks commit what they have (state of
+		// stores without a changelog); the transaction stays open.
+		return w.commitTasks()
+	}
 	return w.endEOS(ctx, kgo.TryCommit)
 }
 
