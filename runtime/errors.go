@@ -298,6 +298,9 @@ func denied(err error, rn resourceNames) *AuthorizationError {
 //     with the same group instance id, fencing the twin in turn, so the
 //     worker must stop (and close its client) at once.
 func (c *Config) pollError(worker int, t string, p int32, err error) error {
+	if errors.Is(err, kerr.InvalidSessionTimeout) {
+		return fmt.Errorf("consumer group %q: the brokers refuse the consumer's session timeout: set kgo.SessionTimeout in Config.ClientOptions within the brokers' group.min.session.timeout.ms and group.max.session.timeout.ms (Kafka's defaults: 6 s and 30 min): %w", c.AppID, err)
+	}
 	if fe := c.fencedMember(worker, err); fe != nil {
 		return fmt.Errorf("consumer group %q: %w", c.AppID, fe)
 	}

@@ -165,3 +165,16 @@ func TestPollErrorRetriable(t *testing.T) {
 		assert.NoError(t, cfg.pollError(0, "lines", 0, err), "%v", err)
 	}
 }
+
+// A session timeout the brokers refuse stops the worker with an error that
+// says which setting to change, instead of a warning per join attempt
+// (the group never accepts the member, so nothing is processed).
+func TestPollErrorSessionTimeout(t *testing.T) {
+	cfg := Config{AppID: "wc"}
+	err := cfg.pollError(0, "", 0, &kgo.ErrGroupSession{Err: kerr.InvalidSessionTimeout})
+	require.Error(t, err)
+	assert.ErrorIs(t, err, kerr.InvalidSessionTimeout)
+	assert.Contains(t, err.Error(), `consumer group "wc"`)
+	assert.Contains(t, err.Error(), "kgo.SessionTimeout")
+	assert.Contains(t, err.Error(), "group.min.session.timeout.ms")
+}
