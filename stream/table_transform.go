@@ -35,11 +35,14 @@ import (
 //     row it replaces in its store, and the transformer is called once
 //     per update.
 //
-// An unmaterialized result forwards as old value the transform of t's old
-// value, when t's update has one: the transformer is then called a second
-// time for it, as Kafka Streams calls it when a downstream operator
-// (aggregation, join) needs old values. A stateful transformer (one
-// counting updates, say) should therefore be materialized.
+// An unmaterialized result whose downstream operators may use old values
+// (anything but ToStream, directly or after Filter or MapValues: e.g.
+// GroupBy, joins, Suppress) forwards as old value the transform of t's old
+// value (found false when there is none): the transformer is then called a
+// second time per update, after the call for the new value, as Kafka
+// Streams calls it when old values are enabled. A stateful transformer
+// (one counting updates, say) should therefore be materialized, or only
+// followed by ToStream.
 func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTransformer[K, V, V2], opts ...table.Option) Table[K, V2] {
 	var refs []*storeRef
 	var vs serde.Serde[V2]
@@ -91,6 +94,8 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 		op := &ops.TableTransformValues[K, V, V2]{Node: n.Name, Transformer: tr, Access: access.access, KeySerde: ks, ValueSerde: vs}
 		if store != nil {
 			op.Store = store.Name
+		} else {
+			op.SendOld = needsOldValues(n)
 		}
 		return op, nil
 	}
@@ -104,6 +109,25 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 		out.ks, out.vs = ks, vs
 	}
 	return out
+}
+
+// needsOldValues reports whether an operator downstream of table node n
+// may use the old values of its changes (Kafka Streams'
+// enableSendingOldValues): every operator but ToStream may, directly or,
+// for Filter and MapValues, through their own children.
+func needsOldValues(n *topology.Node) bool {
+	for _, ch := range n.Children {
+		switch ch.Op {
+		case "KTABLE-TOSTREAM":
+		case "KTABLE-FILTER", "KTABLE-MAPVALUES":
+			if needsOldValues(ch) {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // StoreValueSerde gives the value serde of the store Table.TransformValues

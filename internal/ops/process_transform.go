@@ -16,18 +16,21 @@ import (
 // (Kafka Streams' KTableTransformValues). The transformer sees each
 // update's new value, or found false for a deletion.
 //
-// Without Store the old value forwarded is the transform of the incoming
-// old value, when there is one (the transformer is then called twice per
-// update, as in Kafka Streams when a downstream operator needs old
-// values). With Store the result is kept in that key-value store (a
-// transformed "no value" deletes the row), the old value forwarded is the
-// store's previous row, and the transformer is called once per update.
+// Without Store, if SendOld is set (a downstream operator needs old
+// values), the old value forwarded is the transform of the incoming old
+// value, found false when there is none, so the transformer is called
+// twice per update, as in Kafka Streams with old values enabled; without
+// SendOld no old value is forwarded. With Store the result is kept in
+// that key-value store (a transformed "no value" deletes the row), the old
+// value forwarded is the store's previous row, and the transformer is
+// called once per update.
 type TableTransformValues[K, V, V2 any] struct {
 	engine.Forwarder[K, engine.Change[V2]]
 	Node        string
 	Transformer processor.ValueTransformer[K, V, V2]
 	Access      StoreAccess
 	Store       string
+	SendOld     bool
 	KeySerde    serde.Serde[K]
 	ValueSerde  serde.Serde[V2]
 	store       *engine.KVStore
@@ -89,8 +92,8 @@ func (p *TableTransformValues[K, V, V2]) Process(r engine.Record[K, engine.Chang
 		return err
 	}
 	if p.store == nil {
-		if r.Value.HasOld {
-			if out.Old, out.HasOld, err = p.transform(r.Key, r.Value.Old, true); err != nil {
+		if p.SendOld {
+			if out.Old, out.HasOld, err = p.transform(r.Key, r.Value.Old, r.Value.HasOld); err != nil {
 				return err
 			}
 		}
