@@ -302,3 +302,27 @@ func (g GlobalTable[K, V]) Store() KeyValueStore[K, V] {
 	}
 	return KeyValueStore[K, V]{storeRef: r, ks: g.ks, vs: g.vs}
 }
+
+// Store returns a handle on the windowed table's window store, for
+// processors that read it (the processor then runs in the aggregation's
+// sub-topology); ks is the serde of the table's base key K (the one the
+// aggregation grouped with). Processors see the windows' plain values.
+func (t WindowedTable[K, V]) Store(ks serde.Serde[K]) WindowStore[K, V] {
+	r := &storeRef{existing: t.store, builder: t.b}
+	if t.store == nil {
+		r.err = errors.New("WindowedTable.Store: the table has no window store")
+	}
+	return WindowStore[K, V]{storeRef: r, ks: orDefault(ks), vs: orDefault(t.vs)}
+}
+
+// Store returns a handle on the session table's session store, for
+// processors that read it (the processor then runs in the aggregation's
+// sub-topology); ks is the serde of the table's base key K (the one the
+// aggregation grouped with).
+func (t SessionTable[K, V]) Store(ks serde.Serde[K]) SessionStore[K, V] {
+	r := &storeRef{existing: t.store, builder: t.b}
+	if t.store == nil {
+		r.err = errors.New("SessionTable.Store: the table has no session store")
+	}
+	return SessionStore[K, V]{storeRef: r, ks: orDefault(ks), vs: orDefault(t.vs)}
+}
