@@ -112,8 +112,8 @@ func (p *sessionLister) Close() error { return nil }
 func TestStoreHandleOnWindowedTables(t *testing.T) {
 	b := stream.NewBuilder()
 	clicks := b.Stream("clicks", serde.String(), serde.String())
-	windowed := clicks.GroupByKey().WindowedBy(window.Tumbling(10 * time.Millisecond)).Count(table.As("per-window"), table.WithRetention(time.Hour))
-	sessions := clicks.GroupByKey().SessionWindowedBy(window.Session(5 * time.Millisecond)).Count(table.As("per-session"), table.WithRetention(time.Hour))
+	windowed := clicks.GroupByKey().WindowedBy(window.Tumbling(10*time.Millisecond)).Count(table.As("per-window"), table.WithRetention(time.Hour))
+	sessions := clicks.GroupByKey().SessionWindowedBy(window.Session(5*time.Millisecond)).Count(table.As("per-session"), table.WithRetention(time.Hour))
 	queries := b.Stream("queries", serde.String(), serde.String())
 	ws := windowed.Store(serde.String())
 	queries.Process(func() processor.Processor[string, string, string, string] { return &windowLister{store: ws} }, ws).

@@ -75,10 +75,10 @@ func (p *rows[T]) Transform(key, value string, found bool) (*T, bool, error) {
 
 func (p *rows[T]) Close() error { return nil }
 
-// parsed reads topic as a table of JSON rows of T, parsed once per update
-// into the store name.
+// parsed reads topic as a table of JSON rows (kept as text in the store
+// <name>-raw), parsed once per update into the store name.
 func parsed[T any](b *stream.Builder, topic, name, what string, valid func(*T) bool) stream.Table[string, *T] {
-	return b.Table(topic, serde.String(), serde.String()).
+	return b.Table(topic, serde.String(), serde.String(), table.As(name+"-raw")).
 		TransformValues(func() processor.ValueTransformer[string, string, *T] { return &rows[T]{what: what, valid: valid} },
 			table.As(name), stream.StoreValueSerde(serde.JSON[*T]()))
 }
