@@ -80,7 +80,9 @@ func TestProcessorSessionStoreRestores(t *testing.T) {
 		sessions := stream.NewSessionStore(stream.SessionStoreSpec{Name: "papi-sessions", Retention: time.Hour}, serde.String(), serde.Int64())
 		b := stream.NewBuilder()
 		b.Stream(in, serde.String(), serde.String()).
-			Process(func() processor.Processor[string, string, string, string] { return &sessionMerger{base: base, store: sessions} }, sessions).
+			Process(func() processor.Processor[string, string, string, string] {
+				return &sessionMerger{base: base, store: sessions}
+			}, sessions).
 			To(out, serde.String(), serde.String())
 		topo, err := b.Build()
 		if err != nil {
