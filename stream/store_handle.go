@@ -16,23 +16,6 @@ import (
 	"github.com/eddy-streams/eddy/table"
 )
 
-// A store handle (KeyValueStore, WindowStore, SessionStore) names a state
-// store and its serdes once. Passed to Process, ProcessValues or
-// Table.TransformValues it connects the store to that processor (declaring
-// it in the builder first, for a store made with NewKeyValueStore,
-// NewWindowStore or NewSessionStore); inside the processor its Open method
-// returns the typed view. The same handle passed to several operators
-// connects one store to all of them, and they then run in one
-// sub-topology.
-//
-//	seen := stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "seen"}, serde.String(), serde.Int64())
-//	in.Process(func() processor.Processor[string, string, string, string] { return &dedup{seen: seen} }, seen)
-//
-//	func (d *dedup) Init(ctx processor.Context[string, string]) (err error) {
-//		d.view, err = d.seen.Open(ctx)
-//		return err
-//	}
-
 // storeRef is the part of a store handle shared by its copies: how to
 // find (or declare) the store in a builder, and its final name.
 type storeRef struct {
@@ -79,7 +62,7 @@ func (r *storeRef) bind(b *Builder) (*topology.Store, error) {
 	}
 	// The store belongs to no node until a processor connects it; the
 	// placeholder owner only names it in duplicate-name errors.
-	s.Owner = &topology.Node{Name: "store handle", Op: "USER"}
+	s.Owner = &topology.Node{Name: "a store handle", Op: "USER"}
 	b.g.Stores = append(b.g.Stores, s)
 	if r.declared == nil {
 		r.declared = map[*Builder]*topology.Store{}
@@ -132,9 +115,26 @@ func (r *storeRef) ApplyToTable(*table.Materialized) error {
 	return errors.New("a store handle connects a store to Process, ProcessValues and TransformValues only")
 }
 
-// KeyValueStore is a typed handle on a key-value store: its name and serdes
-// (see the handle overview above). Make one with NewKeyValueStore, or get
-// one on a table's store with Table.Store or GlobalTable.Store.
+// KeyValueStore is a typed handle on a key-value store: its name and
+// serdes, written once. Make one with NewKeyValueStore, or get one on a
+// table's store with Table.Store or GlobalTable.Store.
+//
+// A store handle (KeyValueStore, WindowStore, SessionStore) passed to
+// Process, ProcessValues or Table.TransformValues connects its store to
+// that processor (declaring it in the builder first, for a store made with
+// NewKeyValueStore, NewWindowStore or NewSessionStore); inside the
+// processor the handle's Open method returns the typed view. The same
+// handle passed to several operators connects one store to all of them,
+// and they then run in one sub-topology. Two handles declaring stores of
+// the same name are an error reported by Build.
+//
+//	seen := stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "seen"}, serde.String(), serde.Int64())
+//	in.Process(func() processor.Processor[string, string, string, string] { return &dedup{seen: seen} }, seen)
+//
+//	func (d *dedup) Init(ctx processor.Context[string, string]) (err error) {
+//		d.view, err = d.seen.Open(ctx)
+//		return err
+//	}
 type KeyValueStore[K, V any] struct {
 	*storeRef
 	ks serde.Serde[K]
