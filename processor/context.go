@@ -6,9 +6,7 @@ package processor
 import (
 	"time"
 
-	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/record"
-	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 )
 
@@ -41,17 +39,23 @@ type ProcessingContext interface {
 	// StateStore returns the key-value store called name at byte level,
 	// values without the store's timestamp prefix, writes logged to the
 	// changelog. The store must be connected to the processor with
-	// stream.WithStores, except a global table's store
-	// (stream.Builder.GlobalTable), which every processor can read and
-	// none can write (writes fail). Most code wants the typed view of
-	// KeyValueStore.
+	// the processor by passing its handle to the operator, except a
+	// global table's store (stream.Builder.GlobalTable), which every
+	// processor can read and none can write (writes fail). Most code
+	// wants the typed view a store handle's Open returns
+	// (stream.KeyValueStore.Open).
 	StateStore(name string) (state.KeyValueStore, error)
 	// WindowStateStore returns the window store called name at byte
 	// level, values without the store's timestamp prefix, writes logged to
 	// the changelog, and its window size. The store must be connected to
-	// the processor with stream.WithStores. Most code wants the typed view
-	// of WindowStore.
+	// the processor by passing its handle to the operator. Most code wants
+	// the typed view of stream.WindowStore.Open.
 	WindowStateStore(name string) (state.WindowStore, time.Duration, error)
+	// SessionStateStore returns the session store called name at byte
+	// level, writes logged to the changelog. The store must be connected
+	// to the processor by passing its handle to the operator. Most code
+	// wants the typed view of stream.SessionStore.Open.
+	SessionStateStore(name string) (state.SessionStore, error)
 }
 
 // Context is the context of a Processor: ProcessingContext plus
@@ -71,37 +75,4 @@ type FixedKeyContext[K, V any] interface {
 	Forward(r FixedKeyRecord[K, V]) error
 	// ForwardTo sends r to the child called child only.
 	ForwardTo(child string, r FixedKeyRecord[K, V]) error
-}
-
-// KeyValueStore returns a typed view of the key-value store called name,
-// connected to the processor with stream.WithStores (or a DSL store of the
-// same sub-topology). Keys and values go through ks and vs, called with the
-// store's changelog topic <app>-<name>-changelog. Writes are logged to the
-// changelog unless the store was declared without logging, and carry the
-// timestamp of the record being processed (the punctuation time inside a
-// punctuator). Call it in Init and keep the view.
-func KeyValueStore[K, V any](ctx ProcessingContext, name string, ks serde.Serde[K], vs serde.Serde[V]) (state.KeyValueView[K, V], error) {
-	s, err := ctx.StateStore(name)
-	if err != nil {
-		return state.KeyValueView[K, V]{}, err
-	}
-	return state.NewKeyValueView(s, engine.ChangelogTopic(ctx.ApplicationID(), name), ks, vs), nil
-}
-
-// WindowStore returns a typed view of the window store called name (a
-// stream.WindowStoreSpec, or a DSL window store of the same sub-topology),
-// connected to the processor with stream.WithStores. Keys and values go
-// through ks and vs, called with the store's changelog topic
-// <app>-<name>-changelog; the view's windowed keys end at start + the
-// store's window size. Writes are logged to the changelog unless the store
-// was declared without logging, and carry the timestamp of the record
-// being processed (the punctuation time inside a punctuator). Windows
-// older than the store's retention (relative to the largest window start
-// written) expire. Call it in Init and keep the view.
-func WindowStore[K, V any](ctx ProcessingContext, name string, ks serde.Serde[K], vs serde.Serde[V]) (state.WindowView[K, V], error) {
-	s, size, err := ctx.WindowStateStore(name)
-	if err != nil {
-		return state.WindowView[K, V]{}, err
-	}
-	return state.NewWindowView(s, engine.ChangelogTopic(ctx.ApplicationID(), name), size, ks, vs), nil
 }

@@ -14,6 +14,9 @@ import (
 	"github.com/eddy-streams/eddy/topologytest"
 )
 
+// seenStore is the store "seen": its name and serdes, written once.
+var seenStore = stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "seen"}, serde.String(), serde.Int64())
+
 // dedup forwards the first record of each key, remembering keys in the
 // store "seen".
 type dedup struct {
@@ -23,7 +26,7 @@ type dedup struct {
 
 func (d *dedup) Init(ctx processor.Context[string, string]) (err error) {
 	d.ctx = ctx
-	d.seen, err = processor.KeyValueStore(ctx, "seen", serde.String(), serde.Int64())
+	d.seen, err = seenStore.Open(ctx)
 	return err
 }
 
@@ -41,10 +44,9 @@ func (d *dedup) Close() error { return nil }
 
 func Example() {
 	b := stream.NewBuilder()
-	b.AddStore(stream.KeyValueStoreSpec{Name: "seen"})
 	b.Stream("in", serde.String(), serde.String()).
 		Process(func() processor.Processor[string, string, string, string] { return &dedup{} },
-			stream.WithStores("seen"), stream.As("dedup")).
+			seenStore, stream.As("dedup")).
 		To("out", nil, nil)
 	topo, err := b.Build()
 	if err != nil {

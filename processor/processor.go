@@ -9,8 +9,11 @@
 // Plug a processor into the DSL with stream.Stream.Process (the key may
 // change, so a later grouping or join repartitions) or
 // stream.Stream.ProcessValues (a FixedKeyProcessor: the key cannot change,
-// no repartitioning). The supplier passed there is called once per task and
-// must return a new instance each time.
+// no repartitioning), and a ValueTransformer with
+// stream.Table.TransformValues. The supplier passed there is called once
+// per task and must return a new instance each time.
+//
+//	seen := stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "seen"}, serde.String(), serde.Int64())
 //
 //	type dedup struct {
 //		ctx  processor.Context[string, string]
@@ -19,7 +22,7 @@
 //
 //	func (d *dedup) Init(ctx processor.Context[string, string]) (err error) {
 //		d.ctx = ctx
-//		d.seen, err = processor.KeyValueStore(ctx, "seen", serde.String(), serde.Int64())
+//		d.seen, err = seen.Open(ctx)
 //		return err
 //	}
 //
@@ -35,20 +38,28 @@
 //
 //	func (d *dedup) Close() error { return nil }
 //
-//	b.AddStore(stream.KeyValueStoreSpec{Name: "seen"})
 //	b.Stream("in", serde.String(), serde.String()).
-//		Process(func() processor.Processor[string, string, string, string] { return &dedup{} },
-//			stream.WithStores("seen")).
+//		Process(func() processor.Processor[string, string, string, string] { return &dedup{} }, seen).
 //		To("out", nil, nil)
 //
 // # Stores
 //
-// Key-value stores (stream.KeyValueStoreSpec) open with KeyValueStore,
-// window stores (stream.WindowStoreSpec) with WindowStore; both must be
-// connected with stream.WithStores, and DSL stores of the same
-// sub-topology can be connected by name too. A global table's store
-// (stream.Builder.GlobalTable) is readable by every processor with
-// KeyValueStore, without connecting it, and cannot be written.
+// A store is declared once, as a typed handle that carries its name and
+// serdes: stream.NewKeyValueStore, stream.NewWindowStore and
+// stream.NewSessionStore. Passing the handle to Process, ProcessValues or
+// stream.Table.TransformValues connects the store to that processor (and
+// adds it to the topology); inside the processor the handle's Open
+// returns the typed view (state.KeyValueView, state.WindowView,
+// state.SessionView). A table's store is connected the same way with the
+// handle stream.Table.Store. A global table's store
+// (stream.GlobalTable.Store) is readable by every processor without
+// connecting it, and cannot be written.
+//
+// # Table value transformers
+//
+// A ValueTransformer computes a table's values from another table's
+// (stream.Table.TransformValues): it sees each update, deletions included,
+// and cannot change the key or forward records.
 //
 // # Children
 //

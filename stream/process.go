@@ -5,7 +5,6 @@ package stream
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"sync"
@@ -21,8 +20,9 @@ import (
 // new instance each time. The processor may change the key, so a later
 // grouping or join repartitions the returned stream.
 //
-// Options: As names the processor node; WithStores connects state stores
-// the processor opens by name. The processor's children, for
+// Options: As names the processor node; store handles (KeyValueStore,
+// WindowStore, SessionStore, Table.Store) connect their stores to the
+// processor, which opens them with the handles' Open methods. The processor's children, for
 // Context.ForwardTo, are the operators added on the returned stream, named
 // with As (see package processor).
 func (s Stream[K, V]) Process[K2, V2 any](supplier func() processor.Processor[K, V, K2, V2], opts ...ProcessOption) Stream[K2, V2] {
@@ -55,66 +55,89 @@ func addProcess[K, V, K2, V2 any](s Stream[K, V], op string, noSupplier bool, ne
 	c := resolve(pc.opts)
 	g := &s.b.g
 	n := &topology.Node{Kind: topology.Processor, Op: op, UserName: c.name}
-	var stores []string
-	for _, name := range pc.stores {
-		if !slices.Contains(stores, name) {
-			stores = append(stores, name)
-		}
-	}
-	windowSizes := map[string]int64{}
+	access := connectStores(s.b, n, pc.stores)
 	n.Check = func() error {
-		errs := []error{c.err, need(noSupplier, errors.New("nil processor supplier"))}
-		// Connect the stores now that every store has its final name.
-		for _, name := range stores {
-			i := slices.IndexFunc(g.Stores, func(st *topology.Store) bool { return st.Name == name })
-			switch {
-			case name == "":
-				errs = append(errs, errors.New("WithStores: empty store name"))
-			case i < 0:
-				errs = append(errs, fmt.Errorf("store %q does not exist: declare it with Builder.AddStore (stores: %v)", name, storeNamesOf(g)))
-			case g.Stores[i].Global:
-				// Readable without connecting it; connecting it would tie
-				// the processor to no sub-topology, so it is left alone.
-			case g.Stores[i].Spec.Kind == engine.SessionKind:
-				errs = append(errs, fmt.Errorf("store %q is a session store; processors can use key-value and window stores only", name))
-			case !slices.Contains(n.Stores, g.Stores[i]):
-				n.Stores = append(n.Stores, g.Stores[i])
-				if g.Stores[i].Spec.Kind == engine.WindowKind {
-					windowSizes[name] = g.Stores[i].WindowSize
-				}
-			}
-		}
-		return errors.Join(errs...)
+		return errors.Join(c.err, need(noSupplier, errors.New("nil processor supplier")), access.check())
 	}
-	var mu sync.Mutex
-	var last any
+	fresh := newInstanceCheck()
 	n.New = func(*engine.Task) (any, error) {
 		p, ident := newProc()
 		if p == nil {
 			return nil, errors.New("processor supplier returned nil")
 		}
-		mu.Lock()
-		same := last != nil && reflect.TypeOf(ident).Comparable() && reflect.TypeOf(last) == reflect.TypeOf(ident) && ident == last
-		last = ident
-		mu.Unlock()
-		if same {
-			return nil, errors.New("processor supplier returned the same instance twice; it must return a new instance per task")
+		if err := fresh(ident); err != nil {
+			return nil, err
 		}
 		children := make([]string, len(n.Children))
 		for i, ch := range n.Children {
 			children[i] = ch.Name
 		}
-		return &ops.Process[K, V, K2, V2]{Node: n.Name, Proc: p, Children: children, Stores: stores, WindowSizes: windowSizes}, nil
+		return &ops.Process[K, V, K2, V2]{Node: n.Name, Proc: p, Children: children, Access: access.access}, nil
 	}
 	g.AddNode(n, s.node)
 	link[K, V](s.node, n)
 	return n
 }
 
-func storeNamesOf(g *topology.Graph) []string {
-	out := make([]string, 0, len(g.Stores))
-	for _, s := range g.Stores {
-		out = append(out, s.Name)
+// newInstanceCheck returns a function that reports a supplier returning
+// the instance it returned last time.
+func newInstanceCheck() func(ident any) error {
+	var mu sync.Mutex
+	var last any
+	return func(ident any) error {
+		mu.Lock()
+		defer mu.Unlock()
+		same := last != nil && reflect.TypeOf(ident).Comparable() && reflect.TypeOf(last) == reflect.TypeOf(ident) && ident == last
+		last = ident
+		if same {
+			return errors.New("supplier returned the same instance twice; it must return a new instance per task")
+		}
+		return nil
 	}
-	return out
+}
+
+// storeConnections are the stores connected to a user processor node.
+type storeConnections struct {
+	n      *topology.Node
+	g      *topology.Graph
+	stores []*topology.Store
+	errs   []error
+	// access is filled in by check, once every store has its final name.
+	access ops.StoreAccess
+}
+
+// connectStores binds store handles to node n of b (declaring the stores
+// of new handles in b); its check connects them to n and reports bad
+// handles.
+func connectStores(b *Builder, n *topology.Node, refs []*storeRef) *storeConnections {
+	sc := &storeConnections{n: n, g: &b.g}
+	for _, r := range refs {
+		st, err := r.bind(b)
+		switch {
+		case err != nil:
+			sc.errs = append(sc.errs, err)
+		case st != nil && !slices.Contains(sc.stores, st):
+			sc.stores = append(sc.stores, st)
+		}
+	}
+	return sc
+}
+
+func (sc *storeConnections) check() error {
+	sc.access = ops.StoreAccess{WindowSizes: map[string]int64{}}
+	for _, st := range sc.stores {
+		if st.Global {
+			// Readable without connecting it; connecting it would tie the
+			// processor to no sub-topology, so it is left alone.
+			continue
+		}
+		if !slices.Contains(sc.n.Stores, st) {
+			sc.n.Stores = append(sc.n.Stores, st)
+		}
+		sc.access.Stores = append(sc.access.Stores, st.Name)
+		if st.Spec.Kind == engine.WindowKind {
+			sc.access.WindowSizes[st.Name] = st.WindowSize
+		}
+	}
+	return errors.Join(sc.errs...)
 }

@@ -15,8 +15,9 @@ import (
 
 // WindowStoreSpec declares a window store for Processor API processors
 // (Kafka Streams' Stores.windowStoreBuilder over a persistent or in-memory
-// window store); add it with Builder.AddStore and connect it with
-// WithStores. Processors open it with processor.WindowStore. Like every
+// window store). Make a handle on it with NewWindowStore and pass the
+// handle to the processors' operators; processors open it with the
+// handle's Open. Like every
 // store it exists once per task, in the configured state backend (in
 // memory or Pebble).
 //

@@ -256,13 +256,14 @@ func TestGlobalTableBadRecords(t *testing.T) {
 
 // lookupProc reads the global store "names" through the Processor API.
 type lookupProc struct {
+	store stream.KeyValueStore[string, string]
 	ctx   processor.Context[string, string]
 	names state.KeyValueView[string, string]
 }
 
 func (p *lookupProc) Init(ctx processor.Context[string, string]) (err error) {
 	p.ctx = ctx
-	p.names, err = processor.KeyValueStore(ctx, "names", serde.String(), serde.String())
+	p.names, err = p.store.Open(ctx)
 	return err
 }
 
@@ -284,9 +285,9 @@ func (p *lookupProc) Close() error { return nil }
 // them.
 func TestGlobalStoreFromProcessor(t *testing.T) {
 	b := stream.NewBuilder()
-	b.GlobalTable("names", serde.String(), serde.String(), table.As("names"))
+	names := b.GlobalTable("names", serde.String(), serde.String(), table.As("names"))
 	b.Stream("in", serde.String(), serde.String()).
-		Process(func() processor.Processor[string, string, string, string] { return &lookupProc{} }).
+		Process(func() processor.Processor[string, string, string, string] { return &lookupProc{store: names.Store()} }).
 		To("out", nil, nil)
 	d := driver(t, b, topologytest.DefaultPartitions(2))
 	require.NoError(t, d.Input("names", serde.String(), serde.String()).PipeKeyValues(record.KV("a", "Ann"), record.KV("b", "Ben")))

@@ -20,6 +20,9 @@ import (
 	"github.com/eddy-streams/eddy/stream"
 )
 
+// sumsStore is the user store "sums".
+var sumsStore = stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "sums"}, serde.String(), serde.Int64())
+
 // summer keeps a running sum per key in the user store "sums" and forwards
 // it.
 type summer struct {
@@ -29,7 +32,7 @@ type summer struct {
 
 func (p *summer) Init(ctx processor.Context[string, int64]) (err error) {
 	p.ctx = ctx
-	p.sums, err = processor.KeyValueStore(ctx, "sums", serde.String(), serde.Int64())
+	p.sums, err = sumsStore.Open(ctx)
 	return err
 }
 
@@ -51,9 +54,8 @@ func (p *summer) Close() error { return nil }
 func TestProcessUserStoreRestores(t *testing.T) {
 	build := func() *stream.Topology {
 		b := stream.NewBuilder()
-		b.AddStore(stream.KeyValueStoreSpec{Name: "sums"})
 		b.Stream("in", serde.String(), serde.Int64()).
-			Process(func() processor.Processor[string, int64, string, int64] { return &summer{} }, stream.WithStores("sums")).
+			Process(func() processor.Processor[string, int64, string, int64] { return &summer{} }, sumsStore).
 			To("out", nil, nil)
 		topo, err := b.Build()
 		require.NoError(t, err)

@@ -205,13 +205,14 @@ func TestProcessForwardToNamedChildren(t *testing.T) {
 // dedup forwards the first record of each key and remembers the keys in
 // the store "seen"; a stream-time punctuation evicts keys older than 10 s.
 type dedup struct {
-	ctx  processor.Context[string, string]
-	seen state.KeyValueView[string, int64]
+	store stream.KeyValueStore[string, int64]
+	ctx   processor.Context[string, string]
+	seen  state.KeyValueView[string, int64]
 }
 
 func (p *dedup) Init(ctx processor.Context[string, string]) (err error) {
 	p.ctx = ctx
-	p.seen, err = processor.KeyValueStore(ctx, "seen", serde.String(), serde.Int64())
+	p.seen, err = p.store.Open(ctx)
 	if err != nil {
 		return err
 	}
@@ -250,15 +251,15 @@ func (p *dedup) Close() error { return nil }
 
 func dedupTopology(spec stream.KeyValueStoreSpec) *stream.Builder {
 	b := stream.NewBuilder()
-	b.AddStore(spec)
+	seen := stream.NewKeyValueStore(spec, serde.String(), serde.Int64())
 	b.Stream("in", serde.String(), serde.String()).
-		Process(func() processor.Processor[string, string, string, string] { return &dedup{} },
-			stream.WithStores("seen"), stream.As("dedup")).
+		Process(func() processor.Processor[string, string, string, string] { return &dedup{store: seen} },
+			seen, stream.As("dedup")).
 		To("out", nil, nil)
 	return b
 }
 
-// A user store attached by name: the processor reads and writes it through
+// A user store connected by its handle: the processor reads and writes it through
 // a typed view, writes go to the changelog (plain values, record timestamp),
 // the driver reads it typed, and punctuators may use it too.
 func TestProcessUserStore(t *testing.T) {
@@ -319,23 +320,43 @@ func TestProcessUserStoreWithoutLogging(t *testing.T) {
 }
 
 func TestProcessStoreValidation(t *testing.T) {
-	sup := func() processor.Processor[string, string, string, string] { return &dedup{} }
+	seen := stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "seen"}, serde.String(), serde.Int64())
+	sup := func() processor.Processor[string, string, string, string] { return &dedup{store: seen} }
 
+	// A zero handle.
 	b := stream.NewBuilder()
-	b.Stream("in", serde.String(), serde.String()).Process(sup, stream.WithStores("missing"))
+	b.Stream("in", serde.String(), serde.String()).Process(sup, stream.KeyValueStore[string, int64]{})
 	_, err := b.Build()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), `store "missing" does not exist`)
+	assert.Contains(t, err.Error(), `zero store handle`)
 
 	b = stream.NewBuilder()
-	b.AddStore(stream.KeyValueStoreSpec{})
+	b.Stream("in", serde.String(), serde.String()).
+		Process(sup, stream.NewKeyValueStore(stream.KeyValueStoreSpec{}, serde.String(), serde.Int64()))
 	_, err = b.Build()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "empty store name")
 
+	// A value type without a built-in serde needs one.
+	b = stream.NewBuilder()
+	b.Stream("in", serde.String(), serde.String()).
+		Process(sup, stream.NewKeyValueStore[string, struct{}](stream.KeyValueStoreSpec{Name: "x"}, nil, nil))
+	_, err = b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `store "x"`)
+	assert.Contains(t, err.Error(), "value serde")
+
+	// Two different handles with one name: the store is declared twice.
+	b = stream.NewBuilder()
+	in := b.Stream("in", serde.String(), serde.String())
+	in.Process(sup, seen)
+	in.Process(sup, stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "seen"}, serde.String(), serde.Int64()))
+	_, err = b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"seen"`)
+
 	// A store not connected to the processor cannot be opened.
 	b = stream.NewBuilder()
-	b.AddStore(stream.KeyValueStoreSpec{Name: "seen"})
 	b.Stream("in", serde.String(), serde.String()).Process(sup).To("out", nil, nil)
 	topo, err := b.Build()
 	require.NoError(t, err)
@@ -355,14 +376,14 @@ func TestProcessStoreValidation(t *testing.T) {
 	assert.Contains(t, err.Error(), "same instance")
 }
 
-// A processor can read a DSL table's store by name; it then runs in the
+// A processor can read a DSL table's store through Table.Store; it then runs in the
 // table's sub-topology.
 func TestProcessReadsDSLStore(t *testing.T) {
 	b := stream.NewBuilder()
-	b.Table("prices", serde.String(), serde.Int64(), table.As("prices-store"))
+	prices := b.Table("prices", serde.String(), serde.Int64(), table.As("prices-store"))
 	b.Stream("orders", serde.String(), serde.String()).
-		ProcessValues(func() processor.FixedKeyProcessor[string, string, int64] { return &priceLookup{table: "prices-store"} },
-			stream.WithStores("prices-store")).
+		ProcessValues(func() processor.FixedKeyProcessor[string, string, int64] { return &priceLookup{table: prices.Store()} },
+			prices.Store()).
 		To("out", nil, nil)
 	topo, err := b.Build()
 	require.NoError(t, err)
@@ -380,14 +401,14 @@ func TestProcessReadsDSLStore(t *testing.T) {
 }
 
 type priceLookup struct {
-	table  string
+	table  stream.KeyValueStore[string, int64]
 	ctx    processor.FixedKeyContext[string, int64]
 	prices state.KeyValueView[string, int64]
 }
 
 func (p *priceLookup) Init(ctx processor.FixedKeyContext[string, int64]) (err error) {
 	p.ctx = ctx
-	p.prices, err = processor.KeyValueStore(ctx, p.table, serde.String(), serde.Int64())
+	p.prices, err = p.table.Open(ctx)
 	return err
 }
 

@@ -21,20 +21,20 @@ import (
 	"github.com/eddy-streams/eddy/state/memory"
 	"github.com/eddy-streams/eddy/state/pebble"
 	"github.com/eddy-streams/eddy/stream"
-	"github.com/eddy-streams/eddy/table"
 	"github.com/eddy-streams/eddy/window"
 )
 
 // clickCounter counts clicks per key in 10 ms windows kept in the user
 // window store "clicks"; the value "list" forwards the key's windows.
 type clickCounter struct {
+	store  stream.WindowStore[string, int64]
 	ctx    processor.Context[string, string]
 	clicks state.WindowView[string, int64]
 }
 
 func (p *clickCounter) Init(ctx processor.Context[string, string]) (err error) {
 	p.ctx = ctx
-	p.clicks, err = processor.WindowStore(ctx, "clicks", serde.String(), serde.Int64())
+	p.clicks, err = p.store.Open(ctx)
 	return err
 }
 
@@ -68,9 +68,10 @@ func (p *clickCounter) Close() error { return nil }
 func clickTopology(t *testing.T) *stream.Topology {
 	t.Helper()
 	b := stream.NewBuilder()
-	b.AddStore(stream.WindowStoreSpec{Name: "clicks", WindowSize: 10 * time.Millisecond, Retention: 30 * time.Millisecond})
+	clicks := stream.NewWindowStore(stream.WindowStoreSpec{Name: "clicks", WindowSize: 10 * time.Millisecond, Retention: 30 * time.Millisecond},
+		serde.String(), serde.Int64())
 	b.Stream("in", serde.String(), serde.String()).
-		Process(func() processor.Processor[string, string, string, string] { return &clickCounter{} }, stream.WithStores("clicks")).
+		Process(func() processor.Processor[string, string, string, string] { return &clickCounter{store: clicks} }, clicks).
 		To("out", nil, nil)
 	topo, err := b.Build()
 	require.NoError(t, err)
@@ -154,13 +155,14 @@ func TestProcessUserWindowStore(t *testing.T) {
 // dupRecorder keeps every value of a key in one window of a
 // duplicate-keeping store and forwards them all.
 type dupRecorder struct {
-	ctx  processor.Context[string, string]
-	seen state.WindowView[string, string]
+	store stream.WindowStore[string, string]
+	ctx   processor.Context[string, string]
+	seen  state.WindowView[string, string]
 }
 
 func (p *dupRecorder) Init(ctx processor.Context[string, string]) (err error) {
 	p.ctx = ctx
-	p.seen, err = processor.WindowStore(ctx, "seen", serde.String(), serde.String())
+	p.seen, err = p.store.Open(ctx)
 	return err
 }
 
@@ -183,9 +185,10 @@ func (p *dupRecorder) Close() error { return nil }
 
 func TestProcessUserWindowStoreDuplicates(t *testing.T) {
 	b := stream.NewBuilder()
-	b.AddStore(stream.WindowStoreSpec{Name: "seen", WindowSize: time.Second, Retention: time.Hour, RetainDuplicates: true, DisableLogging: true})
+	seen := stream.NewWindowStore(stream.WindowStoreSpec{Name: "seen", WindowSize: time.Second, Retention: time.Hour, RetainDuplicates: true, DisableLogging: true},
+		serde.String(), serde.String())
 	b.Stream("in", serde.String(), serde.String()).
-		Process(func() processor.Processor[string, string, string, string] { return &dupRecorder{} }, stream.WithStores("seen")).
+		Process(func() processor.Processor[string, string, string, string] { return &dupRecorder{store: seen} }, seen).
 		To("out", nil, nil)
 	topo, err := b.Build()
 	require.NoError(t, err)
@@ -210,28 +213,18 @@ func TestWindowStoreSpecValidation(t *testing.T) {
 		{stream.WindowStoreSpec{Name: "w", WindowSize: time.Minute, Retention: time.Second}, "retention 1s is shorter than the window size 1m0s"},
 	} {
 		b := stream.NewBuilder()
-		b.AddStore(c.spec)
-		b.Stream("in", serde.String(), serde.String()).Process(sup, stream.WithStores("w")).To("out", nil, nil)
+		b.Stream("in", serde.String(), serde.String()).Process(sup, stream.NewWindowStore(c.spec, serde.String(), serde.String())).To("out", nil, nil)
 		_, err := b.Build()
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), c.want)
 	}
 
-	// Session stores cannot be connected to processors.
-	b0 := stream.NewBuilder()
-	in := b0.Stream("in", serde.String(), serde.String())
-	in.GroupByKey().SessionWindowedBy(window.Session(time.Second)).Count(table.As("sessions"))
-	in.Process(sup, stream.WithStores("sessions")).To("out", nil, nil)
-	_, err := b0.Build()
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), `store "sessions" is a session store; processors can use key-value and window stores only`)
-
 	// A window store opened as a key-value store fails at Init with the
 	// store's name.
 	b := stream.NewBuilder()
-	b.AddStore(stream.WindowStoreSpec{Name: "seen", WindowSize: time.Second, Retention: time.Second})
 	b.Stream("in", serde.String(), serde.String()).
-		Process(func() processor.Processor[string, string, string, string] { return &summerAsString{} }, stream.WithStores("seen")).
+		Process(func() processor.Processor[string, string, string, string] { return &summerAsString{} },
+			stream.NewWindowStore(stream.WindowStoreSpec{Name: "seen", WindowSize: time.Second, Retention: time.Second}, serde.String(), serde.String())).
 		To("out", nil, nil)
 	topo, err := b.Build()
 	require.NoError(t, err)
@@ -240,11 +233,11 @@ func TestWindowStoreSpecValidation(t *testing.T) {
 	assert.Contains(t, err.Error(), `no key-value store "seen"`)
 }
 
-// summerAsString opens "seen" as a key-value store.
+// summerAsString opens the window store "seen" as a key-value store.
 type summerAsString struct{}
 
 func (p *summerAsString) Init(ctx processor.Context[string, string]) error {
-	_, err := processor.KeyValueStore(ctx, "seen", serde.String(), serde.String())
+	_, err := stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "seen"}, serde.String(), serde.String()).Open(ctx)
 	return err
 }
 func (p *summerAsString) Process(processor.Record[string, string]) error { return nil }
