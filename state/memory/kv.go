@@ -38,6 +38,18 @@ func (s *kvStore) Get(key []byte) ([]byte, error) {
 	return bytes.Clone(v), nil
 }
 
+// Peek returns the value stored under key, or nil if absent, without
+// copying it: the caller must not modify it. It stays valid, as values are
+// replaced, never modified in place. (The task engine reads values it
+// only decodes through it.)
+func (s *kvStore) Peek(key []byte) ([]byte, error) {
+	if err := s.b.usable(); err != nil {
+		return nil, err
+	}
+	v, _ := s.t.get(key)
+	return v, nil
+}
+
 func (s *kvStore) Put(key, value []byte) error {
 	if value == nil {
 		return s.Delete(key)

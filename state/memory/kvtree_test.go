@@ -157,3 +157,39 @@ func TestKVTreeRewriteInPlace(t *testing.T) {
 		t.Fatalf("current version = %q", got)
 	}
 }
+
+// TestPeek checks that Peek returns the stored bytes without a copy, and
+// that they keep their contents when the key is rewritten or deleted.
+func TestPeek(t *testing.T) {
+	b := New()
+	s, err := b.KeyValue("s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.(*kvStore)
+	if v, err := p.Peek([]byte("k")); v != nil || err != nil {
+		t.Fatalf("Peek of an absent key = %q, %v", v, err)
+	}
+	if err := s.Put([]byte("k"), []byte("one")); err != nil {
+		t.Fatal(err)
+	}
+	v, err := p.Peek([]byte("k"))
+	if string(v) != "one" || err != nil {
+		t.Fatalf("Peek = %q, %v", v, err)
+	}
+	if err := s.Put([]byte("k"), []byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete([]byte("k")); err != nil {
+		t.Fatal(err)
+	}
+	if string(v) != "one" {
+		t.Fatalf("a peeked value changed to %q after writes", v)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Peek([]byte("k")); err == nil {
+		t.Fatal("Peek on a closed backend succeeded")
+	}
+}
