@@ -67,6 +67,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/partition"
@@ -143,11 +144,10 @@ type Driver struct {
 	globals *engine.GlobalStores
 	gtasks  map[string]*engine.Task // global topic -> its global task
 	gorder  []*engine.Task
-	logs    map[string]*topicLog   // every topic written to
-	topics  map[string]*topicState // every topic sent or piped to
-	recent  [4]recentTopic         // the topics looked up last, tried first
-	nextRec int                    // the entry of recent to replace next
-	queue   []queued               // records to process, from head on
+	logs    map[string]*topicLog         // every topic written to
+	topics  map[string]*topicState       // every topic sent or piped to
+	recent  [1 << recentBits]recentTopic // the topics looked up last, tried first
+	queue   []queued                     // records to process, from head on
 	head    int
 	slab    []engine.RawRecord  // records not handed out yet (see keep)
 	free    []*engine.RawRecord // records processed and not logged, for reuse
@@ -181,7 +181,11 @@ type topicState struct {
 
 // recentTopic is an entry of the driver's cache of topics: a task sends
 // to few topics, whose names are mostly the very strings the cache holds,
-// so that comparing them is cheaper than hashing them.
+// so that comparing their addresses is cheaper than hashing them.
+//
+// The cache has 1<<recentBits entries.
+const recentBits = 4
+
 type recentTopic struct {
 	name string
 	ts   *topicState
@@ -323,10 +327,11 @@ func (c taskCollector) PartitionCount(topic string) (int32, error) { return c.d.
 // topic returns the state of topic, which it creates on first use; it
 // fails for a topic with an invalid partition count.
 func (d *Driver) topic(name string) (*topicState, error) {
-	for _, rt := range d.recent {
-		if rt.ts != nil && rt.name == name {
-			return rt.ts, nil
-		}
+	// A direct-mapped cache by the address of the name's bytes: the same
+	// string, not only the same name, so no bytes are compared.
+	rt := &d.recent[(uintptr(unsafe.Pointer(unsafe.StringData(name)))*0x9e3779b97f4a7c15)>>(64-recentBits)]
+	if len(rt.name) == len(name) && unsafe.StringData(rt.name) == unsafe.StringData(name) && rt.ts != nil {
+		return rt.ts, nil
 	}
 	ts := d.topics[name]
 	if ts == nil {
@@ -344,8 +349,7 @@ func (d *Driver) topic(name string) (*topicState, error) {
 		}
 		d.topics[name] = ts
 	}
-	d.recent[d.nextRec] = recentTopic{name: name, ts: ts}
-	d.nextRec = (d.nextRec + 1) % len(d.recent)
+	*rt = recentTopic{name: name, ts: ts}
 	return ts, nil
 }
 
