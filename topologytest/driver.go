@@ -136,7 +136,7 @@ var errDriverClosed = errors.New("topologytest: driver is closed")
 type Driver struct {
 	cfg     config
 	topo    *topology.Topology
-	parts   map[string]int32 // every source topic (full names) -> partitions
+	parts   map[string]int32 // every source and changelog topic (full names) -> partitions
 	reader  map[string]int   // source topic -> sub-topology
 	tasks   map[engine.TaskID]*engine.Task
 	order   []engine.TaskID
@@ -250,6 +250,13 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 			d.reader[topic] = st.ID
 			n = max(n, parts[topic])
 		}
+		// A store's changelog has a partition per task, as the runtime
+		// creates it: task <sub>_p logs to partition p.
+		for _, store := range st.Stores {
+			if store.Spec.Logged {
+				d.parts[engine.ChangelogTopic(cfg.app, store.Name)] = n
+			}
+		}
 		spec := t.Spec(st.ID, cfg.app)
 		for p := range n {
 			id := engine.TaskID{Subtopology: st.ID, Partition: p}
@@ -302,7 +309,9 @@ func (d *Driver) userPartitions(topic string) (int32, error) {
 
 // PartitionCount returns the number of partitions of topic: as set with
 // TopicPartitions or DefaultPartitions, or as derived for an internal
-// topic. It fails for a topic the topology does not use.
+// topic (a repartition topic as the runtime sizes it; a store's changelog
+// topic, one partition per task of the sub-topology that owns the store).
+// It fails for a topic the topology does not use.
 func (d *Driver) PartitionCount(topic string) (int32, error) {
 	if n, ok := d.parts[topic]; ok {
 		return n, nil
