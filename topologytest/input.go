@@ -13,7 +13,11 @@ import (
 )
 
 // Record is a test record. KeyNull and ValueNull pipe or report a null key
-// or value (a tombstone) regardless of Key and Value.
+// or value (a tombstone) regardless of Key and Value. For a key or value
+// type that has nil (a pointer, map, slice or interface type) nil is null
+// too, as in a running topology: a nil value is piped as a tombstone, not
+// as what the serde makes of nil (JSON's null, for one), and a null read
+// from an output topic is nil.
 type Record[K, V any] struct {
 	Key       K
 	Value     V
@@ -40,6 +44,9 @@ type InputTopic[K, V any] struct {
 	kapp       serde.Appender[K]
 	vapp       serde.Appender[V]
 	kbuf, vbuf []byte
+	// knil and vnil tell nil keys and values, which are null.
+	knil engine.NilCheck[K]
+	vnil engine.NilCheck[V]
 }
 
 // Input returns an input topic that serializes with ks and vs. Records
@@ -62,7 +69,8 @@ func (in *InputTopic[K, V]) AutoAdvance(d time.Duration) *InputTopic[K, V] { in.
 // AdvanceTime moves the topic's clock forward by d.
 func (in *InputTopic[K, V]) AdvanceTime(d time.Duration) { in.next = in.next.Add(d) }
 
-// Pipe sends key and value at the topic's clock.
+// Pipe sends key and value at the topic's clock. A nil key or value (of a
+// type that has nil) is null: Pipe(k, nil) pipes a tombstone.
 func (in *InputTopic[K, V]) Pipe(key K, value V) error {
 	return in.PipeRecord(Record[K, V]{Key: key, Value: value})
 }
@@ -121,12 +129,12 @@ func (in *InputTopic[K, V]) PipeRecord(r Record[K, V]) error {
 	}
 	var key, value []byte
 	var err error
-	if !r.KeyNull {
+	if !r.KeyNull && !in.knil.IsNil(&r.Key) {
 		if key, err = serialize(in.ks, in.kapp, &in.kbuf, &in.d.bytes, in.topic, r.Key); err != nil {
 			return fmt.Errorf("topologytest: serialize key for topic %q: %w", in.topic, err)
 		}
 	}
-	if !r.ValueNull {
+	if !r.ValueNull && !in.vnil.IsNil(&r.Value) {
 		if value, err = serialize(in.vs, in.vapp, &in.vbuf, &in.d.bytes, in.topic, r.Value); err != nil {
 			return fmt.Errorf("topologytest: serialize value for topic %q: %w", in.topic, err)
 		}
