@@ -29,6 +29,10 @@ type kvTree struct {
 	cur   *kvVersion
 	cells map[string]*cell
 	open  int // snapshots open, of every version
+	// last is the cell get found last (nil: none, or it left the map): a
+	// read-modify-write such as a count finds its cell without a second
+	// hash lookup.
+	last *cell
 
 	undo  []undoEntry
 	cycle uint64 // commits and aborts so far
@@ -87,11 +91,20 @@ func (kt *kvTree) inPlace(c *cell) bool {
 
 // get returns the value stored under key. It must not be modified.
 func (kt *kvTree) get(key []byte) ([]byte, bool) {
-	c := kt.cells[string(key)]
+	c := kt.find(key)
 	if c == nil {
 		return nil, false
 	}
+	kt.last = c
 	return c.value, true
+}
+
+// find returns the cell of key, or nil.
+func (kt *kvTree) find(key []byte) *cell {
+	if c := kt.last; c != nil && bytes.Equal(c.key, key) {
+		return c
+	}
+	return kt.cells[string(key)]
 }
 
 // log records c's value as its prior one, unless this cycle logged it.
@@ -104,7 +117,7 @@ func (kt *kvTree) log(c *cell) {
 
 // set stores a copy of value under key, logging the prior value.
 func (kt *kvTree) set(key, value []byte) {
-	if c := kt.cells[string(key)]; c != nil {
+	if c := kt.find(key); c != nil {
 		kt.log(c)
 		kt.replace(c, bytes.Clone(value))
 		return
@@ -122,6 +135,9 @@ func (kt *kvTree) replace(c *cell, v []byte) {
 	nc := &cell{key: c.key, value: v, gen: kt.cur.gen, cycle: c.cycle}
 	t.ReplaceOrInsert(nc)
 	kt.cells[str(nc.key)] = nc
+	if kt.last == c {
+		kt.last = nc
+	}
 }
 
 // insert adds key, absent, with value v (owned by the tree), logged in
@@ -141,7 +157,7 @@ func (kt *kvTree) insert(key, v []byte) []byte {
 // delete removes key, logging its prior value, and reports whether it was
 // present.
 func (kt *kvTree) delete(key []byte) bool {
-	c := kt.cells[string(key)]
+	c := kt.find(key)
 	if c == nil {
 		return false
 	}
@@ -153,6 +169,9 @@ func (kt *kvTree) delete(key []byte) bool {
 func (kt *kvTree) remove(c *cell) {
 	kt.writable().Delete(c)
 	delete(kt.cells, str(c.key))
+	if kt.last == c {
+		kt.last = nil
+	}
 }
 
 // len returns the number of keys.

@@ -63,10 +63,16 @@ func TestKVTreeModel(t *testing.T) {
 				switch op := rng.IntN(100); {
 				case op < 55:
 					v := fmt.Sprint(step)
+					if op%2 == 0 { // a read-modify-write, as counts do
+						kt.get([]byte(k))
+					}
 					kt.set([]byte(k), []byte(v))
 					m[k] = v
 				case op < 80:
 					_, existed := m[k]
+					if op%2 == 0 {
+						kt.get([]byte(k))
+					}
 					if got := kt.delete([]byte(k)); got != existed {
 						t.Fatalf("step %d: delete(%q) = %v, want %v", step, k, got, existed)
 					}
