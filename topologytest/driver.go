@@ -333,6 +333,10 @@ func (c taskCollector) Send(r *engine.RawRecord) error {
 
 func (c taskCollector) PartitionCount(topic string) (int32, error) { return c.d.PartitionCount(topic) }
 
+// CopiesKeyValues tells the tasks that Send copies the key and value bytes
+// of the records the driver keeps (keep), so that they may reuse theirs.
+func (taskCollector) CopiesKeyValues() {}
+
 // topic returns the state of topic, which it creates on first use; it
 // fails for a topic with an invalid partition count.
 func (d *Driver) topic(name string) (*topicState, error) {
@@ -405,7 +409,9 @@ func (d *Driver) send(ts *topicState, r *engine.RawRecord) error {
 const recordSlab = 64
 
 // keep returns a copy of r for partition, which the driver keeps: a
-// recycled record (see processQueue) or one of a slab.
+// recycled record (see processQueue) or one of a slab, its key and value
+// copied into the driver's arena (the sender may reuse its own: see
+// taskCollector.CopiesKeyValues).
 func (d *Driver) keep(r *engine.RawRecord, partition int32) *engine.RawRecord {
 	var c *engine.RawRecord
 	if n := len(d.free); n > 0 {
@@ -420,6 +426,7 @@ func (d *Driver) keep(r *engine.RawRecord, partition int32) *engine.RawRecord {
 	}
 	*c = *r
 	c.Partition = partition
+	c.Key, c.Value = d.bytes.Copy(r.Key), d.bytes.Copy(r.Value)
 	return c
 }
 

@@ -39,8 +39,8 @@ type InputTopic[K, V any] struct {
 	next    time.Time
 	advance time.Duration
 	// kapp and vapp are the serdes' Appenders, if they implement it:
-	// PipeRecord serializes into kbuf and vbuf, which it reuses, and the
-	// driver copies the bytes into the piped record.
+	// PipeRecord serializes into kbuf and vbuf, which it reuses: the driver
+	// keeps a copy of the bytes it pipes.
 	kapp       serde.Appender[K]
 	vapp       serde.Appender[V]
 	kbuf, vbuf []byte
@@ -130,12 +130,12 @@ func (in *InputTopic[K, V]) PipeRecord(r Record[K, V]) error {
 	var key, value []byte
 	var err error
 	if !r.KeyNull && !in.knil.IsNil(&r.Key) {
-		if key, err = serialize(in.ks, in.kapp, &in.kbuf, &in.d.bytes, in.topic, r.Key); err != nil {
+		if key, err = serialize(in.ks, in.kapp, &in.kbuf, in.topic, r.Key); err != nil {
 			return fmt.Errorf("topologytest: serialize key for topic %q: %w", in.topic, err)
 		}
 	}
 	if !r.ValueNull && !in.vnil.IsNil(&r.Value) {
-		if value, err = serialize(in.vs, in.vapp, &in.vbuf, &in.d.bytes, in.topic, r.Value); err != nil {
+		if value, err = serialize(in.vs, in.vapp, &in.vbuf, in.topic, r.Value); err != nil {
 			return fmt.Errorf("topologytest: serialize value for topic %q: %w", in.topic, err)
 		}
 	}
@@ -147,10 +147,10 @@ func (in *InputTopic[K, V]) PipeRecord(r Record[K, V]) error {
 // between records: a larger one, grown for a rare large record, is let go.
 const maxInputBuf = 64 << 10
 
-// serialize encodes v with s, or with app into *buf, which it reuses, and
-// then a copy from arena; the result is never nil (a key or value piped is
-// not null).
-func serialize[T any](s serde.Serde[T], app serde.Appender[T], buf *[]byte, arena *engine.Arena, topic string, v T) ([]byte, error) {
+// serialize encodes v with s, or with app into *buf, which it reuses (the
+// driver copies what it keeps); the result is never nil (a key or value
+// piped is not null).
+func serialize[T any](s serde.Serde[T], app serde.Appender[T], buf *[]byte, topic string, v T) ([]byte, error) {
 	if app == nil {
 		b, err := s.Serialize(topic, v)
 		if err != nil {
@@ -171,7 +171,10 @@ func serialize[T any](s serde.Serde[T], app serde.Appender[T], buf *[]byte, aren
 			*buf = nil
 		}
 	}
-	return arena.Copy(b), nil
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
 }
 
 // PipeRaw sends a record as raw bytes (nil key or value = null), e.g. to
