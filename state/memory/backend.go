@@ -10,6 +10,8 @@
 // puts those values back, so a backend behaves like the persistent one minus
 // durability. Range loops read snapshots: a write while a loop reads a tree
 // clones it in O(1), the clone sharing its nodes and copying them on write.
+// Key-value stores also reach their keys through a hash map, so that a
+// point read, or a write to a key present, does not search the tree.
 package memory
 
 import (
