@@ -67,6 +67,7 @@ import (
 	"slices"
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/partition"
@@ -135,7 +136,7 @@ var errDriverClosed = errors.New("topologytest: driver is closed")
 type Driver struct {
 	cfg     config
 	topo    *topology.Topology
-	parts   map[string]int32 // every source topic (full names) -> partitions
+	parts   map[string]int32 // every source and changelog topic (full names) -> partitions
 	reader  map[string]int   // source topic -> sub-topology
 	tasks   map[engine.TaskID]*engine.Task
 	order   []engine.TaskID
@@ -143,11 +144,10 @@ type Driver struct {
 	globals *engine.GlobalStores
 	gtasks  map[string]*engine.Task // global topic -> its global task
 	gorder  []*engine.Task
-	logs    map[string]*topicLog   // every topic written to
-	topics  map[string]*topicState // every topic sent or piped to
-	recent  [4]recentTopic         // the topics looked up last, tried first
-	nextRec int                    // the entry of recent to replace next
-	queue   []queued               // records to process, from head on
+	logs    map[string]*topicLog         // every topic written to
+	topics  map[string]*topicState       // every topic sent or piped to
+	recent  [1 << recentBits]recentTopic // the topics looked up last, tried first
+	queue   []queued                     // records to process, from head on
 	head    int
 	slab    []engine.RawRecord  // records not handed out yet (see keep)
 	free    []*engine.RawRecord // records processed and not logged, for reuse
@@ -181,7 +181,11 @@ type topicState struct {
 
 // recentTopic is an entry of the driver's cache of topics: a task sends
 // to few topics, whose names are mostly the very strings the cache holds,
-// so that comparing them is cheaper than hashing them.
+// so that comparing their addresses is cheaper than hashing them.
+//
+// The cache has 1<<recentBits entries.
+const recentBits = 4
+
 type recentTopic struct {
 	name string
 	ts   *topicState
@@ -246,6 +250,13 @@ func New(topo *stream.Topology, opts ...Option) (*Driver, error) {
 			d.reader[topic] = st.ID
 			n = max(n, parts[topic])
 		}
+		// A store's changelog has a partition per task, as the runtime
+		// creates it: task <sub>_p logs to partition p.
+		for _, store := range st.Stores {
+			if store.Spec.Logged {
+				d.parts[engine.ChangelogTopic(cfg.app, store.Name)] = n
+			}
+		}
 		spec := t.Spec(st.ID, cfg.app)
 		for p := range n {
 			id := engine.TaskID{Subtopology: st.ID, Partition: p}
@@ -298,7 +309,9 @@ func (d *Driver) userPartitions(topic string) (int32, error) {
 
 // PartitionCount returns the number of partitions of topic: as set with
 // TopicPartitions or DefaultPartitions, or as derived for an internal
-// topic. It fails for a topic the topology does not use.
+// topic (a repartition topic as the runtime sizes it; a store's changelog
+// topic, one partition per task of the sub-topology that owns the store).
+// It fails for a topic the topology does not use.
 func (d *Driver) PartitionCount(topic string) (int32, error) {
 	if n, ok := d.parts[topic]; ok {
 		return n, nil
@@ -320,13 +333,18 @@ func (c taskCollector) Send(r *engine.RawRecord) error {
 
 func (c taskCollector) PartitionCount(topic string) (int32, error) { return c.d.PartitionCount(topic) }
 
+// CopiesKeyValues tells the tasks that Send copies the key and value bytes
+// of the records the driver keeps (keep), so that they may reuse theirs.
+func (taskCollector) CopiesKeyValues() {}
+
 // topic returns the state of topic, which it creates on first use; it
 // fails for a topic with an invalid partition count.
 func (d *Driver) topic(name string) (*topicState, error) {
-	for _, rt := range d.recent {
-		if rt.ts != nil && rt.name == name {
-			return rt.ts, nil
-		}
+	// A direct-mapped cache by the address of the name's bytes: the same
+	// string, not only the same name, so no bytes are compared.
+	rt := &d.recent[(uintptr(unsafe.Pointer(unsafe.StringData(name)))*0x9e3779b97f4a7c15)>>(64-recentBits)]
+	if len(rt.name) == len(name) && unsafe.StringData(rt.name) == unsafe.StringData(name) && rt.ts != nil {
+		return rt.ts, nil
 	}
 	ts := d.topics[name]
 	if ts == nil {
@@ -344,8 +362,7 @@ func (d *Driver) topic(name string) (*topicState, error) {
 		}
 		d.topics[name] = ts
 	}
-	d.recent[d.nextRec] = recentTopic{name: name, ts: ts}
-	d.nextRec = (d.nextRec + 1) % len(d.recent)
+	*rt = recentTopic{name: name, ts: ts}
 	return ts, nil
 }
 
@@ -392,7 +409,9 @@ func (d *Driver) send(ts *topicState, r *engine.RawRecord) error {
 const recordSlab = 64
 
 // keep returns a copy of r for partition, which the driver keeps: a
-// recycled record (see processQueue) or one of a slab.
+// recycled record (see processQueue) or one of a slab, its key and value
+// copied into the driver's arena (the sender may reuse its own: see
+// taskCollector.CopiesKeyValues).
 func (d *Driver) keep(r *engine.RawRecord, partition int32) *engine.RawRecord {
 	var c *engine.RawRecord
 	if n := len(d.free); n > 0 {
@@ -407,6 +426,7 @@ func (d *Driver) keep(r *engine.RawRecord, partition int32) *engine.RawRecord {
 	}
 	*c = *r
 	c.Partition = partition
+	c.Key, c.Value = d.bytes.Copy(r.Key), d.bytes.Copy(r.Value)
 	return c
 }
 

@@ -13,7 +13,11 @@ import (
 )
 
 // Record is a test record. KeyNull and ValueNull pipe or report a null key
-// or value (a tombstone) regardless of Key and Value.
+// or value (a tombstone) regardless of Key and Value. For a key or value
+// type that has nil (a pointer, map, slice or interface type) nil is null
+// too, as in a running topology: a nil value is piped as a tombstone, not
+// as what the serde makes of nil (JSON's null, for one), and a null read
+// from an output topic is nil.
 type Record[K, V any] struct {
 	Key       K
 	Value     V
@@ -35,11 +39,14 @@ type InputTopic[K, V any] struct {
 	next    time.Time
 	advance time.Duration
 	// kapp and vapp are the serdes' Appenders, if they implement it:
-	// PipeRecord serializes into kbuf and vbuf, which it reuses, and the
-	// driver copies the bytes into the piped record.
+	// PipeRecord serializes into kbuf and vbuf, which it reuses: the driver
+	// keeps a copy of the bytes it pipes.
 	kapp       serde.Appender[K]
 	vapp       serde.Appender[V]
 	kbuf, vbuf []byte
+	// knil and vnil tell nil keys and values, which are null.
+	knil engine.NilCheck[K]
+	vnil engine.NilCheck[V]
 }
 
 // Input returns an input topic that serializes with ks and vs. Records
@@ -62,7 +69,8 @@ func (in *InputTopic[K, V]) AutoAdvance(d time.Duration) *InputTopic[K, V] { in.
 // AdvanceTime moves the topic's clock forward by d.
 func (in *InputTopic[K, V]) AdvanceTime(d time.Duration) { in.next = in.next.Add(d) }
 
-// Pipe sends key and value at the topic's clock.
+// Pipe sends key and value at the topic's clock. A nil key or value (of a
+// type that has nil) is null: Pipe(k, nil) pipes a tombstone.
 func (in *InputTopic[K, V]) Pipe(key K, value V) error {
 	return in.PipeRecord(Record[K, V]{Key: key, Value: value})
 }
@@ -121,13 +129,13 @@ func (in *InputTopic[K, V]) PipeRecord(r Record[K, V]) error {
 	}
 	var key, value []byte
 	var err error
-	if !r.KeyNull {
-		if key, err = serialize(in.ks, in.kapp, &in.kbuf, &in.d.bytes, in.topic, r.Key); err != nil {
+	if !r.KeyNull && !in.knil.IsNil(&r.Key) {
+		if key, err = serialize(in.ks, in.kapp, &in.kbuf, in.topic, r.Key); err != nil {
 			return fmt.Errorf("topologytest: serialize key for topic %q: %w", in.topic, err)
 		}
 	}
-	if !r.ValueNull {
-		if value, err = serialize(in.vs, in.vapp, &in.vbuf, &in.d.bytes, in.topic, r.Value); err != nil {
+	if !r.ValueNull && !in.vnil.IsNil(&r.Value) {
+		if value, err = serialize(in.vs, in.vapp, &in.vbuf, in.topic, r.Value); err != nil {
 			return fmt.Errorf("topologytest: serialize value for topic %q: %w", in.topic, err)
 		}
 	}
@@ -139,10 +147,10 @@ func (in *InputTopic[K, V]) PipeRecord(r Record[K, V]) error {
 // between records: a larger one, grown for a rare large record, is let go.
 const maxInputBuf = 64 << 10
 
-// serialize encodes v with s, or with app into *buf, which it reuses, and
-// then a copy from arena; the result is never nil (a key or value piped is
-// not null).
-func serialize[T any](s serde.Serde[T], app serde.Appender[T], buf *[]byte, arena *engine.Arena, topic string, v T) ([]byte, error) {
+// serialize encodes v with s, or with app into *buf, which it reuses (the
+// driver copies what it keeps); the result is never nil (a key or value
+// piped is not null).
+func serialize[T any](s serde.Serde[T], app serde.Appender[T], buf *[]byte, topic string, v T) ([]byte, error) {
 	if app == nil {
 		b, err := s.Serialize(topic, v)
 		if err != nil {
@@ -163,7 +171,10 @@ func serialize[T any](s serde.Serde[T], app serde.Appender[T], buf *[]byte, aren
 			*buf = nil
 		}
 	}
-	return arena.Copy(b), nil
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
 }
 
 // PipeRaw sends a record as raw bytes (nil key or value = null), e.g. to

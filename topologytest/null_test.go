@@ -65,7 +65,7 @@ func TestNullFilterPointerValues(t *testing.T) {
 	require.NoError(t, in.PipeTombstone("a"))
 	require.NoError(t, in.Pipe("b", ptr("")))
 	require.NoError(t, in.Pipe("c", ptr("x")))
-	require.NoError(t, in.Pipe("d", nil)) // JSON null: a null value once read
+	require.NoError(t, in.Pipe("d", nil)) // nil: piped as a tombstone
 	assert.Equal(t, []string{"<nil>", "''", "'x'", "<nil>"}, seen)
 	assert.Equal(t, []string{"b=''", "c='x'"}, outs(t, d, "out"))
 }

@@ -11,6 +11,7 @@
 //
 //	broker   run an embedded Kafka-protocol broker for development
 //	reset    reset an application so that it reprocesses its input
+//	capture  write a slice of topics to a file that topologytest replays
 //	help     show help for eddy or a command
 //
 // Each command lives in its own file and is listed in commands below.
@@ -53,6 +54,7 @@ func commands() []*command {
 	return []*command{
 		brokerCommand(),
 		resetCommand(),
+		captureCommand(),
 		helpCommand(),
 	}
 }

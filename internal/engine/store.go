@@ -14,6 +14,8 @@ import (
 // timestamped value layout (8-byte big-endian timestamp ‖ value).
 type KVStore struct {
 	Store state.KeyValueStore
+	// peek is Store's peeker, if it implements it: reads then take no copy.
+	peek  peeker
 	topic string // changelog topic; "" when logging is disabled
 	t     *Task
 	buf   []byte
@@ -71,6 +73,7 @@ func (t *Task) openStore(ss StoreSpec) error {
 			return Fatal(err)
 		}
 		kv := &KVStore{Store: s, topic: topic, t: t}
+		kv.peek, _ = s.(peeker)
 		if ss.Cached && t.cfg.Cache.Enabled() {
 			kv.cache = newStoreCache(t.cfg.Cache, kv.flush)
 			t.cached = append(t.cached, kv.cache)
@@ -182,9 +185,21 @@ func (s *KVStore) GetTimestamped(key []byte) (value []byte, ts int64, found bool
 	return value, ts, found, err
 }
 
+// peeker is a key-value store that can return a stored value without
+// copying it (the in-memory backend's, whose values are never modified in
+// place). The caller must not modify the value.
+type peeker interface {
+	Peek(key []byte) ([]byte, error)
+}
+
 // storeGet reads key from the store itself.
 func (s *KVStore) storeGet(key []byte) (value []byte, ts int64, found bool, err error) {
-	b, err := s.Store.Get(key)
+	var b []byte
+	if s.peek != nil {
+		b, err = s.peek.Peek(key)
+	} else {
+		b, err = s.Store.Get(key)
+	}
 	if err != nil || b == nil {
 		return nil, 0, false, Fatal(err)
 	}

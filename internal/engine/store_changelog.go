@@ -42,10 +42,30 @@ type (
 
 // logSlabs hands out a task's changelog records (see above). The zero
 // value is ready to use; like the task, it is not safe for concurrent use.
+//
+// For a collector that copies what it keeps (a KeyValueCopier), reuse is
+// set: every record is then the same one, in the same buffer, which the
+// next record overwrites.
 type logSlabs struct {
 	small  []smallLogRecord
 	inline []inlineLogRecord
+	reuse  bool
+	rec    RawRecord
+	buf    []byte
 }
+
+// KeyValueCopier is a Collector whose Send copies the key and value bytes
+// of a record it keeps (the test driver, which drops most records or keeps
+// them in its own arena). A task sends such a collector changelog records
+// whose record and bytes it reuses once Send returns, instead of memory of
+// their own for each.
+type KeyValueCopier interface {
+	Collector
+	CopiesKeyValues()
+}
+
+// maxReusedLog bounds the changelog buffer a task keeps for reuse.
+const maxReusedLog = 64 << 10
 
 // record returns the changelog record of topic's partition with key ‖
 // suffix as its key (window and session stores append the window to the
@@ -56,6 +76,11 @@ func (l *logSlabs) record(topic string, partition int32, key, suffix, value []by
 	var r *RawRecord
 	var buf []byte
 	switch n := kn + vn; {
+	case l.reuse:
+		if cap(l.buf) < n || cap(l.buf) > maxReusedLog {
+			l.buf = make([]byte, 0, max(n, 64))
+		}
+		r, buf = &l.rec, l.buf[:0:n]
 	case n <= smallLogBytes:
 		if len(l.small) == 0 {
 			l.small = make([]smallLogRecord, logSlab)

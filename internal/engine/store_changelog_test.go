@@ -74,3 +74,34 @@ func TestChangelogRecord(t *testing.T) {
 		}
 	}
 }
+
+// For a collector that copies what it keeps, every changelog record is the
+// same one, in one buffer, rewritten for each write: no allocation per
+// record once the buffer fits.
+func TestChangelogRecordReused(t *testing.T) {
+	slabs := logSlabs{reuse: true}
+	r1 := slabs.record("log", 1, []byte("key"), []byte{7}, []byte("value"), 5)
+	if string(r1.Key) != "key\x07" || string(r1.Value) != "value" || r1.Partition != 1 || r1.Timestamp != 5 {
+		t.Fatalf("record %+v", r1)
+	}
+	if cap(r1.Key) != len(r1.Key) || cap(r1.Value) != len(r1.Value) {
+		t.Fatal("spare capacity")
+	}
+	r2 := slabs.record("log", 0, []byte("k"), nil, nil, 6)
+	if r2 != r1 || string(r2.Key) != "k" || r2.Value != nil {
+		t.Fatalf("second record %+v (same record: %v)", r2, r2 == r1)
+	}
+	if r3 := slabs.record("log", 0, nil, nil, []byte{}, 0); r3.Key != nil || r3.Value == nil {
+		t.Fatalf("null key, empty value: %+v", r3)
+	}
+	if n := testing.AllocsPerRun(100, func() { slabs.record("log", 0, []byte("word"), nil, []byte("12345678"), 0) }); n != 0 {
+		t.Fatalf("%v allocations per record", n)
+	}
+	long := bytes.Repeat([]byte("x"), maxReusedLog+1)
+	if r := slabs.record("log", 0, long, nil, long, 0); !bytes.Equal(r.Key, long) || !bytes.Equal(r.Value, long) {
+		t.Fatal("long record")
+	}
+	if r := slabs.record("log", 0, []byte("a"), nil, []byte("b"), 0); string(r.Key) != "a" || cap(slabs.buf) > maxReusedLog {
+		t.Fatalf("after a long record: key %q, buffer of %d kept", r.Key, cap(slabs.buf))
+	}
+}

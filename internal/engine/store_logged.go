@@ -30,6 +30,9 @@ func (l loggedKV) Get(key []byte) ([]byte, error) {
 	if err != nil || !found {
 		return nil, err
 	}
+	if l.s.peek != nil {
+		v = clone(v) // the store's own bytes: the caller owns what Get returns
+	}
 	return v, nil
 }
 

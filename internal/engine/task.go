@@ -102,6 +102,7 @@ func NewTask(cfg Config) (*Task, error) {
 		metrics:    cfg.Metrics,
 		log:        cfg.Logger.With("task", cfg.ID.String()),
 	}
+	_, t.logs.reuse = cfg.Collector.(KeyValueCopier)
 	for _, ss := range cfg.Spec.Stores {
 		if err := t.openStore(ss); err != nil {
 			return nil, fmt.Errorf("task %s: open store %q: %w", cfg.ID, ss.Name, err)

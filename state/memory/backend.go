@@ -10,6 +10,8 @@
 // puts those values back, so a backend behaves like the persistent one minus
 // durability. Range loops read snapshots: a write while a loop reads a tree
 // clones it in O(1), the clone sharing its nodes and copying them on write.
+// Key-value stores also reach their keys through a hash map, so that a
+// point read, or a write to a key present, does not search the tree.
 package memory
 
 import (
@@ -26,11 +28,20 @@ type Backend struct {
 	windows  map[string]*windowStore
 	sessions map[string]*sessionStore
 	offsets  map[string]int64
-	loops    int // range loops running over any store
-	closed   bool
+	// txns are the stores of the three maps, in the order opened, which
+	// Commit and Abort walk.
+	txns   []txn
+	loops  int // range loops running over any store
+	closed bool
 }
 
 var _ state.Backend = (*Backend)(nil)
+
+// txn is a store's part in Commit and Abort.
+type txn interface {
+	commit()
+	abort()
+}
 
 // New returns an empty in-memory backend.
 func New() *Backend {
@@ -66,6 +77,7 @@ func (b *Backend) KeyValue(name string) (state.KeyValueStore, error) {
 	}
 	s := newKVStore(b, name)
 	b.kvs[name] = s
+	b.txns = append(b.txns, s)
 	return s, nil
 }
 
@@ -92,6 +104,7 @@ func (b *Backend) Window(name string, opts state.WindowOptions) (state.WindowSto
 	}
 	s := newWindowStore(b, name, opts)
 	b.windows[name] = s
+	b.txns = append(b.txns, s)
 	return s, nil
 }
 
@@ -118,6 +131,7 @@ func (b *Backend) Session(name string, opts state.SessionOptions) (state.Session
 	}
 	s := newSessionStore(b, name, opts)
 	b.sessions[name] = s
+	b.txns = append(b.txns, s)
 	return s, nil
 }
 
@@ -130,13 +144,7 @@ func (b *Backend) Commit(offsets map[string]int64) error {
 	if b.loops > 0 {
 		return state.ErrInLoop
 	}
-	for _, s := range b.kvs {
-		s.commit()
-	}
-	for _, s := range b.windows {
-		s.commit()
-	}
-	for _, s := range b.sessions {
+	for _, s := range b.txns {
 		s.commit()
 	}
 	maps.Copy(b.offsets, offsets)
@@ -151,13 +159,7 @@ func (b *Backend) Abort() error {
 	if b.loops > 0 {
 		return state.ErrInLoop
 	}
-	for _, s := range b.kvs {
-		s.abort()
-	}
-	for _, s := range b.windows {
-		s.abort()
-	}
-	for _, s := range b.sessions {
+	for _, s := range b.txns {
 		s.abort()
 	}
 	return nil
@@ -181,6 +183,6 @@ func (b *Backend) Close() error {
 		return state.ErrInLoop
 	}
 	b.closed = true
-	b.kvs, b.windows, b.sessions = nil, nil, nil
+	b.kvs, b.windows, b.sessions, b.txns = nil, nil, nil, nil
 	return nil
 }

@@ -82,3 +82,43 @@ func BenchmarkWindowKeyRange(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkKVReadModifyWrite measures a count's store work: Get then Put of
+// one of 2500 keys, with a commit every 4 writes (the test driver commits
+// after each piped record).
+func BenchmarkKVReadModifyWrite(b *testing.B) {
+	be := New()
+	s, err := be.KeyValue("counts")
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys := make([][]byte, 2500)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "w%d", i)
+		if err := s.Put(keys[i], make([]byte, 16)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := be.Commit(nil); err != nil {
+		b.Fatal(err)
+	}
+	val := make([]byte, 16)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		k := keys[(i*131)%len(keys)]
+		v, err := s.Get(k)
+		if err != nil || v == nil {
+			b.Fatal("missing", err)
+		}
+		val[15]++
+		if err := s.Put(k, val); err != nil {
+			b.Fatal(err)
+		}
+		if i++; i%4 == 0 {
+			if err := be.Commit(nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

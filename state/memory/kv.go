@@ -11,19 +11,19 @@ import (
 	"github.com/eddy-streams/eddy/state/internal/wincore"
 )
 
-// kvStore is a key-value store in a journaled B-tree.
+// kvStore is a key-value store in a kvTree.
 type kvStore struct {
 	b    *Backend
 	name string
-	j    *journal
+	t    *kvTree
 }
 
 func newKVStore(b *Backend, name string) *kvStore {
-	return &kvStore{b: b, name: name, j: newJournal()}
+	return &kvStore{b: b, name: name, t: newKVTree()}
 }
 
-func (s *kvStore) commit() { s.j.commit() }
-func (s *kvStore) abort()  { s.j.abort() }
+func (s *kvStore) commit() { s.t.commit() }
+func (s *kvStore) abort()  { s.t.abort() }
 
 func (s *kvStore) Name() string { return s.name }
 
@@ -31,11 +31,23 @@ func (s *kvStore) Get(key []byte) ([]byte, error) {
 	if err := s.b.usable(); err != nil {
 		return nil, err
 	}
-	v, ok := s.j.tree.get(key)
+	v, ok := s.t.get(key)
 	if !ok {
 		return nil, nil
 	}
 	return bytes.Clone(v), nil
+}
+
+// Peek returns the value stored under key, or nil if absent, without
+// copying it: the caller must not modify it. It stays valid, as values are
+// replaced, never modified in place. (The task engine reads values it
+// only decodes through it.)
+func (s *kvStore) Peek(key []byte) ([]byte, error) {
+	if err := s.b.usable(); err != nil {
+		return nil, err
+	}
+	v, _ := s.t.get(key)
+	return v, nil
 }
 
 func (s *kvStore) Put(key, value []byte) error {
@@ -45,7 +57,7 @@ func (s *kvStore) Put(key, value []byte) error {
 	if err := s.b.usable(); err != nil {
 		return err
 	}
-	s.j.set(key, value)
+	s.t.set(key, value)
 	return nil
 }
 
@@ -53,7 +65,7 @@ func (s *kvStore) Delete(key []byte) error {
 	if err := s.b.usable(); err != nil {
 		return err
 	}
-	s.j.delete(key)
+	s.t.delete(key)
 	return nil
 }
 
@@ -88,7 +100,7 @@ func (s *kvStore) scan(lo, hi []byte, reverse bool) iter.Seq2[state.KeyValue, er
 			yield(state.KeyValue{}, err)
 			return
 		}
-		r := s.j.tree.read()
+		r := s.t.read()
 		s.b.loops++
 		defer func() {
 			r.close()
@@ -98,8 +110,8 @@ func (s *kvStore) scan(lo, hi []byte, reverse bool) iter.Seq2[state.KeyValue, er
 		if reverse {
 			walk = r.descend
 		}
-		walk(lo, hi, func(e entry) bool {
-			return yield(state.KeyValue{Key: e.key(), Value: e.value()}, nil)
+		walk(lo, hi, func(c *cell) bool {
+			return yield(state.KeyValue{Key: c.key[:len(c.key):len(c.key)], Value: c.value}, nil)
 		})
 	}
 }
@@ -108,5 +120,5 @@ func (s *kvStore) ApproximateNumEntries() (int64, error) {
 	if err := s.b.usable(); err != nil {
 		return 0, err
 	}
-	return int64(s.j.tree.len()), nil
+	return int64(s.t.len()), nil
 }
