@@ -55,13 +55,19 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	if in.keyChanged {
 		in = repartition(in, &topology.InternalTopic{UserName: c.name, Naming: opNaming(method)}, !left, method)
 	}
-	tm := t.materialized(method)
-	ks, vs := tm.ks, tm.vs
+	tm := t
+	if !t.versioned() {
+		tm = t.materialized(method)
+	}
+	ks, vs := orDefault(tm.ks), orDefault(tm.vs)
 	n := &topology.Node{Kind: topology.Processor, Op: op, UserName: c.name}
 	if c.err != nil {
 		n.Check = func() error { return c.err } // the table's own node checks its serdes
 	}
 	n.New = func(*engine.Task) (any, error) {
+		if tm.versioned() {
+			return &ops.StreamVersionedTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}, nil
+		}
 		return &ops.StreamTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}, nil
 	}
 	s.b.g.AddNode(n, in.node)
@@ -178,11 +184,13 @@ func (t Table[K, V]) WithValueSerde(vs serde.Serde[V]) Table[K, V] {
 	return t
 }
 
-// materialized returns t if it has a store, else t materialized in a new
-// key-value store (KSTREAM-MATERIALIZE-STATE-STORE-…), for joins that read
-// it.
+// materialized returns t if it has a key-value store, else t materialized
+// in a new key-value store (KSTREAM-MATERIALIZE-STATE-STORE-…), for joins
+// that read its current rows. A versioned table forwards only the updates
+// that become a key's latest version, so the new store holds its latest
+// rows.
 func (t Table[K, V]) materialized(method string) Table[K, V] {
-	if t.store != nil {
+	if t.store != nil && !t.versioned() {
 		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)
 		return t
 	}

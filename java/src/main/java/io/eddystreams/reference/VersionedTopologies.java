@@ -1,0 +1,56 @@
+package io.eddystreams.reference;
+
+import java.time.Duration;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Topologies for the versioned-table conformance test (integration/conformance_versioned_test.go):
+ * stream–table joins over a versioned table (KIP-889, KIP-914).
+ *
+ * <p>{@code versioned-join}: vs-stream joined (inner → vs-join, left → vs-leftjoin) with the table
+ * read from vs-table into a versioned store {@code <prefix>vs-rows} with a history retention of
+ * {@value #HISTORY_MS} ms. Each stream record joins the table row valid at its own timestamp; table
+ * updates older than the key's latest row are kept in the history, and updates older than the
+ * history retention behind the largest table timestamp seen are dropped. Keys and values are
+ * Strings; the joiner writes {@code stream|row}, an absent row printed as {@code null}.
+ *
+ * <p>The output depends on the order in which a task interleaves its two input partitions, which
+ * is deterministic for input written before the application starts with distinct timestamps (see
+ * {@link JoinTopologies}).
+ */
+public final class VersionedTopologies {
+    public static final String VS_STREAM = "vs-stream";
+    public static final String VS_TABLE = "vs-table";
+    public static final String VS_JOIN = "vs-join";
+    public static final String VS_LEFT_JOIN = "vs-leftjoin";
+    /** The store's name after the topic prefix. */
+    public static final String VS_STORE = "vs-rows";
+    /** History retention of the versioned store, in milliseconds. */
+    public static final long HISTORY_MS = 300;
+
+    private VersionedTopologies() {}
+
+    private static String joined(String v, String row) {
+        return v + "|" + row;
+    }
+
+    /** vs-stream ⋈ versioned vs-table, inner and left. */
+    public static void versionedJoin(StreamsBuilder b, String prefix) {
+        Consumed<String, String> strings = Consumed.with(Serdes.String(), Serdes.String());
+        KStream<String, String> s = b.stream(prefix + VS_STREAM, strings);
+        KTable<String, String> t = b.table(prefix + VS_TABLE, strings,
+                Materialized.<String, String>as(
+                        Stores.persistentVersionedKeyValueStore(prefix + VS_STORE, Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+        Produced<String, String> out = Produced.with(Serdes.String(), Serdes.String());
+        s.join(t, VersionedTopologies::joined).to(prefix + VS_JOIN, out);
+        s.leftJoin(t, VersionedTopologies::joined).to(prefix + VS_LEFT_JOIN, out);
+    }
+}
