@@ -33,9 +33,15 @@ import (
 // the history. Both cases are also checked against a model of Kafka
 // Streams' versioned semantics (versionedModel), with and without a
 // broker.
+//
+// versioned-join-grace is the same with a 100 ms grace period
+// (Joined.withGracePeriod, KIP-923): stream records wait in a buffer and
+// join in timestamp order once stream time has passed them by the grace,
+// seeing table updates that arrived after them.
 func TestConformanceVersioned(t *testing.T) {
 	needJavaReference(t)
-	runOrderFamily(t, versionedFamily())
+	t.Run("versioned-join", func(t *testing.T) { runOrderFamily(t, versionedFamily()) })
+	t.Run("versioned-join-grace", func(t *testing.T) { runOrderFamily(t, versionedGraceFamily()) })
 }
 
 // Topic names and parameters of java/…/VersionedTopologies.java.
@@ -43,15 +49,23 @@ const (
 	vsStream, vsTable, vsJoin, vsLeftJoin = "vs-stream", "vs-table", "vs-join", "vs-leftjoin"
 	vsStore                               = "vs-rows"
 	vsHistory                             = 300 * time.Millisecond
+	vsGrace                               = 100 * time.Millisecond // of versioned-join-grace
 )
 
 // addVersionedJoins is VersionedTopologies.versionedJoin on topics in+…,
 // writing out+….
-func addVersionedJoins(b *stream.Builder, in, out string) {
+func addVersionedJoins(b *stream.Builder, in, out string) { addVersionedJoinsWith(b, in, out) }
+
+// addVersionedJoinsGrace is VersionedTopologies.versionedJoinGrace.
+func addVersionedJoinsGrace(b *stream.Builder, in, out string) {
+	addVersionedJoinsWith(b, in, out, stream.WithGracePeriod(vsGrace))
+}
+
+func addVersionedJoinsWith(b *stream.Builder, in, out string, opts ...stream.Option) {
 	s := b.Stream(in+vsStream, serde.String(), serde.String())
 	t := b.Table(in+vsTable, serde.String(), serde.String(), table.As(in+vsStore), table.Versioned(vsHistory))
-	s.JoinTable(t, joined).To(out+vsJoin, serde.String(), serde.String())
-	s.LeftJoinTable(t, func(v, row string, found bool) string { return joined(v, orNull(row, found)) }).
+	s.JoinTable(t, joined, opts...).To(out+vsJoin, serde.String(), serde.String())
+	s.LeftJoinTable(t, func(v, row string, found bool) string { return joined(v, orNull(row, found)) }, opts...).
 		To(out+vsLeftJoin, serde.String(), serde.String())
 }
 
@@ -71,6 +85,31 @@ func versionedFamily() orderFamily {
 		}, {
 			name: "random", java: "versioned-join", add: addVersionedJoins, parts: 3, outParts: 4,
 			in: randomVersioned(41),
+		}},
+	}
+}
+
+func versionedGraceFamily() orderFamily {
+	return orderFamily{
+		name: "versioned-join-grace", inputs: []string{vsStream, vsTable}, outputs: []string{vsJoin, vsLeftJoin},
+		model: versionedGraceModel,
+		cases: []orderCase{{
+			name: "small", java: "versioned-join-grace", add: addVersionedJoinsGrace, parts: 1, outParts: 2,
+			in: versionedSmall(),
+			// Where it differs from versioned-join: s1 and s4 wait for x;
+			// s6, s9, s12 and s13 are older than the buffer's stream time
+			// minus the grace when they arrive and join at once; the others
+			// join in timestamp order as stream time passes them; s11 stays
+			// buffered (stream time ends at 2100).
+			known: at(2, map[string][]string{
+				vsJoin: {"k1=s2|a@1010", "k1=s1|x@1030", "k1=s4|x@1040", "k1=s5|c@1160", "k1=s9|c@1161"},
+				vsLeftJoin: {"k1=s2|a@1010", "k1=s1|x@1030", "k1=s4|x@1040", "k1=s6|null@990", "k1=s5|c@1160",
+					"k1=s7|null@1250", "k2=s8|null@1300", "k1=s9|c@1161", "k1=s3|null@1500", "k2=s10|null@1650",
+					"k1=s12|null@1170", "k2=s13|null@1900"},
+			}),
+		}, {
+			name: "random", java: "versioned-join-grace", add: addVersionedJoinsGrace, parts: 3, outParts: 4,
+			in: randomVersioned(42),
 		}},
 	}
 }
@@ -160,11 +199,47 @@ type vversion struct {
 // observed time minus the history retention, only a latest version already
 // valid then is found. Tombstones are versions without a value.
 func versionedModel(tasks [][]crec, outParts int32) map[string][]orec {
+	return versionedModelWith(tasks, outParts, false)
+}
+
+// versionedGraceModel is versionedModel with KStreamKTableJoinProcessor's
+// grace period buffer (RocksDBTimeOrderedKeyValueBuffer): a stream record
+// older than the buffer's stream time (the largest timestamp buffered)
+// minus the grace joins at once; any other is buffered, and then every
+// buffered record at or before stream time minus the grace joins, in order
+// of timestamp, key bytes, arrival.
+func versionedGraceModel(tasks [][]crec, outParts int32) map[string][]orec {
+	return versionedModelWith(tasks, outParts, true)
+}
+
+func versionedModelWith(tasks [][]crec, outParts int32, grace bool) map[string][]orec {
 	o := &modelOut{outParts, map[string][]orec{vsJoin: {}, vsLeftJoin: {}}}
 	history := vsHistory.Milliseconds()
 	for _, task := range tasks {
 		versions := map[string][]vversion{}
 		observed, seen := int64(0), false
+		var buffer []crec
+		bufTime, buffered := int64(0), false
+		join := func(r crec) {
+			cutoff := observed - history
+			vs := versions[r.Key]
+			var found *string
+			switch {
+			case len(vs) == 0:
+			case seen && r.Time < cutoff:
+				if latest := vs[len(vs)-1]; latest.ts <= r.Time {
+					found = latest.value
+				}
+			default:
+				if i := sort.Search(len(vs), func(i int) bool { return vs[i].ts > r.Time }); i > 0 {
+					found = vs[i-1].value
+				}
+			}
+			if found != nil {
+				o.emit(vsJoin, r.Key, str(joined(*r.Value, *found)), r.Time)
+			}
+			o.emit(vsLeftJoin, r.Key, str(joined(*r.Value, orNull(deref(found), found != nil))), r.Time)
+		}
 		for _, r := range task {
 			cutoff := observed - history
 			switch {
@@ -183,24 +258,23 @@ func versionedModel(tasks [][]crec, outParts int32) map[string][]orec {
 					vs = slices.Insert(vs, i, vversion{r.Time, r.Value})
 				}
 				versions[r.Key] = vs
-			case r.Value != nil:
-				vs := versions[r.Key]
-				var found *string
-				switch {
-				case len(vs) == 0:
-				case seen && r.Time < cutoff:
-					if latest := vs[len(vs)-1]; latest.ts <= r.Time {
-						found = latest.value
-					}
-				default:
-					if i := sort.Search(len(vs), func(i int) bool { return vs[i].ts > r.Time }); i > 0 {
-						found = vs[i-1].value
-					}
+			case r.Value == nil:
+			case !grace || buffered && r.Time < bufTime-vsGrace.Milliseconds():
+				join(r)
+			default:
+				// Buffer order: timestamp, key bytes, then arrival.
+				i := sort.Search(len(buffer), func(i int) bool {
+					b := buffer[i]
+					return b.Time > r.Time || b.Time == r.Time && b.Key > r.Key
+				})
+				buffer = slices.Insert(buffer, i, r)
+				if !buffered || r.Time > bufTime {
+					bufTime, buffered = r.Time, true
 				}
-				if found != nil {
-					o.emit(vsJoin, r.Key, str(joined(*r.Value, *found)), r.Time)
+				for len(buffer) > 0 && buffer[0].Time <= bufTime-vsGrace.Milliseconds() {
+					join(buffer[0])
+					buffer = buffer[1:]
 				}
-				o.emit(vsLeftJoin, r.Key, str(joined(*r.Value, orNull(deref(found), found != nil))), r.Time)
 			}
 		}
 	}
@@ -219,7 +293,12 @@ func deref(s *string) string {
 // (topologytest processes every record as it is piped), writes what the
 // model predicts for both cases.
 func TestVersionedModelAndEddyAgree(t *testing.T) {
-	f := versionedFamily()
+	for _, f := range []orderFamily{versionedFamily(), versionedGraceFamily()} {
+		t.Run(f.name, func(t *testing.T) { versionedModelAndEddyAgree(t, f) })
+	}
+}
+
+func versionedModelAndEddyAgree(t *testing.T, f orderFamily) {
 	for _, c := range f.cases {
 		t.Run(c.name, func(t *testing.T) {
 			tasks := processingOrder(c.in, c.parts)
@@ -232,7 +311,7 @@ func TestVersionedModelAndEddyAgree(t *testing.T) {
 				}
 			}
 			b := stream.NewBuilder()
-			addVersionedJoins(b, "", "")
+			c.add(b, "", "")
 			topo, err := b.Build()
 			if err != nil {
 				t.Fatal(err)

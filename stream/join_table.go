@@ -20,6 +20,13 @@ import (
 // Records whose key has no row, and records with a null key or value, are
 // dropped. A result keeps the stream record's timestamp.
 //
+// With a versioned table (table.Versioned) each record joins the row that
+// was valid at the record's timestamp (Kafka Streams' KIP-914): table
+// updates with older timestamps arriving after a newer row are seen by
+// later records, and a record older than the table's history retention
+// finds no row unless the key's latest row was already valid then.
+// stream.WithGracePeriod lets records wait for late table updates.
+//
 // The join reads t from its store: a table from Builder.Table, ToTable or
 // an aggregation already has one; other tables (e.g. after Filter or
 // MapValues) are materialized in a store first, which needs their value
@@ -64,14 +71,38 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	if c.err != nil {
 		n.Check = func() error { return c.err } // the table's own node checks its serdes
 	}
+	var buffer *topology.Store
+	svs := orDefault(in.vs)
+	if c.hasGrace {
+		if !tm.versioned() {
+			s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": stream.WithGracePeriod needs a versioned table (table.Versioned), as in Kafka Streams"))
+		}
+		bufName := ""
+		if c.name != "" {
+			bufName = c.name + "-Buffer"
+		}
+		buffer = &topology.Store{UserName: bufName, Op: "JOIN-BUFFER", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: true},
+			Naming: topology.Naming{Method: method, Hint: "pass stream.As(name) to " + method + " (it names the grace period's buffer store <name>-Buffer)"}}
+		n.Check = func() error {
+			return errors.Join(c.err,
+				need(svs == nil, missingSerde[V]("value", method+" with a grace period keeps the stream's records in a store; set one with WithValueSerde")))
+		}
+	}
 	n.New = func(*engine.Task) (any, error) {
 		if tm.versioned() {
-			return &ops.StreamVersionedTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}, nil
+			j := &ops.StreamVersionedTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}
+			if buffer != nil {
+				j.HasGrace, j.Grace, j.BufferStore, j.ValueSerde = true, c.grace.Milliseconds(), buffer.Name, svs
+			}
+			return j, nil
 		}
 		return &ops.StreamTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}, nil
 	}
 	s.b.g.AddNode(n, in.node)
 	n.Stores = append(n.Stores, tm.store)
+	if buffer != nil {
+		s.b.g.AddStore(buffer, n)
+	}
 	link[K, V](in.node, n)
 	rks := orDefault(in.ks)
 	if rks == nil {

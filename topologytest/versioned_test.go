@@ -363,3 +363,105 @@ func TestVersionedTableBuildErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "already materialized")
 }
+
+// versionedGraceTopology joins "stream" with the versioned table "table"
+// (history 100 ms) with a 20 ms grace period.
+func versionedGraceTopology(t *testing.T, left bool) *stream.Topology {
+	t.Helper()
+	b := stream.NewBuilder()
+	ss := serde.String()
+	s := b.Stream("stream", ss, ss)
+	tb := b.Table("table", ss, ss, table.As("rows"), table.Versioned(100*time.Millisecond))
+	opts := []stream.Option{stream.As("j"), stream.WithGracePeriod(20 * time.Millisecond)}
+	if left {
+		s.LeftJoinTable(tb, func(v, row string, ok bool) string { return joined(v, row, ok) }, opts...).To("out", nil, nil)
+	} else {
+		s.JoinTable(tb, func(v, row string) string { return joined(v, row, true) }, opts...).To("out", nil, nil)
+	}
+	topo, err := b.Build()
+	require.NoError(t, err)
+	return topo
+}
+
+// With a grace period (KIP-923) stream records wait until stream time has
+// passed them by the grace, then join the row valid at their timestamp,
+// seeing table updates that arrived late; records already older than
+// stream time - grace join at once. Buffered records leave in order of
+// timestamp, then key bytes.
+func versionedGraceSteps(left bool) []vstep {
+	l := func(want ...string) []string {
+		if left {
+			return want
+		}
+		return nil
+	}
+	return []vstep{
+		vT(10, "k", "a"),
+		vS(15, "k", "A"),
+		vT(12, "k", "x"), // late, within the grace: A will see it
+		vS(30, "k", "B"),
+		vS(36, "k", "C", "k [A,x] 15"),
+		vS(5, "k", "D", l("k [D,null] 5")...), // older than stream time - grace: at once
+		vT(28, "k", "y"),
+		vS(61, "m", "G", "k [B,y] 30", "k [C,y] 36"),
+		vS(60, "k", "E"),
+		vS(59, "b", "H"),
+		vS(100, "k", "I", append(l("b [H,null] 59"), append([]string{"k [E,y] 60"}, l("m [G,null] 61")...)...)...),
+		// Null values are dropped, neither buffered nor advancing the
+		// buffer's stream time.
+		vS(200, "k", "null"),
+		vS(201, "k", "J", "k [I,y] 100"),
+	}
+}
+
+func TestVersionedTableJoinGracePeriod(t *testing.T) {
+	for _, left := range []bool{false, true} {
+		t.Run(map[bool]string{false: "inner", true: "left"}[left], func(t *testing.T) {
+			versionedBackends(t, func(t *testing.T, backend Option) {
+				d, err := New(versionedGraceTopology(t, left), backend)
+				require.NoError(t, err)
+				defer d.Close()
+				pipeSteps(t, d, versionedGraceSteps(left), "out")
+			})
+		})
+	}
+}
+
+// The grace period's buffer is a logged store: restoring the changelogs of
+// the table and the buffer into a fresh driver carries on where the
+// original left off.
+func TestVersionedTableJoinGraceRestores(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		steps := versionedGraceSteps(true)
+		src, err := New(versionedGraceTopology(t, true), AppID("app"))
+		require.NoError(t, err)
+		defer src.Close()
+		pipeSteps(t, src, steps[:9], "out")
+		var topics []string
+		for _, topic := range src.ProducedTopics() {
+			if len(topic) > len("-changelog") && topic[len(topic)-len("-changelog"):] == "-changelog" {
+				topics = append(topics, topic)
+			}
+		}
+		assert.ElementsMatch(t, []string{"app-rows-changelog", "app-j-Buffer-changelog"}, topics)
+
+		d, err := New(versionedGraceTopology(t, true), AppID("app"), backend)
+		require.NoError(t, err)
+		defer d.Close()
+		for _, topic := range topics {
+			restore(t, d, topic, src.ReadRaw(topic))
+		}
+		pipeSteps(t, d, steps[9:], "out")
+	})
+}
+
+// A grace period needs a versioned table.
+func TestGracePeriodNeedsVersionedTable(t *testing.T) {
+	ss := serde.String()
+	b := stream.NewBuilder()
+	tb := b.Table("table", ss, ss)
+	b.Stream("stream", ss, ss).JoinTable(tb, func(v, r string) string { return v + r }, stream.WithGracePeriod(time.Second)).To("out", nil, nil)
+	_, err := b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "stream.WithGracePeriod needs a versioned table")
+}

@@ -126,6 +126,8 @@ public final class Topologies {
         // stream–table joins over a versioned table (KIP-889, KIP-914), see VersionedTopologies
         add(Spec.composable("versioned-join", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
                 List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN), VersionedTopologies::versionedJoin));
+        add(Spec.composable("versioned-join-grace", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
+                List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN), VersionedTopologies::versionedJoinGrace));
     }
 
     private static void add(Spec s) {

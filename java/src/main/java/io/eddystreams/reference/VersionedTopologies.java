@@ -4,6 +4,7 @@ import java.time.Duration;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -21,6 +22,10 @@ import org.apache.kafka.streams.state.Stores;
  * history retention behind the largest table timestamp seen are dropped. Keys and values are
  * Strings; the joiner writes {@code stream|row}, an absent row printed as {@code null}.
  *
+ * <p>{@code versioned-join-grace}: the same joins with a grace period of {@value #GRACE_MS} ms
+ * ({@code Joined.withGracePeriod}, KIP-923): stream records wait in a buffer until stream time has
+ * passed them by the grace, then join in timestamp order.
+ *
  * <p>The output depends on the order in which a task interleaves its two input partitions, which
  * is deterministic for input written before the application starts with distinct timestamps (see
  * {@link JoinTopologies}).
@@ -34,6 +39,8 @@ public final class VersionedTopologies {
     public static final String VS_STORE = "vs-rows";
     /** History retention of the versioned store, in milliseconds. */
     public static final long HISTORY_MS = 300;
+    /** Grace period of versioned-join-grace, in milliseconds. */
+    public static final long GRACE_MS = 100;
 
     private VersionedTopologies() {}
 
@@ -43,6 +50,15 @@ public final class VersionedTopologies {
 
     /** vs-stream ⋈ versioned vs-table, inner and left. */
     public static void versionedJoin(StreamsBuilder b, String prefix) {
+        versionedJoin(b, prefix, null);
+    }
+
+    /** vs-stream ⋈ versioned vs-table, inner and left, with a grace period of {@value #GRACE_MS} ms. */
+    public static void versionedJoinGrace(StreamsBuilder b, String prefix) {
+        versionedJoin(b, prefix, Duration.ofMillis(GRACE_MS));
+    }
+
+    private static void versionedJoin(StreamsBuilder b, String prefix, Duration grace) {
         Consumed<String, String> strings = Consumed.with(Serdes.String(), Serdes.String());
         KStream<String, String> s = b.stream(prefix + VS_STREAM, strings);
         KTable<String, String> t = b.table(prefix + VS_TABLE, strings,
@@ -50,7 +66,14 @@ public final class VersionedTopologies {
                         Stores.persistentVersionedKeyValueStore(prefix + VS_STORE, Duration.ofMillis(HISTORY_MS)))
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
         Produced<String, String> out = Produced.with(Serdes.String(), Serdes.String());
-        s.join(t, VersionedTopologies::joined).to(prefix + VS_JOIN, out);
-        s.leftJoin(t, VersionedTopologies::joined).to(prefix + VS_LEFT_JOIN, out);
+        if (grace == null) {
+            s.join(t, VersionedTopologies::joined).to(prefix + VS_JOIN, out);
+            s.leftJoin(t, VersionedTopologies::joined).to(prefix + VS_LEFT_JOIN, out);
+            return;
+        }
+        Joined<String, String, String> joined = Joined.with(Serdes.String(), Serdes.String(), Serdes.String())
+                .withGracePeriod(grace);
+        s.join(t, VersionedTopologies::joined, joined).to(prefix + VS_JOIN, out);
+        s.leftJoin(t, VersionedTopologies::joined, joined).to(prefix + VS_LEFT_JOIN, out);
     }
 }
