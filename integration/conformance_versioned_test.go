@@ -47,6 +47,7 @@ func TestConformanceVersioned(t *testing.T) {
 // Topic names and parameters of java/…/VersionedTopologies.java.
 const (
 	vsStream, vsTable, vsJoin, vsLeftJoin = "vs-stream", "vs-table", "vs-join", "vs-leftjoin"
+	vsChanges                             = "vs-changes"
 	vsStore                               = "vs-rows"
 	vsHistory                             = 300 * time.Millisecond
 	vsGrace                               = 100 * time.Millisecond // of versioned-join-grace
@@ -67,11 +68,12 @@ func addVersionedJoinsWith(b *stream.Builder, in, out string, opts ...stream.Opt
 	s.JoinTable(t, joined, opts...).To(out+vsJoin, serde.String(), serde.String())
 	s.LeftJoinTable(t, func(v, row string, found bool) string { return joined(v, orNull(row, found)) }, opts...).
 		To(out+vsLeftJoin, serde.String(), serde.String())
+	t.ToStream().To(out+vsChanges, serde.String(), serde.String())
 }
 
 func versionedFamily() orderFamily {
 	return orderFamily{
-		name: "versioned-join", inputs: []string{vsStream, vsTable}, outputs: []string{vsJoin, vsLeftJoin},
+		name: "versioned-join", inputs: []string{vsStream, vsTable}, outputs: []string{vsJoin, vsLeftJoin, vsChanges},
 		model: versionedModel,
 		cases: []orderCase{{
 			name: "small", java: "versioned-join", add: addVersionedJoins, parts: 1, outParts: 2,
@@ -81,6 +83,8 @@ func versionedFamily() orderFamily {
 				vsLeftJoin: {"k1=s1|a@1030", "k1=s2|a@1010", "k1=s4|a@1040", "k1=s5|c@1160", "k1=s6|null@990",
 					"k1=s7|null@1250", "k2=s8|null@1300", "k1=s3|null@1500", "k1=s9|c@1161", "k2=s10|null@1650",
 					"k2=s11|z@2100", "k1=s12|null@1170", "k2=s13|null@1900"},
+				// Every table update but late@1600 (beyond the history).
+				vsChanges: {"k1=a@1000", "k1=b@1100", "k1=x@1020", "k1=c@1150", "k1=<null>@1200", "k2=z@2000"},
 			}),
 		}, {
 			name: "random", java: "versioned-join", add: addVersionedJoins, parts: 3, outParts: 4,
@@ -91,7 +95,7 @@ func versionedFamily() orderFamily {
 
 func versionedGraceFamily() orderFamily {
 	return orderFamily{
-		name: "versioned-join-grace", inputs: []string{vsStream, vsTable}, outputs: []string{vsJoin, vsLeftJoin},
+		name: "versioned-join-grace", inputs: []string{vsStream, vsTable}, outputs: []string{vsJoin, vsLeftJoin, vsChanges},
 		model: versionedGraceModel,
 		cases: []orderCase{{
 			name: "small", java: "versioned-join-grace", add: addVersionedJoinsGrace, parts: 1, outParts: 2,
@@ -106,6 +110,7 @@ func versionedGraceFamily() orderFamily {
 				vsLeftJoin: {"k1=s2|a@1010", "k1=s1|x@1030", "k1=s4|x@1040", "k1=s6|null@990", "k1=s5|c@1160",
 					"k1=s7|null@1250", "k2=s8|null@1300", "k1=s9|c@1161", "k1=s3|null@1500", "k2=s10|null@1650",
 					"k1=s12|null@1170", "k2=s13|null@1900"},
+				vsChanges: {"k1=a@1000", "k1=b@1100", "k1=x@1020", "k1=c@1150", "k1=<null>@1200", "k2=z@2000"},
 			}),
 		}, {
 			name: "random", java: "versioned-join-grace", add: addVersionedJoinsGrace, parts: 3, outParts: 4,
@@ -197,7 +202,9 @@ type vversion struct {
 // timestamp (replacing one with the same timestamp). A stream record looks
 // up the version valid at its timestamp; if that timestamp is older than
 // observed time minus the history retention, only a latest version already
-// valid then is found. Tombstones are versions without a value.
+// valid then is found. Tombstones are versions without a value. The
+// table's toStream has every update that was not dropped, in or out of
+// order.
 func versionedModel(tasks [][]crec, outParts int32) map[string][]orec {
 	return versionedModelWith(tasks, outParts, false)
 }
@@ -213,7 +220,7 @@ func versionedGraceModel(tasks [][]crec, outParts int32) map[string][]orec {
 }
 
 func versionedModelWith(tasks [][]crec, outParts int32, grace bool) map[string][]orec {
-	o := &modelOut{outParts, map[string][]orec{vsJoin: {}, vsLeftJoin: {}}}
+	o := &modelOut{outParts, map[string][]orec{vsJoin: {}, vsLeftJoin: {}, vsChanges: {}}}
 	history := vsHistory.Milliseconds()
 	for _, task := range tasks {
 		versions := map[string][]vversion{}
@@ -250,6 +257,7 @@ func versionedModelWith(tasks [][]crec, outParts int32, grace bool) map[string][
 				if !seen || r.Time > observed {
 					observed, seen = r.Time, true
 				}
+				o.emit(vsChanges, r.Key, r.Value, r.Time)
 				vs := versions[r.Key]
 				i := sort.Search(len(vs), func(i int) bool { return vs[i].ts >= r.Time })
 				if i < len(vs) && vs[i].ts == r.Time {

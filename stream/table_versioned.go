@@ -14,8 +14,9 @@ import (
 )
 
 // toVersionedTable is toTable for table.Versioned: the table is kept in a
-// versioned store, and only updates that become their key's latest version
-// are forwarded.
+// versioned store; updates that do not become their key's latest version
+// are forwarded marked as such (engine.Change.NotLatest), so that only
+// ToStream and value mappings pass them on.
 func (s Stream[K, V]) toVersionedTable(op, method string, m table.Materialized, mErr error) Table[K, V] {
 	store := &topology.Store{UserName: m.Name, Op: op, Naming: storeNaming(method),
 		Spec: engine.StoreSpec{Kind: engine.VersionedKind, Logged: m.Logging,

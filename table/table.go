@@ -56,12 +56,10 @@ type Materialized struct {
 	// Caching puts the store's writes in the record cache
 	// (runtime.Config.CacheMaxBytes). Default true.
 	Caching bool
-	// HistoryRetention, when positive or Versioned is set, materializes the
-	// table in a versioned store keeping that much history (see
-	// Versioned).
+	// Versioned materializes the table in a versioned store keeping
+	// HistoryRetention of history (set by the Versioned option).
+	Versioned        bool
 	HistoryRetention time.Duration
-	// Versioned is set by the Versioned option.
-	Versioned bool
 }
 
 // Versioned materializes the table in a versioned key-value store that keeps
@@ -72,9 +70,10 @@ type Materialized struct {
 //
 // A versioned table's row is the one with the latest timestamp, not the
 // last to arrive: an update older than its key's current row (out of order)
-// is kept in the history but not forwarded, so it triggers no join or
-// aggregation downstream, and an update older than historyRetention behind
-// the largest timestamp seen is dropped. A stream–table join with a
+// is kept in the history and triggers no join or aggregation downstream
+// (Filter, MapValues and ToStream still pass it on, as in Kafka Streams),
+// and an update older than historyRetention behind the largest timestamp
+// seen is dropped. A stream–table join with a
 // versioned table (Stream.JoinTable, Stream.LeftJoinTable) joins each
 // stream record with the row valid at the record's timestamp. Versioned
 // stores are not cached (table.WithoutCaching is implied) and a versioned

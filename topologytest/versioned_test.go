@@ -187,11 +187,13 @@ func TestUnversionedTableJoinReadsLastArrival(t *testing.T) {
 	}, "out")
 }
 
-// A versioned table forwards only updates that become their key's latest
-// version: out-of-order updates and tombstones reach neither ToStream nor
-// a table–table join nor an aggregation, and no record cache holds them
-// back.
-func TestVersionedTableForwardsOnlyLatest(t *testing.T) {
+// Out-of-order updates of a versioned table (tombstones included) trigger
+// neither a table–table join nor an aggregation, which see only the latest
+// rows, while ToStream emits them, as Kafka Streams' toStream does
+// (VersionedTopologiesTest.toStreamForwardsOutOfOrderUpdates); an update
+// older than the history retention is dropped. No record cache holds
+// updates back.
+func TestVersionedTableOutOfOrderUpdates(t *testing.T) {
 	versionedBackends(t, func(t *testing.T, backend Option) {
 		b := stream.NewBuilder()
 		ss := serde.String()
@@ -250,10 +252,10 @@ func TestVersionedTableForwardsOnlyLatest(t *testing.T) {
 		assert.Equal(t, []string{"k a+o 10"}, js)
 		assert.Equal(t, []string{"a 1"}, cnt)
 
-		// Out of order: stored, not forwarded.
+		// Out of order: in the history, emitted by ToStream only.
 		pipe(tin, 5, "k", "old")
 		ch, js, cnt = read()
-		assert.Empty(t, ch)
+		assert.Equal(t, []string{"k old 5"}, ch)
 		assert.Empty(t, js)
 		assert.Empty(t, cnt)
 
@@ -269,11 +271,11 @@ func TestVersionedTableForwardsOnlyLatest(t *testing.T) {
 		assert.Equal(t, []string{"k b+p 20"}, js)
 		assert.Equal(t, []string{"a 0", "b 1"}, cnt)
 
-		// An out-of-order tombstone is history too; an in-order one is
-		// forwarded.
+		// An out-of-order tombstone is history too; an in-order one
+		// deletes the row.
 		pipe(tin, 15, "k", "null")
 		ch, js, cnt = read()
-		assert.Empty(t, ch)
+		assert.Equal(t, []string{"k null 15"}, ch)
 		assert.Empty(t, js)
 		assert.Empty(t, cnt)
 		pipe(tin, 30, "k", "null")
@@ -281,6 +283,15 @@ func TestVersionedTableForwardsOnlyLatest(t *testing.T) {
 		assert.Equal(t, []string{"k null 30"}, ch)
 		assert.Equal(t, []string{"k null 30"}, js)
 		assert.Equal(t, []string{"b 0"}, cnt)
+
+		// Beyond the history retention (1 s behind 2000): dropped.
+		pipe(tin, 2000, "j", "j1")
+		read()
+		pipe(tin, 900, "k", "too-old")
+		ch, js, cnt = read()
+		assert.Empty(t, ch)
+		assert.Empty(t, js)
+		assert.Empty(t, cnt)
 	})
 }
 

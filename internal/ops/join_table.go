@@ -151,6 +151,9 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Init(t *engine.Task) error {
 
 // Process implements engine.Processor.
 func (p *TableJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, engine.Change[VThis]]) error {
+	if r.Value.NotLatest {
+		return nil // an out-of-order update of a versioned table: history only
+	}
 	if r.KeyNull {
 		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
@@ -238,6 +241,11 @@ func (p *TableMaterialize[K, V]) Init(t *engine.Task) error {
 
 // Process implements engine.Processor.
 func (p *TableMaterialize[K, V]) Process(r engine.Record[K, engine.Change[V]]) error {
+	if r.Value.NotLatest {
+		// An out-of-order update of a versioned table: the store keeps
+		// the current rows, which it does not change.
+		return nil
+	}
 	if r.KeyNull {
 		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil

@@ -16,12 +16,14 @@ import (
 // VersionedMaterialize turns a stream of upserts into a versioned table
 // (Kafka Streams' KTableSource over a versioned store): each record is put
 // in the versioned store as the version of its key at the record's
-// timestamp (a null value is a tombstone version). Only a record that
-// becomes its key's latest version is forwarded, with the previous latest
-// value as the old value; an out-of-order record (older than the key's
-// latest version) lands in the history without triggering anything
-// downstream, and a record older than the history retention is dropped
-// (counted as expired). Records with a null key are dropped.
+// timestamp (a null value is a tombstone version) and forwarded with the
+// key's latest value before it as the old value. A record that does not
+// become its key's latest version (out of order) lands in the history and
+// is forwarded marked NotLatest, so joins, aggregations and
+// materializations downstream ignore it while ToStream emits it, as in
+// Kafka Streams; a record older than the history retention is dropped
+// (counted as expired) and not forwarded. Records with a null key are
+// dropped.
 type VersionedMaterialize[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
 	Node       string
@@ -80,13 +82,12 @@ func (p *VersionedMaterialize[K, V]) Process(r engine.Record[K, V]) error {
 	if err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 	}
-	switch to {
-	case state.VersionIsLatest:
-		return p.Forward(engine.Record[K, engine.Change[V]]{Key: r.Key, Value: ch, Timestamp: r.Timestamp, Headers: r.Headers})
-	case state.VersionNotPut:
+	if to == state.VersionNotPut {
 		p.drops.drop(p.t, p.Node, engine.DropExpired)
+		return nil
 	}
-	return nil // out of order: in the history only
+	ch.NotLatest = to != state.VersionIsLatest
+	return p.Forward(engine.Record[K, engine.Change[V]]{Key: r.Key, Value: ch, Timestamp: r.Timestamp, Headers: r.Headers})
 }
 
 // StreamVersionedTableJoin joins each stream record with the row its key

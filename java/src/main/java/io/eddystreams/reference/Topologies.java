@@ -125,9 +125,9 @@ public final class Topologies {
                 List.of(CogroupTopologies.CG_RSUM), CogroupTopologies::cogroupRepartition));
         // stream–table joins over a versioned table (KIP-889, KIP-914), see VersionedTopologies
         add(Spec.composable("versioned-join", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
-                List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN), VersionedTopologies::versionedJoin));
+                List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN, VersionedTopologies.VS_CHANGES), VersionedTopologies::versionedJoin));
         add(Spec.composable("versioned-join-grace", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
-                List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN), VersionedTopologies::versionedJoinGrace));
+                List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN, VersionedTopologies.VS_CHANGES), VersionedTopologies::versionedJoinGrace));
     }
 
     private static void add(Spec s) {
