@@ -62,6 +62,11 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	if in.keyChanged {
 		in = repartition(in, &topology.InternalTopic{UserName: c.name, Naming: opNaming(method)}, !left, method)
 	}
+	if t.store == nil && versionedUpstream(t.node) {
+		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is a Filter or MapValues of a versioned table, "+
+			"which Kafka Streams joins as of each stream record's time and Eddy cannot yet: join the versioned table itself, "+
+			"or Materialize the derived table to join its latest rows"))
+	}
 	tm := t
 	if !t.versioned() {
 		tm = t.materialized(method)
@@ -227,13 +232,19 @@ func (t Table[K, V]) materialized(method string) Table[K, V] {
 	}
 	naming := topology.Naming{Method: method,
 		Hint: "materialize the table before " + method + " with Materialize(table.As(name))"}
-	return t.materializeIn(method, naming, table.Materialized{Logging: true}, nil)
+	return t.materializeInFor(method, naming, table.Materialized{Logging: true}, nil, t.versioned())
 }
 
 // materializeIn adds a KTABLE-MATERIALIZE node that keeps t in a new
 // key-value store configured by m (names, logging); naming says how the
 // store is named; optErr is reported by Build.
 func (t Table[K, V]) materializeIn(method string, naming topology.Naming, m table.Materialized, optErr error) Table[K, V] {
+	return t.materializeInFor(method, naming, m, optErr, false)
+}
+
+// materializeInFor is materializeIn; latestOnly makes the store ignore
+// out-of-order updates of a versioned table, keeping its latest rows.
+func (t Table[K, V]) materializeInFor(method string, naming topology.Naming, m table.Materialized, optErr error, latestOnly bool) Table[K, V] {
 	ks, vs := orDefault(t.ks), orDefault(t.vs)
 	store := &topology.Store{UserName: m.Name, Op: "MATERIALIZE", Naming: naming,
 		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
@@ -244,7 +255,7 @@ func (t Table[K, V]) materializeIn(method string, naming topology.Naming, m tabl
 			need(vs == nil, missingSerde[V]("value", method+" materializes this table in a store to read it; set one with Table.WithValueSerde")))
 	}
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.TableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs}, nil
+		return &ops.TableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs, SkipNotLatest: latestOnly}, nil
 	}
 	t.b.g.AddNode(n, t.node)
 	t.b.g.AddStore(store, n)

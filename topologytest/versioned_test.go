@@ -476,3 +476,36 @@ func TestGracePeriodNeedsVersionedTable(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "stream.WithGracePeriod needs a versioned table")
 }
+
+// A stream–table join with a Filter or MapValues of a versioned table is
+// rejected: Kafka Streams joins it as of each record's time, which Eddy
+// does not do for derived tables. Materialized, the derived table is an
+// ordinary table in both, which (as Kafka Streams' materialized
+// KTableFilter) takes an out-of-order update as its new row.
+func TestJoinWithDerivedVersionedTable(t *testing.T) {
+	ss := serde.String()
+	b := stream.NewBuilder()
+	vt := b.Table("table", ss, ss, table.Versioned(time.Minute))
+	b.Stream("stream", ss, ss).JoinTable(vt.MapValues(func(v string) string { return v + "!" }), func(v, r string) string { return v + r }).To("out", nil, nil)
+	_, err := b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "JoinTable: the table is a Filter or MapValues of a versioned table")
+
+	b = stream.NewBuilder()
+	vt = b.Table("table", ss, ss, table.Versioned(time.Minute))
+	derived := vt.Filter(func(_, v string) bool { return v != "x" }).Materialize(table.As("filtered"))
+	b.Stream("stream", ss, ss).JoinTable(derived, func(v, r string) string { return v + "|" + r }).To("out", nil, nil)
+	topo, err := b.Build()
+	require.NoError(t, err)
+	d, err := New(topo)
+	require.NoError(t, err)
+	defer d.Close()
+	pipeSteps(t, d, []vstep{
+		vT(10, "k", "a"),
+		vS(7, "k", "A", "k A|a 7"),
+		vT(5, "k", "old"),
+		vS(8, "k", "A", "k A|old 8"),
+		vT(20, "k", "x"),
+		vS(21, "k", "B"),
+	}, "out")
+}

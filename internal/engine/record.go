@@ -96,9 +96,10 @@ func (r *RawRecord) Where() string {
 // NotLatest marks an update of a versioned table that is not its key's
 // latest version (it arrived out of order): it went to the table's history,
 // and Old is the key's latest value, which it does not replace. Operators
-// that map values pass it on, ToStream emits it, and operators that keep or
-// join the table's current rows (joins, aggregations, materializations)
-// ignore it, as Kafka Streams does with Change.isLatest.
+// that map values pass it on, ToStream emits it, and joins, aggregations
+// and the store keeping a versioned table's latest rows for joins ignore
+// it, as Kafka Streams does with Change.isLatest; a materialization the
+// user asks for takes it as the new row, as Kafka Streams' does.
 type Change[V any] struct {
 	New       V
 	Old       V
