@@ -83,6 +83,9 @@ const (
 	KeyValueStore StoreKind = iota
 	WindowStore
 	SessionStore
+	// VersionedKeyValueStore is the store of a versioned table
+	// (table.Versioned).
+	VersionedKeyValueStore
 )
 
 func (k StoreKind) String() string {
@@ -93,6 +96,8 @@ func (k StoreKind) String() string {
 		return "window"
 	case SessionStore:
 		return "session"
+	case VersionedKeyValueStore:
+		return "versioned key-value"
 	}
 	return fmt.Sprintf("StoreKind(%d)", int(k))
 }
@@ -139,6 +144,8 @@ func (a *App) Store(name string) (StoreInfo, error) {
 		info.Kind = WindowStore
 	case engine.SessionKind:
 		info.Kind = SessionStore
+	case engine.VersionedKind:
+		info.Kind = VersionedKeyValueStore
 	}
 	sub, ok := a.storeSub(name)
 	if !ok {
@@ -199,6 +206,13 @@ func (a *App) ReadWindow(ctx context.Context, name string, p int32, opts ReadOpt
 // ReadSession is ReadKeyValue for session stores.
 func (a *App) ReadSession(ctx context.Context, name string, p int32, opts ReadOptions, fn func(state.SessionStore) error) (ReadInfo, error) {
 	return a.readStore(ctx, name, p, opts, SessionStore, func(s any) error { return fn(s.(state.SessionStore)) })
+}
+
+// ReadVersioned is ReadKeyValue for the versioned stores of versioned
+// tables: fn can read a key's latest row or its row as of a time. Values
+// are the plain serialized values.
+func (a *App) ReadVersioned(ctx context.Context, name string, p int32, opts ReadOptions, fn func(state.VersionedKeyValueStore) error) (ReadInfo, error) {
+	return a.readStore(ctx, name, p, opts, VersionedKeyValueStore, func(s any) error { return fn(s.(state.VersionedKeyValueStore)) })
 }
 
 func (a *App) readStore(ctx context.Context, name string, p int32, opts ReadOptions, kind StoreKind, fn func(any) error) (ReadInfo, error) {

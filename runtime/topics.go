@@ -95,6 +95,10 @@ func setupTopics(ctx context.Context, adm *kadm.Client, topo *topology.Topology,
 			case engine.SessionKind:
 				cfg["cleanup.policy"] = "compact,delete"
 				cfg["retention.ms"] = strconv.FormatInt(s.Spec.Session.Retention+changelogExtraRetention, 10)
+			case engine.VersionedKind:
+				// Compaction must keep the versions within the history
+				// retention, as Kafka Streams configures it.
+				cfg["min.compaction.lag.ms"] = strconv.FormatInt(s.Spec.Versioned.HistoryRetention+changelogExtraRetention, 10)
 			}
 			want[engine.ChangelogTopic(app, s.Name)] = topicSpec{partitions: plan.tasks[st.ID], configs: cfg}
 			plan.changelogSub[engine.ChangelogTopic(app, s.Name)] = st.ID

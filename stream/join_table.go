@@ -20,6 +20,13 @@ import (
 // Records whose key has no row, and records with a null key or value, are
 // dropped. A result keeps the stream record's timestamp.
 //
+// With a versioned table (table.Versioned) each record joins the row that
+// was valid at the record's timestamp (Kafka Streams' KIP-914): table
+// updates with older timestamps arriving after a newer row are seen by
+// later records, and a record older than the table's history retention
+// finds no row unless the key's latest row was already valid then.
+// stream.WithGracePeriod lets records wait for late table updates.
+//
 // The join reads t from its store: a table from Builder.Table, ToTable or
 // an aggregation already has one; other tables (e.g. after Filter or
 // MapValues) are materialized in a store first, which needs their value
@@ -55,17 +62,52 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	if in.keyChanged {
 		in = repartition(in, &topology.InternalTopic{UserName: c.name, Naming: opNaming(method)}, !left, method)
 	}
-	tm := t.materialized(method)
-	ks, vs := tm.ks, tm.vs
+	if t.store == nil && versionedUpstream(t.node) {
+		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is a Filter or MapValues of a versioned table, "+
+			"which Kafka Streams joins as of each stream record's time and Eddy cannot yet: join the versioned table itself, "+
+			"or Materialize the derived table to join its latest rows"))
+	}
+	tm := t
+	if !t.versioned() {
+		tm = t.materialized(method)
+	}
+	ks, vs := orDefault(tm.ks), orDefault(tm.vs)
 	n := &topology.Node{Kind: topology.Processor, Op: op, UserName: c.name}
 	if c.err != nil {
 		n.Check = func() error { return c.err } // the table's own node checks its serdes
 	}
+	var buffer *topology.Store
+	svs := orDefault(in.vs)
+	if c.hasGrace {
+		if !tm.versioned() {
+			s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": stream.WithGracePeriod needs a versioned table (table.Versioned), as in Kafka Streams"))
+		}
+		bufName := ""
+		if c.name != "" {
+			bufName = c.name + "-Buffer"
+		}
+		buffer = &topology.Store{UserName: bufName, Op: "JOIN-BUFFER", Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: true},
+			Naming: topology.Naming{Method: method, Hint: "pass stream.As(name) to " + method + " (it names the grace period's buffer store <name>-Buffer)"}}
+		n.Check = func() error {
+			return errors.Join(c.err,
+				need(svs == nil, missingSerde[V]("value", method+" with a grace period keeps the stream's records in a store; set one with WithValueSerde")))
+		}
+	}
 	n.New = func(*engine.Task) (any, error) {
+		if tm.versioned() {
+			j := &ops.StreamVersionedTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}
+			if buffer != nil {
+				j.HasGrace, j.Grace, j.BufferStore, j.ValueSerde = true, c.grace.Milliseconds(), buffer.Name, svs
+			}
+			return j, nil
+		}
 		return &ops.StreamTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}, nil
 	}
 	s.b.g.AddNode(n, in.node)
 	n.Stores = append(n.Stores, tm.store)
+	if buffer != nil {
+		s.b.g.AddStore(buffer, n)
+	}
 	link[K, V](in.node, n)
 	rks := orDefault(in.ks)
 	if rks == nil {
@@ -178,23 +220,31 @@ func (t Table[K, V]) WithValueSerde(vs serde.Serde[V]) Table[K, V] {
 	return t
 }
 
-// materialized returns t if it has a store, else t materialized in a new
-// key-value store (KSTREAM-MATERIALIZE-STATE-STORE-…), for joins that read
-// it.
+// materialized returns t if it has a key-value store, else t materialized
+// in a new key-value store (KSTREAM-MATERIALIZE-STATE-STORE-…), for joins
+// that read its current rows. A versioned table forwards only the updates
+// that become a key's latest version, so the new store holds its latest
+// rows.
 func (t Table[K, V]) materialized(method string) Table[K, V] {
-	if t.store != nil {
+	if t.store != nil && !t.versioned() {
 		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)
 		return t
 	}
 	naming := topology.Naming{Method: method,
 		Hint: "materialize the table before " + method + " with Materialize(table.As(name))"}
-	return t.materializeIn(method, naming, table.Materialized{Logging: true}, nil)
+	return t.materializeInFor(method, naming, table.Materialized{Logging: true}, nil, t.versioned())
 }
 
 // materializeIn adds a KTABLE-MATERIALIZE node that keeps t in a new
 // key-value store configured by m (names, logging); naming says how the
 // store is named; optErr is reported by Build.
 func (t Table[K, V]) materializeIn(method string, naming topology.Naming, m table.Materialized, optErr error) Table[K, V] {
+	return t.materializeInFor(method, naming, m, optErr, false)
+}
+
+// materializeInFor is materializeIn; latestOnly makes the store ignore
+// out-of-order updates of a versioned table, keeping its latest rows.
+func (t Table[K, V]) materializeInFor(method string, naming topology.Naming, m table.Materialized, optErr error, latestOnly bool) Table[K, V] {
 	ks, vs := orDefault(t.ks), orDefault(t.vs)
 	store := &topology.Store{UserName: m.Name, Op: "MATERIALIZE", Naming: naming,
 		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
@@ -205,7 +255,7 @@ func (t Table[K, V]) materializeIn(method string, naming topology.Naming, m tabl
 			need(vs == nil, missingSerde[V]("value", method+" materializes this table in a store to read it; set one with Table.WithValueSerde")))
 	}
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.TableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs}, nil
+		return &ops.TableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs, SkipNotLatest: latestOnly}, nil
 	}
 	t.b.g.AddNode(n, t.node)
 	t.b.g.AddStore(store, n)

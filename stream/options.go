@@ -6,6 +6,7 @@ package stream
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/eddy-streams/eddy/internal/topology"
 	"github.com/eddy-streams/eddy/table"
@@ -20,6 +21,9 @@ type opConfig struct {
 	name       string
 	partitions int32
 	err        error
+	// grace is the grace period of a stream–table join (WithGracePeriod).
+	grace    time.Duration
+	hasGrace bool
 }
 
 // As names the operator (Kafka Streams' Named / Grouped.as /

@@ -319,6 +319,10 @@ func (t SessionTable[K, V]) SuppressUntilWindowCloses(opts ...SuppressOption) Se
 // ShutDownWhenFull stops the application with an error naming the
 // operator.
 func (t Table[K, V]) SuppressUntilTimeLimit(d time.Duration, opts ...SuppressOption) Table[K, V] {
+	if versionedUpstream(t.node) {
+		t.b.g.Errs = append(t.b.g.Errs, errors.New("SuppressUntilTimeLimit: suppress is not supported on a versioned table (table.Versioned), as in Kafka Streams"))
+		return t
+	}
 	n := addSuppress(t.b, t.node, t.ks, t.vs, resolveSuppress(opts), timeLimit[K]("SuppressUntilTimeLimit", d))
 	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
 }

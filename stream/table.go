@@ -45,7 +45,10 @@ func (s Stream[K, V]) ToTable(opts ...table.Option) Table[K, V] {
 }
 
 func (s Stream[K, V]) toTable(op, method string, opts []table.Option) Table[K, V] {
-	m, mErr := table.Resolve(opts...)
+	m, mErr := table.ResolveVersioned(opts...)
+	if m.Versioned {
+		return s.toVersionedTable(op, method, m, mErr)
+	}
 	store := &topology.Store{UserName: m.Name, Op: op, Naming: storeNaming(method),
 		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
 	ks, vs := orDefault(s.ks), orDefault(s.vs)

@@ -3,7 +3,8 @@
 
 // Package table holds the options that materialize a table: the store's
 // name (which also names its changelog topic and makes it queryable),
-// retention for windowed stores, changelogging and caching.
+// retention for windowed stores, versioned stores, changelogging and
+// caching.
 //
 // Tables themselves are handles in package stream (stream.Table), next to
 // the streams they are built from. The operators that create a table
@@ -55,6 +56,43 @@ type Materialized struct {
 	// Caching puts the store's writes in the record cache
 	// (runtime.Config.CacheMaxBytes). Default true.
 	Caching bool
+	// Versioned materializes the table in a versioned store keeping
+	// HistoryRetention of history (set by the Versioned option).
+	Versioned        bool
+	HistoryRetention time.Duration
+}
+
+// Versioned materializes the table in a versioned key-value store that keeps
+// every version of a row written within historyRetention (Kafka Streams'
+// Materialized.as(Stores.persistentVersionedKeyValueStore(name,
+// historyRetention)), KIP-889). It applies to Builder.Table and
+// Stream.ToTable.
+//
+// A versioned table's row is the one with the latest timestamp, not the
+// last to arrive: an update older than its key's current row (out of order)
+// is kept in the history and triggers no join or aggregation downstream
+// (Filter, MapValues and ToStream still pass it on, as in Kafka Streams),
+// and an update older than historyRetention behind the largest timestamp
+// seen is dropped. A stream–table join with a
+// versioned table (Stream.JoinTable, Stream.LeftJoinTable) joins each
+// stream record with the row valid at the record's timestamp. Versioned
+// stores are not cached (table.WithoutCaching is implied) and a versioned
+// table cannot be suppressed. The store's changelog records carry each
+// version's timestamp, so a restore rebuilds the history.
+//
+// historyRetention must not be negative; zero keeps only the latest row
+// and drops every out-of-order update.
+func Versioned(historyRetention time.Duration) Option {
+	return option(func(m *Materialized) error {
+		if historyRetention < 0 {
+			return fmt.Errorf("table.Versioned: history retention must not be negative, got %v", historyRetention)
+		}
+		if historyRetention%time.Millisecond != 0 {
+			return fmt.Errorf("table.Versioned: history retention must be a whole number of milliseconds, got %v", historyRetention)
+		}
+		m.Versioned, m.HistoryRetention = true, historyRetention
+		return nil
+	})
 }
 
 // As names the table's store (Kafka Streams' Materialized.as), as
@@ -99,8 +137,20 @@ func WithoutCaching() Option {
 }
 
 // Resolve applies opts over the defaults (logging and caching on, generated
-// names) and returns the result with every option's error.
+// names) and returns the result with every option's error. Versioned is
+// an error: operators that can create a versioned table call
+// ResolveVersioned.
 func Resolve(opts ...Option) (Materialized, error) {
+	m, err := ResolveVersioned(opts...)
+	if m.Versioned {
+		err = errors.Join(err, errors.New("table.Versioned applies to Builder.Table and Stream.ToTable only"))
+	}
+	return m, err
+}
+
+// ResolveVersioned is Resolve for the operators that can materialize a
+// versioned table: Versioned is allowed, and turns caching off.
+func ResolveVersioned(opts ...Option) (Materialized, error) {
 	m := Materialized{Logging: true, Caching: true}
 	var errs []error
 	for _, o := range opts {
@@ -109,6 +159,9 @@ func Resolve(opts ...Option) (Materialized, error) {
 				errs = append(errs, err)
 			}
 		}
+	}
+	if m.Versioned {
+		m.Caching = false
 	}
 	return m, errors.Join(errs...)
 }

@@ -92,11 +92,20 @@ func (r *RawRecord) Where() string {
 // Change is the value of a table record: the new and the previous value of a
 // key. HasNew false means the key was deleted (a tombstone); HasOld false
 // means it did not exist before.
+//
+// NotLatest marks an update of a versioned table that is not its key's
+// latest version (it arrived out of order): it went to the table's history,
+// and Old is the key's latest value, which it does not replace. Operators
+// that map values pass it on, ToStream emits it, and joins, aggregations
+// and the store keeping a versioned table's latest rows for joins ignore
+// it, as Kafka Streams does with Change.isLatest; a materialization the
+// user asks for takes it as the new row, as Kafka Streams' does.
 type Change[V any] struct {
-	New    V
-	Old    V
-	HasNew bool
-	HasOld bool
+	New       V
+	Old       V
+	HasNew    bool
+	HasOld    bool
+	NotLatest bool
 }
 
 // RecordContext is the metadata of the input record being processed.

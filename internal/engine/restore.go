@@ -26,6 +26,11 @@ func (t *Task) Changelogs() map[string]string {
 			out[s.topic] = n
 		}
 	}
+	for n, s := range t.versioned {
+		if s.topic != "" {
+			out[s.topic] = n
+		}
+	}
 	return out
 }
 
@@ -80,6 +85,11 @@ func (t *Task) Restore(topic string, key, value []byte, ts int64) error {
 		n := len(key) - 16
 		end, start := int64(binary.BigEndian.Uint64(key[n:])), int64(binary.BigEndian.Uint64(key[n+8:]))
 		return s.Store.Put(key[:n], start, end, value)
+	}
+	for _, s := range t.versioned {
+		if s.topic == topic {
+			return s.restore(key, value, ts)
+		}
 	}
 	return fmt.Errorf("task %s: no store is logged to %s", t.cfg.ID, topic)
 }

@@ -34,6 +34,9 @@ const (
 	// SessionKind stores implement state.SessionStore (session-windowed
 	// aggregations).
 	SessionKind
+	// VersionedKind stores implement state.VersionedKeyValueStore
+	// (versioned tables).
+	VersionedKind
 )
 
 // StoreSpec declares a store a sub-topology uses.
@@ -46,6 +49,8 @@ type StoreSpec struct {
 	Window state.WindowOptions
 	// Session configures session stores.
 	Session state.SessionOptions
+	// Versioned configures versioned key-value stores.
+	Versioned state.VersionedOptions
 	// Cached puts the store's writes in the task's record cache (Kafka
 	// Streams' caching stores): key-value and window stores that do not
 	// keep duplicates.

@@ -100,6 +100,8 @@ func (t *Task) openStore(ss StoreSpec) error {
 			t.sessions = make(map[string]*SessionStore)
 		}
 		t.sessions[ss.Name] = &SessionStore{Store: s, topic: topic, t: t}
+	case VersionedKind:
+		return t.openVersioned(ss, topic)
 	default:
 		return fmt.Errorf("unknown store kind %d", ss.Kind)
 	}
@@ -134,7 +136,7 @@ func (t *Task) Session(name string) (*SessionStore, error) {
 }
 
 // Stores lists the task's stores by name: state.KeyValueStore,
-// state.WindowStore or state.SessionStore.
+// state.WindowStore, state.SessionStore or state.VersionedKeyValueStore.
 func (t *Task) Stores() map[string]any {
 	out := make(map[string]any, len(t.kv)+len(t.windows)+len(t.sessions))
 	for n, s := range t.kv {
@@ -150,6 +152,9 @@ func (t *Task) Stores() map[string]any {
 		}
 	}
 	for n, s := range t.sessions {
+		out[n] = s.Store
+	}
+	for n, s := range t.versioned {
 		out[n] = s.Store
 	}
 	return out

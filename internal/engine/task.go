@@ -62,7 +62,8 @@ type Task struct {
 	sources    map[string]RawProcessor
 	kv         map[string]*KVStore
 	windows    map[string]*WindowStore
-	sessions   map[string]*SessionStore // created by openStore when needed
+	sessions   map[string]*SessionStore   // created by openStore when needed
+	versioned  map[string]*VersionedStore // created by openStore when needed
 	streamTime int64
 	rc         RecordContext
 	node       string // node being processed, for errors

@@ -151,6 +151,9 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Init(t *engine.Task) error {
 
 // Process implements engine.Processor.
 func (p *TableJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, engine.Change[VThis]]) error {
+	if r.Value.NotLatest {
+		return nil // an out-of-order update of a versioned table: history only
+	}
 	if r.KeyNull {
 		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
@@ -213,16 +216,23 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, engine.C
 // TableMaterialize stores a table's changes in a key-value store and
 // forwards them unchanged, so that joins can read a table that was not
 // materialized (e.g. the result of Filter or MapValues).
+//
+// An out-of-order update of a versioned table (Change.NotLatest) is, as in
+// Kafka Streams' materialized KTableFilter and KTableMapValues, written and
+// forwarded as the new current row, unless SkipNotLatest: then it is
+// ignored, for the store that keeps a versioned table's latest rows for the
+// joins that read it.
 type TableMaterialize[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
-	Node       string
-	drops      dropLog // null keys and values dropped, logged
-	Store      string
-	KeySerde   serde.Serde[K]
-	ValueSerde serde.Serde[V]
-	store      *engine.KVStore
-	t          *engine.Task
-	topic      string
+	Node          string
+	drops         dropLog // null keys and values dropped, logged
+	Store         string
+	KeySerde      serde.Serde[K]
+	ValueSerde    serde.Serde[V]
+	SkipNotLatest bool
+	store         *engine.KVStore
+	t             *engine.Task
+	topic         string
 }
 
 // Init implements engine.Initializer.
@@ -238,6 +248,12 @@ func (p *TableMaterialize[K, V]) Init(t *engine.Task) error {
 
 // Process implements engine.Processor.
 func (p *TableMaterialize[K, V]) Process(r engine.Record[K, engine.Change[V]]) error {
+	if r.Value.NotLatest {
+		if p.SkipNotLatest {
+			return nil
+		}
+		r.Value.NotLatest = false
+	}
 	if r.KeyNull {
 		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil

@@ -118,6 +118,7 @@ func (p *TableFilter[K, V]) Process(r engine.Record[K, engine.Change[V]]) error 
 	if r.Value.HasOld && p.Keep(r.Key, r.Value.Old) {
 		out.Old, out.HasOld = r.Value.Old, true
 	}
+	out.NotLatest = r.Value.NotLatest
 	r2 := engine.Record[K, engine.Change[V]]{Key: r.Key, Value: out, Timestamp: r.Timestamp, Headers: r.Headers}
 	return p.Forward(r2)
 }
@@ -142,5 +143,6 @@ func (p *TableMapValues[K, V, V2]) Process(r engine.Record[K, engine.Change[V]])
 		out.Old = p.Fn(r.Key, r.Value.Old)
 		out.HasOld = !p.isNil.IsNil(&out.Old)
 	}
+	out.NotLatest = r.Value.NotLatest
 	return p.Forward(engine.Record[K, engine.Change[V2]]{Key: r.Key, Value: out, Timestamp: r.Timestamp, Headers: r.Headers})
 }

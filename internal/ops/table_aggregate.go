@@ -102,6 +102,9 @@ func (s *TableGroupBySink[K, V, K2, V2]) mapped(k K, v V) (kb, vb []byte, err er
 
 // Process implements engine.Processor.
 func (s *TableGroupBySink[K, V, K2, V2]) Process(r engine.Record[K, engine.Change[V]]) error {
+	if r.Value.NotLatest {
+		return nil // an out-of-order update of a versioned table: history only
+	}
 	if r.KeyNull {
 		s.drops.drop(s.t, s.Node, engine.DropNullKey)
 		return nil

@@ -67,6 +67,8 @@ func runDataDriven(t *testing.T, cfg Config) {
 type script struct {
 	e       *env
 	windows map[string]state.WindowOptions // options of opened window stores
+	// versioned holds the options of opened versioned stores.
+	versioned map[string]state.VersionedOptions
 }
 
 // words splits a line into words and Go-quoted strings.
@@ -356,6 +358,9 @@ func (sc *script) run(d *datadriven.TestData) (out string) {
 	case "reopen":
 		sc.e.reopen()
 		return "ok"
+	}
+	if out, ok := sc.runVersioned(d, inputs); ok {
+		return out
 	}
 	return "unknown command " + d.Cmd
 }

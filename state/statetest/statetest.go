@@ -51,6 +51,7 @@ func Run(t *testing.T, cfg Config) {
 		runPersistence(t, cfg)
 	})
 	t.Run("Randomized", func(t *testing.T) { runRandomized(t, cfg) })
+	t.Run("VersionedRandomized", func(t *testing.T) { runVersionedRandomized(t, cfg) })
 	t.Run("DataDriven", func(t *testing.T) { runDataDriven(t, cfg) })
 }
 

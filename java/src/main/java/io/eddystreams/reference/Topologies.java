@@ -123,6 +123,11 @@ public final class Topologies {
                         CogroupTopologies.CG_SLIDING), CogroupTopologies::cogroup));
         add(Spec.composable("cogroup-repartition", List.of(CogroupTopologies.CG_A, CogroupTopologies.CG_B, CogroupTopologies.CG_R),
                 List.of(CogroupTopologies.CG_RSUM), CogroupTopologies::cogroupRepartition));
+        // stream–table joins over a versioned table (KIP-889, KIP-914), see VersionedTopologies
+        add(Spec.composable("versioned-join", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
+                List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN, VersionedTopologies.VS_CHANGES), VersionedTopologies::versionedJoin));
+        add(Spec.composable("versioned-join-grace", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
+                List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN, VersionedTopologies.VS_CHANGES), VersionedTopologies::versionedJoinGrace));
     }
 
     private static void add(Spec s) {

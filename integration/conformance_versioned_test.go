@@ -1,0 +1,371 @@
+// Copyright 2026 The Eddy Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package integration
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/stream"
+	"github.com/eddy-streams/eddy/table"
+	"github.com/eddy-streams/eddy/topologytest"
+)
+
+// Conformance of stream–table joins over a versioned table (KIP-889,
+// KIP-914) with Java Kafka Streams (java/…/VersionedTopologies.java) on a
+// real broker: vs-stream joined, inner and left, with vs-table read into a
+// versioned store with a 300 ms history retention. Every input is written
+// before either application starts, with distinct timestamps, so the order
+// in which each task interleaves its two partitions is Kafka Streams'
+// (lowest head timestamp first) in both systems, and the output is
+// deterministic: Eddy's must be the same bytes, per key the same values and
+// timestamps in order, on the same partition (TestConformanceTimestampOrder's
+// run, three Eddy runs).
+//
+// The inputs have table updates out of order (kept in the history: later
+// stream records must see them), beyond the history retention (dropped),
+// tombstones, and stream records older than the table rows and older than
+// the history. Both cases are also checked against a model of Kafka
+// Streams' versioned semantics (versionedModel), with and without a
+// broker.
+//
+// versioned-join-grace is the same with a 100 ms grace period
+// (Joined.withGracePeriod, KIP-923): stream records wait in a buffer and
+// join in timestamp order once stream time has passed them by the grace,
+// seeing table updates that arrived after them.
+func TestConformanceVersioned(t *testing.T) {
+	needJavaReference(t)
+	t.Run("versioned-join", func(t *testing.T) { runOrderFamily(t, versionedFamily()) })
+	t.Run("versioned-join-grace", func(t *testing.T) { runOrderFamily(t, versionedGraceFamily()) })
+}
+
+// Topic names and parameters of java/…/VersionedTopologies.java.
+const (
+	vsStream, vsTable, vsJoin, vsLeftJoin = "vs-stream", "vs-table", "vs-join", "vs-leftjoin"
+	vsChanges                             = "vs-changes"
+	vsStore                               = "vs-rows"
+	vsHistory                             = 300 * time.Millisecond
+	vsGrace                               = 100 * time.Millisecond // of versioned-join-grace
+)
+
+// addVersionedJoins is VersionedTopologies.versionedJoin on topics in+…,
+// writing out+….
+func addVersionedJoins(b *stream.Builder, in, out string) { addVersionedJoinsWith(b, in, out) }
+
+// addVersionedJoinsGrace is VersionedTopologies.versionedJoinGrace.
+func addVersionedJoinsGrace(b *stream.Builder, in, out string) {
+	addVersionedJoinsWith(b, in, out, stream.WithGracePeriod(vsGrace))
+}
+
+func addVersionedJoinsWith(b *stream.Builder, in, out string, opts ...stream.Option) {
+	s := b.Stream(in+vsStream, serde.String(), serde.String())
+	t := b.Table(in+vsTable, serde.String(), serde.String(), table.As(in+vsStore), table.Versioned(vsHistory))
+	s.JoinTable(t, joined, opts...).To(out+vsJoin, serde.String(), serde.String())
+	s.LeftJoinTable(t, func(v, row string, found bool) string { return joined(v, orNull(row, found)) }, opts...).
+		To(out+vsLeftJoin, serde.String(), serde.String())
+	t.ToStream().To(out+vsChanges, serde.String(), serde.String())
+}
+
+func versionedFamily() orderFamily {
+	return orderFamily{
+		name: "versioned-join", inputs: []string{vsStream, vsTable}, outputs: []string{vsJoin, vsLeftJoin, vsChanges},
+		model: versionedModel,
+		cases: []orderCase{{
+			name: "small", java: "versioned-join", add: addVersionedJoins, parts: 1, outParts: 2,
+			in: versionedSmall(),
+			known: at(2, map[string][]string{
+				vsJoin: {"k1=s1|a@1030", "k1=s2|a@1010", "k1=s4|a@1040", "k1=s5|c@1160", "k1=s9|c@1161", "k2=s11|z@2100"},
+				vsLeftJoin: {"k1=s1|a@1030", "k1=s2|a@1010", "k1=s4|a@1040", "k1=s5|c@1160", "k1=s6|null@990",
+					"k1=s7|null@1250", "k2=s8|null@1300", "k1=s3|null@1500", "k1=s9|c@1161", "k2=s10|null@1650",
+					"k2=s11|z@2100", "k1=s12|null@1170", "k2=s13|null@1900"},
+				// Every table update but late@1600 (beyond the history).
+				vsChanges: {"k1=a@1000", "k1=b@1100", "k1=x@1020", "k1=c@1150", "k1=<null>@1200", "k2=z@2000"},
+			}),
+		}, {
+			name: "random", java: "versioned-join", add: addVersionedJoins, parts: 3, outParts: 4,
+			in: randomVersioned(41),
+		}},
+	}
+}
+
+func versionedGraceFamily() orderFamily {
+	return orderFamily{
+		name: "versioned-join-grace", inputs: []string{vsStream, vsTable}, outputs: []string{vsJoin, vsLeftJoin, vsChanges},
+		model: versionedGraceModel,
+		cases: []orderCase{{
+			name: "small", java: "versioned-join-grace", add: addVersionedJoinsGrace, parts: 1, outParts: 2,
+			in: versionedSmall(),
+			// Where it differs from versioned-join: s1 and s4 wait for x;
+			// s6, s9, s12 and s13 are older than the buffer's stream time
+			// minus the grace when they arrive and join at once; the others
+			// join in timestamp order as stream time passes them; s11 stays
+			// buffered (stream time ends at 2100).
+			known: at(2, map[string][]string{
+				vsJoin: {"k1=s2|a@1010", "k1=s1|x@1030", "k1=s4|x@1040", "k1=s5|c@1160", "k1=s9|c@1161"},
+				vsLeftJoin: {"k1=s2|a@1010", "k1=s1|x@1030", "k1=s4|x@1040", "k1=s6|null@990", "k1=s5|c@1160",
+					"k1=s7|null@1250", "k2=s8|null@1300", "k1=s9|c@1161", "k1=s3|null@1500", "k2=s10|null@1650",
+					"k1=s12|null@1170", "k2=s13|null@1900"},
+				vsChanges: {"k1=a@1000", "k1=b@1100", "k1=x@1020", "k1=c@1150", "k1=<null>@1200", "k2=z@2000"},
+			}),
+		}, {
+			name: "random", java: "versioned-join-grace", add: addVersionedJoinsGrace, parts: 3, outParts: 4,
+			in: randomVersioned(42),
+		}},
+	}
+}
+
+// versionedSmall: one partition. In Kafka Streams' processing order (the
+// lower head timestamp of the two partitions first): a@1000; s1, s2, s4
+// see a (x arrives later, out of order); b@1100; x@1020 and c@1150 go to
+// the history; s5@1160 sees c; s6@990 predates every version; the tombstone
+// @1200; s7, s3 see it; s9@1161 sees c in the history; z@2000 moves the
+// table's observed time to 2000, so the history answers from 1700 on:
+// late@1600 is dropped, s12@1170 finds nothing (the latest version of k1,
+// the tombstone, is newer than 1170) and s13@1900 finds nothing (k2's only
+// version is newer).
+func versionedSmall() []crec {
+	return []crec{
+		{vsTable, "k1", str("a"), 1000},
+		{vsTable, "k1", str("b"), 1100},
+		{vsTable, "k1", str("x"), 1020},
+		{vsTable, "k1", str("c"), 1150},
+		{vsTable, "k1", nil, 1200},
+		{vsTable, "k2", str("z"), 2000},
+		{vsTable, "k2", str("late"), 1600},
+		{vsStream, "k1", str("s1"), 1030},
+		{vsStream, "k1", str("s2"), 1010},
+		{vsStream, "k1", str("s4"), 1040},
+		{vsStream, "k1", str("s5"), 1160},
+		{vsStream, "k1", str("s6"), 990},
+		{vsStream, "k1", str("s7"), 1250},
+		{vsStream, "k2", str("s8"), 1300},
+		{vsStream, "k1", str("s3"), 1500},
+		{vsStream, "k1", str("s9"), 1161},
+		{vsStream, "k2", str("s10"), 1650},
+		{vsStream, "k2", str("s11"), 2100},
+		{vsStream, "k1", str("s12"), 1170},
+		{vsStream, "k2", str("s13"), 1900},
+	}
+}
+
+// randomVersioned: 600 records 10 ms apart, 12 keys, 40% table updates (12%
+// of them tombstones). 15% of the table updates are 15–285 ms out of order
+// (within the history), 4% 400–900 ms (beyond it: dropped); 10% of the
+// stream records are 15–285 ms out of order, 5% 400–1500 ms (older than
+// the history).
+func randomVersioned(seed uint64) []crec {
+	tl := newTimeline(seed)
+	for i := range 600 {
+		ts := orderRandomBase + int64(i)*10
+		p := tl.rng.IntN(100)
+		key := fmt.Sprintf("v%02d", tl.rng.IntN(12))
+		if tl.rng.IntN(5) < 2 {
+			switch {
+			case p < 15:
+				ts -= 15 + tl.rng.Int64N(270)
+			case p < 19:
+				ts -= 400 + tl.rng.Int64N(500)
+			}
+			var v *string
+			if tl.rng.IntN(100) >= 12 {
+				v = str(fmt.Sprintf("t%03d", i))
+			}
+			tl.add(vsTable, key, v, ts)
+			continue
+		}
+		switch {
+		case p < 10:
+			ts -= 15 + tl.rng.Int64N(270)
+		case p < 15:
+			ts -= 400 + tl.rng.Int64N(1100)
+		}
+		tl.add(vsStream, key, str(fmt.Sprintf("s%03d", i)), ts)
+	}
+	return tl.recs
+}
+
+// vversion is one version of a key in versionedModel.
+type vversion struct {
+	ts    int64
+	value *string // nil: tombstone
+}
+
+// versionedModel follows Kafka Streams' RocksDBVersionedStore and
+// KStreamKTableJoin over it, per task: a table update older than the
+// store's observed time (the largest table timestamp put) minus the history
+// retention is dropped; otherwise it becomes the key's version at its
+// timestamp (replacing one with the same timestamp). A stream record looks
+// up the version valid at its timestamp; if that timestamp is older than
+// observed time minus the history retention, only a latest version already
+// valid then is found. Tombstones are versions without a value. The
+// table's toStream has every update that was not dropped, in or out of
+// order.
+func versionedModel(tasks [][]crec, outParts int32) map[string][]orec {
+	return versionedModelWith(tasks, outParts, false)
+}
+
+// versionedGraceModel is versionedModel with KStreamKTableJoinProcessor's
+// grace period buffer (RocksDBTimeOrderedKeyValueBuffer): a stream record
+// older than the buffer's stream time (the largest timestamp buffered)
+// minus the grace joins at once; any other is buffered, and then every
+// buffered record at or before stream time minus the grace joins, in order
+// of timestamp, key bytes, arrival.
+func versionedGraceModel(tasks [][]crec, outParts int32) map[string][]orec {
+	return versionedModelWith(tasks, outParts, true)
+}
+
+func versionedModelWith(tasks [][]crec, outParts int32, grace bool) map[string][]orec {
+	o := &modelOut{outParts, map[string][]orec{vsJoin: {}, vsLeftJoin: {}, vsChanges: {}}}
+	history := vsHistory.Milliseconds()
+	for _, task := range tasks {
+		versions := map[string][]vversion{}
+		observed, seen := int64(0), false
+		var buffer []crec
+		bufTime, buffered := int64(0), false
+		join := func(r crec) {
+			cutoff := observed - history
+			vs := versions[r.Key]
+			var found *string
+			switch {
+			case len(vs) == 0:
+			case seen && r.Time < cutoff:
+				if latest := vs[len(vs)-1]; latest.ts <= r.Time {
+					found = latest.value
+				}
+			default:
+				if i := sort.Search(len(vs), func(i int) bool { return vs[i].ts > r.Time }); i > 0 {
+					found = vs[i-1].value
+				}
+			}
+			if found != nil {
+				o.emit(vsJoin, r.Key, str(joined(*r.Value, *found)), r.Time)
+			}
+			o.emit(vsLeftJoin, r.Key, str(joined(*r.Value, orNull(deref(found), found != nil))), r.Time)
+		}
+		for _, r := range task {
+			cutoff := observed - history
+			switch {
+			case r.Topic == vsTable:
+				if seen && r.Time < cutoff {
+					continue
+				}
+				if !seen || r.Time > observed {
+					observed, seen = r.Time, true
+				}
+				o.emit(vsChanges, r.Key, r.Value, r.Time)
+				vs := versions[r.Key]
+				i := sort.Search(len(vs), func(i int) bool { return vs[i].ts >= r.Time })
+				if i < len(vs) && vs[i].ts == r.Time {
+					vs[i].value = r.Value
+				} else {
+					vs = slices.Insert(vs, i, vversion{r.Time, r.Value})
+				}
+				versions[r.Key] = vs
+			case r.Value == nil:
+			case !grace || buffered && r.Time < bufTime-vsGrace.Milliseconds():
+				join(r)
+			default:
+				// Buffer order: timestamp, key bytes, then arrival.
+				i := sort.Search(len(buffer), func(i int) bool {
+					b := buffer[i]
+					return b.Time > r.Time || b.Time == r.Time && b.Key > r.Key
+				})
+				buffer = slices.Insert(buffer, i, r)
+				if !buffered || r.Time > bufTime {
+					bufTime, buffered = r.Time, true
+				}
+				for len(buffer) > 0 && buffer[0].Time <= bufTime-vsGrace.Milliseconds() {
+					join(buffer[0])
+					buffer = buffer[1:]
+				}
+			}
+		}
+	}
+	return o.m
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// Without a broker: the model gives the small case's known output, and
+// Eddy's topology, fed each task's input in Kafka Streams' processing order
+// (topologytest processes every record as it is piped), writes what the
+// model predicts for both cases.
+func TestVersionedModelAndEddyAgree(t *testing.T) {
+	for _, f := range []orderFamily{versionedFamily(), versionedGraceFamily()} {
+		t.Run(f.name, func(t *testing.T) { versionedModelAndEddyAgree(t, f) })
+	}
+}
+
+func versionedModelAndEddyAgree(t *testing.T, f orderFamily) {
+	for _, c := range f.cases {
+		t.Run(c.name, func(t *testing.T) {
+			tasks := processingOrder(c.in, c.parts)
+			want := f.model(tasks, c.outParts)
+			if c.known != nil {
+				for _, o := range f.outputs {
+					if d, _ := diffRecs("the known output", c.known[o], "the model", want[o], 10); d != "" {
+						t.Errorf("%s: the model differs from the known output:\n%s", o, d)
+					}
+				}
+			}
+			b := stream.NewBuilder()
+			c.add(b, "", "")
+			topo, err := b.Build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := []topologytest.Option{topologytest.DefaultPartitions(c.parts)}
+			for _, o := range f.outputs {
+				opts = append(opts, topologytest.TopicPartitions(o, c.outParts))
+			}
+			d, err := topologytest.New(topo, opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			ins := map[string]*topologytest.InputTopic[string, string]{
+				vsStream: d.Input(vsStream, serde.String(), serde.String()),
+				vsTable:  d.Input(vsTable, serde.String(), serde.String()),
+			}
+			for _, task := range tasks {
+				for _, r := range task {
+					rec := topologytest.Record[string, string]{Key: r.Key, Timestamp: time.UnixMilli(r.Time), ValueNull: r.Value == nil}
+					if r.Value != nil {
+						rec.Value = *r.Value
+					}
+					if err := ins[r.Topic].PipeRecord(rec); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			n := 0
+			for _, o := range f.outputs {
+				var got []orec
+				for _, r := range d.ReadRaw(o) {
+					rec := orec{Key: string(r.Key), Time: r.Timestamp.UnixMilli(), Partition: r.Partition}
+					if r.Value != nil {
+						rec.Value = str(string(r.Value))
+					}
+					got = append(got, rec)
+				}
+				n += len(got)
+				if d, _ := diffRecs("the model", want[o], "Eddy", got, 10); d != "" {
+					t.Errorf("%s: Eddy differs from the model:\n%s", o, d)
+				}
+			}
+			if n == 0 {
+				t.Error("no output")
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+package io.eddystreams.reference;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.WeakHashMap;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Joined;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * Topologies for the versioned-table conformance test (integration/conformance_versioned_test.go):
+ * stream–table joins over a versioned table (KIP-889, KIP-914).
+ *
+ * <p>{@code versioned-join}: vs-stream joined (inner → vs-join, left → vs-leftjoin) with the table
+ * read from vs-table into a versioned store {@code vs-rows} with a history retention of
+ * {@value #HISTORY_MS} ms. Each stream record joins the table row valid at its own timestamp; table
+ * updates older than the key's latest row are kept in the history, and updates older than the
+ * history retention behind the largest table timestamp seen are dropped. Keys and values are
+ * Strings; the joiner writes {@code stream|row}, an absent row printed as {@code null}. The table's
+ * toStream() goes to vs-changes: it has every update put in the store, out-of-order ones included
+ * (not the latest version, so they trigger no join), but not those older than the history.
+ *
+ * <p>{@code versioned-join-grace}: the same joins with a grace period of {@value #GRACE_MS} ms
+ * ({@code Joined.withGracePeriod}, KIP-923): stream records wait in a buffer until stream time has
+ * passed them by the grace, then join in timestamp order.
+ *
+ * <p>A versioned store needs a name. To keep store names independent of the topic prefix (see
+ * TopicPrefixTest) and still add the topology to one builder several times, the store of the n-th
+ * addition to a builder is {@code vs-rows-n} (n &gt; 1).
+ *
+ * <p>The output depends on the order in which a task interleaves its two input partitions, which
+ * is deterministic for input written before the application starts with distinct timestamps (see
+ * {@link JoinTopologies}).
+ */
+public final class VersionedTopologies {
+    public static final String VS_STREAM = "vs-stream";
+    public static final String VS_TABLE = "vs-table";
+    public static final String VS_JOIN = "vs-join";
+    public static final String VS_LEFT_JOIN = "vs-leftjoin";
+    public static final String VS_CHANGES = "vs-changes";
+    /** The store's name (of the first addition to a builder). */
+    public static final String VS_STORE = "vs-rows";
+    /** History retention of the versioned store, in milliseconds. */
+    public static final long HISTORY_MS = 300;
+    /** Grace period of versioned-join-grace, in milliseconds. */
+    public static final long GRACE_MS = 100;
+
+    private VersionedTopologies() {}
+
+    /** How many times the topologies were added to each builder. */
+    private static final Map<StreamsBuilder, Integer> ADDED = new WeakHashMap<>();
+
+    private static synchronized String storeName(StreamsBuilder b) {
+        int n = ADDED.merge(b, 1, Integer::sum);
+        return n == 1 ? VS_STORE : VS_STORE + "-" + n;
+    }
+
+    private static String joined(String v, String row) {
+        return v + "|" + row;
+    }
+
+    /** vs-stream ⋈ versioned vs-table, inner and left. */
+    public static void versionedJoin(StreamsBuilder b, String prefix) {
+        versionedJoin(b, prefix, null);
+    }
+
+    /** vs-stream ⋈ versioned vs-table, inner and left, with a grace period of {@value #GRACE_MS} ms. */
+    public static void versionedJoinGrace(StreamsBuilder b, String prefix) {
+        versionedJoin(b, prefix, Duration.ofMillis(GRACE_MS));
+    }
+
+    private static void versionedJoin(StreamsBuilder b, String prefix, Duration grace) {
+        Consumed<String, String> strings = Consumed.with(Serdes.String(), Serdes.String());
+        KStream<String, String> s = b.stream(prefix + VS_STREAM, strings);
+        KTable<String, String> t = b.table(prefix + VS_TABLE, strings,
+                Materialized.<String, String>as(
+                        Stores.persistentVersionedKeyValueStore(storeName(b), Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+        Produced<String, String> out = Produced.with(Serdes.String(), Serdes.String());
+        t.toStream().to(prefix + VS_CHANGES, out);
+        if (grace == null) {
+            s.join(t, VersionedTopologies::joined).to(prefix + VS_JOIN, out);
+            s.leftJoin(t, VersionedTopologies::joined).to(prefix + VS_LEFT_JOIN, out);
+            return;
+        }
+        Joined<String, String, String> joined = Joined.with(Serdes.String(), Serdes.String(), Serdes.String())
+                .withGracePeriod(grace);
+        s.join(t, VersionedTopologies::joined, joined).to(prefix + VS_JOIN, out);
+        s.leftJoin(t, VersionedTopologies::joined, joined).to(prefix + VS_LEFT_JOIN, out);
+    }
+}
