@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -289,4 +290,39 @@ func TestTableTransformValuesValidation(t *testing.T) {
 	_, err = b.Build()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "the table is not materialized")
+}
+
+// upperValues upper-cases a table's values.
+type upperValues struct{}
+
+func (upperValues) Init(processor.ValueTransformerContext) error { return nil }
+func (upperValues) Transform(_, value string, found bool) (string, bool, error) {
+	return strings.ToUpper(value), found, nil
+}
+func (upperValues) Close() error { return nil }
+
+// An out-of-order update of a versioned table passes an unmaterialized
+// TransformValues still marked as one, as Kafka Streams passes isLatest on:
+// ToStream emits it, an aggregation downstream ignores it. (A materialized
+// TransformValues writes it into its own store, as Kafka Streams' does, so
+// the next update's old value is the out-of-order one.)
+func TestTableTransformValuesOfVersionedTable(t *testing.T) {
+	ss := serde.String()
+	b := stream.NewBuilder()
+	up := b.Table("rows", ss, ss, table.As("rows"), table.Versioned(time.Minute)).
+		TransformValues(func() processor.ValueTransformer[string, string, string] { return upperValues{} })
+	up.ToStream().To("changes", nil, nil)
+	up.GroupBy(func(k, v string) (string, string) { return v, k }, ss, ss).
+		Count(table.As("per-value"), table.WithoutCaching()).ToStream().To("counts", nil, serde.Int64())
+	d := driver(t, b)
+	in := d.Input("rows", ss, ss)
+	require.NoError(t, in.PipeAt("k", "a", ms(10)))
+	require.NoError(t, in.PipeAt("k", "old", ms(5))) // out of order
+	require.NoError(t, in.PipeAt("k", "b", ms(20)))
+	changes, err := d.Output("changes", ss, ss).ReadKeyValues()
+	require.NoError(t, err)
+	assert.Equal(t, []record.KeyValue[string, string]{{Key: "k", Value: "A"}, {Key: "k", Value: "OLD"}, {Key: "k", Value: "B"}}, changes)
+	counts, err := d.Output("counts", ss, serde.Int64()).ReadKeyValues()
+	require.NoError(t, err)
+	assert.Equal(t, []record.KeyValue[string, int64]{{Key: "A", Value: 1}, {Key: "A", Value: 0}, {Key: "B", Value: 1}}, counts)
 }

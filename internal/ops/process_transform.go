@@ -86,7 +86,10 @@ func (p *TableTransformValues[K, V, V2]) transform(key K, v V, found bool) (V2, 
 func (p *TableTransformValues[K, V, V2]) Process(r engine.Record[K, engine.Change[V]]) error {
 	p.ctx.inRecord, p.ctx.cur = true, r.Timestamp
 	defer func() { p.ctx.inRecord = false }()
-	var out engine.Change[V2]
+	// An out-of-order update of a versioned table stays marked as one
+	// (Kafka Streams passes change.isLatest on), so joins and aggregations
+	// downstream ignore it.
+	out := engine.Change[V2]{NotLatest: r.Value.NotLatest}
 	var err error
 	if out.New, out.HasNew, err = p.transform(r.Key, r.Value.New, r.Value.HasNew); err != nil {
 		return err
