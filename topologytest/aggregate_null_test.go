@@ -4,7 +4,9 @@
 package topologytest_test
 
 import (
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -14,6 +16,7 @@ import (
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
 	"github.com/eddy-streams/eddy/topologytest"
+	"github.com/eddy-streams/eddy/window"
 )
 
 // An adder that returns nil, a null aggregate, deletes the key (Kafka
@@ -100,4 +103,55 @@ func TestStreamReduceNilDeletesKey(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, found)
 	assert.Equal(t, &total{5}, v)
+}
+
+// A windowed aggregation's nil aggregate deletes the window's entry
+// likewise (Kafka Streams' KStreamWindowAggregate puts the null).
+func TestWindowedAggregateNilDeletesWindow(t *testing.T) {
+	b := stream.NewBuilder()
+	b.Stream("in", serde.String(), serde.String()).
+		GroupByKey().
+		WindowedBy(window.Tumbling(10*time.Millisecond).Grace(time.Second)).
+		Aggregate(func() []string { return []string{} }, func(_ string, v string, agg []string) []string {
+			if v == "reset" {
+				return nil
+			}
+			return append(agg, v)
+		}, serde.JSON[[]string](), table.As("wins")).
+		ToStream().
+		Map(func(k window.Windowed[string], v []string) (string, []string) {
+			return k.Key + "@" + strconv.FormatInt(k.Window.Start().UnixMilli(), 10), v
+		}).
+		To("out", serde.String(), serde.JSON[[]string]())
+	d := driver(t, b, topologytest.AppID("app"))
+	in := d.Input("in", serde.String(), serde.String())
+	require.NoError(t, in.PipeAt("k", "a", ms(1)))
+	require.NoError(t, in.PipeAt("k", "b", ms(12)))
+	require.NoError(t, in.PipeAt("k", "reset", ms(3)))
+	require.NoError(t, in.PipeAt("k", "c", ms(4)))
+
+	var got []string
+	for _, r := range d.ReadRaw("out") {
+		v := string(r.Value)
+		if r.Value == nil {
+			v = "<tombstone>"
+		}
+		got = append(got, string(r.Key)+"="+v)
+	}
+	assert.Equal(t, []string{`k@0=["a"]`, `k@10=["b"]`, "k@0=<tombstone>", `k@0=["c"]`}, got)
+	var tombstones int
+	for _, r := range d.ReadRaw("app-wins-changelog") {
+		if r.Value == nil {
+			tombstones++
+		}
+	}
+	assert.Equal(t, 1, tombstones, "one changelog tombstone")
+
+	store, err := d.WindowStore("wins", serde.String(), serde.JSON[[]string]())
+	require.NoError(t, err)
+	all, err := store.All()
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	assert.Equal(t, []string{"c"}, all[0].Value, "the window restarted from the initializer")
+	assert.Equal(t, []string{"b"}, all[1].Value)
 }

@@ -3,11 +3,13 @@ package io.eddystreams.reference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -16,7 +18,9 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.TableJoined;
+import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
 
@@ -60,6 +64,30 @@ class NullAggregateAndFkWithKeyTest {
             KeyValueStore<String, String> store = d.getKeyValueStore("lists");
             assertEquals("c", store.get("k"));
             assertNull(store.get("other"));
+        }
+    }
+
+    /** A windowed aggregator returning null deletes the window's entry and forwards a tombstone. */
+    @Test
+    void nullWindowedAggregateDeletesWindow() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream("in", Consumed.with(Serdes.String(), Serdes.String()))
+                .groupByKey()
+                .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(10), Duration.ofSeconds(1)))
+                .aggregate(() -> "", (k, v, agg) -> v.equals("reset") ? null : agg + v,
+                        Materialized.<String, String, WindowStore<Bytes, byte[]>>as("wins")
+                                .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()))
+                .toStream()
+                .map((k, v) -> KeyValue.pair(k.key() + "@" + k.window().start(), v))
+                .to("out", Produced.with(Serdes.String(), Serdes.String()));
+        try (TopologyTestDriver d = Drivers.driver(b.build(), "app")) {
+            TestInputTopic<String, String> in = d.createInputTopic("in", Serdes.String().serializer(),
+                    Serdes.String().serializer());
+            in.pipeInput("k", "a", 1L);
+            in.pipeInput("k", "b", 12L);
+            in.pipeInput("k", "reset", 3L);
+            in.pipeInput("k", "c", 4L);
+            assertEquals(List.of("k@0=a", "k@10=b", "k@0=<tombstone>", "k@0=c"), read(d, "out"));
         }
     }
 
