@@ -124,11 +124,11 @@ func (k joinKind) storeNames(name string) []string {
 // <name>-left-repartition or <name>-right-repartition. As(name) also names
 // the processors <name>-this-join, <name>-other-join and <name>-merge.
 //
-// These are the names Kafka Streams gives with
-// StreamJoined.withName(name).withStoreName(name), for all three kinds of
-// join (LeftJoin and OuterJoin name some of them differently, see there),
-// so the changelog topics <app>-<store>-changelog of an application
-// migrated from Java keep their state.
+// All names are those Kafka Streams gives with
+// StreamJoined.withName(name).withStoreName(name) (LeftJoin and OuterJoin
+// have its "outer" variants of some, see there), so an application
+// migrated from Java keeps its changelog topics <app>-<store>-changelog
+// and with them its state.
 func (s Stream[K, V]) Join[V2, R any](other Stream[K, V2], joiner func(v V, other V2) R, w window.JoinWindows, opts ...Option) Stream[K, R] {
 	j := func(v V, _ bool, o V2, _ bool) R { return joiner(v, o) }
 	return streamJoin(s, other, innerJoin, j, w, opts)
