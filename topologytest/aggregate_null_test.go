@@ -155,3 +155,49 @@ func TestWindowedAggregateNilDeletesWindow(t *testing.T) {
 	assert.Equal(t, []string{"c"}, all[0].Value, "the window restarted from the initializer")
 	assert.Equal(t, []string{"b"}, all[1].Value)
 }
+
+// A session aggregation's nil aggregate removes the merged session
+// (Kafka Streams' KStreamSessionWindowAggregate puts the null): the
+// sessions it merged are removed as always, the new one is not stored, and
+// the key's next record starts a new session from the initializer.
+func TestSessionAggregateNilRemovesSession(t *testing.T) {
+	b := stream.NewBuilder()
+	b.Stream("in", serde.String(), serde.String()).
+		GroupByKey().
+		SessionWindowedBy(window.Session(10*time.Millisecond).Grace(time.Second)).
+		Aggregate(func() []string { return []string{} }, func(_ string, v string, agg []string) []string {
+			if v == "reset" {
+				return nil
+			}
+			return append(agg, v)
+		}, func(_ string, a, b []string) []string { return append(a, b...) }, serde.JSON[[]string](), table.As("sessions")).
+		ToStream().
+		Map(func(k window.Windowed[string], v []string) (string, []string) {
+			return k.Key + "@" + strconv.FormatInt(k.Window.Start().UnixMilli(), 10) + "-" +
+				strconv.FormatInt(k.Window.End().UnixMilli(), 10), v
+		}).
+		To("out", serde.String(), serde.JSON[[]string]())
+	d := driver(t, b, topologytest.AppID("app"))
+	in := d.Input("in", serde.String(), serde.String())
+	require.NoError(t, in.PipeAt("k", "a", ms(1)))
+	require.NoError(t, in.PipeAt("k", "reset", ms(3)))
+	require.NoError(t, in.PipeAt("k", "c", ms(5)))
+
+	var got []string
+	for _, r := range d.ReadRaw("out") {
+		v := string(r.Value)
+		if r.Value == nil {
+			v = "<tombstone>"
+		}
+		got = append(got, string(r.Key)+"="+v)
+	}
+	assert.Equal(t, []string{`k@1-1=["a"]`, "k@1-1=<tombstone>", "k@1-3=<tombstone>", `k@5-5=["c"]`}, got)
+
+	store, err := d.SessionStore("sessions", serde.String(), serde.JSON[[]string]())
+	require.NoError(t, err)
+	all, err := store.All()
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+	assert.Equal(t, []string{"c"}, all[0].Value)
+	assert.Equal(t, int64(5), all[0].Key.Window.Start().UnixMilli())
+}

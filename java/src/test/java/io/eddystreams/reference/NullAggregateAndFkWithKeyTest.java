@@ -17,9 +17,11 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
 import org.apache.kafka.streams.kstream.TableJoined;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.Test;
@@ -88,6 +90,29 @@ class NullAggregateAndFkWithKeyTest {
             in.pipeInput("k", "reset", 3L);
             in.pipeInput("k", "c", 4L);
             assertEquals(List.of("k@0=a", "k@10=b", "k@0=<tombstone>", "k@0=c"), read(d, "out"));
+        }
+    }
+
+    /** A session aggregator returning null removes the merged session. */
+    @Test
+    void nullSessionAggregateRemovesSession() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream("in", Consumed.with(Serdes.String(), Serdes.String()))
+                .groupByKey()
+                .windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(10), Duration.ofSeconds(1)))
+                .aggregate(() -> "", (k, v, agg) -> v.equals("reset") ? null : agg + v, (k, a1, a2) -> a1 + a2,
+                        Materialized.<String, String, SessionStore<Bytes, byte[]>>as("sessions")
+                                .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()))
+                .toStream()
+                .map((k, v) -> KeyValue.pair(k.key() + "@" + k.window().start() + "-" + k.window().end(), v))
+                .to("out", Produced.with(Serdes.String(), Serdes.String()));
+        try (TopologyTestDriver d = Drivers.driver(b.build(), "app")) {
+            TestInputTopic<String, String> in = d.createInputTopic("in", Serdes.String().serializer(),
+                    Serdes.String().serializer());
+            in.pipeInput("k", "a", 1L);
+            in.pipeInput("k", "reset", 3L);
+            in.pipeInput("k", "c", 5L);
+            assertEquals(List.of("k@1-1=a", "k@1-1=<tombstone>", "k@1-3=<tombstone>", "k@5-5=c"), read(d, "out"));
         }
     }
 
