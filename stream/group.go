@@ -62,14 +62,21 @@ func (g Grouped[K, V]) Count(opts ...table.Option) Table[K, int64] {
 }
 
 // Reduce combines the values of each key: the first value is the initial
-// aggregate, later values are folded in with fn(aggregate, value).
+// aggregate, later values are folded in with fn(aggregate, value). If V
+// has nil (a pointer, map, slice or interface), fn may return nil, a null
+// aggregate, as in Kafka Streams: the key is deleted from the store (a
+// tombstone in its changelog), the table forwards the deletion, and the
+// key's next value starts a new aggregate.
 func (g Grouped[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) Table[K, V] {
 	return aggregate(g, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, orDefault(g.s.vs), opts)
 }
 
 // Aggregate folds the values of each key into an aggregate of type A,
 // starting from init(). as serializes the aggregate for the store and its
-// changelog; nil uses the built-in serde of primitive types.
+// changelog; nil uses the built-in serde of primitive types. An adder whose
+// A has nil may return nil, a null aggregate: as in Kafka Streams, the key
+// is deleted (a tombstone in the changelog, a deletion forwarded by the
+// table), and the key's next record starts again from init().
 func (g Grouped[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) Table[K, A] {
 	return aggregate(g, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, orDefault(as), opts)
 }

@@ -5,6 +5,7 @@ package stream
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/ops"
@@ -58,6 +59,55 @@ func (k joinKind) opPrefix() string {
 	return [...]string{"", "LEFT", "OUTER"}[k]
 }
 
+// sides returns the suffixes Kafka Streams (KStreamImplJoin) gives the
+// processors of a stream–stream join named <name>; the window stores add
+// "-store". A side whose unmatched records are emitted says "outer": the
+// other side of a left join, both sides of an outer join.
+func (k joinKind) sides() (this, other string) {
+	this, other = "-this-join", "-other-join"
+	if k == outerJoin {
+		this = "-outer-this-join"
+	}
+	if k != innerJoin {
+		other = "-outer-other-join"
+	}
+	return this, other
+}
+
+// storeOp names a side's window store in generated names, as Kafka Streams'
+// generated processor names do (KSTREAM-JOINTHIS-…, KSTREAM-OUTEROTHER-…).
+func (k joinKind) storeOp(this bool) string {
+	switch {
+	case this && k == outerJoin:
+		return "OUTERTHIS"
+	case this:
+		return "JOINTHIS"
+	case k != innerJoin:
+		return "OUTEROTHER"
+	default:
+		return "JOINOTHER"
+	}
+}
+
+// sharedStore is the suffix of the store that holds unmatched records of a
+// left or outer join until their window closes.
+func (k joinKind) sharedStore() string {
+	if k == leftJoin {
+		return "-left-shared-join-store"
+	}
+	return "-outer-shared-join-store"
+}
+
+// storeNames lists the stores of a join named name.
+func (k joinKind) storeNames(name string) []string {
+	this, other := k.sides()
+	names := []string{name + this + "-store", name + other + "-store"}
+	if k != innerJoin {
+		names = append(names, name+k.sharedStore())
+	}
+	return names
+}
+
 // Join joins s with other over time windows (Kafka Streams'
 // KStream#join(KStream, ValueJoiner, JoinWindows, StreamJoined)): each
 // record of either stream is joined with every record of the other stream
@@ -73,6 +123,12 @@ func (k joinKind) opPrefix() string {
 // stream's key was changed, it is repartitioned first through
 // <name>-left-repartition or <name>-right-repartition. As(name) also names
 // the processors <name>-this-join, <name>-other-join and <name>-merge.
+//
+// All names are those Kafka Streams gives with
+// StreamJoined.withName(name).withStoreName(name) (LeftJoin and OuterJoin
+// have its "outer" variants of some, see there), so an application
+// migrated from Java keeps its changelog topics <app>-<store>-changelog
+// and with them its state.
 func (s Stream[K, V]) Join[V2, R any](other Stream[K, V2], joiner func(v V, other V2) R, w window.JoinWindows, opts ...Option) Stream[K, R] {
 	j := func(v V, _ bool, o V2, _ bool) R { return joiner(v, o) }
 	return streamJoin(s, other, innerJoin, j, w, opts)
@@ -81,8 +137,13 @@ func (s Stream[K, V]) Join[V2, R any](other Stream[K, V2], joiner func(v V, othe
 // LeftJoin is Join that also emits every record of s that finds no partner,
 // with found false and other the zero value (Kafka Streams' leftJoin).
 //
+// As Kafka Streams does, LeftJoin names the side of other "outer": its
+// processor is <name>-outer-other-join and its window store
+// <name>-outer-other-join-store (<name>-this-join and
+// <name>-this-join-store for s).
+//
 // Unmatched records are not emitted eagerly: they wait in
-// <name>-outer-shared-join-store until their window has closed, that is
+// <name>-left-shared-join-store until their window has closed, that is
 // until stream time passes ts + after + grace, and are emitted only if no
 // record of other joined them meanwhile (Kafka Streams' spurious-result
 // fix, KIP-633). Such a result carries the record's own timestamp. A record
@@ -99,6 +160,11 @@ func (s Stream[K, V]) LeftJoin[V2, R any](other Stream[K, V2], joiner func(v V, 
 // closed, with the absent side's flag false. Records of other wait until
 // stream time passes ts + before + grace. Null-key records of either
 // stream are emitted at once without a partner.
+//
+// As Kafka Streams does, OuterJoin names both sides "outer": the processors
+// <name>-outer-this-join and <name>-outer-other-join, the window stores
+// <name>-outer-this-join-store and <name>-outer-other-join-store, and the
+// store of unmatched records <name>-outer-shared-join-store.
 func (s Stream[K, V]) OuterJoin[V2, R any](other Stream[K, V2], joiner func(v V, hasV bool, other V2, hasOther bool) R, w window.JoinWindows, opts ...Option) Stream[K, R] {
 	return streamJoin(s, other, outerJoin, joiner, w, opts)
 }
@@ -118,7 +184,8 @@ func streamJoin[K, V, V2, R any](s Stream[K, V], o Stream[K, V2], kind joinKind,
 	}
 	left, right := s, o
 	naming := topology.Naming{Method: method, Hint: "pass stream.As(name) to " + method +
-		" (it names the join's stores <name>-this-join-store, <name>-other-join-store, <name>-outer-shared-join-store and repartition topics <name>-left-repartition, <name>-right-repartition)"}
+		" (it names the join's stores " + strings.Join(kind.storeNames("<name>"), ", ") +
+		" and repartition topics <name>-left-repartition, <name>-right-repartition)"}
 	if left.keyChanged {
 		left = repartition(left, &topology.InternalTopic{UserName: named("-left"), Naming: naming}, kind == innerJoin, method)
 	}
@@ -137,11 +204,12 @@ func streamJoin[K, V, V2, R any](s Stream[K, V], o Stream[K, V2], kind joinKind,
 	retention := w.Retention().Milliseconds()
 	winSpec := engine.StoreSpec{Kind: engine.WindowKind, Logged: true,
 		Window: state.WindowOptions{Retention: retention, RetainDuplicates: true}}
-	thisStore := &topology.Store{UserName: named("-this-join-store"), Op: "JOINTHIS", Naming: naming, Spec: winSpec}
-	otherStore := &topology.Store{UserName: named("-other-join-store"), Op: "JOINOTHER", Naming: naming, Spec: winSpec}
+	thisSide, otherSide := kind.sides()
+	thisStore := &topology.Store{UserName: named(thisSide + "-store"), Op: kind.storeOp(true), Naming: naming, Spec: winSpec}
+	otherStore := &topology.Store{UserName: named(otherSide + "-store"), Op: kind.storeOp(false), Naming: naming, Spec: winSpec}
 	var outerStore *topology.Store
 	if kind != innerJoin {
-		outerStore = &topology.Store{UserName: named("-outer-shared-join-store"), Op: "OUTERSHARED", Naming: naming,
+		outerStore = &topology.Store{UserName: named(kind.sharedStore()), Op: "OUTERSHARED", Naming: naming,
 			Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: true}}
 	}
 	outerName := func() string {
@@ -152,8 +220,8 @@ func streamJoin[K, V, V2, R any](s Stream[K, V], o Stream[K, V2], kind joinKind,
 	}
 
 	prefix := kind.opPrefix()
-	ln := &topology.Node{Kind: topology.Processor, Op: prefix + "JOINTHIS", UserName: named("-this-join")}
-	rn := &topology.Node{Kind: topology.Processor, Op: prefix + "JOINOTHER", UserName: named("-other-join")}
+	ln := &topology.Node{Kind: topology.Processor, Op: prefix + "JOINTHIS", UserName: named(thisSide)}
+	rn := &topology.Node{Kind: topology.Processor, Op: prefix + "JOINOTHER", UserName: named(otherSide)}
 	mn := &topology.Node{Kind: topology.Processor, Op: "MERGE", UserName: named("-merge")}
 	ln.Check = func() error {
 		return errors.Join(c.err, w.Validate(),

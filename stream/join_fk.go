@@ -49,12 +49,45 @@ import (
 // values each result row was joined from, to give downstream operators the
 // previous result (as Kafka Streams' materialized result does); so the
 // joiner should be a pure function. Materialize the result to query it.
+//
+// To take the foreign key from the row's key as well, use
+// JoinForeignKeyWithKey.
 func (t Table[K, V]) JoinForeignKey[KO, VO, VR any](other Table[KO, VO], foreignKey func(value V) (KO, bool), joiner func(v V, other VO) VR, opts ...Option) Table[K, VR] {
-	var j func(V, VO, bool) VR
-	if joiner != nil {
-		j = func(v V, o VO, _ bool) VR { return joiner(v, o) }
+	return fkJoin(t, other, valueOnly[K](foreignKey), "JoinForeignKey", false, innerJoiner(joiner), opts)
+}
+
+// JoinForeignKeyWithKey is JoinForeignKey with a foreign-key extractor that
+// gets the row's key too (Kafka Streams 4's KTable#join(KTable, BiFunction,
+// ValueJoiner), KIP-1104), for foreign keys that are part of the key or
+// depend on it:
+//
+//	// orders keyed "<customer>/<order>"
+//	orders.JoinForeignKeyWithKey(customers, func(key string, o Order) (string, bool) {
+//		customer, _, ok := strings.Cut(key, "/")
+//		return customer, ok
+//	}, joiner)
+//
+// Everything else, names included, is as for JoinForeignKey.
+func (t Table[K, V]) JoinForeignKeyWithKey[KO, VO, VR any](other Table[KO, VO], foreignKey func(key K, value V) (KO, bool), joiner func(v V, other VO) VR, opts ...Option) Table[K, VR] {
+	return fkJoin(t, other, foreignKey, "JoinForeignKeyWithKey", false, innerJoiner(joiner), opts)
+}
+
+// valueOnly adapts a value-only foreign-key extractor; nil stays nil (an
+// error at Build).
+func valueOnly[K, V, KO any](fk func(V) (KO, bool)) func(K, V) (KO, bool) {
+	if fk == nil {
+		return nil
 	}
-	return fkJoin(t, other, foreignKey, false, j, opts)
+	return func(_ K, v V) (KO, bool) { return fk(v) }
+}
+
+// innerJoiner adapts an inner joiner to the left joiner fkJoin runs; nil
+// stays nil (an error at Build).
+func innerJoiner[V, VO, VR any](joiner func(V, VO) VR) func(V, VO, bool) VR {
+	if joiner == nil {
+		return nil
+	}
+	return func(v V, o VO, _ bool) VR { return joiner(v, o) }
 }
 
 // LeftJoinForeignKey is JoinForeignKey that keeps every row of t (Kafka
@@ -63,15 +96,19 @@ func (t Table[K, V]) JoinForeignKey[KO, VO, VR any](other Table[KO, VO], foreign
 // false). Deleting a row of other updates its subscribers' results to
 // joiner(v, zero, false); deleting a row of t deletes its result row.
 func (t Table[K, V]) LeftJoinForeignKey[KO, VO, VR any](other Table[KO, VO], foreignKey func(value V) (KO, bool), joiner func(v V, other VO, found bool) VR, opts ...Option) Table[K, VR] {
-	return fkJoin(t, other, foreignKey, true, joiner, opts)
+	return fkJoin(t, other, valueOnly[K](foreignKey), "LeftJoinForeignKey", true, joiner, opts)
 }
 
-func fkJoin[K, V, KO, VO, VR any](l Table[K, V], r Table[KO, VO], foreignKey func(V) (KO, bool), left bool, joiner func(V, VO, bool) VR, opts []Option) Table[K, VR] {
+// LeftJoinForeignKeyWithKey is LeftJoinForeignKey with a foreign-key
+// extractor that gets the row's key too (Kafka Streams 4's
+// KTable#leftJoin(KTable, BiFunction, ValueJoiner), KIP-1104); see
+// JoinForeignKeyWithKey.
+func (t Table[K, V]) LeftJoinForeignKeyWithKey[KO, VO, VR any](other Table[KO, VO], foreignKey func(key K, value V) (KO, bool), joiner func(v V, other VO, found bool) VR, opts ...Option) Table[K, VR] {
+	return fkJoin(t, other, foreignKey, "LeftJoinForeignKeyWithKey", true, joiner, opts)
+}
+
+func fkJoin[K, V, KO, VO, VR any](l Table[K, V], r Table[KO, VO], foreignKey func(K, V) (KO, bool), method string, left bool, joiner func(V, VO, bool) VR, opts []Option) Table[K, VR] {
 	c := resolve(opts)
-	method := "JoinForeignKey"
-	if left {
-		method = "LeftJoinForeignKey"
-	}
 	if r.b != l.b {
 		l.b.g.Errs = append(l.b.g.Errs, errors.New(method+": the tables come from different builders"))
 		return Table[K, VR]{b: l.b, node: l.node}

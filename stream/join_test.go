@@ -56,7 +56,7 @@ func TestDescribeJoins(t *testing.T) {
 	golden(t, "join.describe", topo.Describe())
 	assert.Equal(t, []string{
 		"customers",
-		"order-payments-this-join-store", "order-payments-other-join-store", "order-payments-outer-shared-join-store",
+		"order-payments-this-join-store", "order-payments-outer-other-join-store", "order-payments-left-shared-join-store",
 	}, topo.StoreNames())
 }
 
@@ -79,8 +79,10 @@ func TestJoinGeneratedNames(t *testing.T) {
 	t1, t2 := build(false), build(true)
 	assert.Equal(t, t1.StoreNames(), t2.StoreNames())
 	require.Len(t, t1.StoreNames(), 3)
-	assert.Regexp(t, `^KSTREAM-JOINTHIS-STATE-STORE-[0-9a-f]{8}$`, t1.StoreNames()[0])
-	assert.Regexp(t, `^KSTREAM-JOINOTHER-STATE-STORE-[0-9a-f]{8}$`, t1.StoreNames()[1])
+	// OUTERTHIS and OUTEROTHER as in Kafka Streams' generated names for an
+	// outer join (KSTREAM-OUTERTHIS-0000000004-store, …).
+	assert.Regexp(t, `^KSTREAM-OUTERTHIS-STATE-STORE-[0-9a-f]{8}$`, t1.StoreNames()[0])
+	assert.Regexp(t, `^KSTREAM-OUTEROTHER-STATE-STORE-[0-9a-f]{8}$`, t1.StoreNames()[1])
 	assert.Regexp(t, `^KSTREAM-OUTERSHARED-STATE-STORE-[0-9a-f]{8}$`, t1.StoreNames()[2])
 	assert.Contains(t, t1.Describe(), "Processor: KSTREAM-OUTERJOINTHIS-")
 }

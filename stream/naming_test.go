@@ -123,7 +123,7 @@ func TestRequireExplicitNamesEveryResource(t *testing.T) {
 				OuterJoin(b.Stream("r", ss, ss), func(a string, _ bool, b string, _ bool) string { return a + b },
 					window.JoinWindow(time.Minute), pick(named, stream.As("j"))...)
 		}, []string{"OuterJoin (processor KSTREAM-OUTERJOINTHIS-", "OuterJoin (processor KSTREAM-OUTERJOINOTHER-",
-			"the repartition topic", "pass stream.As(name) to OuterJoin (it names the join's stores <name>-this-join-store"}, 4},
+			"the repartition topic", "pass stream.As(name) to OuterJoin (it names the join's stores <name>-outer-this-join-store, <name>-outer-other-join-store, <name>-outer-shared-join-store"}, 4},
 		{"Repartition", func(b *stream.Builder, named bool) {
 			b.Stream("s", ss, ss).Repartition(pick(named, stream.As("r"))...)
 		}, []string{"Repartition (processor KSTREAM-REPARTITION-", "pass stream.As(name) to Repartition"}, 1},
@@ -266,13 +266,13 @@ func TestDescribeAllNamed(t *testing.T) {
 		"Source: enrich-repartition-source (topics: [enrich-repartition])",
 		"Source: customer-orders-repartition-source (topics: [customer-orders-repartition])",
 		"Source: pay-right-repartition-source (topics: [pay-right-repartition])",
-		"Processor: pay-this-join (stores: [pay-this-join-store, pay-other-join-store, pay-outer-shared-join-store])",
+		"Processor: pay-this-join (stores: [pay-this-join-store, pay-outer-other-join-store, pay-left-shared-join-store])",
 		"Processor: vip-join-join-this (stores: [customers-store])",
 	} {
 		assert.Contains(t, d, line)
 	}
 	assert.ElementsMatch(t, []string{
-		"customers-store", "rates-store", "pay-this-join-store", "pay-other-join-store", "pay-outer-shared-join-store",
+		"customers-store", "rates-store", "pay-this-join-store", "pay-outer-other-join-store", "pay-left-shared-join-store",
 		"order-counts", "per-minute", "per-minute-on-window-close-store", "sessions", "final-sessions-store", "sliding",
 		"customers-per-city", "vip-store", "vip-limit-store", "latest-store",
 	}, topo.StoreNames())

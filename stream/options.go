@@ -40,10 +40,13 @@ type opConfig struct {
 //   - Join, LeftJoin, OuterJoin of streams: the processors
 //     <name>-this-join, <name>-other-join and <name>-merge, the window
 //     stores <name>-this-join-store and <name>-other-join-store, the store
-//     of unmatched records <name>-outer-shared-join-store (left and outer
-//     joins) and, after a key change, the repartition topics
-//     <name>-left-repartition and <name>-right-repartition (Kafka Streams
-//     names the stores with StreamJoined.withStoreName);
+//     of unmatched records <name>-left-shared-join-store (LeftJoin) or
+//     <name>-outer-shared-join-store (OuterJoin) and, after a key change,
+//     the repartition topics <name>-left-repartition and
+//     <name>-right-repartition; a side whose unmatched records are emitted
+//     says "outer" (<name>-outer-other-join, <name>-outer-other-join-store,
+//     and for OuterJoin <name>-outer-this-join…), all as Kafka Streams names
+//     them with StreamJoined.withName(name).withStoreName(name);
 //   - Table.Join, LeftJoin, OuterJoin: the processors <name>-join-this,
 //     <name>-join-other and <name>;
 //   - suppressions: the processor and its buffer store <name>-store.

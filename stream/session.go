@@ -69,7 +69,9 @@ func (w SessionWindowedStream[K, V]) Reduce(fn func(agg, value V) V, opts ...tab
 // sessions, their aggregates are combined with merger, starting from
 // init() and taking the merged sessions in order of their end, before the
 // record is added. as serializes the aggregate; nil uses the built-in
-// serde of primitive types.
+// serde of primitive types. An adder (or Reduce's fn) that returns nil, a
+// null aggregate, removes the session and forwards its deletion, as in
+// Kafka Streams; the sessions it merged are removed as usual.
 func (w SessionWindowedStream[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, merger func(key K, agg1, agg2 A) A, as serde.Serde[A], opts ...table.Option) SessionTable[K, A] {
 	return sessionAggregate(w, "AGGREGATE", sessionFns[K, V, A]{
 		initial: func(k K, v V) A { return adder(k, v, init()) },

@@ -37,7 +37,9 @@ func (w TimeWindowedStream[K, V]) Reduce(fn func(agg, value V) V, opts ...table.
 }
 
 // Aggregate folds the values of each key and window into an aggregate,
-// starting from init() in every window.
+// starting from init() in every window. As with Grouped.Aggregate, an adder
+// (or Reduce's fn) that returns nil deletes the window's aggregate and
+// forwards the deletion.
 func (w TimeWindowedStream[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) WindowedTable[K, A] {
 	return windowAggregate(w, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, orDefault(as), opts)
 }

@@ -84,7 +84,7 @@ func TestStreamStreamJoinNamesAndChangelogs(t *testing.T) {
 	}, got)
 	for _, topic := range []string{
 		"app-j-left-repartition", "app-j-right-repartition",
-		"app-j-this-join-store-changelog", "app-j-other-join-store-changelog", "app-j-outer-shared-join-store-changelog",
+		"app-j-outer-this-join-store-changelog", "app-j-outer-other-join-store-changelog", "app-j-outer-shared-join-store-changelog",
 	} {
 		assert.Contains(t, d.ProducedTopics(), topic)
 	}
@@ -99,7 +99,7 @@ func TestOuterJoinStoreChangelogLayout(t *testing.T) {
 	l.LeftJoin(r, func(a, b string, _ bool) string { return a + b }, window.JoinWindow(time.Second), stream.As("j")).To("out", nil, nil)
 	d := driver(t, b, topologytest.AppID("app"))
 	require.NoError(t, d.Input("left", serde.String(), serde.String()).PipeAt("k", "A", ms(7)))
-	recs := d.ReadRaw("app-j-outer-shared-join-store-changelog")
+	recs := d.ReadRaw("app-j-left-shared-join-store-changelog")
 	require.Len(t, recs, 1)
 	wantKey := binary.BigEndian.AppendUint64(nil, 7)
 	wantKey = append(wantKey, 1, 'k')
@@ -107,7 +107,7 @@ func TestOuterJoinStoreChangelogLayout(t *testing.T) {
 	assert.Equal(t, []byte{1, 0, 0, 0, 1, 0, 0, 0, 2, 1, 'A'}, recs[0].Value, "variable-size list of one element: side 1, value")
 
 	require.NoError(t, d.Input("right", serde.String(), serde.String()).PipeAt("k", "a", ms(8)))
-	recs = d.ReadRaw("app-j-outer-shared-join-store-changelog")
+	recs = d.ReadRaw("app-j-left-shared-join-store-changelog")
 	require.Len(t, recs, 1)
 	assert.Equal(t, wantKey, recs[0].Key)
 	assert.Nil(t, recs[0].Value, "a matched record leaves the outer store")

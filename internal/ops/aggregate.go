@@ -14,7 +14,10 @@ import (
 // Aggregate. Records with a null key or value are dropped and counted, as in
 // Kafka Streams. The first record of a key yields Initial(key, value); later
 // ones Add(key, value, aggregate). The result's timestamp is the largest
-// timestamp that contributed to it.
+// timestamp that contributed to it. A nil aggregate (for an A that has nil)
+// is null: it deletes the key, logs a tombstone and forwards the deletion,
+// and the key's next record starts again with Initial (Kafka Streams'
+// KStreamAggregate and KStreamReduce put the null, which deletes).
 type Aggregate[K, V, A any] struct {
 	engine.Forwarder[K, engine.Change[A]]
 	Node     string
@@ -27,6 +30,7 @@ type Aggregate[K, V, A any] struct {
 	store    *engine.KVStore
 	t        *engine.Task
 	topic    string
+	isNil    engine.NilCheck[A]
 }
 
 // Init implements engine.Initializer.
@@ -88,9 +92,15 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	} else {
 		newAgg = p.Initial(r.Key, r.Value)
 	}
-	nb, err := p.AggSerde.Serialize(p.topic, newAgg)
-	if err != nil {
-		return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+	// A nil aggregate is null: as Kafka Streams puts a null aggregate in
+	// the store, the key is deleted (a tombstone in the changelog) and the
+	// deletion forwarded.
+	isNull := p.isNil.IsNil(&newAgg)
+	var nb []byte
+	if !isNull {
+		if nb, err = p.AggSerde.Serialize(p.topic, newAgg); err != nil {
+			return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+		}
 	}
 	if err := p.store.PutTimestamped(kb, nb, ts); err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
@@ -100,7 +110,7 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	}
 	return p.Forward(engine.Record[K, engine.Change[A]]{
 		Key:       r.Key,
-		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: true, HasOld: found},
+		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: found},
 		Timestamp: ts,
 		Headers:   r.Headers,
 	})

@@ -42,7 +42,7 @@ type FKSubscriptionSend[K, V, KO any] struct {
 	Node       string
 	drops      dropLog // rows without a foreign key, logged
 	Left       bool
-	ForeignKey func(V) (KO, bool)
+	ForeignKey func(K, V) (KO, bool) // the row's key and value
 	// FKSerde and FKTopic compare foreign keys by their bytes; ValueSerde
 	// and HashTopic hash the new value.
 	FKSerde    serde.Serde[KO]
@@ -73,10 +73,10 @@ func (p *FKSubscriptionSend[K, V, KO]) Process(r engine.Record[K, engine.Change[
 	var oldFK, newFK KO
 	var hasOldFK, hasNewFK bool
 	if ch.HasOld {
-		oldFK, hasOldFK = p.ForeignKey(ch.Old)
+		oldFK, hasOldFK = p.ForeignKey(r.Key, ch.Old)
 	}
 	if ch.HasNew {
-		newFK, hasNewFK = p.ForeignKey(ch.New)
+		newFK, hasNewFK = p.ForeignKey(r.Key, ch.New)
 	}
 	send := func(fk KO, has bool, in FKInstruction) error {
 		return p.Forward(engine.Record[KO, FKSubscription[K]]{

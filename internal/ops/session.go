@@ -55,6 +55,7 @@ type SessionAggregate[K, V, A any] struct {
 	topic    string
 	observed int64
 	merged   []mergedSession[A]
+	isNil    engine.NilCheck[A]
 }
 
 type mergedSession[A any] struct {
@@ -134,19 +135,24 @@ func (p *SessionAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	} else {
 		agg = p.Initial(r.Key, r.Value)
 	}
-	nb, err := p.AggSerde.Serialize(p.topic, agg)
-	if err != nil {
-		return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
-	}
-	if nb == nil {
-		nb = []byte{} // nil would remove the session
+	// A nil aggregate is null: as Kafka Streams puts the null, the session
+	// is removed (a tombstone in the changelog) and a deletion forwarded.
+	isNull := p.isNil.IsNil(&agg)
+	var nb []byte
+	if !isNull {
+		if nb, err = p.AggSerde.Serialize(p.topic, agg); err != nil {
+			return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+		}
+		if nb == nil {
+			nb = []byte{} // nil would remove the session
+		}
 	}
 	if err := p.store.Put(kb, start, end, nb, ts); err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 	}
 	return p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
 		Key:       windowOf(r.Key, start, end),
-		Value:     engine.Change[A]{New: agg, HasNew: true},
+		Value:     engine.Change[A]{New: agg, HasNew: !isNull},
 		Timestamp: end,
 	})
 }

@@ -17,7 +17,8 @@ import (
 // As in Kafka Streams' time-windowed aggregations, only records with a null
 // key are dropped (null values reach the aggregator as the zero value), and
 // a record is dropped for a window, counted as late, once
-// window end <= observed stream time - grace.
+// window end <= observed stream time - grace. A nil aggregate deletes the
+// window's entry and forwards the deletion, as in Aggregate.
 type WindowAggregate[K, V, A any] struct {
 	engine.Forwarder[window.Windowed[K], engine.Change[A]]
 	Node     string
@@ -33,6 +34,7 @@ type WindowAggregate[K, V, A any] struct {
 	topic    string
 	observed int64
 	buf      []window.Window
+	isNil    engine.NilCheck[A]
 }
 
 // Init implements engine.Initializer.
@@ -100,9 +102,14 @@ func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		} else {
 			newAgg = p.Initial(r.Key, r.Value)
 		}
-		nb, err := p.AggSerde.Serialize(p.topic, newAgg)
-		if err != nil {
-			return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+		// A nil aggregate is null: the window's entry is deleted, as Kafka
+		// Streams puts the null (see Aggregate).
+		isNull := p.isNil.IsNil(&newAgg)
+		var nb []byte
+		if !isNull {
+			if nb, err = p.AggSerde.Serialize(p.topic, newAgg); err != nil {
+				return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+			}
 		}
 		if err := p.store.PutTimestamped(kb, start, nb, ts); err != nil {
 			return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
@@ -112,7 +119,7 @@ func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		}
 		err = p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
 			Key:       window.Windowed[K]{Key: r.Key, Window: w},
-			Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: true, HasOld: found},
+			Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: found},
 			Timestamp: ts,
 			Headers:   r.Headers,
 		})
