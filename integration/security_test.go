@@ -553,6 +553,62 @@ func testMissingACL(t *testing.T, row aclRow, op kadm.ACLOperation, instead []ka
 	}
 }
 
+// An ACL revoked while the application runs (WRITE on the sink topic)
+// stops it with an AuthorizationError naming the topic, and the output
+// read_committed holds no update of the input written after the revocation
+// (the transaction that failed is aborted).
+func TestSecureACLRevokedWhileRunning(t *testing.T) {
+	s := needSecureKafka(t)
+	in, out := s.wordCountTopics()
+	app := s.name("app")
+	user := s.newUser("eddy", "eddy-secret")
+	s.grant(user, leastPrivilegeACLs(app, in, out), "", 0)
+	opts := []kgo.Opt{kgo.SASL(mechanism("SCRAM-SHA-512", user, "eddy-secret")), kgo.DialTLSConfig(s.tls.Clone())}
+	c := newCorpus(21)
+	s.produceLines(in, c.lines(200, 40)...)
+	tl := s.tail(out)
+	inst := s.startInstance(s.appConfig("i1", opts))
+	s.waitCounts(tl, c.counts(), outputTimeout)
+	before := c.counts()
+
+	ctx, cancel := ctxFor(30 * time.Second)
+	defer cancel()
+	revoke := kadm.NewACLs().Allow("User:" + user).AllowHosts().Topics(out).Operations(kadm.OpWrite)
+	if _, err := s.adm.DeleteACLs(ctx, revoke); err != nil {
+		t.Fatalf("revoke WRITE on %s: %v", out, err)
+	}
+	for {
+		res, err := s.adm.DescribeACLs(ctx, revoke)
+		if err == nil && len(res) == 1 && len(res[0].Described) == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the broker still lists the revoked ACL: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.produceLines(in, c.lines(50, 40)...)
+	select {
+	case <-inst.done:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("application still running 60 s after WRITE on its sink topic was revoked (state %v)", inst.app.State())
+	}
+	err := inst.err
+	if err == nil {
+		t.Fatal("Run returned nil; want an authorization error")
+	}
+	t.Logf("Run failed: %v", err)
+	var ae *runtime.AuthorizationError
+	if !errors.As(err, &ae) || ae.ResourceType != runtime.ResourceTopic || ae.Resource != out {
+		t.Errorf("want an AuthorizationError on topic %q, got %#v: %v", out, ae, err)
+	}
+	if !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Errorf("error does not wrap TOPIC_AUTHORIZATION_FAILED: %v", err)
+	}
+	tl.until(2*time.Second, func([]*kgo.Record) bool { return false })
+	checkCounts(t, "read_committed counts after the revocation", before, latest(t, tl.recs))
+}
+
 // A wrong password stops the application at once with the broker's
 // SASL_AUTHENTICATION_FAILED, as an authentication *AuthorizationError.
 func TestSecureWrongPassword(t *testing.T) {
@@ -614,6 +670,21 @@ func TestSecureWrongCA(t *testing.T) {
 	var verr *tls.CertificateVerificationError
 	if !errors.As(err, &verr) {
 		t.Errorf("error does not wrap *tls.CertificateVerificationError: %v", err)
+	}
+}
+
+// A client without TLS on the SASL_SSL listener stops at once with
+// franz-go's error saying the broker speaks TLS (the broker answers the
+// plaintext request with a TLS alert, which franz-go recognises; the error
+// has no type of its own).
+func TestSecureNoTLS(t *testing.T) {
+	s := needSecureKafka(t)
+	in, out := s.wordCountTopics()
+	user := s.newUser("eddy", "eddy-secret")
+	s.grant(user, leastPrivilegeACLs(s.name("app"), in, out), "", 0)
+	err := mustFail(t, s, s.appConfig("i1", []kgo.Opt{kgo.SASL(mechanism("SCRAM-SHA-512", user, "eddy-secret"))}), 60*time.Second)
+	if !strings.Contains(err.Error(), "is this a plaintext connection speaking to a tls endpoint?") {
+		t.Errorf("error does not say the client speaks plaintext to a TLS listener: %v", err)
 	}
 }
 
