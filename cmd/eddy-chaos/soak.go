@@ -81,7 +81,7 @@ func (s *soakStats) String() string {
 		maxStop = max(maxStop, d)
 	}
 	fmt.Fprintf(&b, "    max lag: %d input records, %d repartition offsets; slowest graceful stop %v\n",
-		s.maxInputLag, s.maxRepLag, maxStop.Round(100*time.Millisecond))
+		s.maxInputLag, s.maxRepLag, maxStop.Round(time.Millisecond))
 	fmt.Fprintf(&b, "    samples %s, plot %s", s.csvPath, s.pngPath)
 	return b.String()
 }
@@ -387,7 +387,7 @@ func runSoak(ctx context.Context, o *options, guarantee, self string, brokers []
 			if stopped {
 				stats.restarts++
 			}
-			event("restart %s (round %d): graceful stop in %v", s.id, round, took.Round(100*time.Millisecond))
+			event("restart %s (round %d): graceful stop in %v", s.id, round, took.Round(time.Millisecond))
 			// The next instance waits until the group works again and
 			// the restarted one has had time to join and restore.
 			settle := time.After(min(o.restartEvery/4, 15*time.Second))
