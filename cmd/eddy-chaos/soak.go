@@ -268,10 +268,17 @@ func runSoak(ctx context.Context, o *options, guarantee, self string, brokers []
 		return res
 	}
 	defer rec.close()
+	stopSampler := func() error { return nil } // the sampler's, once it runs
 	fail := func(err error) *result {
 		res.err = err
+		_ = stopSampler()
 		c.killAll()
 		printTails(o.out, c, brokerLog)
+		if len(rec.samples) > 0 { // the plot so far helps find out why
+			if perr := writeSoakPNG(o.soakPNG, rec, soakTitle(o, guarantee, stats)+" (failed)"); perr != nil {
+				fmt.Fprintf(o.out, "plot %s: %v\n", o.soakPNG, perr)
+			}
+		}
 		return res
 	}
 	for _, s := range c.slots {
@@ -337,7 +344,7 @@ func runSoak(ctx context.Context, o *options, guarantee, self string, brokers []
 			}
 		}
 	}()
-	stopSampler := func() error {
+	stopSampler = func() error {
 		select {
 		case <-sampleStop:
 			return nil
