@@ -62,6 +62,7 @@ type options struct {
 	sampleEvery  time.Duration
 	soakCSV      string
 	soakPNG      string
+	soakReplot   bool
 
 	// The broker.
 	brokers    string // existing broker; "" starts eddy broker
@@ -113,6 +114,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.sampleEvery, "sample-every", 5*time.Second, "soak: how often to sample RSS and lag")
 	fs.StringVar(&o.soakCSV, "soak-csv", "soak.csv", "soak: the samples (CSV)")
 	fs.StringVar(&o.soakPNG, "soak-png", "soak.png", "soak: the plot of RSS and lag over time (PNG)")
+	fs.BoolVar(&o.soakReplot, "soak-replot", false, "soak: only draw -soak-png from an existing -soak-csv (give the run's -rate, -duration, -restart-every and MALLOC_ARENA_MAX for its title)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -124,6 +126,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	if o.long && !set["duration"] {
 		o.duration = 30 * time.Minute
 	}
+	o.soak = o.soak || o.soakReplot
 	if o.soak {
 		if !set["duration"] {
 			o.duration = 30 * time.Minute
@@ -224,6 +227,18 @@ func runController(args []string) int {
 		}
 		fmt.Fprintln(os.Stderr, "eddy-chaos:", err)
 		return 2
+	}
+	if o.soakReplot {
+		rec, err := loadSoakCSV(o.soakCSV)
+		if err == nil {
+			err = writeSoakPNG(o.soakPNG, rec, soakTitle(o, o.guarantees[0], &soakStats{arenaMax: os.Getenv("MALLOC_ARENA_MAX")}))
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "eddy-chaos:", err)
+			return 1
+		}
+		fmt.Fprintf(o.out, "%s: %d samples, %d events plotted into %s\n", o.soakCSV, len(rec.samples), len(rec.events), o.soakPNG)
+		return 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -207,6 +207,59 @@ func (r *soakRecorder) add(s soakSample) error {
 	return r.w.Error()
 }
 
+// loadSoakCSV reads a soak CSV back, for -soak-replot.
+func loadSoakCSV(path string) (*soakRecorder, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(rows) == 0 || len(rows[0]) < 6 || rows[0][0] != "elapsed_s" {
+		return nil, fmt.Errorf("%s: not a soak CSV (no elapsed_s header)", path)
+	}
+	rec := &soakRecorder{}
+	for _, h := range rows[0][1:] {
+		if id, ok := strings.CutPrefix(h, "rss_mb_"); ok {
+			rec.slots = append(rec.slots, id)
+		}
+	}
+	n := len(rec.slots)
+	num := func(s string) int64 {
+		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return v
+		}
+		return -1
+	}
+	for i, row := range rows[1:] {
+		if len(row) != n+6 {
+			return nil, fmt.Errorf("%s line %d: %d fields, want %d", path, i+2, len(row), n+6)
+		}
+		secs, err := strconv.ParseFloat(row[0], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d: elapsed_s: %w", path, i+2, err)
+		}
+		smp := soakSample{at: time.Duration(secs * float64(time.Second)), inputLag: num(row[n+1]), repLag: num(row[n+2]),
+			produced: num(row[n+3]), committed: num(row[n+4]), event: row[n+5]}
+		if smp.event != "" {
+			rec.events = append(rec.events, smp)
+			continue
+		}
+		smp.rssMB = make([]float64, n)
+		for j := range n {
+			smp.rssMB[j] = nan
+			if v, err := strconv.ParseFloat(row[1+j], 64); err == nil {
+				smp.rssMB[j] = v
+			}
+		}
+		rec.samples = append(rec.samples, smp)
+	}
+	return rec, nil
+}
+
 func (r *soakRecorder) close() error {
 	r.w.Flush()
 	return errors.Join(r.w.Error(), r.f.Close())

@@ -102,7 +102,8 @@ func renderSoak(title string, xs, restarts []float64, panels []plotPanel) *image
 	if len(xs) > 0 {
 		xMax = math.Max(xMax, xs[len(xs)-1])
 	}
-	xMax = niceCeil(xMax)
+	step := niceCeil(xMax / 8)
+	xMax = step * math.Ceil(xMax/step-1e-9)
 	plotW := width - left - right
 	xPix := func(x float64) int { return left + int(math.Round(x/xMax*float64(plotW))) }
 	for i, p := range panels {
@@ -141,7 +142,6 @@ func renderSoak(title string, xs, restarts []float64, panels []plotPanel) *image
 			lbl := axisLabel(v)
 			drawText(img, left-8-textWidth(lbl, scale), y-5, lbl, scale, plotBlack)
 		}
-		step := niceCeil(xMax / 10)
 		for x := 0.0; x <= xMax+1e-9; x += step {
 			px := xPix(x)
 			fillRect(img, px, plotTop, 1, plotBottom-plotTop, plotGrid)
