@@ -16,6 +16,12 @@
 //	EDDY_KAFKA_BROKERS=127.0.0.1:9092 GOTOOLCHAIN=go1.27.3 go test -v -count=1 ./integration
 //	scripts/kafka.sh stop
 //
+// The security suite (TestSecure*) runs against a second broker with
+// SASL/SCRAM, TLS and ACLs, started with KAFKA_SECURITY=1 scripts/kafka.sh
+// start, named by EDDY_KAFKA_SECURE_BROKERS (its SASL_SSL listener),
+// EDDY_KAFKA_SECURE_SASL_PLAINTEXT and EDDY_KAFKA_SECURE_CA; it skips,
+// saying so, when EDDY_KAFKA_SECURE_BROKERS is unset (scripts/README.md).
+//
 // Every test uses its own topics and application ids (a random suffix), so
 // runs can share a broker; a passing test deletes its topics.
 package integration

@@ -143,7 +143,7 @@ func (c *collector) newRecord() *kgo.Record {
 // before it counts the record settled, so that settle sees both.
 func (g *produceGen) done(kr *kgo.Record, err error) {
 	if err != nil && !g.rejected(kr, err) {
-		werr := fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, err)
+		werr := fmt.Errorf("produce to topic %q partition %d: %w", kr.Topic, kr.Partition, topicDenied(err, kr.Topic))
 		g.err.CompareAndSwap(nil, &werr)
 	}
 	g.inflight.Add(-1)

@@ -287,6 +287,16 @@ func denied(err error, rn resourceNames) *AuthorizationError {
 	return ae
 }
 
+// topicDenied returns err as an *AuthorizationError naming topic if err is
+// an authorization or authentication failure, else err unchanged: for
+// calls about one topic whose error the broker reports without its name.
+func topicDenied(err error, topic string) error {
+	if ae := denied(err, resourceNames{topic: topic}); ae != nil {
+		return ae
+	}
+	return err
+}
+
 // pollError classifies an error PollRecords reported for topic t, partition
 // p (t is "" for an error of the group session, which franz-go reports as
 // a *kgo.ErrGroupSession). It returns the error the worker must stop with,

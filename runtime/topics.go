@@ -130,9 +130,38 @@ func listTopics(ctx context.Context, adm *kadm.Client, topics []string) (kadm.To
 	}
 	d, err := adm.ListTopics(ctx, topics...)
 	if err != nil {
+		if rt, ok := deniedType(err); ok && rt == ResourceTopic && len(topics) > 1 {
+			return nil, deniedTopics(topics, "list topics", "describe topic", err, func(t string) error {
+				_, err := adm.ListTopics(ctx, t)
+				return err
+			})
+		}
+		if len(topics) == 1 {
+			err = topicDenied(err, topics[0])
+		}
 		return nil, fmt.Errorf("list topics %v: %w", topics, err)
 	}
 	return d, nil
+}
+
+// deniedTopics is the error of a call about several topics that the
+// brokers refused for some of them, which kadm reports for the whole call
+// (what is "list topics"): it repeats the call for each topic alone (call,
+// described as one: "describe topic") to name the ones refused, each in an
+// *AuthorizationError.
+func deniedTopics(topics []string, what, one string, err error, call func(topic string) error) error {
+	var errs []error
+	for _, t := range topics {
+		if terr := call(t); terr != nil {
+			if rt, ok := deniedType(terr); ok && rt == ResourceTopic {
+				errs = append(errs, fmt.Errorf("%s %q: %w", one, t, topicDenied(terr, t)))
+			}
+		}
+	}
+	if len(errs) == 0 { // no single topic is refused now
+		return fmt.Errorf("%s %v: %w", what, topics, err)
+	}
+	return errors.Join(errs...)
 }
 
 // ensureTopics creates missing internal topics and checks the partition
@@ -163,7 +192,7 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, want map[string]topicSp
 		}
 		resp, err := adm.CreateTopic(ctx, spec.partitions, -1, cfg, name)
 		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-			errs = append(errs, fmt.Errorf("create internal topic %q: %w %s", name, err, resp.ErrMessage))
+			errs = append(errs, fmt.Errorf("create internal topic %q: %w %s", name, topicDenied(err, name), resp.ErrMessage))
 		}
 	}
 	if len(present) > 0 {
@@ -180,6 +209,13 @@ func ensureTopics(ctx context.Context, adm *kadm.Client, want map[string]topicSp
 func checkTopicConfigs(ctx context.Context, adm *kadm.Client, want map[string]topicSpec, names []string) error {
 	rcs, err := adm.DescribeTopicConfigs(ctx, names...)
 	if err != nil {
+		if rt, ok := deniedType(err); ok && rt == ResourceTopic {
+			return deniedTopics(names, "describe the configs of internal topics", "describe the configs of internal topic", err,
+				func(t string) error {
+					_, err := adm.DescribeTopicConfigs(ctx, t)
+					return err
+				})
+		}
 		return fmt.Errorf("describe the configs of internal topics %v: %w", names, err)
 	}
 	var errs []error
@@ -189,7 +225,7 @@ func checkTopicConfigs(ctx context.Context, adm *kadm.Client, want map[string]to
 			continue
 		}
 		if rc.Err != nil {
-			errs = append(errs, fmt.Errorf("describe the configs of internal topic %q: %w", rc.Name, rc.Err))
+			errs = append(errs, fmt.Errorf("describe the configs of internal topic %q: %w", rc.Name, topicDenied(rc.Err, rc.Name)))
 			continue
 		}
 		got := map[string]string{}

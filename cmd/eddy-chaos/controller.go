@@ -56,6 +56,14 @@ type options struct {
 	catchup    time.Duration
 	scale      bool // also scale in (graceful stop) and out (a spare instance)
 
+	// The soak mode (soak.go).
+	soak         bool
+	restartEvery time.Duration
+	sampleEvery  time.Duration
+	soakCSV      string
+	soakPNG      string
+	soakReplot   bool
+
 	// The broker.
 	brokers    string // existing broker; "" starts eddy broker
 	brokerBin  string
@@ -101,6 +109,12 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.joinWindow, "join-window", 5*time.Second, "join: time difference of the stream–stream join window")
 	fs.DurationVar(&o.joinGrace, "join-grace", 30*time.Second, "join: grace of the join window; it only lengthens how long the join stores keep records, and must exceed how far one input can run ahead of the other")
 	fs.BoolVar(&o.scale, "scale", false, "also scale: some events stop an instance gracefully (SIGTERM) and keep it stopped, or start a spare one, moving tasks (default true with -topology join)")
+	fs.BoolVar(&o.soak, "soak", false, "soak mode: steady input (-duration default 30m, -rate default 300, exactly-once unless -guarantee) with rolling graceful restarts instead of kills, sampling each instance's RSS and the group's lag into -soak-csv and plotting them into -soak-png")
+	fs.DurationVar(&o.restartEvery, "restart-every", 5*time.Minute, "soak: every this long, restart the instances gracefully one at a time")
+	fs.DurationVar(&o.sampleEvery, "sample-every", 5*time.Second, "soak: how often to sample RSS and lag")
+	fs.StringVar(&o.soakCSV, "soak-csv", "soak.csv", "soak: the samples (CSV)")
+	fs.StringVar(&o.soakPNG, "soak-png", "soak.png", "soak: the plot of RSS and lag over time (PNG)")
+	fs.BoolVar(&o.soakReplot, "soak-replot", false, "soak: only draw -soak-png from an existing -soak-csv (give the run's -rate, -duration, -restart-every and MALLOC_ARENA_MAX for its title)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -111,6 +125,28 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if o.long && !set["duration"] {
 		o.duration = 30 * time.Minute
+	}
+	o.soak = o.soak || o.soakReplot
+	if o.soak {
+		if !set["duration"] {
+			o.duration = 30 * time.Minute
+		}
+		if o.rate == 0 {
+			o.rate = 300
+		}
+		if !set["guarantee"] {
+			o.guarantee = "exactly_once"
+		}
+		switch {
+		case o.topology != "count":
+			return nil, errors.New("-soak runs the count topology")
+		case o.scale:
+			return nil, errors.New("-soak restarts instances; it does not scale")
+		case o.restartEvery <= 0 || o.sampleEvery <= 0:
+			return nil, errors.New("-restart-every and -sample-every must be positive")
+		case o.soakCSV == "" || o.soakPNG == "":
+			return nil, errors.New("-soak-csv and -soak-png must name files")
+		}
 	}
 	if o.rate == 0 {
 		o.rate = 400
@@ -192,6 +228,18 @@ func runController(args []string) int {
 		fmt.Fprintln(os.Stderr, "eddy-chaos:", err)
 		return 2
 	}
+	if o.soakReplot {
+		rec, err := loadSoakCSV(o.soakCSV)
+		if err == nil {
+			err = writeSoakPNG(o.soakPNG, rec, soakTitle(o, o.guarantees[0], &soakStats{arenaMax: os.Getenv("MALLOC_ARENA_MAX")}))
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "eddy-chaos:", err)
+			return 1
+		}
+		fmt.Fprintf(o.out, "%s: %d samples, %d events plotted into %s\n", o.soakCSV, len(rec.samples), len(rec.events), o.soakPNG)
+		return 0
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
@@ -265,7 +313,12 @@ func runController(args []string) int {
 	rng := rand.New(rand.NewPCG(o.seed, o.seed^0x9e3779b97f4a7c15))
 	var results []*result
 	for _, g := range o.guarantees {
-		r := runOne(ctx, o, g, rng, self, strings.Split(brokers, ","), dir, brokerLog)
+		var r *result
+		if o.soak {
+			r = runSoak(ctx, o, g, self, strings.Split(brokers, ","), dir, brokerLog)
+		} else {
+			r = runOne(ctx, o, g, rng, self, strings.Split(brokers, ","), dir, brokerLog)
+		}
 		results = append(results, r)
 		if ctx.Err() != nil {
 			break
@@ -296,6 +349,9 @@ func (o *options) workloadText() string {
 			o.records, o.customers, o.joinWindow, o.joinGrace, o.scale)
 	}
 	s := fmt.Sprintf("%d records over %d keys", o.records, o.keys)
+	if o.soak {
+		s += fmt.Sprintf(", soak: no kills, a rolling restart every %v", o.restartEvery)
+	}
 	if o.scale {
 		s += ", scaling"
 	}
@@ -318,6 +374,7 @@ type result struct {
 	caughtUp    bool
 	outcome     outcome // nil if the run did not get to verify
 	took        time.Duration
+	soak        *soakStats // -soak only
 }
 
 func (r *result) ok() bool {
@@ -330,7 +387,11 @@ func (r *result) summary() string {
 		verdict = "FAIL"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-13s %s: %d kills survived (%d double), ", r.guarantee, verdict, r.kills, r.doubleKills)
+	if r.soak != nil {
+		fmt.Fprintf(&b, "%-13s %s: soak, ", r.guarantee, verdict)
+	} else {
+		fmt.Fprintf(&b, "%-13s %s: %d kills survived (%d double), ", r.guarantee, verdict, r.kills, r.doubleKills)
+	}
 	if r.scaled {
 		fmt.Fprintf(&b, "%d scale-ins (graceful stops), %d scale-outs, ", r.scaleIns, r.scaleOuts)
 	}
@@ -339,6 +400,9 @@ func (r *result) summary() string {
 		fmt.Fprintf(&b, "; %s", r.outcome.figures())
 	}
 	fmt.Fprintf(&b, "; caught up in %v; took %v", r.caughtUpIn.Round(100*time.Millisecond), r.took.Round(time.Second))
+	if r.soak != nil {
+		fmt.Fprintf(&b, "\n    %s", r.soak)
+	}
 	if r.err != nil {
 		fmt.Fprintf(&b, "\n    error: %v", r.err)
 	}

@@ -52,6 +52,7 @@
 //	go run ./cmd/eddy-chaos -long           # 30 minutes of input per guarantee
 //	go run ./cmd/eddy-chaos -guarantee exactly_once -duration 2m -kills 50 -seed 7 -v
 //	go run ./cmd/eddy-chaos -brokers 127.0.0.1:9092   # against a running Kafka
+//	MALLOC_ARENA_MAX=2 go run ./cmd/eddy-chaos -soak -brokers 127.0.0.1:9092 -soak-png docs/soak.png
 //
 // Without -brokers it builds ./cmd/eddy (with "go build", from the module in
 // the working directory) and runs "eddy broker" as its own process on a free
@@ -61,6 +62,18 @@
 // past the last stable offset, and it drops abort markers that its
 // aborted-transaction index still refers to), and a restore would then miss
 // state. -compaction makes it compact every 15 s to expose them.
+//
+// With -soak it runs a soak instead (see soak.go): the counting topology
+// under steady input at -rate (default 300 records/s) for -duration
+// (default 30m), exactly-once unless -guarantee says otherwise, with no
+// kills but a rolling restart every -restart-every (default 5m): each
+// instance in turn stopped gracefully and started again on its state
+// directory. Every -sample-every (default 5s) it records each instance's
+// resident memory (VmRSS from /proc/<pid>/status) and the group's lag on
+// the input and repartition topics in -soak-csv, draws them over time into
+// -soak-png, and verifies the output at the end as the chaos runs do. It
+// prints per instance the RSS after warm-up, at the end and the maximum,
+// and the maximum lag. It is too long for CI.
 //
 // Instances are this program re-executed as "eddy-chaos instance"; their
 // logs, state directories and the broker's log go to a temporary directory
