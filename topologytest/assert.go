@@ -115,8 +115,8 @@ func updating() bool {
 // appearance), the sequence of values wanted and got, or, if every key got
 // its values but keys interleave differently, both sequences.
 func DiffKeyValues[K comparable, V any](want, got []record.KeyValue[K, V]) string {
-	if len(want) == len(got) && reflect.DeepEqual(want, got) {
-		return ""
+	if len(want) == len(got) && (len(want) == 0 || reflect.DeepEqual(want, got)) {
+		return "" // nil and empty are the same nothing
 	}
 	var keys []K
 	wantBy, gotBy := map[K][]V{}, map[K][]V{}

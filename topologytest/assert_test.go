@@ -42,6 +42,7 @@ func TestDiffKeyValues(t *testing.T) {
 		diff      string
 	}{
 		{"equal", kvs("a", 1, "b", 1, "a", 2), kvs("a", 1, "b", 1, "a", 2), ""},
+		{"nothing wanted, nothing got", nil, []pair{}, ""},
 		{"value differs", kvs("a", 1, "b", 1, "a", 2), kvs("a", 1, "b", 1, "a", 3),
 			"1 of 2 keys differ (want 3 records, got 3):\n  key \"a\": want [1 2], got [1 3]"},
 		{"missing and extra keys", kvs("a", 1, "b", 1), kvs("a", 1, "c", 5),
