@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eddy-streams/eddy/internal/pixfont"
 )
 
 func TestMedian(t *testing.T) {
@@ -336,7 +338,7 @@ func TestAxisLabelAndNiceCeil(t *testing.T) {
 func TestFontCoversLabels(t *testing.T) {
 	for _, s := range []string{"wordcount alos", "stateless eos", "raw raw-ks eddy java", "median peak RSS (MB, lower is better)", "0123456789.KM/%:-"} {
 		for _, r := range strings.ToUpper(s) {
-			if _, ok := glyphs[r]; !ok {
+			if !pixfont.Has(r) {
 				t.Errorf("no glyph for %q in %q", r, s)
 			}
 		}

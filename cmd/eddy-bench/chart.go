@@ -12,6 +12,8 @@ import (
 	"math"
 	"os"
 	"strings"
+
+	"github.com/eddy-streams/eddy/internal/pixfont"
 )
 
 var (
@@ -119,14 +121,14 @@ func renderPNG(w io.Writer, panels []panel) error {
 	)
 	height := top + len(panels)*panelH + 20
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
-	fillRect(img, 0, 0, width, height, white)
+	pixfont.FillRect(img, 0, 0, width, height, white)
 	// Legend.
 	if len(panels) > 0 {
 		x := left
 		for _, s := range panels[0].Series {
-			fillRect(img, x, 12, 14, 14, sysColors[s])
-			drawText(img, x+20, 14, s, scale, black)
-			x += 40 + textWidth(s, scale)
+			pixfont.FillRect(img, x, 12, 14, 14, sysColors[s])
+			pixfont.Draw(img, x+20, 14, s, scale, black)
+			x += 40 + pixfont.Width(s, scale)
 		}
 	}
 	for i, p := range panels {
@@ -137,7 +139,7 @@ func renderPNG(w io.Writer, panels []panel) error {
 }
 
 func drawPanel(img *image.RGBA, p panel, x0, y0, w, h, scale int) {
-	drawText(img, x0, y0+4, p.Title, scale, black)
+	pixfont.Draw(img, x0, y0+4, p.Title, scale, black)
 	plotTop, plotBottom := y0+30, y0+h-40
 	maxV := 0.0
 	for _, g := range p.Groups {
@@ -155,12 +157,12 @@ func drawPanel(img *image.RGBA, p panel, x0, y0, w, h, scale int) {
 	for k := 0; k <= 4; k++ {
 		v := maxV * float64(k) / 4
 		y := plotBottom - int(float64(plotBottom-plotTop)*float64(k)/4)
-		fillRect(img, x0, y, w, 1, grid)
+		pixfont.FillRect(img, x0, y, w, 1, grid)
 		lbl := axisLabel(v)
-		drawText(img, x0-8-textWidth(lbl, scale), y-5, lbl, scale, black)
+		pixfont.Draw(img, x0-8-pixfont.Width(lbl, scale), y-5, lbl, scale, black)
 	}
-	fillRect(img, x0, plotTop, 1, plotBottom-plotTop, black)
-	fillRect(img, x0, plotBottom, w, 1, black)
+	pixfont.FillRect(img, x0, plotTop, 1, plotBottom-plotTop, black)
+	pixfont.FillRect(img, x0, plotBottom, w, 1, black)
 	if len(p.Groups) == 0 {
 		return
 	}
@@ -174,13 +176,13 @@ func drawPanel(img *image.RGBA, p panel, x0, y0, w, h, scale int) {
 			}
 			bh := int(float64(plotBottom-plotTop) * v / maxV)
 			bx := gx + si*bw
-			fillRect(img, bx+2, plotBottom-bh, bw-4, bh, sysColors[p.Series[si]])
+			pixfont.FillRect(img, bx+2, plotBottom-bh, bw-4, bh, sysColors[p.Series[si]])
 			lbl := axisLabel(v)
-			if textWidth(lbl, 1) <= bw {
-				drawText(img, bx+2+(bw-4-textWidth(lbl, 1))/2, plotBottom-bh-8, lbl, 1, black)
+			if pixfont.Width(lbl, 1) <= bw {
+				pixfont.Draw(img, bx+2+(bw-4-pixfont.Width(lbl, 1))/2, plotBottom-bh-8, lbl, 1, black)
 			}
 		}
-		drawText(img, gx+(gw-30-textWidth(g.Label, scale))/2, plotBottom+10, g.Label, scale, black)
+		pixfont.Draw(img, gx+(gw-30-pixfont.Width(g.Label, scale))/2, plotBottom+10, g.Label, scale, black)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"math"
 	"os"
 	"strings"
+
+	"github.com/eddy-streams/eddy/internal/pixfont"
 )
 
 // The soak's plot: resident memory per instance above, the group's lag
@@ -96,8 +98,8 @@ func renderSoak(title string, xs, restarts []float64, panels []plotPanel) *image
 	)
 	height := top + len(panels)*panelH + bottom
 	img := image.NewRGBA(image.Rect(0, 0, width, height))
-	fillRect(img, 0, 0, width, height, plotWhite)
-	drawText(img, left, 14, title, scale, plotBlack)
+	pixfont.FillRect(img, 0, 0, width, height, plotWhite)
+	pixfont.Draw(img, left, 14, title, scale, plotBlack)
 	xMax := 1.0
 	if len(xs) > 0 {
 		xMax = math.Max(xMax, xs[len(xs)-1])
@@ -108,19 +110,19 @@ func renderSoak(title string, xs, restarts []float64, panels []plotPanel) *image
 	xPix := func(x float64) int { return left + int(math.Round(x/xMax*float64(plotW))) }
 	for i, p := range panels {
 		y0 := top + i*panelH
-		drawText(img, left, y0+6, p.title, scale, plotBlack)
+		pixfont.Draw(img, left, y0+6, p.title, scale, plotBlack)
 		// Legend, right-aligned on the title line.
 		lx := width - right
 		for k := len(p.series) - 1; k >= 0; k-- {
 			s := p.series[k]
-			lx -= textWidth(s.name, scale) + 30
-			fillRect(img, lx, y0+6, 16, 10, s.c)
-			drawText(img, lx+22, y0+6, s.name, scale, plotBlack)
+			lx -= pixfont.Width(s.name, scale) + 30
+			pixfont.FillRect(img, lx, y0+6, 16, 10, s.c)
+			pixfont.Draw(img, lx+22, y0+6, s.name, scale, plotBlack)
 		}
 		if i == 0 && len(restarts) > 0 {
-			lx -= textWidth("restart", scale) + 40
-			fillRect(img, lx+7, y0+2, 2, 18, plotRestart)
-			drawText(img, lx+16, y0+6, "restart", scale, plotBlack)
+			lx -= pixfont.Width("restart", scale) + 40
+			pixfont.FillRect(img, lx+7, y0+2, 2, 18, plotRestart)
+			pixfont.Draw(img, lx+16, y0+6, "restart", scale, plotBlack)
 		}
 		plotTop, plotBottom := y0+30, y0+panelH-40
 		yMax := 0.0
@@ -138,22 +140,22 @@ func renderSoak(title string, xs, restarts []float64, panels []plotPanel) *image
 		for k := 0; k <= 4; k++ {
 			v := yMax * float64(k) / 4
 			y := yPix(v)
-			fillRect(img, left, y, plotW, 1, plotGrid)
+			pixfont.FillRect(img, left, y, plotW, 1, plotGrid)
 			lbl := axisLabel(v)
-			drawText(img, left-8-textWidth(lbl, scale), y-5, lbl, scale, plotBlack)
+			pixfont.Draw(img, left-8-pixfont.Width(lbl, scale), y-5, lbl, scale, plotBlack)
 		}
 		for x := 0.0; x <= xMax+1e-9; x += step {
 			px := xPix(x)
-			fillRect(img, px, plotTop, 1, plotBottom-plotTop, plotGrid)
-			fillRect(img, px, plotBottom, 1, 5, plotBlack)
+			pixfont.FillRect(img, px, plotTop, 1, plotBottom-plotTop, plotGrid)
+			pixfont.FillRect(img, px, plotBottom, 1, 5, plotBlack)
 			lbl := axisLabel(x)
-			drawText(img, px-textWidth(lbl, scale)/2, plotBottom+9, lbl, scale, plotBlack)
+			pixfont.Draw(img, px-pixfont.Width(lbl, scale)/2, plotBottom+9, lbl, scale, plotBlack)
 		}
 		for _, r := range restarts {
-			fillRect(img, xPix(r), plotTop, 2, plotBottom-plotTop, plotRestart)
+			pixfont.FillRect(img, xPix(r), plotTop, 2, plotBottom-plotTop, plotRestart)
 		}
-		fillRect(img, left, plotTop, 1, plotBottom-plotTop+1, plotBlack)
-		fillRect(img, left, plotBottom, plotW, 1, plotBlack)
+		pixfont.FillRect(img, left, plotTop, 1, plotBottom-plotTop+1, plotBlack)
+		pixfont.FillRect(img, left, plotBottom, plotW, 1, plotBlack)
 		for _, s := range p.series {
 			prevOK := false
 			var px, py int
@@ -166,14 +168,14 @@ func renderSoak(title string, xs, restarts []float64, panels []plotPanel) *image
 				if prevOK {
 					drawLine(img, px, py, x, yy, s.c)
 				} else {
-					fillRect(img, x-1, yy-1, 3, 3, s.c)
+					pixfont.FillRect(img, x-1, yy-1, 3, 3, s.c)
 				}
 				px, py, prevOK = x, yy, true
 			}
 		}
 	}
 	lbl := "minutes since the input started"
-	drawText(img, left+(plotW-textWidth(lbl, scale))/2, height-bottom+22, lbl, scale, plotBlack)
+	pixfont.Draw(img, left+(plotW-pixfont.Width(lbl, scale))/2, height-bottom+22, lbl, scale, plotBlack)
 	return img
 }
 
@@ -189,7 +191,7 @@ func drawLine(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
 	}
 	e := dx + dy
 	for {
-		fillRect(img, x0, y0, 2, 2, c)
+		pixfont.FillRect(img, x0, y0, 2, 2, c)
 		if x0 == x1 && y0 == y1 {
 			return
 		}

@@ -1,7 +1,10 @@
 // Copyright 2026 The Eddy Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package main
+// Package pixfont draws text in a 3×5 pixel font (upper case, digits, a
+// little punctuation) onto images, for the PNG charts of cmd/eddy-bench
+// and cmd/eddy-chaos: the standard library has no text rendering.
+package pixfont
 
 import (
 	"image"
@@ -9,9 +12,7 @@ import (
 	"strings"
 )
 
-// A 3×5 pixel font for the soak plot's labels (upper case, digits, a
-// little punctuation); the standard library has no text rendering. The
-// same as cmd/eddy-bench's.
+// glyphs are the font's characters, row by row ('#' is a set pixel).
 var glyphs = map[rune][5]string{
 	'0': {"###", "#.#", "#.#", "#.#", "###"}, '1': {".#.", "##.", ".#.", ".#.", "###"},
 	'2': {"###", "..#", "###", "#..", "###"}, '3': {"###", "..#", ".##", "..#", "###"},
@@ -38,8 +39,9 @@ var glyphs = map[rune][5]string{
 	' ': {"...", "...", "...", "...", "..."}, '%': {"#.#", "..#", ".#.", "#..", "#.#"},
 }
 
-// textWidth is the width in pixels of s drawn at scale.
-func textWidth(s string, scale int) int {
+// Width is the width in pixels of s drawn at scale (each pixel a
+// scale×scale square).
+func Width(s string, scale int) int {
 	n := len([]rune(s))
 	if n == 0 {
 		return 0
@@ -47,8 +49,9 @@ func textWidth(s string, scale int) int {
 	return (4*n - 1) * scale
 }
 
-// drawText draws s (upper-cased) with its top-left corner at x, y.
-func drawText(img *image.RGBA, x, y int, s string, scale int, c color.Color) {
+// Draw draws s (upper-cased; characters the font lacks as '-') in c with
+// its top-left corner at x, y.
+func Draw(img *image.RGBA, x, y int, s string, scale int, c color.Color) {
 	for _, r := range strings.ToUpper(s) {
 		g, ok := glyphs[r]
 		if !ok {
@@ -57,7 +60,7 @@ func drawText(img *image.RGBA, x, y int, s string, scale int, c color.Color) {
 		for row, bits := range g {
 			for col, bit := range bits {
 				if bit == '#' {
-					fillRect(img, x+col*scale, y+row*scale, scale, scale, c)
+					FillRect(img, x+col*scale, y+row*scale, scale, scale, c)
 				}
 			}
 		}
@@ -65,7 +68,8 @@ func drawText(img *image.RGBA, x, y int, s string, scale int, c color.Color) {
 	}
 }
 
-func fillRect(img *image.RGBA, x, y, w, h int, c color.Color) {
+// FillRect fills the w×h rectangle at x, y with c, clipped to img.
+func FillRect(img *image.RGBA, x, y, w, h int, c color.Color) {
 	for j := y; j < y+h; j++ {
 		for i := x; i < x+w; i++ {
 			if (image.Point{i, j}).In(img.Bounds()) {
@@ -73,4 +77,10 @@ func fillRect(img *image.RGBA, x, y, w, h int, c color.Color) {
 			}
 		}
 	}
+}
+
+// Has reports whether the font draws r (Draw upper-cases first).
+func Has(r rune) bool {
+	_, ok := glyphs[r]
+	return ok
 }
