@@ -83,12 +83,18 @@ func run(f demo.Flags) error {
 		},
 		Configure: func(c *runtime.Config) { c.OnError = runtime.Skip },
 		Check: func(ctx context.Context, s *demo.Session) error {
-			// Customers and orders go in together: each task processes
-			// the record with the lowest timestamp first across its input
-			// partitions (as Kafka Streams does), so the customer rows,
-			// older than every order, are in the table before the orders
-			// that need them, whichever topic is fetched first.
-			if err := s.Produce(ctx, append(custs, input...)...); err != nil {
+			// The customers go in first, acknowledged, then the orders.
+			// A task processes the record with the lowest timestamp first
+			// across its input partitions (as Kafka Streams does), but it
+			// waits only for records already on the broker: the
+			// application is running, so if the orders landed first
+			// (records for two topics can leave the producer in separate
+			// requests, in either order), the task would join them with
+			// an empty table and drop them — in Kafka Streams as in Eddy.
+			if err := s.Produce(ctx, custs...); err != nil {
+				return err
+			}
+			if err := s.Produce(ctx, input...); err != nil {
 				return err
 			}
 			s.Progressf("produced %d customers to %s and %d orders to %s; waiting for %d closed windows' revenue in %s",
