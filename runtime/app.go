@@ -98,7 +98,7 @@ func New(topo *stream.Topology, cfg Config) (*App, error) {
 		return nil, fmt.Errorf("runtime: admin client: %w", err)
 	}
 	a.admCl, a.adm = cl, kadm.NewClient(cl)
-	a.parts = &partitionCache{adm: a.adm, counts: map[string]int32{}}
+	a.parts = &partitionCache{cl: cl, adm: a.adm, counts: map[string]int32{}}
 	if a.cache, err = newStateCache(&a.cfg); err != nil { // Config.StateMemoryBytes
 		a.Close(context.Background())
 		return nil, err
@@ -177,7 +177,7 @@ func (a *App) Run(ctx context.Context) error {
 	defer cancel()
 
 	a.setState(Rebalancing)
-	plan, err := setupTopics(ctx, a.adm, a.topo, a.cfg.AppID)
+	plan, err := setupTopics(ctx, a.admCl, a.adm, a.topo, a.cfg.AppID)
 	if err != nil {
 		if ctx.Err() != nil { // shut down while starting
 			a.setState(PendingShutdown)
@@ -191,7 +191,7 @@ func (a *App) Run(ctx context.Context) error {
 	a.plan = plan
 	a.mu.Unlock()
 	if a.cfg.OnError == DeadLetter {
-		if err := ensureTopics(ctx, a.adm, map[string]topicSpec{a.cfg.DeadLetterTopic: {
+		if err := ensureTopics(ctx, a.admCl, map[string]topicSpec{a.cfg.DeadLetterTopic: {
 			partitions: 1, configs: map[string]string{"cleanup.policy": "delete"}, keepExisting: true,
 		}}); err != nil {
 			a.fail(err)

@@ -407,7 +407,7 @@ func ensureDeadLetterTopic(coll engine.Collector, topic string) error {
 	case *globalCollector:
 		parts = c.g.a.parts
 	}
-	if parts == nil || parts.adm == nil {
+	if parts == nil || parts.cl == nil {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), endTimeout)
@@ -415,7 +415,7 @@ func ensureDeadLetterTopic(coll engine.Collector, topic string) error {
 	if _, err := parts.get(ctx, topic); err == nil {
 		return nil
 	}
-	if err := ensureTopics(ctx, parts.adm, map[string]topicSpec{topic: {
+	if err := ensureTopics(ctx, parts.cl, map[string]topicSpec{topic: {
 		partitions: 1, configs: map[string]string{"cleanup.policy": "delete"}, keepExisting: true,
 	}}); err != nil {
 		return fmt.Errorf("create dead-letter topic %q: %w", topic, err)

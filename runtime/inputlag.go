@@ -54,6 +54,10 @@ type inputPosition struct {
 	listed bool
 }
 
+// newTopicListWait bounds how long the listing retries for partitions a
+// broker does not serve yet, before leaving them to the reported lag.
+const newTopicListWait = 1500 * time.Millisecond
+
 // inputListTimeout bounds the listing when fetching starts: the client
 // starts fetching the partitions only after it.
 const inputListTimeout = 10 * time.Second
@@ -90,7 +94,10 @@ func (l *inputLag) starting(ctx context.Context, offsets map[string]map[int32]kg
 	// A topic created moments ago (a repartition topic at the first start)
 	// can be unknown to the partition's leader for a while: ask again a
 	// few times before leaving those partitions to the reported lag.
-	for backoff := 50 * time.Millisecond; err == nil && listFailed(ends, offsets) && backoff <= 800*time.Millisecond; backoff *= 2 {
+	waited := time.Duration(0)
+	for n := 0; err == nil && listFailed(ends, offsets) && waited < newTopicListWait; n++ {
+		backoff := newTopicBackoff(n)
+		waited += backoff
 		select {
 		case <-lctx.Done():
 		case <-time.After(backoff):

@@ -321,9 +321,8 @@ const restoreIdleCheck = 5
 // listOffsets lists offsets of partition p of topics, retrying while a
 // just-created topic is not yet known to every broker.
 func (a *App) listOffsets(ctx context.Context, list func(context.Context, ...string) (kadm.ListedOffsets, error), topics []string, p int32) (kadm.ListedOffsets, error) {
-	backoff := 50 * time.Millisecond
 	deadline := time.Now().Add(30 * time.Second)
-	for {
+	for n := 0; ; n++ {
 		offs, err := list(ctx, topics...)
 		missing := ""
 		if err == nil {
@@ -347,9 +346,8 @@ func (a *App) listOffsets(ctx context.Context, list func(context.Context, ...str
 		}
 		select {
 		case <-ctx.Done():
-		case <-time.After(backoff):
+		case <-time.After(newTopicBackoff(n)):
 		}
-		backoff = min(backoff*2, time.Second)
 	}
 }
 

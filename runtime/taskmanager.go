@@ -91,6 +91,10 @@ func (w *worker) assigned(_ context.Context, _ *kgo.Client, parts map[string][]i
 		opened[id] = &activeTask{Task: t, in: in}
 	}
 
+	// The assignment can arrive while the worker polls: end that poll, so
+	// the new tasks' restore checks start at once (after w.mu is released:
+	// deferred calls run last in, first out).
+	defer w.wake()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if len(errs) > 0 {

@@ -232,6 +232,9 @@ func (w *worker) cycle(ctx context.Context, lastCommit *time.Time) error {
 		}
 		return nil
 	}
+	// Tasks assigned since the last poll start their restore checks now,
+	// not after a poll that can wait pollInterval for records.
+	w.restorePending(ctx)
 	// Poll at most pollInterval so idle instances still commit,
 	// punctuate and report RUNNING.
 	w.runQueries()
