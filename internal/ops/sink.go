@@ -169,7 +169,18 @@ func serializeOut[T any](sd serde.Serde[T], app serde.Appender[T], buf *[]byte, 
 			*buf = nil
 		}
 	}
+	if arena == nil {
+		return b, nil
+	}
 	return arena.Copy(b), nil
+}
+
+// serializeScratch encodes v for a store, which copies what it keeps: with
+// app into *buf, which the caller reuses once the store call returned, or,
+// if the serde is no Appender or the encoding is empty, with Serialize (as
+// serializeOut).
+func serializeScratch[T any](sd serde.Serde[T], app serde.Appender[T], buf *[]byte, topic string, v T) ([]byte, error) {
+	return serializeOut(sd, app, buf, nil, topic, v)
 }
 
 // checkSize rejects a record larger than topic accepts, as a record error
