@@ -58,7 +58,8 @@ type logSlabs struct {
 // of a record it keeps (the test driver, which drops most records or keeps
 // them in its own arena). A task sends such a collector changelog records
 // whose record and bytes it reuses once Send returns, instead of memory of
-// their own for each.
+// their own for each, and its sinks send it their serialization buffers,
+// not copies.
 type KeyValueCopier interface {
 	Collector
 	CopiesKeyValues()
