@@ -148,7 +148,7 @@ func (s *Sink[K, V]) Process(r engine.Record[K, V]) error {
 		return err
 	}
 	s.t.ObserveOutput(s.e2e, r.Timestamp)
-	s.out = engine.RawRecord{Topic: topic, Partition: part, Key: key, Value: value, Timestamp: r.Timestamp, Headers: r.Headers}
+	s.out.Assign(engine.RawRecord{Topic: topic, Partition: part, Key: key, Value: value, Timestamp: r.Timestamp, Headers: r.Headers})
 	return s.t.Collector().Send(&s.out)
 }
 
