@@ -424,9 +424,10 @@ func (d *Driver) keep(r *engine.RawRecord, partition int32) *engine.RawRecord {
 		c = &d.slab[0]
 		d.slab = d.slab[1:]
 	}
-	*c = *r
-	c.Partition = partition
-	c.Key, c.Value = d.bytes.Copy(r.Key), d.bytes.Copy(r.Value)
+	cp := *r
+	cp.Partition = partition
+	cp.Key, cp.Value = d.bytes.Copy(r.Key), d.bytes.Copy(r.Value)
+	c.Assign(cp)
 	return c
 }
 

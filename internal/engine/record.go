@@ -11,6 +11,7 @@ package engine
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/eddy-streams/eddy/record"
 )
@@ -40,6 +41,33 @@ type RawRecord struct {
 	Value     []byte
 	Timestamp int64
 	Headers   []Header
+}
+
+// Assign sets r to src, field by field, leaving alone a string or slice
+// field that holds src's already (the same bytes, not only equal ones): a
+// record that a node reuses for everything it sends, mostly to one topic
+// from the same buffers, then costs no write barriers for them while the
+// garbage collector marks.
+func (r *RawRecord) Assign(src RawRecord) {
+	if unsafe.StringData(r.Topic) != unsafe.StringData(src.Topic) || len(r.Topic) != len(src.Topic) {
+		r.Topic = src.Topic
+	}
+	r.Partition, r.Offset, r.Timestamp = src.Partition, src.Offset, src.Timestamp
+	if !sameSlice(r.Key, src.Key) {
+		r.Key = src.Key
+	}
+	if !sameSlice(r.Value, src.Value) {
+		r.Value = src.Value
+	}
+	if !sameSlice(r.Headers, src.Headers) {
+		r.Headers = src.Headers
+	}
+}
+
+// sameSlice reports whether a and b are the same slice: the same array,
+// length and capacity (so a nil slice differs from an empty one).
+func sameSlice[T any](a, b []T) bool {
+	return unsafe.SliceData(a) == unsafe.SliceData(b) && len(a) == len(b) && cap(a) == cap(b)
 }
 
 // Arena hands out copies of byte slices for the records a task sends to
@@ -115,6 +143,19 @@ type RecordContext struct {
 	Offset    int64
 	Timestamp int64
 	Headers   []Header
+}
+
+// set makes rc the context of raw, as Assign does for a record: the topic
+// and headers, mostly the same from record to record, are written only
+// when they change.
+func (rc *RecordContext) set(raw *RawRecord) {
+	if unsafe.StringData(rc.Topic) != unsafe.StringData(raw.Topic) || len(rc.Topic) != len(raw.Topic) {
+		rc.Topic = raw.Topic
+	}
+	rc.Partition, rc.Offset, rc.Timestamp = raw.Partition, raw.Offset, raw.Timestamp
+	if !sameSlice(rc.Headers, raw.Headers) {
+		rc.Headers = raw.Headers
+	}
 }
 
 // KeyValue is a key and a value, the element type of FlatMap results.

@@ -191,8 +191,8 @@ func (s *KVStore) GetTimestamped(key []byte) (value []byte, ts int64, found bool
 }
 
 // peeker is a key-value store that can return a stored value without
-// copying it (the in-memory backend's, whose values are never modified in
-// place). The caller must not modify the value.
+// copying it (the in-memory backend's, which leaves it as it is through the
+// next write of the key). The caller must not modify the value.
 type peeker interface {
 	Peek(key []byte) ([]byte, error)
 }

@@ -58,7 +58,8 @@ type logSlabs struct {
 // of a record it keeps (the test driver, which drops most records or keeps
 // them in its own arena). A task sends such a collector changelog records
 // whose record and bytes it reuses once Send returns, instead of memory of
-// their own for each.
+// their own for each, and its sinks send it their serialization buffers,
+// not copies.
 type KeyValueCopier interface {
 	Collector
 	CopiesKeyValues()
@@ -100,12 +101,13 @@ func (l *logSlabs) record(topic string, partition int32, key, suffix, value []by
 	}
 	buf = append(append(buf, key...), suffix...)
 	buf = append(buf, value...)
-	*r = RawRecord{Topic: topic, Partition: partition, Timestamp: ts}
+	out := RawRecord{Topic: topic, Partition: partition, Timestamp: ts}
 	if key != nil || len(suffix) > 0 {
-		r.Key = buf[:kn:kn]
+		out.Key = buf[:kn:kn]
 	}
 	if value != nil {
-		r.Value = buf[kn : kn+vn : kn+vn]
+		out.Value = buf[kn : kn+vn : kn+vn]
 	}
+	r.Assign(out)
 	return r
 }

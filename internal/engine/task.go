@@ -259,7 +259,7 @@ func (t *Task) Process(raw *RawRecord) (err error) {
 		}
 		t.srcTopic, t.src = raw.Topic, src
 	}
-	t.rc = RecordContext{Topic: raw.Topic, Partition: raw.Partition, Offset: raw.Offset, Timestamp: raw.Timestamp, Headers: raw.Headers}
+	t.rc.set(raw)
 	t.metrics.processed.Add(1)
 	defer func() {
 		if p := recover(); p != nil {

@@ -31,6 +31,13 @@ type Aggregate[K, V, A any] struct {
 	t        *engine.Task
 	topic    string
 	isNil    engine.NilCheck[A]
+	// keyApp and aggApp are the serdes' Appenders, if they implement it:
+	// the store key and the aggregate are serialized into kbuf and abuf,
+	// reused from record to record (the store and its changelog copy what
+	// they keep).
+	keyApp     serde.Appender[K]
+	aggApp     serde.Appender[A]
+	kbuf, abuf []byte
 }
 
 // Init implements engine.Initializer.
@@ -40,6 +47,8 @@ func (p *Aggregate[K, V, A]) Init(t *engine.Task) error {
 		return err
 	}
 	p.store, p.t = s, t
+	p.keyApp, _ = p.KeySerde.(serde.Appender[K])
+	p.aggApp, _ = p.AggSerde.(serde.Appender[A])
 	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
 	if s.Cached() {
 		s.OnFlush(p.flushed)
@@ -73,7 +82,7 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		p.drops.drop(p.t, p.Node, engine.DropNullValue)
 		return nil
 	}
-	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
+	kb, err := serializeScratch(p.KeySerde, p.keyApp, &p.kbuf, p.topic, r.Key)
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
 	}
@@ -98,7 +107,7 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	isNull := p.isNil.IsNil(&newAgg)
 	var nb []byte
 	if !isNull {
-		if nb, err = p.AggSerde.Serialize(p.topic, newAgg); err != nil {
+		if nb, err = serializeScratch(p.AggSerde, p.aggApp, &p.abuf, p.topic, newAgg); err != nil {
 			return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
 		}
 	}

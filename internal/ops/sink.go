@@ -51,12 +51,14 @@ type Sink[K, V any] struct {
 	e2e      *metric.Histogram // end-to-end latency of the records sent
 	// keyApp and valueApp are the serdes' Appenders, if they implement
 	// it: the sink serializes into kbuf and vbuf, which it reuses, and
-	// sends copies from arena. out is the record it sends, reused: the
-	// collector keeps the slices, not the record (engine.Collector).
+	// sends copies from arena (arena nil: the collector copies the bytes
+	// it keeps, an engine.KeyValueCopier, and gets kbuf and vbuf
+	// themselves). out is the record it sends, reused: the collector
+	// keeps the slices, not the record (engine.Collector).
 	keyApp     serde.Appender[K]
 	valueApp   serde.Appender[V]
 	kbuf, vbuf []byte
-	arena      engine.Arena
+	arena      *engine.Arena
 	out        engine.RawRecord
 }
 
@@ -84,6 +86,9 @@ func (s *Sink[K, V]) Init(t *engine.Task) error {
 	s.pker, _ = s.KeySerde.(PartitionKeyer)
 	s.keyApp, _ = s.KeySerde.(serde.Appender[K])
 	s.valueApp, _ = s.ValueSerde.(serde.Appender[V])
+	if _, copies := t.Collector().(engine.KeyValueCopier); !copies {
+		s.arena = new(engine.Arena)
+	}
 	return nil
 }
 
@@ -103,12 +108,12 @@ func (s *Sink[K, V]) Process(r engine.Record[K, V]) error {
 	var key, value []byte
 	var err error
 	if !r.KeyNull {
-		if key, err = serializeOut(s.KeySerde, s.keyApp, &s.kbuf, &s.arena, topic, r.Key); err != nil {
+		if key, err = serializeOut(s.KeySerde, s.keyApp, &s.kbuf, s.arena, topic, r.Key); err != nil {
 			return fmt.Errorf("%s: serialize key for topic %q: %w", s.Node, topic, err)
 		}
 	}
 	if !r.ValueNull {
-		if value, err = serializeOut(s.ValueSerde, s.valueApp, &s.vbuf, &s.arena, topic, r.Value); err != nil {
+		if value, err = serializeOut(s.ValueSerde, s.valueApp, &s.vbuf, s.arena, topic, r.Value); err != nil {
 			return fmt.Errorf("%s: serialize value for topic %q: %w", s.Node, topic, err)
 		}
 	}
@@ -143,12 +148,13 @@ func (s *Sink[K, V]) Process(r engine.Record[K, V]) error {
 		return err
 	}
 	s.t.ObserveOutput(s.e2e, r.Timestamp)
-	s.out = engine.RawRecord{Topic: topic, Partition: part, Key: key, Value: value, Timestamp: r.Timestamp, Headers: r.Headers}
+	s.out.Assign(engine.RawRecord{Topic: topic, Partition: part, Key: key, Value: value, Timestamp: r.Timestamp, Headers: r.Headers})
 	return s.t.Collector().Send(&s.out)
 }
 
 // serializeOut encodes v for a collector, which will own the result: with
-// app into *buf, which it reuses, and then a copy from arena, or, if the
+// app into *buf, which it reuses, and then a copy from arena (nil: *buf
+// itself, for a collector or store that copies what it keeps), or, if the
 // serde is no Appender, with Serialize. An empty encoding comes from
 // Serialize, which may return nil, a null, where AppendSerialize returns
 // an empty slice.
@@ -169,7 +175,18 @@ func serializeOut[T any](sd serde.Serde[T], app serde.Appender[T], buf *[]byte, 
 			*buf = nil
 		}
 	}
+	if arena == nil {
+		return b, nil
+	}
 	return arena.Copy(b), nil
+}
+
+// serializeScratch encodes v for a store, which copies what it keeps: with
+// app into *buf, which the caller reuses once the store call returned, or,
+// if the serde is no Appender or the encoding is empty, with Serialize (as
+// serializeOut).
+func serializeScratch[T any](sd serde.Serde[T], app serde.Appender[T], buf *[]byte, topic string, v T) ([]byte, error) {
+	return serializeOut(sd, app, buf, nil, topic, v)
 }
 
 // checkSize rejects a record larger than topic accepts, as a record error

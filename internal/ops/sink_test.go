@@ -4,6 +4,7 @@
 package ops
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -147,4 +148,50 @@ func TestSinkAllocations(t *testing.T) {
 	})
 	// About 16 bytes a record: one 4 KiB chunk for 250 records.
 	assert.LessOrEqual(t, allocs, 0.05)
+}
+
+// copyingCollector keeps a copy of each record's key and value, as the
+// test driver does: an engine.KeyValueCopier.
+type copyingCollector struct{ keepingCollector }
+
+func (c *copyingCollector) Send(r *engine.RawRecord) error {
+	if c.discard {
+		return nil
+	}
+	cp := *r
+	cp.Key, cp.Value = bytes.Clone(r.Key), bytes.Clone(r.Value)
+	return c.keepingCollector.Send(&cp)
+}
+
+func (*copyingCollector) CopiesKeyValues() {}
+
+// A sink sends a collector that copies what it keeps its serialization
+// buffers themselves, with no allocation at all; the copies are right,
+// nulls and empty slices included.
+func TestSinkToCopyingCollector(t *testing.T) {
+	coll := &copyingCollector{}
+	sink := &Sink[string, int64]{Node: "sink", Topic: "out", KeySerde: serde.String(), ValueSerde: serde.Int64()}
+	newSinkTask(t, sink, coll)
+	for i := range 100 {
+		require.NoError(t, sink.Process(engine.Record[string, int64]{Key: fmt.Sprintf("key-%d", i), Value: int64(i)}))
+	}
+	require.NoError(t, sink.Process(engine.Record[string, int64]{Key: "", Value: 1}))
+	require.NoError(t, sink.Process(engine.Record[string, int64]{Key: "k", ValueNull: true}))
+	require.Len(t, coll.kept, 102)
+	for i := range 100 {
+		v, _ := serde.Int64().Serialize("out", int64(i))
+		assert.Equal(t, []byte(fmt.Sprintf("key-%d", i)), coll.kept[i].Key, "record %d", i)
+		assert.Equal(t, v, coll.kept[i].Value, "record %d", i)
+	}
+	assert.NotNil(t, coll.kept[100].Key, "an empty key is not null")
+	assert.Empty(t, coll.kept[100].Key)
+	assert.Nil(t, coll.kept[101].Value)
+
+	coll.discard = true
+	allocs := testing.AllocsPerRun(1000, func() {
+		if err := sink.Process(engine.Record[string, int64]{Key: "word", Value: 7}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	assert.Zero(t, allocs)
 }

@@ -39,9 +39,10 @@ func (s *kvStore) Get(key []byte) ([]byte, error) {
 }
 
 // Peek returns the value stored under key, or nil if absent, without
-// copying it: the caller must not modify it. It stays valid, as values are
-// replaced, never modified in place. (The task engine reads values it
-// only decodes through it.)
+// copying it: the caller must not modify it. It stays as it is through the
+// next write of key (a short value is rewritten in place only by the write
+// after that, see kvTree). (The task engine reads values it only decodes
+// through it, before it writes the key again.)
 func (s *kvStore) Peek(key []byte) ([]byte, error) {
 	if err := s.b.usable(); err != nil {
 		return nil, err

@@ -25,6 +25,14 @@ import (
 // The undo log holds, for each key changed since the last commit, the value
 // it had then; a cell records the cycle whose log holds its prior value, so
 // that a key rewritten many times is logged once.
+//
+// A short value (up to inlineValue bytes, such as a count with its
+// timestamp) is copied into one of two buffers in its cell, not into an
+// allocation of its own: a write takes the buffer that holds neither the
+// current value nor the one this cycle's undo log holds (a fresh
+// allocation if the undo log holds the other), so that the value a reader
+// got before a write stays as it was through that write, and the logged
+// value until the cycle ends.
 type kvTree struct {
 	cur   *kvVersion
 	cells map[string]*cell
@@ -46,6 +54,44 @@ type cell struct {
 	value []byte
 	gen   uint64 // the version the cell was created in
 	cycle uint64 // the cycle whose undo log holds the prior value, plus one
+	// bufs hold short values; logged is the buffer whose value the undo
+	// log of cycle-1 holds (-1: none).
+	bufs   [2][inlineValue]byte
+	logged int8
+}
+
+// inlineValue is the longest value a cell holds in its own buffers: a
+// timestamp and a 64-bit number (a count).
+const inlineValue = 16
+
+// holds returns the buffer of c that value is in, or -1.
+func (c *cell) holds(value []byte) int8 {
+	p := unsafe.SliceData(value)
+	for i := range c.bufs {
+		if p == &c.bufs[i][0] {
+			return int8(i)
+		}
+	}
+	return -1
+}
+
+// copyValue returns a copy of value for c to hold, in one of its buffers
+// if value is short and one is free in cycle (see kvTree).
+func (c *cell) copyValue(value []byte, cycle uint64) []byte {
+	n := len(value)
+	if n > inlineValue {
+		return bytes.Clone(value)
+	}
+	cur, logged := c.holds(c.value), int8(-1)
+	if c.cycle == cycle+1 {
+		logged = c.logged
+	}
+	for i := range int8(len(c.bufs)) {
+		if i != cur && i != logged {
+			return append(c.bufs[i][:0:n], value...)
+		}
+	}
+	return append(make([]byte, 0, n), value...)
 }
 
 // undoEntry is a key's value at the last commit (existed false: absent).
@@ -111,6 +157,7 @@ func (kt *kvTree) find(key []byte) *cell {
 func (kt *kvTree) log(c *cell) {
 	if c.cycle != kt.cycle+1 {
 		c.cycle = kt.cycle + 1
+		c.logged = c.holds(c.value)
 		kt.undo = append(kt.undo, undoEntry{key: c.key, value: c.value, existed: true})
 	}
 }
@@ -119,20 +166,28 @@ func (kt *kvTree) log(c *cell) {
 func (kt *kvTree) set(key, value []byte) {
 	if c := kt.find(key); c != nil {
 		kt.log(c)
-		kt.replace(c, bytes.Clone(value))
+		kt.replace(c, value, true)
 		return
 	}
-	kt.undo = append(kt.undo, undoEntry{key: kt.insert(key, bytes.Clone(value))})
+	kt.undo = append(kt.undo, undoEntry{key: kt.insert(key, value, true)})
 }
 
-// replace gives c's key the value v (owned by the tree).
-func (kt *kvTree) replace(c *cell, v []byte) {
+// replace gives c's key the value v: a copy of it, or v itself if the tree
+// owns it (not copy).
+func (kt *kvTree) replace(c *cell, v []byte, copy bool) {
 	if kt.inPlace(c) {
+		if copy {
+			v = c.copyValue(v, kt.cycle)
+		}
 		c.value = v
 		return
 	}
 	t := kt.writable()
-	nc := &cell{key: c.key, value: v, gen: kt.cur.gen, cycle: c.cycle}
+	nc := &cell{key: c.key, gen: kt.cur.gen, cycle: c.cycle, logged: -1}
+	nc.value = v
+	if copy {
+		nc.value = nc.copyValue(v, kt.cycle)
+	}
 	t.ReplaceOrInsert(nc)
 	kt.cells[str(nc.key)] = nc
 	if kt.last == c {
@@ -140,15 +195,19 @@ func (kt *kvTree) replace(c *cell, v []byte) {
 	}
 }
 
-// insert adds key, absent, with value v (owned by the tree), logged in
-// this cycle; it returns the tree's copy of the key.
-func (kt *kvTree) insert(key, v []byte) []byte {
+// insert adds key, absent, with value v (a copy of it, or v itself if the
+// tree owns it: not copy), logged in this cycle; it returns the tree's copy
+// of the key.
+func (kt *kvTree) insert(key, v []byte, copy bool) []byte {
 	k := bytes.Clone(key)
 	if k == nil {
 		k = []byte{}
 	}
 	t := kt.writable()
-	c := &cell{key: k, value: v, gen: kt.cur.gen, cycle: kt.cycle + 1}
+	c := &cell{key: k, value: v, gen: kt.cur.gen, cycle: kt.cycle + 1, logged: -1}
+	if copy {
+		c.value = c.copyValue(v, kt.cycle)
+	}
 	t.ReplaceOrInsert(c)
 	kt.cells[str(k)] = c
 	return k
@@ -200,9 +259,9 @@ func (kt *kvTree) abort() {
 		c := kt.cells[str(u.key)]
 		switch {
 		case u.existed && c != nil:
-			kt.replace(c, u.value)
+			kt.replace(c, u.value, false)
 		case u.existed:
-			kt.insert(u.key, u.value)
+			kt.insert(u.key, u.value, false)
 		case c != nil:
 			kt.remove(c)
 		}

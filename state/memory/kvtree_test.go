@@ -63,10 +63,14 @@ func TestKVTreeModel(t *testing.T) {
 				switch op := rng.IntN(100); {
 				case op < 55:
 					v := fmt.Sprint(step)
+					var read []byte
 					if op%2 == 0 { // a read-modify-write, as counts do
-						kt.get([]byte(k))
+						read, _ = kt.get([]byte(k))
 					}
 					kt.set([]byte(k), []byte(v))
+					if read != nil && string(read) != m[k] {
+						t.Fatalf("step %d: a value read before a write of %q changed to %q, want %q", step, k, read, m[k])
+					}
 					m[k] = v
 				case op < 80:
 					_, existed := m[k]
@@ -161,6 +165,55 @@ func TestKVTreeRewriteInPlace(t *testing.T) {
 	r.close()
 	if got := kvWalk(kt.cur, []byte("007"), []byte("009"), false); !slices.Equal(got, []string{"007=d", "008=c"}) {
 		t.Fatalf("current version = %q", got)
+	}
+}
+
+// TestKVTreeShortValues checks that short values are rewritten without an
+// allocation, alternating between the cell's buffers, and that neither the
+// value read before a write nor the one the undo log holds changes: a key
+// rewritten many times in a cycle aborts to its committed value.
+func TestKVTreeShortValues(t *testing.T) {
+	kt := newKVTree()
+	key := []byte("count")
+	kt.set(key, []byte("0123456789abcdef")) // inlineValue bytes
+	kt.commit()
+	for i := range 10 {
+		committed, _ := kt.get(key)
+		want := string(committed)
+		for j := range 5 {
+			read, _ := kt.get(key)
+			before := string(read)
+			kt.set(key, fmt.Appendf(nil, "%016d", i*10+j))
+			if string(read) != before {
+				t.Fatalf("cycle %d write %d: the value read before the write changed to %q", i, j, read)
+			}
+			if string(committed) != want {
+				t.Fatalf("cycle %d write %d: the committed value changed to %q", i, j, committed)
+			}
+		}
+		if i%2 == 0 {
+			kt.commit()
+		} else {
+			kt.abort()
+			if v, _ := kt.get(key); string(v) != want {
+				t.Fatalf("cycle %d: abort restored %q, want %q", i, v, want)
+			}
+		}
+	}
+	val := []byte("0123456789abcdef")
+	allocs := testing.AllocsPerRun(100, func() {
+		kt.get(key)
+		kt.set(key, val)
+		kt.commit()
+	})
+	if allocs != 0 {
+		t.Fatalf("a read-modify-write of a short value and a commit allocated %v times", allocs)
+	}
+	long := []byte("0123456789abcdefg") // one byte too many: copied
+	kt.set(key, long)
+	long[0] = 'X'
+	if v, _ := kt.get(key); string(v) != "0123456789abcdefg" {
+		t.Fatalf("a long value is not a copy: %q", v)
 	}
 }
 
