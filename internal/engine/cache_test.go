@@ -126,6 +126,25 @@ func TestCacheDeduplicatesUntilFlush(t *testing.T) {
 	assert.Empty(t, coll.sent)
 }
 
+// A key written and deleted between two flushes, never in the store, is
+// neither written to the store, nor logged, nor forwarded, as in Kafka
+// Streams' caching stores; a delete of a key the store holds still is.
+func TestCacheSkipsDeleteOfAbsentKey(t *testing.T) {
+	task, w, coll := newCachedTask(t, engine.NewCache(1<<20))
+	put(t, task, 0, "a", "1", 10)
+	put(t, task, 1, "a", "", 11) // written, then deleted: never flushed
+	put(t, task, 2, "b", "", 12) // a delete of a key never written
+	put(t, task, 3, "c", "1", 13)
+	require.NoError(t, task.Flush())
+	assert.Equal(t, []string{"c:-->1@13/o3"}, w.flushed)
+	assert.Equal(t, []string{"c=1@13"}, changelog(coll))
+
+	put(t, task, 4, "c", "", 14)
+	require.NoError(t, task.Flush())
+	assert.Equal(t, []string{"c:1->-@14/o4"}, w.flushed[1:], "the store held c")
+	assert.Equal(t, []string{"c=@14"}, changelog(coll))
+}
+
 // An aborted cycle's cached writes are dropped, like the store's.
 func TestCacheAbortDropsWrites(t *testing.T) {
 	task, w, coll := newCachedTask(t, engine.NewCache(1<<20))

@@ -253,6 +253,11 @@ func (s *KVStore) flush(es []*cacheEntry) error {
 			}
 			if found {
 				f.Old, f.OldTS = clone(old), oldTS
+			} else if e.value == nil {
+				// Deleted in the cache and absent from the store: nothing
+				// to write, log or forward (Kafka Streams' caching stores
+				// skip such an entry too).
+				continue
 			}
 		}
 		if err := s.write(key, e.value, e.ts); err != nil {
@@ -334,6 +339,8 @@ func (s *WindowStore) flush(es []*cacheEntry) error {
 			}
 			if found {
 				f.Old, f.OldTS = clone(old), oldTS
+			} else if e.value == nil {
+				continue // as for a key-value store
 			}
 		}
 		if err := s.write(key, start, e.value, e.ts); err != nil {
