@@ -54,7 +54,9 @@ type config struct {
 	eddyBin, eddyBinFlag                                   string
 	eddyEnv, eddyArgs                                      []string
 	variants                                               []variant // with -profile: tuned Eddy runs
-	args                                                   string    // the command line, for the report
+	driverPkg                                              string    // the test driver's benchmark package ("" skips it)
+	driverCount                                            int
+	args                                                   string // the command line, for the report
 }
 
 func main() {
@@ -91,6 +93,8 @@ func main() {
 	flag.StringVar(&eddyArgs, "eddy-args", "", "space-separated extra arguments for the Eddy worker, e.g. \"-fetch-max-partition-bytes 262144\" (see eddy-bench worker -h)")
 	flag.StringVar(&tuned, "tuned", defaultTuned, "with -profile: also profile Eddy in these ';'-separated variants (eddy-t1, eddy-t2, …) to show the effect of recommended settings; each is worker arguments and KEY=VALUE environment variables, e.g. \"-fetch-max-partition-bytes 262144 GOGC=50\"; empty skips them")
 	flag.StringVar(&c.jar, "jar", "java/target/eddy-reference.jar", "Java Kafka Streams reference jar")
+	flag.StringVar(&c.driverPkg, "driver-bench", "./topologytest", "package whose BenchmarkWordCount (the test driver's word count) the harness runs with the go tool after the broker runs, for the report; empty skips it")
+	flag.IntVar(&c.driverCount, "driver-count", 5, "runs of the driver benchmark (1 s each); the report takes their median")
 	flag.StringVar(&c.out, "out", "BENCHMARKS.md", "report to write")
 	flag.StringVar(&c.chart, "chart", "benchmarks.png", "PNG chart to write (referenced from the report, relative to it)")
 	flag.StringVar(&c.kafkaVersion, "kafka-version", envOr("KAFKA_VERSION", "4.4.0"), "broker version, for the report")
@@ -234,6 +238,16 @@ func bench(c config) error {
 	if c.profileDir != "" {
 		prof = profilePass(c, br, self, logDir, data)
 	}
+	var driver *driverResult
+	if c.driverPkg != "" {
+		d := runDriverBench(c.driverPkg, c.driverCount)
+		driver = &d
+		if d.Err != "" {
+			fmt.Println("driver benchmark:", d.Err)
+		} else {
+			fmt.Printf("driver benchmark: %s, %.0f CPU ns/word, %.0f allocs/line (%d runs)\n", d.summaryLine(), d.CPUNsPerWord, d.AllocsPerLine, d.Runs)
+		}
+	}
 	ratios := computeRatios(ratioDefs(c), results, c.runs)
 	fmt.Println()
 	fmt.Print(textTable(c, results, ratios))
@@ -241,7 +255,7 @@ func bench(c config) error {
 	if err := writeChart(chartPath, c, results); err != nil {
 		return err
 	}
-	if err := os.WriteFile(c.out, []byte(markdown(c, env, results, ratios, prof)), 0o644); err != nil {
+	if err := os.WriteFile(c.out, []byte(markdown(c, env, results, ratios, prof, driver)), 0o644); err != nil {
 		return err
 	}
 	fmt.Printf("\nwrote %s and %s (child logs in %s)\n", c.out, chartPath, logDir)

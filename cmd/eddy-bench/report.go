@@ -208,7 +208,7 @@ func (c config) commandLine() string {
 	return s
 }
 
-func markdown(c config, e env, rs []result, ratios []ratio, prof *profileReport) string {
+func markdown(c config, e env, rs []result, ratios []ratio, prof *profileReport, driver *driverResult) string {
 	var b strings.Builder
 	p := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	p("# Benchmarks\n\n")
@@ -227,6 +227,14 @@ func markdown(c config, e env, rs []result, ratios []ratio, prof *profileReport)
 			missed = append(missed, m)
 		case "met":
 			met = append(met, fmt.Sprintf("%s: %s", r.Label, f(r.Median, 2)))
+		}
+	}
+	if driver != nil {
+		switch driver.met() {
+		case "met":
+			met = append(met, driver.summaryLine())
+		case "MISSED":
+			missed = append(missed, driver.summaryLine())
 		}
 	}
 	p("## Summary\n\n")
@@ -263,6 +271,10 @@ func markdown(c config, e env, rs []result, ratios []ratio, prof *profileReport)
 	p("| ratio | median | per run | target | |\n|---|---|---|---|---|\n")
 	for _, r := range ratios {
 		p("| %s | %s | %s | %s | %s |\n", r.Label, f(r.Median, 2), perRun(r.PerRun), target(r.Target), r.met())
+	}
+
+	if driver != nil {
+		p("%s", driver.markdown())
 	}
 
 	if rows := yardstickRows(c, rs, ratios); len(rows) > 0 {
