@@ -433,36 +433,16 @@ func runOne(ctx context.Context, o *options, guarantee string, rng *rand.Rand, s
 	res := &result{guarantee: guarantee, scaled: o.scale}
 	start := time.Now()
 	defer func() { res.took = time.Since(start) }()
-	short := "eos"
-	commit := o.eosCommit
-	if guarantee == "at_least_once" {
-		short, commit = "alos", o.alosCommit
-	}
-	// Unique per run, so that runs against one broker never share topics.
-	app := fmt.Sprintf("chaos-%d-%d-%s", o.seed%1_000_000, time.Now().Unix()%1_000_000, short)
-	m := newMode(o, app, guarantee == "exactly_once")
-	progTopic, progTotal := m.progress()
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(o.out, "[%s %5.1fs] %s\n", short, time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	su, err := newRunSetup(ctx, o, "chaos", guarantee, self, brokers, start, func(short string, secs float64) string {
+		return fmt.Sprintf("[%s %5.1fs]", short, secs)
+	})
 	if err != nil {
 		res.err = err
 		return res
 	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	if err := createTopics(ctx, adm, int32(o.partitions), m.topics()...); err != nil {
-		res.err = err
-		return res
-	}
-
-	c := &cluster{self: self, logf: logf, args: append([]string{
-		"-app", app, "-brokers", strings.Join(brokers, ","), "-guarantee", guarantee,
-		"-commit-interval", commit.String(),
-		"-session-timeout", o.session.String(), "-rebalance-timeout", o.rebalance.String(),
-	}, m.instanceArgs()...)}
+	defer su.cl.Close()
+	short, app, commit, m, logf, adm, c := su.short, su.app, su.commit, su.m, su.logf, su.adm, su.c
+	progTopic, progTotal := m.progress()
 	if o.clientLog != "" {
 		c.args = append(c.args, "-client-log", o.clientLog)
 	}

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // The soak mode (-soak): the counting topology under steady input for a
@@ -270,33 +269,17 @@ func runSoak(ctx context.Context, o *options, guarantee, self string, brokers []
 	res := &result{guarantee: guarantee}
 	start := time.Now()
 	defer func() { res.took = time.Since(start) }()
-	short, commit := "eos", o.eosCommit
-	if guarantee == "at_least_once" {
-		short, commit = "alos", o.alosCommit
-	}
-	app := fmt.Sprintf("soak-%d-%d-%s", o.seed%1_000_000, time.Now().Unix()%1_000_000, short)
-	m := newMode(o, app, guarantee == "exactly_once")
-	input, records := m.progress()
-	rep := repartitionTopic(app)
-	logf := func(format string, args ...any) {
-		fmt.Fprintf(o.out, "[soak %s %6.1fs] %s\n", short, time.Since(start).Seconds(), fmt.Sprintf(format, args...))
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	su, err := newRunSetup(ctx, o, "soak", guarantee, self, brokers, start, func(short string, secs float64) string {
+		return fmt.Sprintf("[soak %s %6.1fs]", short, secs)
+	})
 	if err != nil {
 		res.err = err
 		return res
 	}
-	defer cl.Close()
-	adm := kadm.NewClient(cl)
-	if err := createTopics(ctx, adm, int32(o.partitions), m.topics()...); err != nil {
-		res.err = err
-		return res
-	}
-	c := &cluster{self: self, logf: logf, args: append([]string{
-		"-app", app, "-brokers", strings.Join(brokers, ","), "-guarantee", guarantee,
-		"-commit-interval", commit.String(),
-		"-session-timeout", o.session.String(), "-rebalance-timeout", o.rebalance.String(),
-	}, m.instanceArgs()...)}
+	defer su.cl.Close()
+	short, app, commit, m, logf, adm, c := su.short, su.app, su.commit, su.m, su.logf, su.adm, su.c
+	input, records := m.progress()
+	rep := repartitionTopic(app)
 	var ids []string
 	for i := range o.instances {
 		id := fmt.Sprintf("slot%d", i)
