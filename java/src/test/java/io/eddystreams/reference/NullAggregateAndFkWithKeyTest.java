@@ -160,6 +160,34 @@ class NullAggregateAndFkWithKeyTest {
         }
     }
 
+    /**
+     * A table aggregation asked to subtract from a key it holds no aggregate for, and to add
+     * nothing, puts null and forwards it: a tombstone downstream and in the changelog. Here the
+     * unmaterialized transformValues of TransformValuesTopologies turns the absent old value of
+     * keep1's first update into "gone#2", which groupBy subtracts from the word "gone".
+     */
+    @Test
+    void subtractFromAbsentAggregateForwardsTombstone() {
+        try (TopologyTestDriver d = Drivers.driver(TransformValuesTopologies.build(), "app")) {
+            TestInputTopic<String, String> in = d.createInputTopic(TransformValuesTopologies.WORDS,
+                    Serdes.String().serializer(), Serdes.String().serializer());
+            in.pipeInput("keep1", "w", 1L);
+            in.pipeInput("keep1", "v", 2L);
+            List<String> got = new ArrayList<>();
+            for (TestRecord<String, Long> r : d.createOutputTopic(TransformValuesTopologies.GROUPED,
+                    Serdes.String().deserializer(), Serdes.Long().deserializer()).readRecordsToList()) {
+                got.add(r.key() + "=" + (r.value() == null ? "<tombstone>" : r.value()) + "@" + r.timestamp());
+            }
+            assertEquals(List.of("gone=<tombstone>@1", "W=1@1", "W=0@2", "V=1@2"), got);
+            List<String> changelog = new ArrayList<>();
+            for (TestRecord<String, Long> r : d.createOutputTopic("app-KTABLE-AGGREGATE-STATE-STORE-0000000008-changelog",
+                    Serdes.String().deserializer(), Serdes.Long().deserializer()).readRecordsToList()) {
+                changelog.add(r.key() + "=" + (r.value() == null ? "<tombstone>" : r.value()));
+            }
+            assertEquals(List.of("gone=<tombstone>", "W=1", "W=0", "V=1"), changelog);
+        }
+    }
+
     /** KIP-1104: the foreign key taken from the left row's key ("<customer>/<order>"). */
     @Test
     void foreignKeyFromKey() {
