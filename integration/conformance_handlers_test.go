@@ -178,8 +178,9 @@ func TestConformanceHandlers(t *testing.T) {
 		for _, d := range got[run].dead {
 			kinds[d.kind]++
 		}
-		t.Logf("Eddy run %d: output identical to Java Kafka Streams' (%d records) and %d dead letters corresponding one to one (%v)",
-			run, len(got[run].out), len(got[run].dead), kinds)
+		t.Logf("%s: output identical to Java Kafka Streams' (%d records); %d dead letters (%v): %d one to one with Java's, "+
+			"%d of broker-rejected records as the model (Java wrote %d, naming other records)",
+			who, len(got[run].out), len(got[run].dead), kinds, len(javaSync.dead), wantRejected, len(got[0].rejected))
 	}
 }
 

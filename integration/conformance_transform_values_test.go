@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -43,7 +44,9 @@ import (
 // on 1 partition. On 3 partitions the grouped records of a word come from
 // three tasks through the repartition topic, in an order that depends on
 // timing in either system: each word's count must end at the same value
-// after the same number of updates, on the same partition.
+// after the same number of updates, on the same partition (but for the
+// final count of the word "gone" in tv-grouped, which depends on the
+// order, see runTransformValues).
 func TestConformanceTransformValues(t *testing.T) {
 	needJavaReference(t)
 	for _, parts := range []int32{1, 3} {
@@ -215,6 +218,21 @@ func runTransformValues(t *testing.T, parts int32) {
 			continue
 		}
 		js, es := summarizeCounts(jv), summarizeCounts(ev)
+		if o == tvGrouped {
+			// The unmaterialized transformer recomputes the old value of a
+			// keep* key without a row as gone#n, so the word "gone" gets
+			// subtractions that may reach its count before the additions
+			// they follow in another task's input: a subtraction from no
+			// count is dropped (a tombstone), one from a count is not,
+			// and the final count depends on the interleaving, in Java
+			// Kafka Streams as in Eddy (seen: -2 and -3). Its number of
+			// updates and partition do not.
+			if j, e := js["gone"], es["gone"]; j.n > 0 && e.n > 0 {
+				t.Logf("%s: final count of \"gone\" (interleaving-dependent): Java Kafka Streams %d, Eddy %d", o, j.last, e.last)
+				j.last, e.last = 0, 0
+				js["gone"], es["gone"] = j, e
+			}
+		}
 		for _, key := range slices.Sorted(maps.Keys(js)) {
 			if js[key] != es[key] {
 				t.Errorf("%s: word %q: Java Kafka Streams wrote %v, Eddy %v", o, key, js[key], es[key])
@@ -232,7 +250,7 @@ func runTransformValues(t *testing.T, parts int32) {
 }
 
 // countSummary is what a word's count updates must agree on when their
-// order depends on timing: their number, the last count (-1: a
+// order depends on timing: their number, the last count (tvTombstone: a
 // tombstone) and the partitions they were written to.
 type countSummary struct {
 	n          int
@@ -240,12 +258,16 @@ type countSummary struct {
 	partitions string
 }
 
+// tvTombstone is countSummary.last for a tombstone (counts may be
+// negative: see runTransformValues).
+const tvTombstone = math.MinInt64
+
 func summarizeCounts(rs []orec) map[string]countSummary {
 	m := map[string]countSummary{}
 	for _, r := range rs {
 		s := m[r.Key]
 		s.n++
-		s.last = -1
+		s.last = tvTombstone
 		if r.Value != nil && len(*r.Value) == 8 {
 			s.last = int64(binary.BigEndian.Uint64([]byte(*r.Value)))
 		}
