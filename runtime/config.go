@@ -95,6 +95,11 @@ const (
 	HeaderErrorOffset    = "eddy.error.offset"
 	HeaderErrorTask      = "eddy.error.task"
 	HeaderErrorNode      = "eddy.error.node"
+	// HeaderErrorKind is the ErrorKind of the failure, as its String
+	// ("Deserialization", "Processing", "Production"): what Kafka
+	// Streams' __streams.errors.exception header (the exception's class)
+	// tells apart.
+	HeaderErrorKind = "eddy.error.kind"
 )
 
 // Config configures an application instance. Zero values take the

@@ -29,6 +29,9 @@ type DeadLetterHeaders struct {
 	Task string
 	// Node names the processor node that failed (HeaderErrorNode).
 	Node string
+	// Kind is where the record failed (HeaderErrorKind); 0 if the dead
+	// letter does not say (one written before the header existed).
+	Kind ErrorKind
 	// Truncated says what was cut to fit the dead-letter topic
 	// (HeaderErrorTruncated); empty if nothing was.
 	Truncated string
@@ -45,7 +48,9 @@ type DeadLetterHeaders struct {
 // ignores headers it does not know. It returns an error naming the header
 // if one is missing (a record that is not a dead letter has none),
 // repeated, or, for HeaderErrorPartition and HeaderErrorOffset, not a
-// decimal integer of the field's size.
+// decimal integer of the field's size, or, for HeaderErrorKind, not the
+// name of an ErrorKind. HeaderErrorKind may be missing (a dead letter
+// written before it existed): Kind is then 0.
 func ParseDeadLetter(headers []kgo.RecordHeader) (DeadLetterHeaders, error) {
 	start := -1
 	for i := len(headers) - 1; i >= 0; i-- {
@@ -58,7 +63,7 @@ func ParseDeadLetter(headers []kgo.RecordHeader) (DeadLetterHeaders, error) {
 		return DeadLetterHeaders{}, fmt.Errorf("runtime: not a dead letter: no %s header", HeaderErrorMessage)
 	}
 	var d DeadLetterHeaders
-	var partition, offset string
+	var partition, offset, kind string
 	seen := map[string]bool{}
 	for _, h := range headers[start:] {
 		var field *string
@@ -75,6 +80,8 @@ func ParseDeadLetter(headers []kgo.RecordHeader) (DeadLetterHeaders, error) {
 			field = &d.Task
 		case HeaderErrorNode:
 			field = &d.Node
+		case HeaderErrorKind:
+			field = &kind
 		case HeaderErrorTruncated:
 			field = &d.Truncated
 		default:
@@ -103,13 +110,32 @@ func ParseDeadLetter(headers []kgo.RecordHeader) (DeadLetterHeaders, error) {
 	if err != nil {
 		return DeadLetterHeaders{}, fmt.Errorf("runtime: malformed dead letter: header %s is %s, not an offset", HeaderErrorOffset, quoteShort(offset))
 	}
+	if seen[HeaderErrorKind] {
+		k, ok := parseErrorKind(kind)
+		if !ok {
+			return DeadLetterHeaders{}, fmt.Errorf("runtime: malformed dead letter: header %s is %s, not Deserialization, Processing or Production",
+				HeaderErrorKind, quoteShort(kind))
+		}
+		d.Kind = k
+	}
 	d.Partition, d.Offset = int32(p), o
 	return d, nil
 }
 
+// parseErrorKind reads an ErrorKind's String.
+func parseErrorKind(s string) (ErrorKind, bool) {
+	for _, k := range []ErrorKind{Deserialization, Processing, Production} {
+		if s == k.String() {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
 // appendDeadLetterHeaders appends the headers describing d to hs, in the
 // order ParseDeadLetter expects: HeaderErrorMessage first, then the
-// origin, then HeaderErrorTruncated if d.Truncated is set.
+// origin, HeaderErrorKind if d.Kind is set, then HeaderErrorTruncated if
+// d.Truncated is set.
 func appendDeadLetterHeaders(hs []engine.Header, d DeadLetterHeaders) []engine.Header {
 	hs = append(hs,
 		engine.Header{Key: HeaderErrorMessage, Value: []byte(d.Message)},
@@ -119,6 +145,9 @@ func appendDeadLetterHeaders(hs []engine.Header, d DeadLetterHeaders) []engine.H
 		engine.Header{Key: HeaderErrorTask, Value: []byte(d.Task)},
 		engine.Header{Key: HeaderErrorNode, Value: []byte(d.Node)},
 	)
+	if d.Kind != 0 {
+		hs = append(hs, engine.Header{Key: HeaderErrorKind, Value: []byte(d.Kind.String())})
+	}
 	if d.Truncated != "" {
 		hs = append(hs, engine.Header{Key: HeaderErrorTruncated, Value: []byte(d.Truncated)})
 	}

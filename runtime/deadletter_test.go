@@ -45,6 +45,16 @@ func TestParseDeadLetter(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, want, d)
 
+	// The kind of error, since the header exists (a dead letter without
+	// it, above, has Kind 0).
+	for _, k := range []runtime.ErrorKind{runtime.Deserialization, runtime.Processing, runtime.Production} {
+		d, err = runtime.ParseDeadLetter(dlHeaders(append(errorHeaders("2", "41"), runtime.HeaderErrorKind, k.String())...))
+		require.NoError(t, err)
+		withKind := want
+		withKind.Kind = k
+		assert.Equal(t, withKind, d)
+	}
+
 	want.Truncated = "cut value 10 of 20 bytes"
 	d, err = runtime.ParseDeadLetter(dlHeaders(append(errorHeaders("2", "41"), runtime.HeaderErrorTruncated, want.Truncated, "later", "x")...))
 	require.NoError(t, err)
@@ -67,6 +77,10 @@ func TestParseDeadLetter(t *testing.T) {
 		{"long offset", dlHeaders(errorHeaders("2", "99999999999999999999999999999999999999999999999999")...),
 			`header eddy.error.offset is "9999999999999999999999999999999999999999"..., not an offset`},
 		{"repeated", dlHeaders(append(errorHeaders("2", "41"), runtime.HeaderErrorTopic, "again")...), "header eddy.error.topic repeated"},
+		{"unknown kind", dlHeaders(append(errorHeaders("2", "41"), runtime.HeaderErrorKind, "Fatal")...),
+			`header eddy.error.kind is "Fatal", not Deserialization, Processing or Production`},
+		{"kind repeated", dlHeaders(append(errorHeaders("2", "41"), runtime.HeaderErrorKind, "Processing", runtime.HeaderErrorKind, "Production")...),
+			"header eddy.error.kind repeated"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := runtime.ParseDeadLetter(tc.headers)

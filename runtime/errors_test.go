@@ -117,7 +117,7 @@ func TestPoisonPillPolicies(t *testing.T) {
 			dl, err := runtime.ParseDeadLetter(r.Headers)
 			require.NoError(t, err)
 			assert.Equal(t, runtime.DeadLetterHeaders{Message: h[runtime.HeaderErrorMessage], Topic: "amounts", Partition: 0, Offset: 1,
-				Task: "0_0", Node: h[runtime.HeaderErrorNode]}, dl)
+				Task: "0_0", Node: h[runtime.HeaderErrorNode], Kind: runtime.Deserialization}, dl)
 			assert.Contains(t, dl.Message, "deserialize value")
 		})
 	}

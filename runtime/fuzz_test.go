@@ -71,7 +71,7 @@ func FuzzTaskMeta(f *testing.F) {
 
 // fuzzHeaderKeys are the header keys fuzzHeaders picks from.
 var fuzzHeaderKeys = []string{HeaderErrorMessage, HeaderErrorTopic, HeaderErrorPartition, HeaderErrorOffset,
-	HeaderErrorTask, HeaderErrorNode, HeaderErrorTruncated, "trace", "eddy.error.other", ""}
+	HeaderErrorTask, HeaderErrorNode, HeaderErrorTruncated, "trace", "eddy.error.other", "", HeaderErrorKind}
 
 // fuzzHeaders turns raw into headers: 0-separated fields, each a key (its
 // first byte picks one of fuzzHeaderKeys) and a value (the rest).
@@ -196,9 +196,9 @@ func FuzzDeadLetterHeaders(f *testing.F) {
 		}
 		dl := coll.sent[0]
 		// The error headers, in this order, follow the record's own.
-		n := 6
+		n := 7
 		if len(dl.Headers) > 0 && dl.Headers[len(dl.Headers)-1].Key == HeaderErrorTruncated {
-			n = 7
+			n = 8
 		}
 		if len(dl.Headers) < n {
 			t.Fatalf("dead letter has headers %q", dl.Headers)
@@ -208,10 +208,10 @@ func FuzzDeadLetterHeaders(f *testing.F) {
 		for _, h := range block {
 			keys, values = append(keys, h.Key), append(values, string(h.Value))
 		}
-		wantKeys := []string{HeaderErrorMessage, HeaderErrorTopic, HeaderErrorPartition, HeaderErrorOffset, HeaderErrorTask, HeaderErrorNode}
-		wantValues := []string{message, topic, strconv.Itoa(int(partition)), strconv.FormatInt(offset, 10), task.String(), node}
-		if len(block) == 7 {
-			wantKeys, wantValues = append(wantKeys, HeaderErrorTruncated), append(wantValues, values[6])
+		wantKeys := []string{HeaderErrorMessage, HeaderErrorTopic, HeaderErrorPartition, HeaderErrorOffset, HeaderErrorTask, HeaderErrorNode, HeaderErrorKind}
+		wantValues := []string{message, topic, strconv.Itoa(int(partition)), strconv.FormatInt(offset, 10), task.String(), node, "Processing"}
+		if len(block) == 8 {
+			wantKeys, wantValues = append(wantKeys, HeaderErrorTruncated), append(wantValues, values[7])
 		}
 		if !slices.Equal(keys, wantKeys) || !slices.Equal(values, wantValues) {
 			t.Fatalf("dead-letter headers %q = %q, want %q = %q", keys, values, wantKeys, wantValues)
@@ -220,8 +220,9 @@ func FuzzDeadLetterHeaders(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ParseDeadLetter(%q): %v", dl.Headers, err)
 		}
-		truncated := len(dl.Value) < len(value) || len(dl.Key) < len(rec.Key) || len(dl.Headers) < len(hs)+6
-		want := DeadLetterHeaders{Message: message, Topic: topic, Partition: partition, Offset: offset, Task: task.String(), Node: node, Truncated: got.Truncated}
+		truncated := len(dl.Value) < len(value) || len(dl.Key) < len(rec.Key) || len(dl.Headers) < len(hs)+7
+		want := DeadLetterHeaders{Message: message, Topic: topic, Partition: partition, Offset: offset, Task: task.String(), Node: node,
+			Kind: Processing, Truncated: got.Truncated}
 		if got != want || truncated != (got.Truncated != "") {
 			t.Fatalf("ParseDeadLetter(%q) = %+v, want %+v (truncated %v)", dl.Headers, got, want, truncated)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/eddy-streams/eddy/internal/engine"
+	"github.com/eddy-streams/eddy/internal/partition"
 	"github.com/eddy-streams/eddy/record"
 )
 
@@ -134,8 +135,10 @@ type DeadLetterRecord struct {
 	// default "<AppID>-dlq". A missing topic is created with one
 	// partition and cleanup.policy=delete, as the DeadLetter policy's.
 	Topic string
-	// Key, Value, Timestamp and Headers are the record's. The records
-	// are spread over the topic's partitions round-robin.
+	// Key, Value, Timestamp and Headers are the record's. A record with
+	// a key goes to the partition of the key's murmur2 hash, as Kafka's
+	// producer puts Kafka Streams' dead letters; those without one are
+	// spread over the topic's partitions round-robin.
 	Key, Value []byte
 	Timestamp  time.Time
 	Headers    []record.Header
@@ -183,15 +186,15 @@ func DeadLetterHandler(topic string) ErrorHandler {
 // DeadLetter returns the dead letter of the failed input record for topic,
 // as the DeadLetter policy writes it: the record's key, value, timestamp
 // and headers (copies), followed by the DeadLetterHeaders of ec: the
-// error's message, the record's topic, partition and offset, the task and
-// the node. ParseDeadLetter reads them back.
+// error's message, the record's topic, partition and offset, the task,
+// the node and the kind of error. ParseDeadLetter reads them back.
 func (ec ErrorContext) DeadLetter(topic string) DeadLetterRecord {
 	msg := ""
 	if ec.Err != nil {
 		msg = ec.Err.Error()
 	}
 	hs := appendDeadLetterHeaders(slices.Clone(ec.Headers), DeadLetterHeaders{Message: msg,
-		Topic: ec.Topic, Partition: ec.Partition, Offset: ec.Offset, Task: ec.Task, Node: ec.Node})
+		Topic: ec.Topic, Partition: ec.Partition, Offset: ec.Offset, Task: ec.Task, Node: ec.Node, Kind: ec.Kind})
 	return DeadLetterRecord{Topic: topic, Key: slices.Clone(ec.Key), Value: slices.Clone(ec.Value), Timestamp: ec.Timestamp, Headers: hs}
 }
 
@@ -297,6 +300,17 @@ func sendDeadLetter(coll engine.Collector, topic string, dl DeadLetterRecord, lo
 		return err
 	}
 	r := &engine.RawRecord{Topic: topic, Partition: -1, Key: dl.Key, Value: dl.Value, Headers: dl.Headers}
+	if dl.Key != nil {
+		// The partition of the key, as Kafka's producer chooses it for
+		// Kafka Streams' dead letters (murmur2 of the key bytes).
+		n, err := coll.PartitionCount(topic)
+		if err != nil {
+			return fmt.Errorf("partitions of dead-letter topic %q: %w", topic, err)
+		}
+		if n > 0 {
+			r.Partition = partition.ForKey(dl.Key, n)
+		}
+	}
 	if !dl.Timestamp.IsZero() {
 		r.Timestamp = dl.Timestamp.UnixMilli()
 	}

@@ -139,7 +139,7 @@ func TestDeserializationHandler(t *testing.T) {
 		assert.Equal(t, "t1", headerMap(dlq[0])["trace"], "the original headers come first")
 		d, err := runtime.ParseDeadLetter(dlq[0].Headers[:len(dlq[0].Headers)-1])
 		require.NoError(t, err)
-		assert.Equal(t, runtime.DeadLetterHeaders{Message: ec.Err.Error(), Topic: "in", Partition: 0, Offset: 1, Task: "0_0", Node: "read-in"}, d)
+		assert.Equal(t, runtime.DeadLetterHeaders{Message: ec.Err.Error(), Topic: "in", Partition: 0, Offset: 1, Task: "0_0", Node: "read-in", Kind: runtime.Deserialization}, d)
 	})
 	t.Run("fail", func(t *testing.T) {
 		c := poisonCluster(t, map[string]int32{"in": 1, "out": 1}, nil)
@@ -333,7 +333,7 @@ func TestReadyMadeHandlers(t *testing.T) {
 	}
 	d, err := runtime.ParseDeadLetter(hs)
 	require.NoError(t, err)
-	assert.Equal(t, runtime.DeadLetterHeaders{Message: "boom", Topic: "in", Partition: 3, Offset: 42, Task: "0_3", Node: "check"}, d)
+	assert.Equal(t, runtime.DeadLetterHeaders{Message: "boom", Topic: "in", Partition: 3, Offset: 42, Task: "0_3", Node: "check", Kind: runtime.Processing}, d)
 	// Copies: changing the dead letter leaves the context alone.
 	dl.Key[0] = 'x'
 	assert.Equal(t, []byte("k"), ec.Key)

@@ -4,7 +4,9 @@
 package topologytest_test
 
 import (
+	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +202,71 @@ func TestSessionAggregateNilRemovesSession(t *testing.T) {
 	require.Len(t, all, 1)
 	assert.Equal(t, []string{"c"}, all[0].Value)
 	assert.Equal(t, int64(5), all[0].Key.Window.Start().UnixMilli())
+}
+
+// A sliding-window aggregation's nil aggregate deletes that window's entry
+// (or does not create it) and forwards a tombstone, as Kafka Streams'
+// KStreamSlidingWindowAggregate puts the null; later records find the
+// window missing and start it again from the initializer, or seed a left
+// window from the previous window that still exists. The expected output
+// and store are Kafka Streams 4.4's on the same input
+// (java/…/NullAggregateAndFkWithKeyTest.nullSlidingAggregateDeletesWindow).
+func TestSlidingAggregateNilDeletesWindow(t *testing.T) {
+	b := stream.NewBuilder()
+	b.Stream("in", serde.String(), serde.String()).
+		GroupByKey().
+		SlidingWindowedBy(window.Sliding(10*time.Millisecond).Grace(time.Second)).
+		Aggregate(func() []string { return []string{} }, func(_ string, v string, agg []string) []string {
+			if v == "reset" {
+				return nil
+			}
+			return append(agg, v)
+		}, serde.JSON[[]string](), table.As("slides")).
+		ToStream().
+		Map(func(k window.Windowed[string], v []string) (string, []string) {
+			return k.Key + "@" + strconv.FormatInt(k.Window.Start().UnixMilli(), 10) + "-" +
+				strconv.FormatInt(k.Window.End().UnixMilli(), 10), v
+		}).
+		To("out", serde.String(), serde.JSON[[]string]())
+	d := driver(t, b, topologytest.AppID("app"))
+	in := d.Input("in", serde.String(), serde.String())
+	for _, r := range []struct {
+		v  string
+		ts int64
+	}{{"a", 20}, {"b", 25}, {"reset", 27}, {"c", 30}, {"d", 26}, {"e", 45}, {"reset", 3}, {"f", 5}} {
+		require.NoError(t, in.PipeAt("k", r.v, ms(r.ts)))
+	}
+
+	// Java's aggregate is the concatenated string; Eddy's the list of
+	// values, shown concatenated.
+	var got []string
+	for _, r := range d.ReadRaw("out") {
+		v := "<tombstone>"
+		if r.Value != nil {
+			var vs []string
+			require.NoError(t, json.Unmarshal(r.Value, &vs))
+			v = strings.Join(vs, "")
+		}
+		got = append(got, string(r.Key)+"="+v)
+	}
+	assert.Equal(t, []string{"k@10-20=a", "k@21-31=b", "k@15-25=ab", "k@21-31=<tombstone>", "k@26-36=<tombstone>",
+		"k@17-27=<tombstone>", "k@26-36=c", "k@20-30=abc", "k@26-36=cd", "k@20-30=abcd", "k@16-26=abd", "k@27-37=c",
+		"k@35-45=e", "k@0-10=<tombstone>", "k@0-10=f"}, got)
+	var tombstones int
+	for _, r := range d.ReadRaw("app-slides-changelog") {
+		if r.Value == nil {
+			tombstones++
+		}
+	}
+	assert.Equal(t, 4, tombstones, "a changelog tombstone per null aggregate")
+
+	store, err := d.WindowStore("slides", serde.String(), serde.JSON[[]string]())
+	require.NoError(t, err)
+	all, err := store.All()
+	require.NoError(t, err)
+	var rows []string
+	for _, kv := range all {
+		rows = append(rows, kv.Key.Key+"@"+strconv.FormatInt(kv.Key.Window.Start().UnixMilli(), 10)+"="+strings.Join(kv.Value, ""))
+	}
+	assert.Equal(t, []string{"k@0=f", "k@10=a", "k@15=ab", "k@16=abd", "k@20=abcd", "k@26=cd", "k@27=c", "k@35=e"}, rows)
 }

@@ -4,9 +4,11 @@
 package topologytest_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -86,4 +88,46 @@ func TestTableTransformValuesMatchesKafkaStreams(t *testing.T) {
 	require.NoError(t, err)
 	defer d.Close()
 	fixture.Replay(t, d, f)
+}
+
+// A table aggregation asked to subtract from a key without an aggregate,
+// and to add nothing, puts the null and forwards it, as Kafka Streams'
+// KTableAggregate does (java/…/NullAggregateAndFkWithKeyTest
+// .subtractFromAbsentAggregateForwardsTombstone, on the topology above):
+// the unmaterialized transformer turns the absent old value of keep1's
+// first update into "gone#2", which GroupBy subtracts from the word
+// "gone": a tombstone downstream and in the changelog.
+func TestTableAggregateSubtractFromAbsentForwardsTombstone(t *testing.T) {
+	b := stream.NewBuilder()
+	calls := stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "tv-calls-2"}, serde.String(), serde.Int64())
+	b.Table("tv-words", serde.String(), serde.String()).
+		TransformValues(func() processor.ValueTransformer[string, string, string] { return &callTagger{store: calls} }, calls).
+		GroupBy(func(k, v string) (string, string) { return v[:strings.IndexByte(v, '#')], k }, nil, nil).
+		Count(table.As("counts")).
+		ToStream().To("tv-grouped", nil, serde.Int64())
+	topo, err := b.Build()
+	require.NoError(t, err)
+	d, err := topologytest.New(topo, topologytest.AppID("app"))
+	require.NoError(t, err)
+	defer d.Close()
+	in := d.Input("tv-words", serde.String(), serde.String())
+	require.NoError(t, in.PipeAt("keep1", "w", time.UnixMilli(1)))
+	require.NoError(t, in.PipeAt("keep1", "v", time.UnixMilli(2)))
+	show := func(topic string, withTime bool) []string {
+		var got []string
+		for _, r := range d.ReadRaw(topic) {
+			v := "<tombstone>"
+			if r.Value != nil {
+				v = fmt.Sprint(int64(binary.BigEndian.Uint64(r.Value)))
+			}
+			s := string(r.Key) + "=" + v
+			if withTime {
+				s += "@" + fmt.Sprint(r.Timestamp.UnixMilli())
+			}
+			got = append(got, s)
+		}
+		return got
+	}
+	require.Equal(t, []string{"gone=<tombstone>@1", "W=1@1", "W=0@2", "V=1@2"}, show("tv-grouped", true))
+	require.Equal(t, []string{"gone=<tombstone>", "W=1", "W=0", "V=1"}, show("app-counts-changelog", false))
 }

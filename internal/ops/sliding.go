@@ -33,6 +33,8 @@ import (
 //     ends before stream time - grace.
 //   - An update's timestamp is the largest timestamp of the window's
 //     records; results keep the input record's headers.
+//   - A nil aggregate (Add or Initial returning nil) deletes the window's
+//     entry and forwards a deletion, as Kafka Streams puts the null.
 type SlidingAggregate[K, V, A any] struct {
 	engine.Forwarder[window.Windowed[K], engine.Change[A]]
 	Node     string
@@ -52,6 +54,7 @@ type SlidingAggregate[K, V, A any] struct {
 	observed int64
 	windows  []slidingWindow
 	starts   map[int64]bool
+	isNil    engine.NilCheck[A]
 }
 
 // slidingWindow is a stored window: its start, the timestamp of its
@@ -289,9 +292,16 @@ func (p *SlidingAggregate[K, V, A]) update(r engine.Record[K, V], kb []byte, sta
 	} else {
 		newAgg = p.Initial(r.Key, r.Value)
 	}
-	nb, err := p.AggSerde.Serialize(p.topic, newAgg)
-	if err != nil {
-		return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+	// A nil aggregate is null: the window's entry is deleted (or not
+	// created) and a deletion forwarded, as Kafka Streams puts the null.
+	// Later records find the window missing, as if it never existed.
+	isNull := p.isNil.IsNil(&newAgg)
+	var nb []byte
+	if !isNull {
+		var err error
+		if nb, err = p.AggSerde.Serialize(p.topic, newAgg); err != nil {
+			return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
+		}
 	}
 	if err := p.store.PutTimestamped(kb, start, nb, ts); err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
@@ -301,7 +311,7 @@ func (p *SlidingAggregate[K, V, A]) update(r engine.Record[K, V], kb []byte, sta
 	existed := b.valid && p.starts[start]
 	return p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
 		Key:       windowOf(r.Key, start, end),
-		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: true, HasOld: existed},
+		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: existed},
 		Timestamp: ts,
 		Headers:   r.Headers,
 	})

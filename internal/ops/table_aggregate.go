@@ -296,16 +296,23 @@ func (p *TableAggregate[K, V, A]) Process(r engine.Record[K, engine.Change[V]]) 
 		ts = max(ts, oldTs)
 	}
 	if !have {
-		if !found {
-			return nil // nothing was there and nothing is
+		if !found && p.store.Cached() {
+			// Nothing was there and nothing is: Kafka Streams' caching
+			// store forwards nothing for a null replacing a null.
+			return nil
 		}
+		// A null aggregate: the key is deleted and the deletion
+		// forwarded. Kafka Streams puts and forwards the null also when
+		// the key held nothing (a subtraction from a key without an
+		// aggregate, or an adder returning nil for a new key): a
+		// tombstone downstream and in the changelog.
 		if err := p.store.PutTimestamped(kb, nil, ts); err != nil {
 			return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 		}
 		if p.store.Cached() {
 			return nil // forwarded when the cache writes it out (flushed)
 		}
-		return p.Forward(engine.Record[K, engine.Change[A]]{Key: r.Key, Value: engine.Change[A]{Old: oldAgg, HasOld: true}, Timestamp: ts, Headers: r.Headers})
+		return p.Forward(engine.Record[K, engine.Change[A]]{Key: r.Key, Value: engine.Change[A]{Old: oldAgg, HasOld: found}, Timestamp: ts, Headers: r.Headers})
 	}
 	nb, err := p.AggSerde.Serialize(p.topic, agg)
 	if err != nil {

@@ -123,6 +123,13 @@ public final class Topologies {
                         CogroupTopologies.CG_SLIDING), CogroupTopologies::cogroup));
         add(Spec.composable("cogroup-repartition", List.of(CogroupTopologies.CG_A, CogroupTopologies.CG_B, CogroupTopologies.CG_R),
                 List.of(CogroupTopologies.CG_RSUM), CogroupTopologies::cogroupRepartition));
+        // exception handlers and the dead-letter queue (KIP-1033, KIP-1034), see HandlerTopologies
+        add(Spec.composable("handlers", List.of(HandlerTopologies.EH_IN),
+                List.of(HandlerTopologies.EH_OUT), HandlerTopologies::handlers));
+        // KTable#transformValues with a stateful transformer, see TransformValuesTopologies
+        add(Spec.composable("transform-values", List.of(TransformValuesTopologies.WORDS),
+                List.of(TransformValuesTopologies.OUT, TransformValuesTopologies.GROUPED, TransformValuesTopologies.MAT_OUT,
+                        TransformValuesTopologies.MAT_GROUPED), TransformValuesTopologies::transformValues));
         // stream–table joins over a versioned table (KIP-889, KIP-914), see VersionedTopologies
         add(Spec.composable("versioned-join", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
                 List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN, VersionedTopologies.VS_CHANGES), VersionedTopologies::versionedJoin));

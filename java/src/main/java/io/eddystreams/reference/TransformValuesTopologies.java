@@ -76,27 +76,36 @@ public final class TransformValuesTopologies {
 
     public static Topology build() {
         StreamsBuilder b = new StreamsBuilder();
-        for (String s : new String[] {"tv-calls-1", "tv-calls-2", "tv-calls-3"}) {
+        transformValues(b, "");
+        return b.build();
+    }
+
+    /**
+     * The topology on {@code prefix + WORDS} etc. (integration/conformance_transform_values_test.go).
+     * Its store names are fixed: one per application.
+     */
+    public static void transformValues(StreamsBuilder b, String prefix) {
+        String[] calls = {"tv-calls-1", "tv-calls-2", "tv-calls-3"};
+        for (String s : calls) {
             b.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(s), Serdes.String(), Serdes.Long()));
         }
         Produced<String, String> strings = Produced.with(Serdes.String(), Serdes.String());
         Produced<String, Long> longs = Produced.with(Serdes.String(), Serdes.Long());
         Grouped<String, String> grouped = Grouped.with(Serdes.String(), Serdes.String());
-        KTable<String, String> words = b.table(WORDS, Consumed.with(Serdes.String(), Serdes.String()));
+        KTable<String, String> words = b.table(prefix + WORDS, Consumed.with(Serdes.String(), Serdes.String()));
 
-        words.transformValues(() -> new Tagger("tv-calls-1"), "tv-calls-1").toStream().to(OUT, strings);
+        words.transformValues(() -> new Tagger(calls[0]), calls[0]).toStream().to(prefix + OUT, strings);
 
-        words.transformValues(() -> new Tagger("tv-calls-2"), "tv-calls-2")
+        words.transformValues(() -> new Tagger(calls[1]), calls[1])
                 .groupBy((k, v) -> KeyValue.pair(base(v), k), grouped)
                 .count()
-                .toStream().to(GROUPED, longs);
+                .toStream().to(prefix + GROUPED, longs);
 
-        KTable<String, String> mat = words.transformValues(() -> new Tagger("tv-calls-3"),
+        KTable<String, String> mat = words.transformValues(() -> new Tagger(calls[2]),
                 Materialized.<String, String, KeyValueStore<org.apache.kafka.common.utils.Bytes, byte[]>>as("tv-upper")
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()),
-                "tv-calls-3");
-        mat.toStream().to(MAT_OUT, strings);
-        mat.groupBy((k, v) -> KeyValue.pair(base(v), k), grouped).count().toStream().to(MAT_GROUPED, longs);
-        return b.build();
+                calls[2]);
+        mat.toStream().to(prefix + MAT_OUT, strings);
+        mat.groupBy((k, v) -> KeyValue.pair(base(v), k), grouped).count().toStream().to(prefix + MAT_GROUPED, longs);
     }
 }

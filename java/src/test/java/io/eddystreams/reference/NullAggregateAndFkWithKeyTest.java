@@ -18,6 +18,7 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.TableJoined;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -113,6 +114,77 @@ class NullAggregateAndFkWithKeyTest {
             in.pipeInput("k", "reset", 3L);
             in.pipeInput("k", "c", 5L);
             assertEquals(List.of("k@1-1=a", "k@1-1=<tombstone>", "k@1-3=<tombstone>", "k@5-5=c"), read(d, "out"));
+        }
+    }
+
+    /**
+     * A sliding-window aggregator returning null deletes that window's entry and forwards a
+     * tombstone; the windows the deleted ones would have seeded are started again from the
+     * initializer.
+     */
+    @Test
+    void nullSlidingAggregateDeletesWindow() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.stream("in", Consumed.with(Serdes.String(), Serdes.String()))
+                .groupByKey()
+                .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(10), Duration.ofSeconds(1)))
+                .aggregate(() -> "", (k, v, agg) -> v.equals("reset") ? null : agg + v,
+                        Materialized.<String, String, WindowStore<Bytes, byte[]>>as("slides")
+                                .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()))
+                .toStream()
+                .map((k, v) -> KeyValue.pair(k.key() + "@" + k.window().start() + "-" + k.window().end(), v))
+                .to("out", Produced.with(Serdes.String(), Serdes.String()));
+        try (TopologyTestDriver d = Drivers.driver(b.build(), "app")) {
+            TestInputTopic<String, String> in = d.createInputTopic("in", Serdes.String().serializer(),
+                    Serdes.String().serializer());
+            in.pipeInput("k", "a", 20L);
+            in.pipeInput("k", "b", 25L);
+            in.pipeInput("k", "reset", 27L);
+            in.pipeInput("k", "c", 30L);
+            in.pipeInput("k", "d", 26L);
+            in.pipeInput("k", "e", 45L);
+            in.pipeInput("k", "reset", 3L);
+            in.pipeInput("k", "f", 5L);
+            assertEquals(List.of("k@10-20=a", "k@21-31=b", "k@15-25=ab", "k@21-31=<tombstone>", "k@26-36=<tombstone>",
+                    "k@17-27=<tombstone>", "k@26-36=c", "k@20-30=abc", "k@26-36=cd", "k@20-30=abcd", "k@16-26=abd",
+                    "k@27-37=c", "k@35-45=e", "k@0-10=<tombstone>", "k@0-10=f"), read(d, "out"));
+            long tombstones = d.createOutputTopic("app-slides-changelog", new org.apache.kafka.common.serialization.BytesDeserializer(),
+                    new org.apache.kafka.common.serialization.BytesDeserializer()).readValuesToList().stream()
+                    .filter(v -> v == null).count();
+            assertEquals(4, tombstones, "a changelog tombstone per null aggregate");
+            List<String> store = new ArrayList<>();
+            try (var it = d.<String, String>getWindowStore("slides").all()) {
+                it.forEachRemaining(kv -> store.add(kv.key.key() + "@" + kv.key.window().start() + "=" + kv.value));
+            }
+            assertEquals(List.of("k@0=f", "k@10=a", "k@15=ab", "k@16=abd", "k@20=abcd", "k@26=cd", "k@27=c", "k@35=e"), store);
+        }
+    }
+
+    /**
+     * A table aggregation asked to subtract from a key it holds no aggregate for, and to add
+     * nothing, puts null and forwards it: a tombstone downstream and in the changelog. Here the
+     * unmaterialized transformValues of TransformValuesTopologies turns the absent old value of
+     * keep1's first update into "gone#2", which groupBy subtracts from the word "gone".
+     */
+    @Test
+    void subtractFromAbsentAggregateForwardsTombstone() {
+        try (TopologyTestDriver d = Drivers.driver(TransformValuesTopologies.build(), "app")) {
+            TestInputTopic<String, String> in = d.createInputTopic(TransformValuesTopologies.WORDS,
+                    Serdes.String().serializer(), Serdes.String().serializer());
+            in.pipeInput("keep1", "w", 1L);
+            in.pipeInput("keep1", "v", 2L);
+            List<String> got = new ArrayList<>();
+            for (TestRecord<String, Long> r : d.createOutputTopic(TransformValuesTopologies.GROUPED,
+                    Serdes.String().deserializer(), Serdes.Long().deserializer()).readRecordsToList()) {
+                got.add(r.key() + "=" + (r.value() == null ? "<tombstone>" : r.value()) + "@" + r.timestamp());
+            }
+            assertEquals(List.of("gone=<tombstone>@1", "W=1@1", "W=0@2", "V=1@2"), got);
+            List<String> changelog = new ArrayList<>();
+            for (TestRecord<String, Long> r : d.createOutputTopic("app-KTABLE-AGGREGATE-STATE-STORE-0000000008-changelog",
+                    Serdes.String().deserializer(), Serdes.Long().deserializer()).readRecordsToList()) {
+                changelog.add(r.key() + "=" + (r.value() == null ? "<tombstone>" : r.value()));
+            }
+            assertEquals(List.of("gone=<tombstone>", "W=1", "W=0", "V=1"), changelog);
         }
     }
 
