@@ -15,21 +15,23 @@ import (
 )
 
 // positions returns, per input partition, the offset after the last record
-// processed: what a commit records as consumed. Records buffered but not
-// processed yet are not covered.
+// processed — or, with nothing buffered, after the last record or
+// transaction marker fetched (recordQueue.position): what a commit records
+// as consumed. Records buffered but not processed yet are not covered.
 func (w *worker) positions() map[string]map[int32]kgo.EpochOffset {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := map[string]map[int32]kgo.EpochOffset{}
 	for _, t := range w.tasks {
 		for _, q := range t.in.queues {
-			if q.next < 0 {
+			off, epoch, ok := q.position()
+			if !ok {
 				continue
 			}
 			if out[q.topic] == nil {
 				out[q.topic] = map[int32]kgo.EpochOffset{}
 			}
-			out[q.topic][q.partition] = kgo.EpochOffset{Epoch: q.epoch, Offset: q.next}
+			out[q.topic][q.partition] = kgo.EpochOffset{Epoch: epoch, Offset: off}
 		}
 	}
 	return out

@@ -39,16 +39,44 @@ type recordQueue struct {
 	// next is the offset after the last record processed, the offset to
 	// commit (-1: none processed since the task opened); epoch is that
 	// record's leader epoch.
-	next   int64
-	epoch  int32
-	paused bool
+	next  int64
+	epoch int32
+	// fetched is the offset after the last record buffered or control
+	// record (transaction marker) seen, -1 if none since the task opened
+	// or the last rewind; fetchedEpoch is that record's leader epoch. A
+	// commit with nothing buffered records fetched as consumed, past the
+	// markers, as Kafka Streams commits the consumer's position then: a
+	// partition written transactionally otherwise shows a lag of 1 for
+	// good.
+	fetched      int64
+	fetchedEpoch int32
+	paused       bool
+}
+
+// fetchedTo notes that the records of the queue's partition up to r (a
+// record or a control record) were fetched.
+func (q *recordQueue) fetchedTo(r *kgo.Record) {
+	if r.Offset+1 > q.fetched {
+		q.fetched, q.fetchedEpoch = r.Offset+1, r.LeaderEpoch
+	}
+}
+
+// position is the offset a commit records as consumed and its leader
+// epoch, ok false if none: after the last record processed, or, with
+// nothing buffered, after the last record fetched (markers included).
+func (q *recordQueue) position() (offset int64, epoch int32, ok bool) {
+	offset, epoch = q.next, q.epoch
+	if q.len() == 0 && q.fetched > offset {
+		offset, epoch = q.fetched, q.fetchedEpoch
+	}
+	return offset, epoch, offset >= 0
 }
 
 func newPartitionGroup(topics []string, partition int32, maxIdle time.Duration, lag lagFunc, enforced *atomic.Int64) *partitionGroup {
 	sel := partitiongroup.New[*kgo.Record](topics, partition, maxIdle, lag, enforced)
 	g := &partitionGroup{sel: sel, byTopic: make(map[string]*recordQueue, len(topics)), lag: lag}
 	for _, q := range sel.Queues() {
-		rq := &recordQueue{Queue: q, topic: q.Topic(), partition: partition, next: -1, epoch: -1}
+		rq := &recordQueue{Queue: q, topic: q.Topic(), partition: partition, next: -1, epoch: -1, fetched: -1, fetchedEpoch: -1}
 		g.queues = append(g.queues, rq)
 		g.byTopic[rq.topic] = rq
 	}
@@ -85,6 +113,6 @@ func (g *partitionGroup) next(now time.Time) *kgo.Record {
 func (g *partitionGroup) drop() {
 	g.sel.Drop()
 	for _, q := range g.queues {
-		q.next, q.epoch = -1, -1
+		q.next, q.epoch, q.fetched, q.fetchedEpoch = -1, -1, -1, -1
 	}
 }

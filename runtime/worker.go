@@ -337,7 +337,8 @@ func (w *worker) buffer(fs kgo.Fetches) error {
 		if err != nil || len(p.Records) == 0 {
 			return
 		}
-		w.lags.fetched(p.Topic, p.Partition, p.Records[len(p.Records)-1].Offset+1)
+		last := p.Records[len(p.Records)-1]
+		w.lags.fetched(p.Topic, p.Partition, last.Offset+1)
 		for _, r := range p.Records {
 			if r.Attrs.IsControl() {
 				continue
@@ -345,6 +346,9 @@ func (w *worker) buffer(fs kgo.Fetches) error {
 			if err = w.bufferRecord(r, limit, &pause); err != nil {
 				return
 			}
+		}
+		if q := w.queueOf(p.Topic, p.Partition); q != nil {
+			q.fetchedTo(last)
 		}
 	})
 	if len(pause) > 0 {
@@ -355,6 +359,20 @@ func (w *worker) buffer(fs kgo.Fetches) error {
 
 // bufferRecord adds r to its task's partition group, and to pause if that
 // takes the partition over limit.
+// queueOf returns the queue of an input partition, or nil if no task of
+// the worker reads it. The caller holds w.mu.
+func (w *worker) queueOf(topic string, partition int32) *recordQueue {
+	sub, ok := w.app.plan.subOf[topic]
+	if !ok {
+		return nil
+	}
+	t, ok := w.tasks[engine.TaskID{Subtopology: sub, Partition: partition}]
+	if !ok {
+		return nil
+	}
+	return t.in.queue(topic)
+}
+
 func (w *worker) bufferRecord(r *kgo.Record, limit int, pause *map[string][]int32) error {
 	sub, ok := w.app.plan.subOf[r.Topic]
 	if !ok {
