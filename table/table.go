@@ -65,8 +65,9 @@ type Materialized struct {
 // Versioned materializes the table in a versioned key-value store that keeps
 // every version of a row written within historyRetention (Kafka Streams'
 // Materialized.as(Stores.persistentVersionedKeyValueStore(name,
-// historyRetention)), KIP-889). It applies to Builder.Table and
-// Stream.ToTable.
+// historyRetention)), KIP-889). It applies to Builder.Table,
+// Stream.ToTable and Table.Materialize (which keeps a Filter, MapValues,
+// TransformValues or table–table join result in a versioned store).
 //
 // A versioned table's row is the one with the latest timestamp, not the
 // last to arrive: an update older than its key's current row (out of order)
@@ -74,8 +75,9 @@ type Materialized struct {
 // (Filter, MapValues and ToStream still pass it on, as in Kafka Streams),
 // and an update older than historyRetention behind the largest timestamp
 // seen is dropped. A stream–table join with a
-// versioned table (Stream.JoinTable, Stream.LeftJoinTable) joins each
-// stream record with the row valid at the record's timestamp. Versioned
+// versioned table (Stream.JoinTable, Stream.LeftJoinTable), or with a
+// Filter or MapValues of one, joins each stream record with the row valid
+// at the record's timestamp. Versioned
 // stores are not cached (table.WithoutCaching is implied) and a versioned
 // table cannot be suppressed. The store's changelog records carry each
 // version's timestamp, so a restore rebuilds the history.
@@ -143,7 +145,7 @@ func WithoutCaching() Option {
 func Resolve(opts ...Option) (Materialized, error) {
 	m, err := ResolveVersioned(opts...)
 	if m.Versioned {
-		err = errors.Join(err, errors.New("table.Versioned applies to Builder.Table and Stream.ToTable only"))
+		err = errors.Join(err, errors.New("table.Versioned applies to Builder.Table, Stream.ToTable and Table.Materialize only"))
 	}
 	return m, err
 }
