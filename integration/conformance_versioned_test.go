@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,6 +43,7 @@ func TestConformanceVersioned(t *testing.T) {
 	needJavaReference(t)
 	t.Run("versioned-join", func(t *testing.T) { runOrderFamily(t, versionedFamily()) })
 	t.Run("versioned-join-grace", func(t *testing.T) { runOrderFamily(t, versionedGraceFamily()) })
+	t.Run("versioned-derived", func(t *testing.T) { runOrderFamily(t, versionedDerivedFamily()) })
 }
 
 // Topic names and parameters of java/…/VersionedTopologies.java.
@@ -51,6 +53,9 @@ const (
 	vsStore                               = "vs-rows"
 	vsHistory                             = 300 * time.Millisecond
 	vsGrace                               = 100 * time.Millisecond // of versioned-join-grace
+	// versioned-derived
+	vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges = "vs-djoin", "vs-dleftjoin", "vs-dgrace", "vs-mleftjoin", "vs-fchanges"
+	vsFilteredStore                                         = "vs-filtered"
 )
 
 // addVersionedJoins is VersionedTopologies.versionedJoin on topics in+…,
@@ -221,70 +226,174 @@ func versionedGraceModel(tasks [][]crec, outParts int32) map[string][]orec {
 
 func versionedModelWith(tasks [][]crec, outParts int32, grace bool) map[string][]orec {
 	o := &modelOut{outParts, map[string][]orec{vsJoin: {}, vsLeftJoin: {}, vsChanges: {}}}
-	history := vsHistory.Milliseconds()
 	for _, task := range tasks {
-		versions := map[string][]vversion{}
-		observed, seen := int64(0), false
-		var buffer []crec
-		bufTime, buffered := int64(0), false
-		join := func(r crec) {
-			cutoff := observed - history
-			vs := versions[r.Key]
-			var found *string
-			switch {
-			case len(vs) == 0:
-			case seen && r.Time < cutoff:
-				if latest := vs[len(vs)-1]; latest.ts <= r.Time {
-					found = latest.value
-				}
-			default:
-				if i := sort.Search(len(vs), func(i int) bool { return vs[i].ts > r.Time }); i > 0 {
-					found = vs[i-1].value
-				}
-			}
+		versionedRun(task, grace, func(r crec) { o.emit(vsChanges, r.Key, r.Value, r.Time) }, func(r crec, found *string) {
 			if found != nil {
 				o.emit(vsJoin, r.Key, str(joined(*r.Value, *found)), r.Time)
 			}
 			o.emit(vsLeftJoin, r.Key, str(joined(*r.Value, orNull(deref(found), found != nil))), r.Time)
-		}
-		for _, r := range task {
-			cutoff := observed - history
-			switch {
-			case r.Topic == vsTable:
-				if seen && r.Time < cutoff {
-					continue
-				}
-				if !seen || r.Time > observed {
-					observed, seen = r.Time, true
-				}
-				o.emit(vsChanges, r.Key, r.Value, r.Time)
-				vs := versions[r.Key]
-				i := sort.Search(len(vs), func(i int) bool { return vs[i].ts >= r.Time })
-				if i < len(vs) && vs[i].ts == r.Time {
-					vs[i].value = r.Value
-				} else {
-					vs = slices.Insert(vs, i, vversion{r.Time, r.Value})
-				}
-				versions[r.Key] = vs
-			case r.Value == nil:
-			case !grace || buffered && r.Time < bufTime-vsGrace.Milliseconds():
-				join(r)
-			default:
-				// Buffer order: timestamp, key bytes, then arrival.
-				i := sort.Search(len(buffer), func(i int) bool {
-					b := buffer[i]
-					return b.Time > r.Time || b.Time == r.Time && b.Key > r.Key
-				})
-				buffer = slices.Insert(buffer, i, r)
-				if !buffered || r.Time > bufTime {
-					bufTime, buffered = r.Time, true
-				}
-				for len(buffer) > 0 && buffer[0].Time <= bufTime-vsGrace.Milliseconds() {
-					join(buffer[0])
-					buffer = buffer[1:]
-				}
+		})
+	}
+	return o.m
+}
+
+// versionedRun runs one task's input through the model of the versioned
+// store (history vsHistory) and the stream–table join over it (with the
+// grace period vsGrace if grace): change is called with each table update
+// the store takes, join with each stream record as it is joined and the
+// row valid at its timestamp (nil: none).
+func versionedRun(task []crec, grace bool, change func(crec), join func(r crec, found *string)) {
+	history := vsHistory.Milliseconds()
+	versions := map[string][]vversion{}
+	observed, seen := int64(0), false
+	var buffer []crec
+	bufTime, buffered := int64(0), false
+	lookup := func(r crec) {
+		cutoff := observed - history
+		vs := versions[r.Key]
+		var found *string
+		switch {
+		case len(vs) == 0:
+		case seen && r.Time < cutoff:
+			if latest := vs[len(vs)-1]; latest.ts <= r.Time {
+				found = latest.value
+			}
+		default:
+			if i := sort.Search(len(vs), func(i int) bool { return vs[i].ts > r.Time }); i > 0 {
+				found = vs[i-1].value
 			}
 		}
+		join(r, found)
+	}
+	for _, r := range task {
+		cutoff := observed - history
+		switch {
+		case r.Topic == vsTable:
+			if seen && r.Time < cutoff {
+				continue
+			}
+			if !seen || r.Time > observed {
+				observed, seen = r.Time, true
+			}
+			change(r)
+			vs := versions[r.Key]
+			i := sort.Search(len(vs), func(i int) bool { return vs[i].ts >= r.Time })
+			if i < len(vs) && vs[i].ts == r.Time {
+				vs[i].value = r.Value
+			} else {
+				vs = slices.Insert(vs, i, vversion{r.Time, r.Value})
+			}
+			versions[r.Key] = vs
+		case r.Value == nil:
+		case !grace || buffered && r.Time < bufTime-vsGrace.Milliseconds():
+			lookup(r)
+		default:
+			// Buffer order: timestamp, key bytes, then arrival.
+			i := sort.Search(len(buffer), func(i int) bool {
+				b := buffer[i]
+				return b.Time > r.Time || b.Time == r.Time && b.Key > r.Key
+			})
+			buffer = slices.Insert(buffer, i, r)
+			if !buffered || r.Time > bufTime {
+				bufTime, buffered = r.Time, true
+			}
+			for len(buffer) > 0 && buffer[0].Time <= bufTime-vsGrace.Milliseconds() {
+				lookup(buffer[0])
+				buffer = buffer[1:]
+			}
+		}
+	}
+}
+
+// Conformance of stream–table joins with tables derived from a versioned
+// table (versioned-derived, VersionedTopologies.versionedDerived): a
+// Filter and MapValues of it, not materialized, joined inner and left and
+// left with a grace period, each record with the filtered and mapped
+// version valid at its timestamp; and the Filter materialized in a
+// versioned store, whose ToStream and left join (after MapValues) are
+// checked too. The inputs are versioned-join's with values the filter
+// drops (ending in x, 3, 6 or 9) in and out of order.
+func versionedDerivedFamily() orderFamily {
+	return orderFamily{
+		name: "versioned-derived", inputs: []string{vsStream, vsTable},
+		outputs: []string{vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges},
+		model:   versionedDerivedModel,
+		cases: []orderCase{{
+			name: "small", java: "versioned-derived", add: addVersionedDerived, parts: 1, outParts: 2,
+			in: derivedSmall(),
+		}, {
+			name: "random", java: "versioned-derived", add: addVersionedDerived, parts: 3, outParts: 4,
+			in: randomVersioned(43),
+		}},
+	}
+}
+
+// keepDerived is versioned-derived's filter.
+func keepDerived(_, v string) bool { return !strings.ContainsRune("x369", rune(v[len(v)-1])) }
+
+// addVersionedDerived is VersionedTopologies.versionedDerived.
+func addVersionedDerived(b *stream.Builder, in, out string) {
+	s := b.Stream(in+vsStream, serde.String(), serde.String())
+	t := b.Table(in+vsTable, serde.String(), serde.String(), table.As(in+vsStore), table.Versioned(vsHistory))
+	left := func(v, row string, found bool) string { return joined(v, orNull(row, found)) }
+	derived := t.Filter(keepDerived).MapValues(strings.ToUpper)
+	s.JoinTable(derived, joined).To(out+vsDJoin, serde.String(), serde.String())
+	s.LeftJoinTable(derived, left).To(out+vsDLeftJoin, serde.String(), serde.String())
+	s.LeftJoinTable(derived, left, stream.WithGracePeriod(vsGrace)).To(out+vsDGrace, serde.String(), serde.String())
+	filtered := t.Filter(keepDerived).Materialize(table.As(in+vsFilteredStore), table.Versioned(vsHistory))
+	filtered.ToStream().To(out+vsFChanges, serde.String(), serde.String())
+	s.LeftJoinTable(filtered.MapValues(strings.ToUpper), left).To(out+vsMLeftJoin, serde.String(), serde.String())
+}
+
+// derivedSmall is versionedSmall with table values the filter drops: y3
+// and w6 out of order in k1's history, q9 as k2's latest row, and stream
+// records that find them.
+func derivedSmall() []crec {
+	return append(versionedSmall(),
+		crec{vsTable, "k1", str("y3"), 1130},
+		crec{vsTable, "k1", str("w6"), 1105},
+		crec{vsStream, "k1", str("s14"), 1135},
+		crec{vsStream, "k1", str("s15"), 1107},
+		crec{vsStream, "k1", str("s16"), 1102},
+		crec{vsTable, "k2", str("q9"), 2200},
+		crec{vsStream, "k2", str("s17"), 2250},
+		crec{vsStream, "k2", str("s18"), 2150},
+	)
+}
+
+// versionedDerivedModel is versionedModel with the filter and mapping
+// applied to the row each record finds (a row the filter drops is none),
+// for both the unmaterialized derived table and the versioned store of the
+// filter, whose versions are the filtered updates (a dropped value a
+// tombstone) at the same timestamps, with the same history: their lookups
+// agree.
+func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
+	o := &modelOut{outParts, map[string][]orec{vsDJoin: {}, vsDLeftJoin: {}, vsDGrace: {}, vsMLeftJoin: {}, vsFChanges: {}}}
+	derive := func(found *string) *string {
+		if found == nil || !keepDerived("", *found) {
+			return nil
+		}
+		return str(strings.ToUpper(*found))
+	}
+	left := func(r crec, row *string) *string { return str(joined(*r.Value, orNull(deref(row), row != nil))) }
+	for _, task := range tasks {
+		versionedRun(task, false, func(r crec) {
+			v := r.Value
+			if v != nil && !keepDerived("", *v) {
+				v = nil
+			}
+			o.emit(vsFChanges, r.Key, v, r.Time)
+		}, func(r crec, found *string) {
+			row := derive(found)
+			if row != nil {
+				o.emit(vsDJoin, r.Key, str(joined(*r.Value, *row)), r.Time)
+			}
+			o.emit(vsDLeftJoin, r.Key, left(r, row), r.Time)
+			o.emit(vsMLeftJoin, r.Key, left(r, row), r.Time)
+		})
+		versionedRun(task, true, func(crec) {}, func(r crec, found *string) {
+			o.emit(vsDGrace, r.Key, left(r, derive(found)), r.Time)
+		})
 	}
 	return o.m
 }
@@ -301,7 +410,7 @@ func deref(s *string) string {
 // (topologytest processes every record as it is piped), writes what the
 // model predicts for both cases.
 func TestVersionedModelAndEddyAgree(t *testing.T) {
-	for _, f := range []orderFamily{versionedFamily(), versionedGraceFamily()} {
+	for _, f := range []orderFamily{versionedFamily(), versionedGraceFamily(), versionedDerivedFamily()} {
 		t.Run(f.name, func(t *testing.T) { versionedModelAndEddyAgree(t, f) })
 	}
 }
