@@ -64,6 +64,25 @@ func (t Table[K, V]) materializeVersioned(m table.Materialized, optErr error) Ta
 	return Table[K, V]{b: t.b, node: n, ks: ks, vs: vs, store: store, asOf: storeAsOf(store, ks, vs)}
 }
 
+// kvSpec is the spec of the key-value store of an aggregation materialized
+// with m: a versioned store with table.Versioned (Kafka Streams accepts
+// one for aggregate, reduce and count), else a key-value store.
+func kvSpec(m table.Materialized) engine.StoreSpec {
+	if m.Versioned {
+		return engine.StoreSpec{Kind: engine.VersionedKind, Logged: m.Logging,
+			Versioned: state.VersionedOptions{HistoryRetention: m.HistoryRetention.Milliseconds()}}
+	}
+	return engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}
+}
+
+// withAsOf returns t with its as-of view if its store is versioned.
+func (t Table[K, V]) withAsOf() Table[K, V] {
+	if t.versioned() {
+		t.asOf = storeAsOf(t.store, t.ks, t.vs)
+	}
+	return t
+}
+
 // versioned reports whether the table is kept in a versioned store.
 func (t Table[K, V]) versioned() bool {
 	return t.store != nil && t.store.Spec.Kind == engine.VersionedKind
@@ -72,7 +91,8 @@ func (t Table[K, V]) versioned() bool {
 // versionedUpstream reports whether the table whose changes node forwards
 // is versioned: node keeps a versioned store, or is a filter or value
 // mapping of such a table, which inherits its versioned semantics (as in
-// Kafka Streams, where suppress is rejected on them too).
+// Kafka Streams, where suppress is rejected on them too), or a cogroup's
+// merge of aggregations into a versioned store.
 func versionedUpstream(node *topology.Node) bool {
 	for node != nil {
 		for _, s := range node.Stores {
@@ -81,6 +101,8 @@ func versionedUpstream(node *topology.Node) bool {
 			}
 		}
 		switch {
+		case node.Op == "COGROUPKSTREAM-MERGE" && len(node.Parents) > 0:
+			node = node.Parents[0] // the aggregations share one store
 		case len(node.Parents) != 1:
 			return false
 		case node.Op == "KTABLE-FILTER", node.Op == "KTABLE-MAPVALUES", node.Op == "KTABLE-TRANSFORMVALUES":

@@ -65,9 +65,17 @@ type Materialized struct {
 // Versioned materializes the table in a versioned key-value store that keeps
 // every version of a row written within historyRetention (Kafka Streams'
 // Materialized.as(Stores.persistentVersionedKeyValueStore(name,
-// historyRetention)), KIP-889). It applies to Builder.Table,
-// Stream.ToTable and Table.Materialize (which keeps a Filter, MapValues,
-// TransformValues or table–table join result in a versioned store).
+// historyRetention)), KIP-889). As in Kafka Streams it applies to every
+// key-value table: Builder.Table, Stream.ToTable, Table.Materialize (which
+// keeps a Filter, MapValues or table–table join result in a versioned
+// store), Table.TransformValues (with As), and the Count, Reduce and
+// Aggregate of grouped streams, grouped tables and cogroups; not to
+// windowed or session aggregations or global tables.
+//
+// An aggregation into a versioned store puts each aggregate as a version at
+// its timestamp (the largest timestamp that contributed to it); an
+// aggregate older than historyRetention behind the largest timestamp the
+// store has seen is neither stored nor forwarded, as in Kafka Streams.
 //
 // A versioned table's row is the one with the latest timestamp, not the
 // last to arrive: an update older than its key's current row (out of order)
@@ -145,7 +153,9 @@ func WithoutCaching() Option {
 func Resolve(opts ...Option) (Materialized, error) {
 	m, err := ResolveVersioned(opts...)
 	if m.Versioned {
-		err = errors.Join(err, errors.New("table.Versioned applies to Builder.Table, Stream.ToTable and Table.Materialize only"))
+		err = errors.Join(err, errors.New("table.Versioned applies to key-value tables only (Builder.Table, Stream.ToTable, Table.Materialize, "+
+			"Table.TransformValues, the aggregations of grouped streams and tables, and cogroups), as in Kafka Streams; "+
+			"not to windowed or session aggregations or global tables"))
 	}
 	return m, err
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/eddy-streams/eddy/state/pebble"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
+	"github.com/eddy-streams/eddy/window"
 )
 
 // Versioned tables (KIP-889) and stream–table joins over them (KIP-914), as
@@ -358,11 +359,33 @@ func TestVersionedTableBuildErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "suppress is not supported on a versioned table")
 
+	// Windowed aggregations and global tables cannot be versioned in Kafka
+	// Streams either (a window store; "GlobalTables cannot be versioned").
 	b = stream.NewBuilder()
-	b.Stream("s", ss, ss).GroupByKey().Count(table.Versioned(time.Minute)).ToStream().To("c", nil, serde.Int64())
+	b.Stream("s", ss, ss).GroupByKey().WindowedBy(window.Tumbling(time.Second)).Count(table.Versioned(time.Minute)).ToStream().To("c", nil, nil)
 	_, err = b.Build()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "table.Versioned applies to Builder.Table, Stream.ToTable and Table.Materialize only")
+	assert.Contains(t, err.Error(), "table.Versioned applies to key-value tables only")
+	b = stream.NewBuilder()
+	b.GlobalTable("g", ss, ss, table.Versioned(time.Minute))
+	b.Stream("s", ss, ss).To("c2", nil, nil)
+	_, err = b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not to windowed or session aggregations or global tables")
+
+	// A versioned aggregation or TransformValues result cannot be
+	// suppressed either, and TransformValues needs a store name.
+	b = stream.NewBuilder()
+	b.Stream("s", ss, ss).GroupByKey().Count(table.Versioned(time.Minute)).SuppressUntilTimeLimit(time.Second).ToStream().To("c3", nil, serde.Int64())
+	_, err = b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "suppress is not supported on a versioned table")
+	b = stream.NewBuilder()
+	b.Table("t", ss, ss).TransformValues(func() processor.ValueTransformer[string, string, string] { return upperTransformer{} },
+		table.Versioned(time.Minute)).ToStream().To("c4", nil, nil)
+	_, err = b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "table.Versioned materializes the result in a versioned store: pass table.As(name) too")
 
 	b = stream.NewBuilder()
 	b.Table("table", ss, ss, table.Versioned(-time.Second)).ToStream().To("d", nil, nil)
@@ -657,4 +680,104 @@ func TestJoinWithTransformedVersionedTable(t *testing.T) {
 	_, err := b.Build()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "JoinTable: the table is a TransformValues of a versioned table")
+}
+
+// An aggregation into a versioned store (Kafka Streams accepts one for
+// count, reduce and aggregate) puts each aggregate as a version at the
+// largest timestamp that contributed to it: an aggregate older than the
+// history retention behind the store's largest timestamp is neither
+// stored nor forwarded (counted as expired), and a stream–table join reads
+// the count valid at each stream record's timestamp.
+func TestVersionedAggregation(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		ss := serde.String()
+		b := stream.NewBuilder()
+		counts := b.Stream("table", ss, ss).GroupByKey().Count(table.As("counts"), table.Versioned(300*time.Millisecond))
+		counts.ToStream().To("counts-out", nil, serde.Int64())
+		b.Stream("stream", ss, ss).LeftJoinTable(counts.MapValues(func(n int64) string { return fmt.Sprint(n) }),
+			func(v, row string, ok bool) string { return joined(v, row, ok) }).To("out", nil, nil)
+		topo, err := b.Build()
+		require.NoError(t, err)
+		d, err := New(topo, backend)
+		require.NoError(t, err)
+		defer d.Close()
+		pipeSteps(t, d, []vstep{
+			vT(100, "k1", "a"),
+			vT(50, "k1", "b"), // out of order: the count's timestamp stays 100
+			vS(99, "k1", "A", "k1 [A,null] 99"),
+			vS(100, "k1", "B", "k1 [B,2] 100"),
+			vT(1000, "k2", "c"),
+			vT(200, "k3", "d"), // a new key's count at 200 < 1000 - 300: not put
+			vT(600, "k1", "e"), // k1's count at 600 < 700: not put either
+			vS(650, "k1", "C", "k1 [C,2] 650"),
+			vS(650, "k3", "D", "k3 [D,null] 650"),
+			vT(800, "k1", "f"), // 3 at 800
+			vS(750, "k1", "E", "k1 [E,2] 750"),
+			vS(800, "k1", "F", "k1 [F,3] 800"),
+		}, "out")
+		rs, err := d.Output("counts-out", ss, serde.Int64()).ReadRecords()
+		require.NoError(t, err)
+		var got []string
+		for _, r := range rs {
+			got = append(got, fmt.Sprintf("%s=%d@%d", r.Key, r.Value, r.Timestamp.UnixMilli()))
+		}
+		assert.Equal(t, []string{"k1=1@100", "k1=2@100", "k2=1@1000", "k1=3@800"}, got)
+		assert.Equal(t, int64(2), d.Dropped()["expired"], "the two aggregates not put")
+	})
+}
+
+// A grouped table's aggregation, a materialized TransformValues and a
+// Materialize after a table–table join each accept a versioned store, and
+// stream–table joins read them as of each record's timestamp.
+func TestVersionedDerivedStores(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		ss := serde.String()
+		b := stream.NewBuilder()
+		tb := b.Table("table", ss, ss)
+		other := b.Table("other", ss, ss)
+		s := b.Stream("stream", ss, ss)
+		hist := table.Versioned(time.Second)
+		join := func(name string, tt stream.Table[string, string]) {
+			s.LeftJoinTable(tt, func(v, row string, ok bool) string { return joined(v, row, ok) }).To(name, nil, nil)
+		}
+		join("tv", tb.TransformValues(func() processor.ValueTransformer[string, string, string] { return upperTransformer{} },
+			table.As("tv"), hist))
+		join("tj", tb.Join(other, func(a, b string) string { return a + "+" + b }).Materialize(table.As("tj"), hist))
+		join("ta", tb.GroupBy(func(_, v string) (string, string) { return v[:1], v }, ss, ss).
+			Reduce(func(agg, v string) string { return agg + v }, func(agg, v string) string { return strings.Replace(agg, v, "", 1) },
+				table.As("ta"), hist))
+		topo, err := b.Build()
+		require.NoError(t, err)
+		d, err := New(topo, backend)
+		require.NoError(t, err)
+		defer d.Close()
+		in := map[string]*InputTopic[string, string]{"table": d.Input("table", ss, ss), "other": d.Input("other", ss, ss), "stream": d.Input("stream", ss, ss)}
+		pipe := func(topic, k, v string, ts int64) {
+			require.NoError(t, in[topic].PipeRecord(Record[string, string]{Key: k, Value: v, Timestamp: time.UnixMilli(ts)}))
+		}
+		pipe("other", "k", "o", 5)
+		pipe("table", "k", "a1", 10)
+		pipe("table", "k", "a2", 20)
+		pipe("table", "k", "b1", 30) // moves k from group a to group b
+		for _, ts := range []int64{9, 10, 15, 25, 35} {
+			pipe("stream", "k", fmt.Sprint("s", ts), ts)
+			pipe("stream", "a", fmt.Sprint("g", ts), ts)
+		}
+		read := func(topic string) []string {
+			rs, err := d.Output(topic, ss, ss).ReadRecords()
+			require.NoError(t, err)
+			var got []string
+			for _, r := range rs {
+				got = append(got, r.Key+"="+r.Value)
+			}
+			return got
+		}
+		assert.Equal(t, []string{"k=[s9,null]", "a=[g9,null]", "k=[s10,A1]", "a=[g10,null]", "k=[s15,A1]", "a=[g15,null]",
+			"k=[s25,A2]", "a=[g25,null]", "k=[s35,B1]", "a=[g35,null]"}, read("tv"))
+		assert.Equal(t, []string{"k=[s9,null]", "a=[g9,null]", "k=[s10,a1+o]", "a=[g10,null]", "k=[s15,a1+o]", "a=[g15,null]",
+			"k=[s25,a2+o]", "a=[g25,null]", "k=[s35,b1+o]", "a=[g35,null]"}, read("tj"))
+		// Group a: a1 at 10, a2 (a1 subtracted, a2 added) at 20, empty at 30.
+		assert.Equal(t, []string{"k=[s9,null]", "a=[g9,null]", "k=[s10,null]", "a=[g10,a1]", "k=[s15,null]", "a=[g15,a1]",
+			"k=[s25,null]", "a=[g25,a2]", "k=[s35,null]", "a=[g35,]"}, read("ta"))
+	})
 }
