@@ -28,12 +28,12 @@ import (
 // Streams drops what its versioned store does not take.
 type Aggregate[K, V, A any] struct {
 	engine.Forwarder[K, engine.Change[A]]
-	Node     string
-	drops    dropLog // null keys and values dropped, logged
-	Store    string
-	KeySerde serde.Serde[K]
-	AggSerde serde.Serde[A]
-	Initial  func(key K, value V) A
+	Node      string
+	drops     dropLog // null keys and values dropped, logged
+	Store     string
+	KeySerde  serde.Serde[K]
+	AggSerde  serde.Serde[A]
+	Initial   func(key K, value V) A
 	Add       func(key K, value V, agg A) A
 	Versioned bool
 	store     tableStore

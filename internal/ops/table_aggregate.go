@@ -211,19 +211,19 @@ func (s *TableGroupSource[K, V]) ProcessRaw(raw *engine.RawRecord) error {
 // Aggregate.
 type TableAggregate[K, V, A any] struct {
 	engine.Forwarder[K, engine.Change[A]]
-	Node     string
-	drops    dropLog // null keys and values dropped, logged
-	Store    string
-	KeySerde serde.Serde[K]
-	AggSerde serde.Serde[A]
-	Initial  func(key K, value V) A
-	Add      func(key K, value V, agg A) A
+	Node      string
+	drops     dropLog // null keys and values dropped, logged
+	Store     string
+	KeySerde  serde.Serde[K]
+	AggSerde  serde.Serde[A]
+	Initial   func(key K, value V) A
+	Add       func(key K, value V, agg A) A
 	Sub       func(key K, value V, agg A) A
 	Versioned bool
 	store     tableStore
 	t         *engine.Task
-	topic    string
-	nillable bool
+	topic     string
+	nillable  bool
 }
 
 // Init implements engine.Initializer.
