@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,8 @@ const (
 	// versioned-derived
 	vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges = "vs-djoin", "vs-dleftjoin", "vs-dgrace", "vs-mleftjoin", "vs-fchanges"
 	vsFilteredStore                                         = "vs-filtered"
+	vsVCount, vsCJoin, vsCountsStore                        = "vs-vcount", "vs-cjoin", "vs-counts"
+	vsSCount, vsSCountsStore                                = "vs-scount", "vs-scounts"
 )
 
 // addVersionedJoins is VersionedTopologies.versionedJoin on topics in+…,
@@ -312,11 +315,15 @@ func versionedRun(task []crec, grace bool, change func(crec), join func(r crec, 
 // version valid at its timestamp; and the Filter materialized in a
 // versioned store, whose ToStream and left join (after MapValues) are
 // checked too. The inputs are versioned-join's with values the filter
-// drops (ending in x, 3, 6 or 9) in and out of order.
+// drops (ending in x, 3, 6 or 9) in and out of order. The table's updates
+// are also counted per key into a versioned store (vs-vcount), which the
+// stream joins as of each record's time (vs-cjoin), and the stream's
+// records per key into another (vs-scount), where a count older than the
+// history retention behind the store's largest timestamp is not stored.
 func versionedDerivedFamily() orderFamily {
 	return orderFamily{
 		name: "versioned-derived", inputs: []string{vsStream, vsTable},
-		outputs: []string{vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges},
+		outputs: []string{vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges, vsVCount, vsCJoin, vsSCount},
 		model:   versionedDerivedModel,
 		cases: []orderCase{{
 			name: "small", java: "versioned-derived", add: addVersionedDerived, parts: 1, outParts: 2,
@@ -337,6 +344,18 @@ func versionedDerivedFamily() orderFamily {
 				vsMLeftJoin: derivedSmallLeft,
 				vsFChanges: {"k1=a@1000", "k1=b@1100", "k1=<null>@1020", "k1=c@1150", "k1=<null>@1130", "k1=<null>@1105",
 					"k1=<null>@1200", "k2=z@2000", "k2=<null>@2200"},
+				// Out-of-order updates count at the key's latest count's
+				// timestamp (x@1020 gives 3@1100, replacing 2@1100);
+				// late@1600 was dropped by the table, the tombstone by the
+				// count.
+				vsVCount: {"k1=1@1000", "k1=2@1100", "k1=3@1100", "k1=4@1150", "k1=5@1150", "k1=6@1150", "k2=1@2000", "k2=2@2200"},
+				vsCJoin: {"k1=s1|1@1030", "k1=s2|1@1010", "k1=s4|1@1040", "k1=s5|6@1160", "k1=s6|null@990", "k1=s7|6@1250",
+					"k2=s8|null@1300", "k1=s3|6@1500", "k1=s9|6@1161", "k1=s14|3@1135", "k1=s15|3@1107", "k1=s16|3@1102",
+					"k2=s10|null@1650", "k2=s11|1@2100", "k1=s12|6@1170", "k2=s13|null@1900", "k2=s17|2@2250", "k2=s18|1@2150"},
+				// k1's 12th count, s12's, would be at 1500, older than the
+				// store's 2100 minus the history: not stored, not forwarded.
+				vsSCount: {"k1=1@1030", "k1=2@1030", "k1=3@1040", "k1=4@1160", "k1=5@1160", "k1=6@1250", "k2=1@1300", "k1=7@1500",
+					"k1=8@1500", "k1=9@1500", "k1=10@1500", "k1=11@1500", "k2=2@1650", "k2=3@2100", "k2=4@2100", "k2=5@2250", "k2=6@2250"},
 			}),
 		}, {
 			name: "random", java: "versioned-derived", add: addVersionedDerived, parts: 3, outParts: 4,
@@ -367,6 +386,12 @@ func addVersionedDerived(b *stream.Builder, in, out string) {
 	filtered := t.Filter(keepDerived).Materialize(table.As(in+vsFilteredStore), table.Versioned(vsHistory))
 	filtered.ToStream().To(out+vsFChanges, serde.String(), serde.String())
 	s.LeftJoinTable(filtered.MapValues(strings.ToUpper), left).To(out+vsMLeftJoin, serde.String(), serde.String())
+	counts := t.ToStream().GroupByKey().Count(table.As(in+vsCountsStore), table.Versioned(vsHistory))
+	itoa := func(n int64) string { return strconv.FormatInt(n, 10) }
+	counts.ToStream().MapValues(itoa).To(out+vsVCount, serde.String(), serde.String())
+	s.LeftJoinTable(counts.MapValues(itoa), left).To(out+vsCJoin, serde.String(), serde.String())
+	s.GroupByKey().Count(table.As(in+vsSCountsStore), table.Versioned(vsHistory)).ToStream().MapValues(itoa).
+		To(out+vsSCount, serde.String(), serde.String())
 }
 
 // derivedSmall is versionedSmall with table values the filter drops: y3
@@ -398,7 +423,8 @@ func derivedSmall() []crec {
 // tombstone) at the same timestamps, with the same history: their lookups
 // agree.
 func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
-	o := &modelOut{outParts, map[string][]orec{vsDJoin: {}, vsDLeftJoin: {}, vsDGrace: {}, vsMLeftJoin: {}, vsFChanges: {}}}
+	o := &modelOut{outParts, map[string][]orec{vsDJoin: {}, vsDLeftJoin: {}, vsDGrace: {}, vsMLeftJoin: {}, vsFChanges: {},
+		vsVCount: {}, vsCJoin: {}, vsSCount: {}}}
 	derive := func(found *string) *string {
 		if found == nil || !keepDerived("", *found) {
 			return nil
@@ -407,13 +433,24 @@ func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 	}
 	left := func(r crec, row *string) *string { return str(joined(*r.Value, orNull(deref(row), row != nil))) }
 	for _, task := range tasks {
+		counts, scounts := &vstoreModel{versions: map[string][]vversion{}}, &vstoreModel{versions: map[string][]vversion{}}
+		for _, r := range task {
+			if r.Topic == vsStream && r.Value != nil {
+				scounts.count(o, vsSCount, r)
+			}
+		}
 		versionedRun(task, false, func(r crec) {
 			v := r.Value
 			if v != nil && !keepDerived("", *v) {
 				v = nil
 			}
 			o.emit(vsFChanges, r.Key, v, r.Time)
+			if r.Value == nil {
+				return // the count drops null values
+			}
+			counts.count(o, vsVCount, r)
 		}, func(r crec, found *string) {
+			o.emit(vsCJoin, r.Key, left(r, counts.get(r.Key, r.Time)), r.Time)
 			row := derive(found)
 			if row != nil {
 				o.emit(vsDJoin, r.Key, str(joined(*r.Value, *row)), r.Time)
@@ -426,6 +463,75 @@ func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 		})
 	}
 	return o.m
+}
+
+// vstoreModel is a versioned store with the history vsHistory (Kafka
+// Streams' RocksDBVersionedStore), as versionedRun keeps the table's.
+type vstoreModel struct {
+	versions map[string][]vversion
+	observed int64
+	seen     bool
+}
+
+// put adds value as key's version at ts, reporting whether the store took
+// it (not older than the observed time minus the history).
+func (m *vstoreModel) put(key string, value *string, ts int64) bool {
+	if m.seen && ts < m.observed-vsHistory.Milliseconds() {
+		return false
+	}
+	if !m.seen || ts > m.observed {
+		m.observed, m.seen = ts, true
+	}
+	vs := m.versions[key]
+	i := sort.Search(len(vs), func(i int) bool { return vs[i].ts >= ts })
+	if i < len(vs) && vs[i].ts == ts {
+		vs[i].value = value
+	} else {
+		vs = slices.Insert(vs, i, vversion{ts, value})
+	}
+	m.versions[key] = vs
+	return true
+}
+
+// count is KStreamAggregate's count over the store: r's key's latest count
+// + 1, at the largest timestamp that contributed, emitted to topic if the
+// store takes it.
+func (m *vstoreModel) count(o *modelOut, topic string, r crec) {
+	n, ts := int64(1), r.Time
+	if latest := m.latest(r.Key); latest != nil {
+		prev, _ := strconv.ParseInt(*latest.value, 10, 64)
+		n, ts = prev+1, max(ts, latest.ts)
+	}
+	if m.put(r.Key, str(strconv.FormatInt(n, 10)), ts) {
+		o.emit(topic, r.Key, str(strconv.FormatInt(n, 10)), ts)
+	}
+}
+
+// latest returns key's latest version if it has a value.
+func (m *vstoreModel) latest(key string) *vversion {
+	vs := m.versions[key]
+	if len(vs) == 0 || vs[len(vs)-1].value == nil {
+		return nil
+	}
+	return &vs[len(vs)-1]
+}
+
+// get returns the value valid at ts, as versionedRun's lookup.
+func (m *vstoreModel) get(key string, ts int64) *string {
+	vs := m.versions[key]
+	switch {
+	case len(vs) == 0:
+		return nil
+	case m.seen && ts < m.observed-vsHistory.Milliseconds():
+		if latest := vs[len(vs)-1]; latest.ts <= ts {
+			return latest.value
+		}
+		return nil
+	}
+	if i := sort.Search(len(vs), func(i int) bool { return vs[i].ts > ts }); i > 0 {
+		return vs[i-1].value
+	}
+	return nil
 }
 
 func deref(s *string) string {

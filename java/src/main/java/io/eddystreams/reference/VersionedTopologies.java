@@ -37,7 +37,13 @@ import org.apache.kafka.streams.state.Stores;
  * row); left with the same derived table and a grace period of {@value #GRACE_MS} ms → vs-dgrace;
  * left with {@code filter(keep)} materialized in a versioned store {@code vs-filtered} (history
  * {@value #HISTORY_MS} ms), then mapped → vs-mleftjoin; that filter's toStream() → vs-fchanges.
- * {@code keep} drops values ending in x, 3, 6 or 9.
+ * {@code keep} drops values ending in x, 3, 6 or 9. The table's updates are also counted per key
+ * ({@code toStream().groupByKey().count()}) into a versioned store {@code vs-counts} (history
+ * {@value #HISTORY_MS} ms): its toStream() → vs-vcount, and vs-stream left-joined with the counts
+ * (as Strings, mapValues) → vs-cjoin, each record with the count valid at its timestamp; the
+ * stream's records are counted per key into a versioned store {@code vs-scounts} too, whose
+ * toStream() → vs-scount: an out-of-order record older than the history behind the store's latest
+ * count is neither stored nor forwarded.
  *
  * <p>A versioned store needs a name. To keep store names independent of the topic prefix (see
  * TopicPrefixTest) and still add the topology to one builder several times, the store of the n-th
@@ -58,6 +64,9 @@ public final class VersionedTopologies {
     public static final String VS_DGRACE = "vs-dgrace";
     public static final String VS_MLEFT_JOIN = "vs-mleftjoin";
     public static final String VS_FCHANGES = "vs-fchanges";
+    public static final String VS_VCOUNT = "vs-vcount";
+    public static final String VS_CJOIN = "vs-cjoin";
+    public static final String VS_SCOUNT = "vs-scount";
     /** The materialized filter's store (versioned-derived; suffixed like {@link #VS_STORE}). */
     public static final String VS_FILTERED_STORE = "vs-filtered";
     /** The store's name (of the first addition to a builder). */
@@ -107,6 +116,17 @@ public final class VersionedTopologies {
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
         filtered.toStream().to(prefix + VS_FCHANGES, out);
         s.leftJoin(filtered.mapValues(v -> v.toUpperCase()), VersionedTopologies::joined).to(prefix + VS_MLEFT_JOIN, out);
+        KTable<String, Long> counts = t.toStream().groupByKey().count(
+                Materialized.<String, Long>as(Stores.persistentVersionedKeyValueStore(
+                                store.replace(VS_STORE, "vs-counts"), Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()));
+        counts.toStream().mapValues(n -> String.valueOf(n)).to(prefix + VS_VCOUNT, out);
+        s.leftJoin(counts.mapValues(n -> String.valueOf(n)), VersionedTopologies::joined).to(prefix + VS_CJOIN, out);
+        s.groupByKey().count(
+                Materialized.<String, Long>as(Stores.persistentVersionedKeyValueStore(
+                                store.replace(VS_STORE, "vs-scounts"), Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
+                .toStream().mapValues(n -> String.valueOf(n)).to(prefix + VS_SCOUNT, out);
     }
 
     private static String joined(String v, String row) {

@@ -123,6 +123,16 @@ class VersionedTopologiesTest {
             assertEquals(left, read(d, VS_MLEFT_JOIN));
             assertEquals(List.of("k1=a@1000", "k1=b@1100", "k1=<null>@1020", "k1=c@1150", "k1=<null>@1130",
                     "k1=<null>@1105", "k1=<null>@1200", "k2=z@2000", "k2=<null>@2200"), read(d, VS_FCHANGES));
+            assertEquals(List.of("k1=1@1000", "k1=2@1100", "k1=3@1100", "k1=4@1150", "k1=5@1150", "k1=6@1150",
+                    "k2=1@2000", "k2=2@2200"), read(d, VS_VCOUNT));
+            assertEquals(List.of("k1=s1|1@1030", "k1=s2|1@1010", "k1=s4|1@1040", "k1=s5|6@1160", "k1=s6|null@990",
+                    "k1=s7|6@1250", "k2=s8|null@1300", "k1=s3|6@1500", "k1=s9|6@1161", "k1=s14|3@1135",
+                    "k1=s15|3@1107", "k1=s16|3@1102", "k2=s10|null@1650", "k2=s11|1@2100", "k1=s12|6@1170",
+                    "k2=s13|null@1900", "k2=s17|2@2250", "k2=s18|1@2150"), read(d, VS_CJOIN));
+            // s12's count (k1's 12th, at 1500 < 2100 - 300) is not put, so not forwarded.
+            assertEquals(List.of("k1=1@1030", "k1=2@1030", "k1=3@1040", "k1=4@1160", "k1=5@1160", "k1=6@1250",
+                    "k2=1@1300", "k1=7@1500", "k1=8@1500", "k1=9@1500", "k1=10@1500", "k1=11@1500", "k2=2@1650",
+                    "k2=3@2100", "k2=4@2100", "k2=5@2250", "k2=6@2250"), read(d, VS_SCOUNT));
         }
     }
 
