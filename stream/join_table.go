@@ -235,9 +235,11 @@ func (t Table[K, V]) WithValueSerde(vs serde.Serde[V]) Table[K, V] {
 
 // materialized returns t if it has a key-value store, else t materialized
 // in a new key-value store (KSTREAM-MATERIALIZE-STATE-STORE-…), for joins
-// that read its current rows. A versioned table forwards only the updates
-// that become a key's latest version, so the new store holds its latest
-// rows.
+// that read its current rows. A versioned table, or a Filter, MapValues or
+// TransformValues of one, forwards only the updates that become a key's
+// latest version, so the new store holds its latest rows and the join
+// ignores out-of-order updates (as Kafka Streams' table–table joins do
+// with versioned semantics).
 func (t Table[K, V]) materialized(method string) Table[K, V] {
 	if t.store != nil && !t.versioned() {
 		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)
@@ -245,7 +247,7 @@ func (t Table[K, V]) materialized(method string) Table[K, V] {
 	}
 	naming := topology.Naming{Method: method,
 		Hint: "materialize the table before " + method + " with Materialize(table.As(name))"}
-	return t.materializeInFor(method, naming, table.Materialized{Logging: true}, nil, t.versioned())
+	return t.materializeInFor(method, naming, table.Materialized{Logging: true}, nil, t.versioned() || versionedUpstream(t.node))
 }
 
 // materializeIn adds a KTABLE-MATERIALIZE node that keeps t in a new

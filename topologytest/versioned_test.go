@@ -781,3 +781,34 @@ func TestVersionedDerivedStores(t *testing.T) {
 			"k=[s25,null]", "a=[g25,a2]", "k=[s35,null]", "a=[g35,]"}, read("ta"))
 	})
 }
+
+// A table–table join ignores the out-of-order updates of a Filter or
+// MapValues of a versioned table, as of the versioned table itself (Kafka
+// Streams' KTableKTableJoin skips changes that are not the latest when
+// the table is versioned upstream), and reads the derived table's latest
+// rows.
+func TestTableJoinWithDerivedVersionedTable(t *testing.T) {
+	ss := serde.String()
+	b := stream.NewBuilder()
+	vt := b.Table("table", ss, ss, table.Versioned(time.Minute))
+	other := b.Table("other", ss, ss)
+	vt.Filter(keepNoX).MapValues(strings.ToUpper).WithValueSerde(ss).
+		Join(other, func(v, o string) string { return v + "+" + o }).ToStream().To("out", nil, nil)
+	topo, err := b.Build()
+	require.NoError(t, err)
+	d, err := New(topo)
+	require.NoError(t, err)
+	defer d.Close()
+	require.NoError(t, d.Input("other", ss, ss).PipeRecord(Record[string, string]{Key: "k", Value: "o", Timestamp: time.UnixMilli(1)}))
+	pipeSteps(t, d, []vstep{
+		vT(10, "k", "a", "k A+o 10"),
+		vT(5, "k", "b"), // out of order: ignored
+		vT(20, "k", "c", "k C+o 20"),
+		vT(15, "k", "x"), // out of order, and filtered: ignored
+		vT(30, "k", "x", "k null 30"),
+	}, "out")
+	require.NoError(t, d.Input("other", ss, ss).PipeRecord(Record[string, string]{Key: "k", Value: "p", Timestamp: time.UnixMilli(40)}))
+	rs, err := d.Output("out", ss, ss).ReadRecords()
+	require.NoError(t, err)
+	assert.Empty(t, rs, "the derived table's latest row is filtered out")
+}
