@@ -151,7 +151,7 @@ func newCogroupProcessor[K, V, A any](node string, agg *cogroupAgg[K, A], adder 
 			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder}
 	default:
 		return &ops.Aggregate[K, V, A]{Node: node, Store: agg.store.Name, KeySerde: agg.ks, AggSerde: agg.as,
-			Initial: initial, Add: adder}
+			Initial: initial, Add: adder, Versioned: agg.store.Spec.Kind == engine.VersionedKind}
 	}
 }
 
@@ -169,16 +169,15 @@ func newCogroupProcessor[K, V, A any](node string, agg *cogroupAgg[K, A], adder 
 // <name>-cogroup-merge, as Kafka Streams' Named does. The windowed
 // aggregations take the same options.
 func (c CogroupedStream[K, A]) Aggregate(init func() A, as serde.Serde[A], opts ...table.Option) Table[K, A] {
-	m, mErr := table.Resolve(opts...)
+	m, mErr := table.ResolveVersioned(opts...)
 	agg := &cogroupAgg[K, A]{kind: cogroupKeyValue, init: init, as: orDefault(as)}
-	store := &topology.Store{UserName: m.Name, Op: "COGROUPKSTREAM-AGGREGATE",
-		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
+	store := &topology.Store{UserName: m.Name, Op: "COGROUPKSTREAM-AGGREGATE", Spec: kvSpec(m)}
 	var retErr error
 	if m.Retention != 0 {
 		retErr = errors.New("table.WithRetention applies to windowed aggregations only")
 	}
 	merge := c.build[K](agg, store, m.Operator, func() error { return errors.Join(mErr, retErr) })
-	return Table[K, A]{b: c.b, node: merge, ks: agg.ks, vs: agg.as, store: store}
+	return Table[K, A]{b: c.b, node: merge, ks: agg.ks, vs: agg.as, store: store}.withAsOf()
 }
 
 // build adds the cogroup's repartition topics, one aggregation processor

@@ -98,9 +98,8 @@ func (g Grouped[K, V]) prepare(store *topology.Store, op string) Stream[K, V] {
 }
 
 func aggregate[K, V, A any](g Grouped[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) Table[K, A] {
-	m, mErr := table.Resolve(opts...)
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op),
-		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
+	m, mErr := table.ResolveVersioned(opts...)
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op), Spec: kvSpec(m)}
 	in := g.prepare(store, op)
 	ks := orDefault(in.ks)
 	n := &topology.Node{Kind: topology.Processor, Op: "AGGREGATE", UserName: m.Operator}
@@ -114,10 +113,10 @@ func aggregate[K, V, A any](g Grouped[K, V], op string, initial func(K, V) A, ad
 			need(as == nil, missingSerde[A]("aggregate", op+" stores the aggregate; pass a serde")))
 	}
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.Aggregate[K, V, A]{Node: n.Name, Store: store.Name, KeySerde: ks, AggSerde: as, Initial: initial, Add: add}, nil
+		return &ops.Aggregate[K, V, A]{Node: n.Name, Store: store.Name, KeySerde: ks, AggSerde: as, Initial: initial, Add: add, Versioned: m.Versioned}, nil
 	}
 	in.b.g.AddNode(n, in.node)
 	in.b.g.AddStore(store, n)
 	link[K, V](in.node, n)
-	return Table[K, A]{b: in.b, node: n, ks: ks, vs: as, store: store}
+	return Table[K, A]{b: in.b, node: n, ks: ks, vs: as, store: store}.withAsOf()
 }

@@ -25,13 +25,20 @@ import (
 // updates with older timestamps arriving after a newer row are seen by
 // later records, and a record older than the table's history retention
 // finds no row unless the key's latest row was already valid then.
-// stream.WithGracePeriod lets records wait for late table updates.
+// stream.WithGracePeriod lets records wait for late table updates. A
+// Filter or MapValues of a versioned table (not materialized) is joined
+// the same way, as in Kafka Streams: each record joins the filtered or
+// mapped version valid at its timestamp, read from the versioned table's
+// store, so a version the filter drops is no row even if an older one
+// passes. A TransformValues of a versioned table must be materialized
+// first (Materialize, with table.Versioned to keep joining as of the
+// record's time).
 //
-// The join reads t from its store: a table from Builder.Table, ToTable or
-// an aggregation already has one; other tables (e.g. after Filter or
-// MapValues) are materialized in a store first, which needs their value
-// serde (see Table.WithValueSerde) and gets a generated name; to name it,
-// call Materialize(table.As(name)) on the table before the join. If s's
+// The join reads any other t from its store: a table from Builder.Table,
+// ToTable or an aggregation already has one; other tables (e.g. after
+// Filter or MapValues) are materialized in a store first, which needs their
+// value serde (see Table.WithValueSerde) and gets a generated name; to name
+// it, call Materialize(table.As(name)) on the table before the join. If s's
 // key was changed, s is
 // repartitioned first through <name>-repartition, name being given with As
 // (which also names the join processor) or generated.
@@ -62,13 +69,14 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	if in.keyChanged {
 		in = repartition(in, &topology.InternalTopic{UserName: c.name, Naming: opNaming(method)}, !left, method)
 	}
-	if t.store == nil && versionedUpstream(t.node) {
-		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is a Filter or MapValues of a versioned table, "+
-			"which Kafka Streams joins as of each stream record's time and Eddy cannot yet: join the versioned table itself, "+
-			"or Materialize the derived table to join its latest rows"))
+	view := t.asOf
+	if view == nil && t.store == nil && versionedUpstream(t.node) {
+		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is a TransformValues of a versioned table, "+
+			"which Kafka Streams joins as of each stream record's time and Eddy cannot yet: join the versioned table, a Filter or MapValues of it, "+
+			"or Materialize the derived table (with table.Versioned to keep its history)"))
 	}
 	tm := t
-	if !t.versioned() {
+	if view == nil {
 		tm = t.materialized(method)
 	}
 	ks, vs := orDefault(tm.ks), orDefault(tm.vs)
@@ -79,8 +87,8 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	var buffer *topology.Store
 	svs := orDefault(in.vs)
 	if c.hasGrace {
-		if !tm.versioned() {
-			s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": stream.WithGracePeriod needs a versioned table (table.Versioned), as in Kafka Streams"))
+		if view == nil {
+			s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": stream.WithGracePeriod needs a versioned table (table.Versioned), or a Filter or MapValues of one, as in Kafka Streams"))
 		}
 		bufName := ""
 		if c.name != "" {
@@ -94,17 +102,22 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 		}
 	}
 	n.New = func(*engine.Task) (any, error) {
-		if tm.versioned() {
-			j := &ops.StreamVersionedTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}
+		if view != nil {
+			j := &ops.StreamVersionedTableJoin[K, V, VT, R]{Node: n.Name, Left: left, Joiner: joiner,
+				Table: func(t *engine.Task) (ops.AsOf[K, VT], error) { return view.open(t, n.Name) }}
 			if buffer != nil {
-				j.HasGrace, j.Grace, j.BufferStore, j.ValueSerde = true, c.grace.Milliseconds(), buffer.Name, svs
+				j.HasGrace, j.Grace, j.BufferStore, j.KeySerde, j.ValueSerde = true, c.grace.Milliseconds(), buffer.Name, ks, svs
 			}
 			return j, nil
 		}
 		return &ops.StreamTableJoin[K, V, VT, R]{Node: n.Name, Store: tm.store.Name, KeySerde: ks, TableSerde: vs, Left: left, Joiner: joiner}, nil
 	}
+	joined := tm.store
+	if view != nil {
+		joined = view.store
+	}
 	s.b.g.AddNode(n, in.node)
-	n.Stores = append(n.Stores, tm.store)
+	n.Stores = append(n.Stores, joined)
 	if buffer != nil {
 		s.b.g.AddStore(buffer, n)
 	}
@@ -222,9 +235,11 @@ func (t Table[K, V]) WithValueSerde(vs serde.Serde[V]) Table[K, V] {
 
 // materialized returns t if it has a key-value store, else t materialized
 // in a new key-value store (KSTREAM-MATERIALIZE-STATE-STORE-…), for joins
-// that read its current rows. A versioned table forwards only the updates
-// that become a key's latest version, so the new store holds its latest
-// rows.
+// that read its current rows. A versioned table, or a Filter, MapValues or
+// TransformValues of one, forwards only the updates that become a key's
+// latest version, so the new store holds its latest rows and the join
+// ignores out-of-order updates (as Kafka Streams' table–table joins do
+// with versioned semantics).
 func (t Table[K, V]) materialized(method string) Table[K, V] {
 	if t.store != nil && !t.versioned() {
 		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)
@@ -232,7 +247,7 @@ func (t Table[K, V]) materialized(method string) Table[K, V] {
 	}
 	naming := topology.Naming{Method: method,
 		Hint: "materialize the table before " + method + " with Materialize(table.As(name))"}
-	return t.materializeInFor(method, naming, table.Materialized{Logging: true}, nil, t.versioned())
+	return t.materializeInFor(method, naming, table.Materialized{Logging: true}, nil, t.versioned() || versionedUpstream(t.node))
 }
 
 // materializeIn adds a KTABLE-MATERIALIZE node that keeps t in a new

@@ -21,6 +21,10 @@ type Table[K, V any] struct {
 	ks    serde.Serde[K]
 	vs    serde.Serde[V]
 	store *topology.Store
+	// asOf is set on a versioned table and on a Filter or MapValues of one
+	// that is not materialized: how a stream–table join reads its rows as
+	// of a time.
+	asOf *asOfView[K, V]
 }
 
 // Table reads topic as a table, materialized in a store (named with
@@ -91,21 +95,21 @@ func (t Table[K, V]) ToStream(opts ...Option) Stream[K, V] {
 // deletions, so a row that stops matching disappears downstream.
 func (t Table[K, V]) Filter(pred func(key K, value V) bool, opts ...Option) Table[K, V] {
 	n := addTableProcessor(t, "FILTER", opts, func() any { return &ops.TableFilter[K, V]{Keep: pred} })
-	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
+	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs, asOf: filterAsOf(t, pred)}
 }
 
 // FilterNot drops rows matching pred (as deletions).
 func (t Table[K, V]) FilterNot(pred func(key K, value V) bool, opts ...Option) Table[K, V] {
 	keep := func(k K, v V) bool { return !pred(k, v) }
 	n := addTableProcessor(t, "FILTER", opts, func() any { return &ops.TableFilter[K, V]{Keep: keep} })
-	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
+	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs, asOf: filterAsOf(t, keep)}
 }
 
 // MapValues maps each row's value.
 func (t Table[K, V]) MapValues[V2 any](fn func(value V) V2, opts ...Option) Table[K, V2] {
 	f := func(_ K, v V) V2 { return fn(v) }
 	n := addTableProcessor(t, "MAPVALUES", opts, func() any { return &ops.TableMapValues[K, V, V2]{Fn: f} })
-	return Table[K, V2]{b: t.b, node: n, ks: t.ks, vs: orDefault(carry[V, V2](t.vs))}
+	return Table[K, V2]{b: t.b, node: n, ks: t.ks, vs: orDefault(carry[V, V2](t.vs)), asOf: mapValuesAsOf(t, f)}
 }
 
 func addTableProcessor[K, V any](t Table[K, V], op string, opts []Option, newFn func() any) *topology.Node {

@@ -113,9 +113,8 @@ func (g GroupedTable[K, V]) Aggregate[A any](init func() A, adder, subtractor fu
 }
 
 func tableAggregate[K, V, A any](g GroupedTable[K, V], op string, initial func(K, V) A, add, sub func(K, V, A) A, as serde.Serde[A], opts []table.Option) Table[K, A] {
-	m, mErr := table.Resolve(opts...)
-	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op),
-		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}}
+	m, mErr := table.ResolveVersioned(opts...)
+	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op), Spec: kvSpec(m)}
 	src := g.prepare(store)
 	ks := g.ks
 	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-AGGREGATE", UserName: m.Operator}
@@ -130,10 +129,11 @@ func tableAggregate[K, V, A any](g GroupedTable[K, V], op string, initial func(K
 			need(as == nil, missingSerde[A]("aggregate", op+" stores the aggregate; pass a serde")))
 	}
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.TableAggregate[K, V, A]{Node: n.Name, Store: store.Name, KeySerde: ks, AggSerde: as, Initial: initial, Add: add, Sub: sub}, nil
+		return &ops.TableAggregate[K, V, A]{Node: n.Name, Store: store.Name, KeySerde: ks, AggSerde: as, Initial: initial, Add: add, Sub: sub,
+			Versioned: m.Versioned}, nil
 	}
 	g.b.g.AddNode(n, src)
 	g.b.g.AddStore(store, n)
 	link[K, engine.Change[V]](src, n)
-	return Table[K, A]{b: g.b, node: n, ks: ks, vs: as, store: store}
+	return Table[K, A]{b: g.b, node: n, ks: ks, vs: as, store: store}.withAsOf()
 }

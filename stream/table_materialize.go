@@ -27,14 +27,28 @@ import (
 // before Materialize. A table that already has a store (Builder.Table,
 // ToTable, an aggregation, or an earlier Materialize) is named where it is
 // created; Materialize on it is an error reported by Build.
+//
+// With table.Versioned(historyRetention) the store is a versioned one, as
+// Kafka Streams' Materialized.as(Stores.persistentVersionedKeyValueStore(…))
+// on filter, mapValues, transformValues and the table–table joins: every
+// change is kept as a version at its timestamp (a deleted or filtered-out
+// row as a tombstone version) for historyRetention, stream–table joins read
+// the row valid at each stream record's timestamp, and a change that does
+// not become its key's latest version is forwarded marked as such, so that
+// only ToStream, Filter and MapValues pass it on (see table.Versioned):
+//
+//	active := users.Filter(isActive).Materialize(table.As("active-users"), table.Versioned(time.Hour))
 func (t Table[K, V]) Materialize(opts ...table.Option) Table[K, V] {
-	m, err := table.Resolve(opts...)
+	m, err := table.ResolveVersioned(opts...)
 	if m.Retention != 0 {
 		err = errors.Join(err, errors.New("table.WithRetention applies to windowed stores only"))
 	}
 	if t.store != nil {
 		t.b.g.Errs = append(t.b.g.Errs, fmt.Errorf("Materialize: the table is already materialized in a store; name it where it is created (with table.As)"))
 		return t
+	}
+	if m.Versioned {
+		return t.materializeVersioned(m, err)
 	}
 	return t.materializeIn("Materialize", storeNaming("Materialize"), m, err)
 }

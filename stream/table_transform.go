@@ -33,7 +33,10 @@ import (
 //     store's value serde is V2's built-in one, or the one given with
 //     StoreValueSerde. A materialized result forwards as old value the
 //     row it replaces in its store, and the transformer is called once
-//     per update.
+//     per update. With table.Versioned(historyRetention) too the store
+//     is a versioned one, as with Kafka Streams'
+//     Materialized.as(Stores.persistentVersionedKeyValueStore(…)): see
+//     Table.Materialize.
 //
 // An unmaterialized result whose downstream operators may use old values
 // (anything but ToStream, directly or after Filter or MapValues: e.g.
@@ -60,7 +63,7 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 			tableOpts = append(tableOpts, o)
 		}
 	}
-	m, mErr := table.Resolve(tableOpts...)
+	m, mErr := table.ResolveVersioned(tableOpts...)
 	b := t.b
 	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-TRANSFORMVALUES", UserName: m.Operator}
 	access := connectStores(b, n, refs)
@@ -68,13 +71,17 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 	ks := orDefault(t.ks)
 	vs = orDefault(vs)
 	if m.Name != "" {
-		store = &topology.Store{UserName: m.Name, Op: "TRANSFORMVALUES", Naming: storeNaming("TransformValues"),
-			Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
+		spec := engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}
+		if m.Versioned {
+			spec = kvSpec(m)
+		}
+		store = &topology.Store{UserName: m.Name, Op: "TRANSFORMVALUES", Naming: storeNaming("TransformValues"), Spec: spec}
 	}
 	n.Check = func() error {
 		errs := []error{mErr, serdeErr, access.check(), need(supplier == nil, errors.New("TransformValues: nil transformer supplier")),
 			need(m.Retention != 0, errors.New("table.WithRetention applies to windowed stores only")),
-			need(store == nil && !m.Logging, errors.New("table.WithoutLogging applies to a materialized result: pass table.As(name) too"))}
+			need(store == nil && !m.Logging, errors.New("table.WithoutLogging applies to a materialized result: pass table.As(name) too")),
+			need(store == nil && m.Versioned, errors.New("table.Versioned materializes the result in a versioned store: pass table.As(name) too"))}
 		if store != nil {
 			errs = append(errs,
 				need(ks == nil, missingSerde[K]("key", "TransformValues materializes the result in a store")),
@@ -93,7 +100,7 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 		}
 		op := &ops.TableTransformValues[K, V, V2]{Node: n.Name, Transformer: tr, Access: access.access, KeySerde: ks, ValueSerde: vs}
 		if store != nil {
-			op.Store = store.Name
+			op.Store, op.Versioned = store.Name, m.Versioned
 		} else {
 			op.SendOld = needsOldValues(n)
 		}
@@ -108,7 +115,7 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 	if store != nil {
 		out.ks, out.vs = ks, vs
 	}
-	return out
+	return out.withAsOf()
 }
 
 // needsOldValues reports whether an operator downstream of table node n

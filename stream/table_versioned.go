@@ -9,6 +9,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/ops"
 	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/table"
 )
@@ -38,7 +39,48 @@ func (s Stream[K, V]) toVersionedTable(op, method string, m table.Materialized, 
 	s.b.g.AddNode(n, s.node)
 	s.b.g.AddStore(store, n)
 	link[K, V](s.node, n)
-	return Table[K, V]{b: s.b, node: n, ks: ks, vs: vs, store: store}
+	return Table[K, V]{b: s.b, node: n, ks: ks, vs: vs, store: store, asOf: storeAsOf(store, ks, vs)}
+}
+
+// materializeVersioned is Materialize with table.Versioned: a
+// KTABLE-MATERIALIZE node keeping t in a new versioned store.
+func (t Table[K, V]) materializeVersioned(m table.Materialized, optErr error) Table[K, V] {
+	ks, vs := orDefault(t.ks), orDefault(t.vs)
+	store := &topology.Store{UserName: m.Name, Op: "MATERIALIZE", Naming: storeNaming("Materialize"),
+		Spec: engine.StoreSpec{Kind: engine.VersionedKind, Logged: m.Logging,
+			Versioned: state.VersionedOptions{HistoryRetention: m.HistoryRetention.Milliseconds()}}}
+	n := &topology.Node{Kind: topology.Processor, Op: "KTABLE-MATERIALIZE", UserName: m.Operator}
+	n.Check = func() error {
+		return errors.Join(optErr,
+			need(ks == nil, missingSerde[K]("key", "Materialize keeps this table in a versioned store")),
+			need(vs == nil, missingSerde[V]("value", "Materialize keeps this table in a versioned store; set one with Table.WithValueSerde")))
+	}
+	n.New = func(*engine.Task) (any, error) {
+		return &ops.VersionedTableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs}, nil
+	}
+	t.b.g.AddNode(n, t.node)
+	t.b.g.AddStore(store, n)
+	link[K, engine.Change[V]](t.node, n)
+	return Table[K, V]{b: t.b, node: n, ks: ks, vs: vs, store: store, asOf: storeAsOf(store, ks, vs)}
+}
+
+// kvSpec is the spec of the key-value store of an aggregation materialized
+// with m: a versioned store with table.Versioned (Kafka Streams accepts
+// one for aggregate, reduce and count), else a key-value store.
+func kvSpec(m table.Materialized) engine.StoreSpec {
+	if m.Versioned {
+		return engine.StoreSpec{Kind: engine.VersionedKind, Logged: m.Logging,
+			Versioned: state.VersionedOptions{HistoryRetention: m.HistoryRetention.Milliseconds()}}
+	}
+	return engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging, Cached: m.Caching}
+}
+
+// withAsOf returns t with its as-of view if its store is versioned.
+func (t Table[K, V]) withAsOf() Table[K, V] {
+	if t.versioned() {
+		t.asOf = storeAsOf(t.store, t.ks, t.vs)
+	}
+	return t
 }
 
 // versioned reports whether the table is kept in a versioned store.
@@ -49,7 +91,8 @@ func (t Table[K, V]) versioned() bool {
 // versionedUpstream reports whether the table whose changes node forwards
 // is versioned: node keeps a versioned store, or is a filter or value
 // mapping of such a table, which inherits its versioned semantics (as in
-// Kafka Streams, where suppress is rejected on them too).
+// Kafka Streams, where suppress is rejected on them too), or a cogroup's
+// merge of aggregations into a versioned store.
 func versionedUpstream(node *topology.Node) bool {
 	for node != nil {
 		for _, s := range node.Stores {
@@ -58,6 +101,8 @@ func versionedUpstream(node *topology.Node) bool {
 			}
 		}
 		switch {
+		case node.Op == "COGROUPKSTREAM-MERGE" && len(node.Parents) > 0:
+			node = node.Parents[0] // the aggregations share one store
 		case len(node.Parents) != 1:
 			return false
 		case node.Op == "KTABLE-FILTER", node.Op == "KTABLE-MAPVALUES", node.Op == "KTABLE-TRANSFORMVALUES":
@@ -67,4 +112,51 @@ func versionedUpstream(node *topology.Node) bool {
 		}
 	}
 	return false
+}
+
+// asOfView is how a stream–table join reads a versioned table, or a
+// Filter or MapValues of one that is not materialized, as of a time (Kafka
+// Streams' value getter with get(key, asOfTimestamp)): store is the
+// versioned store the rows come from, open the lookup a join processor
+// (named node) opens in its task.
+type asOfView[K, V any] struct {
+	store *topology.Store
+	open  func(t *engine.Task, node string) (ops.AsOf[K, V], error)
+}
+
+// storeAsOf is the view of a table kept in the versioned store.
+func storeAsOf[K, V any](store *topology.Store, ks serde.Serde[K], vs serde.Serde[V]) *asOfView[K, V] {
+	return &asOfView[K, V]{store: store, open: func(t *engine.Task, node string) (ops.AsOf[K, V], error) {
+		return ops.OpenVersionedAsOf(t, node, store.Name, ks, vs)
+	}}
+}
+
+// filterAsOf is the view of t.Filter(keep), if t has one.
+func filterAsOf[K, V any](t Table[K, V], keep func(K, V) bool) *asOfView[K, V] {
+	if t.asOf == nil {
+		return nil
+	}
+	parent := t.asOf
+	return &asOfView[K, V]{store: parent.store, open: func(tk *engine.Task, node string) (ops.AsOf[K, V], error) {
+		get, err := parent.open(tk, node)
+		if err != nil {
+			return nil, err
+		}
+		return ops.FilterAsOf(get, keep), nil
+	}}
+}
+
+// mapValuesAsOf is filterAsOf for t.MapValues(fn).
+func mapValuesAsOf[K, V, V2 any](t Table[K, V], fn func(K, V) V2) *asOfView[K, V2] {
+	if t.asOf == nil {
+		return nil
+	}
+	parent := t.asOf
+	return &asOfView[K, V2]{store: parent.store, open: func(tk *engine.Task, node string) (ops.AsOf[K, V2], error) {
+		get, err := parent.open(tk, node)
+		if err != nil {
+			return nil, err
+		}
+		return ops.MapValuesAsOf(get, fn), nil
+	}}
 }

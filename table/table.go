@@ -65,8 +65,17 @@ type Materialized struct {
 // Versioned materializes the table in a versioned key-value store that keeps
 // every version of a row written within historyRetention (Kafka Streams'
 // Materialized.as(Stores.persistentVersionedKeyValueStore(name,
-// historyRetention)), KIP-889). It applies to Builder.Table and
-// Stream.ToTable.
+// historyRetention)), KIP-889). As in Kafka Streams it applies to every
+// key-value table: Builder.Table, Stream.ToTable, Table.Materialize (which
+// keeps a Filter, MapValues or table–table join result in a versioned
+// store), Table.TransformValues (with As), and the Count, Reduce and
+// Aggregate of grouped streams, grouped tables and cogroups; not to
+// windowed or session aggregations or global tables.
+//
+// An aggregation into a versioned store puts each aggregate as a version at
+// its timestamp (the largest timestamp that contributed to it); an
+// aggregate older than historyRetention behind the largest timestamp the
+// store has seen is neither stored nor forwarded, as in Kafka Streams.
 //
 // A versioned table's row is the one with the latest timestamp, not the
 // last to arrive: an update older than its key's current row (out of order)
@@ -74,8 +83,9 @@ type Materialized struct {
 // (Filter, MapValues and ToStream still pass it on, as in Kafka Streams),
 // and an update older than historyRetention behind the largest timestamp
 // seen is dropped. A stream–table join with a
-// versioned table (Stream.JoinTable, Stream.LeftJoinTable) joins each
-// stream record with the row valid at the record's timestamp. Versioned
+// versioned table (Stream.JoinTable, Stream.LeftJoinTable), or with a
+// Filter or MapValues of one, joins each stream record with the row valid
+// at the record's timestamp. Versioned
 // stores are not cached (table.WithoutCaching is implied) and a versioned
 // table cannot be suppressed. The store's changelog records carry each
 // version's timestamp, so a restore rebuilds the history.
@@ -143,7 +153,9 @@ func WithoutCaching() Option {
 func Resolve(opts ...Option) (Materialized, error) {
 	m, err := ResolveVersioned(opts...)
 	if m.Versioned {
-		err = errors.Join(err, errors.New("table.Versioned applies to Builder.Table and Stream.ToTable only"))
+		err = errors.Join(err, errors.New("table.Versioned applies to key-value tables only (Builder.Table, Stream.ToTable, Table.Materialize, "+
+			"Table.TransformValues, the aggregations of grouped streams and tables, and cogroups), as in Kafka Streams; "+
+			"not to windowed or session aggregations or global tables"))
 	}
 	return m, err
 }

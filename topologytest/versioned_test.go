@@ -6,18 +6,21 @@ package topologytest
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/eddy-streams/eddy/processor"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
 	"github.com/eddy-streams/eddy/state/pebble"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
+	"github.com/eddy-streams/eddy/window"
 )
 
 // Versioned tables (KIP-889) and stream–table joins over them (KIP-914), as
@@ -356,11 +359,33 @@ func TestVersionedTableBuildErrors(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "suppress is not supported on a versioned table")
 
+	// Windowed aggregations and global tables cannot be versioned in Kafka
+	// Streams either (a window store; "GlobalTables cannot be versioned").
 	b = stream.NewBuilder()
-	b.Stream("s", ss, ss).GroupByKey().Count(table.Versioned(time.Minute)).ToStream().To("c", nil, serde.Int64())
+	b.Stream("s", ss, ss).GroupByKey().WindowedBy(window.Tumbling(time.Second)).Count(table.Versioned(time.Minute)).ToStream().To("c", nil, nil)
 	_, err = b.Build()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "table.Versioned applies to Builder.Table and Stream.ToTable only")
+	assert.Contains(t, err.Error(), "table.Versioned applies to key-value tables only")
+	b = stream.NewBuilder()
+	b.GlobalTable("g", ss, ss, table.Versioned(time.Minute))
+	b.Stream("s", ss, ss).To("c2", nil, nil)
+	_, err = b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not to windowed or session aggregations or global tables")
+
+	// A versioned aggregation or TransformValues result cannot be
+	// suppressed either, and TransformValues needs a store name.
+	b = stream.NewBuilder()
+	b.Stream("s", ss, ss).GroupByKey().Count(table.Versioned(time.Minute)).SuppressUntilTimeLimit(time.Second).ToStream().To("c3", nil, serde.Int64())
+	_, err = b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "suppress is not supported on a versioned table")
+	b = stream.NewBuilder()
+	b.Table("t", ss, ss).TransformValues(func() processor.ValueTransformer[string, string, string] { return upperTransformer{} },
+		table.Versioned(time.Minute)).ToStream().To("c4", nil, nil)
+	_, err = b.Build()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "table.Versioned materializes the result in a versioned store: pass table.As(name) too")
 
 	b = stream.NewBuilder()
 	b.Table("table", ss, ss, table.Versioned(-time.Second)).ToStream().To("d", nil, nil)
@@ -477,35 +502,313 @@ func TestGracePeriodNeedsVersionedTable(t *testing.T) {
 	assert.Contains(t, err.Error(), "stream.WithGracePeriod needs a versioned table")
 }
 
-// A stream–table join with a Filter or MapValues of a versioned table is
-// rejected: Kafka Streams joins it as of each record's time, which Eddy
-// does not do for derived tables. Materialized, the derived table is an
-// ordinary table in both, which (as Kafka Streams' materialized
-// KTableFilter) takes an out-of-order update as its new row.
+// derivedSteps: "table" filtered (rows containing x dropped) and mapped
+// (upper-cased), joined as of each stream record's timestamp; history
+// retention 100 ms.
+func derivedSteps(left bool) []vstep {
+	l := func(want ...string) []string {
+		if left {
+			return want
+		}
+		return nil
+	}
+	return []vstep{
+		vT(10, "k", "a"),
+		vS(15, "k", "A", "k [A,A] 15"),
+		vT(20, "k", "x1"),
+		// The version valid at 25 is x1, which the filter drops: no row,
+		// even though an older version passes.
+		vS(25, "k", "B", l("k [B,null] 25")...),
+		vS(18, "k", "C", "k [C,A] 18"),
+		// Out of order: lands in the history between a and x1.
+		vT(12, "k", "y"),
+		vS(14, "k", "D", "k [D,Y] 14"),
+		vS(11, "k", "E", "k [E,A] 11"),
+		vS(5, "k", "F", l("k [F,null] 5")...),
+		// Out of order and dropped by the filter: hides y from 16 on.
+		vT(16, "k", "x2"),
+		vS(17, "k", "G", l("k [G,null] 17")...),
+		vS(13, "k", "H", "k [H,Y] 13"),
+		vT(30, "k", "null"),
+		vS(35, "k", "I", l("k [I,null] 35")...),
+		vT(40, "k", "b"),
+		vS(41, "k", "J", "k [J,B] 41"),
+		// 200 moves the table's observed time: the history now starts at
+		// 100, so a record at 50 finds no row (the latest, c@200, is newer).
+		vT(200, "k", "c"),
+		vS(50, "k", "K", l("k [K,null] 50")...),
+		vS(201, "k", "L", "k [L,C] 201"),
+	}
+}
+
+func keepNoX(_, v string) bool { return !strings.Contains(v, "x") }
+
+// derivedJoinTopology joins "stream" with the versioned table "table"
+// (history 100 ms) filtered and mapped, unmaterialized, or with versioned
+// true materialized in a versioned store after the filter.
+func derivedJoinTopology(t *testing.T, left, versioned bool, opts ...stream.Option) *stream.Topology {
+	t.Helper()
+	b := stream.NewBuilder()
+	ss := serde.String()
+	s := b.Stream("stream", ss, ss)
+	tb := b.Table("table", ss, ss, table.As("rows"), table.Versioned(100*time.Millisecond))
+	filtered := tb.Filter(keepNoX)
+	if versioned {
+		filtered = filtered.Materialize(table.As("filtered"), table.Versioned(100*time.Millisecond))
+	}
+	derived := filtered.MapValues(strings.ToUpper)
+	if left {
+		s.LeftJoinTable(derived, func(v, row string, ok bool) string { return joined(v, row, ok) }, opts...).To("out", nil, nil)
+	} else {
+		s.JoinTable(derived, func(v, row string) string { return joined(v, row, true) }, opts...).To("out", nil, nil)
+	}
+	topo, err := b.Build()
+	require.NoError(t, err)
+	return topo
+}
+
+// A stream–table join with a Filter and MapValues of a versioned table
+// joins each stream record with the filter and mapping of the version
+// valid at its timestamp (Kafka Streams joins through the derived table's
+// value getter, KTableFilterValueGetter.get(key, asOfTimestamp)), without
+// a store of its own; materialized in a versioned store, the filtered
+// table gives the same results.
 func TestJoinWithDerivedVersionedTable(t *testing.T) {
+	for _, versioned := range []bool{false, true} {
+		for _, left := range []bool{false, true} {
+			name := map[bool]string{false: "getter", true: "materialized"}[versioned] + "/" + map[bool]string{false: "inner", true: "left"}[left]
+			t.Run(name, func(t *testing.T) {
+				versionedBackends(t, func(t *testing.T, backend Option) {
+					topo := derivedJoinTopology(t, left, versioned)
+					d, err := New(topo, backend, AppID("app"))
+					require.NoError(t, err)
+					defer d.Close()
+					pipeSteps(t, d, derivedSteps(left), "out")
+					var changelogs []string
+					for _, topic := range d.ProducedTopics() {
+						if strings.HasSuffix(topic, "-changelog") {
+							changelogs = append(changelogs, topic)
+						}
+					}
+					want := []string{"app-rows-changelog"}
+					if versioned {
+						want = append(want, "app-filtered-changelog")
+					}
+					assert.ElementsMatch(t, want, changelogs, "the join adds no store of its own")
+				})
+			})
+		}
+	}
+}
+
+// With a grace period, buffered stream records join the derived table's
+// row valid at their timestamp once stream time has passed them, seeing
+// late table updates, including one the filter drops.
+func TestJoinWithDerivedVersionedTableGrace(t *testing.T) {
+	for _, versioned := range []bool{false, true} {
+		t.Run(map[bool]string{false: "getter", true: "materialized"}[versioned], func(t *testing.T) {
+			d, err := New(derivedJoinTopology(t, true, versioned, stream.As("j"), stream.WithGracePeriod(20*time.Millisecond)))
+			require.NoError(t, err)
+			defer d.Close()
+			pipeSteps(t, d, []vstep{
+				vT(10, "k", "a"),
+				vS(15, "k", "A"),
+				vS(16, "k", "B"),
+				vT(14, "k", "x"), // late, within the grace, dropped by the filter
+				vT(12, "k", "b"), // late, within the grace
+				vS(36, "k", "C", "k [A,null] 15", "k [B,null] 16"),
+				vT(30, "k", "c"),
+				vS(56, "k", "D", "k [C,C] 36"),
+				vS(13, "k", "E", "k [E,B] 13"), // older than stream time - grace: at once
+			}, "out")
+		})
+	}
+}
+
+// Materialized in a versioned store, a derived table's out-of-order
+// updates go to its history and are forwarded marked as not the latest:
+// ToStream emits them, a table–table join ignores them.
+func TestMaterializeVersionedDerivedTable(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		ss := serde.String()
+		b := stream.NewBuilder()
+		tb := b.Table("table", ss, ss, table.Versioned(time.Minute))
+		other := b.Table("other", ss, ss)
+		up := tb.MapValues(strings.ToUpper).Materialize(table.As("upper"), table.Versioned(100*time.Millisecond))
+		up.ToStream().To("changes", nil, nil)
+		up.Join(other, func(v, o string) string { return v + "+" + o }).ToStream().To("joined", nil, nil)
+		topo, err := b.Build()
+		require.NoError(t, err)
+		d, err := New(topo, backend)
+		require.NoError(t, err)
+		defer d.Close()
+		in := d.Input("table", ss, ss)
+		require.NoError(t, d.Input("other", ss, ss).PipeRecord(Record[string, string]{Key: "k", Value: "o", Timestamp: time.UnixMilli(1)}))
+		for _, r := range []struct {
+			v  string
+			ts int64
+		}{{"a", 10}, {"b", 20}, {"c", 15}, {"null", 30}, {"d", 25}} {
+			require.NoError(t, in.PipeRecord(Record[string, string]{Key: "k", Value: r.v, ValueNull: r.v == "null", Timestamp: time.UnixMilli(r.ts)}))
+		}
+		read := func(topic string) []string {
+			rs, err := d.Output(topic, ss, ss).ReadRecords()
+			require.NoError(t, err)
+			var got []string
+			for _, r := range rs {
+				v := r.Value
+				if r.ValueNull {
+					v = "null"
+				}
+				got = append(got, fmt.Sprintf("%s@%d", v, r.Timestamp.UnixMilli()))
+			}
+			return got
+		}
+		assert.Equal(t, []string{"A@10", "B@20", "C@15", "null@30", "D@25"}, read("changes"))
+		assert.Equal(t, []string{"A+o@10", "B+o@20", "null@30"}, read("joined"))
+	})
+}
+
+// A stream–table join with a TransformValues of a versioned table that is
+// not materialized is rejected: Kafka Streams joins it as of each record's
+// time through the transformer, which Eddy does not do.
+func TestJoinWithTransformedVersionedTable(t *testing.T) {
 	ss := serde.String()
 	b := stream.NewBuilder()
 	vt := b.Table("table", ss, ss, table.Versioned(time.Minute))
-	b.Stream("stream", ss, ss).JoinTable(vt.MapValues(func(v string) string { return v + "!" }), func(v, r string) string { return v + r }).To("out", nil, nil)
+	tr := vt.TransformValues(func() processor.ValueTransformer[string, string, string] { return upperTransformer{} })
+	b.Stream("stream", ss, ss).JoinTable(tr, func(v, r string) string { return v + r }).To("out", nil, nil)
 	_, err := b.Build()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "JoinTable: the table is a Filter or MapValues of a versioned table")
+	assert.Contains(t, err.Error(), "JoinTable: the table is a TransformValues of a versioned table")
+}
 
-	b = stream.NewBuilder()
-	vt = b.Table("table", ss, ss, table.Versioned(time.Minute))
-	derived := vt.Filter(func(_, v string) bool { return v != "x" }).Materialize(table.As("filtered"))
-	b.Stream("stream", ss, ss).JoinTable(derived, func(v, r string) string { return v + "|" + r }).To("out", nil, nil)
+// An aggregation into a versioned store (Kafka Streams accepts one for
+// count, reduce and aggregate) puts each aggregate as a version at the
+// largest timestamp that contributed to it: an aggregate older than the
+// history retention behind the store's largest timestamp is neither
+// stored nor forwarded (counted as expired), and a stream–table join reads
+// the count valid at each stream record's timestamp.
+func TestVersionedAggregation(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		ss := serde.String()
+		b := stream.NewBuilder()
+		counts := b.Stream("table", ss, ss).GroupByKey().Count(table.As("counts"), table.Versioned(300*time.Millisecond))
+		counts.ToStream().To("counts-out", nil, serde.Int64())
+		b.Stream("stream", ss, ss).LeftJoinTable(counts.MapValues(func(n int64) string { return fmt.Sprint(n) }),
+			func(v, row string, ok bool) string { return joined(v, row, ok) }).To("out", nil, nil)
+		topo, err := b.Build()
+		require.NoError(t, err)
+		d, err := New(topo, backend)
+		require.NoError(t, err)
+		defer d.Close()
+		pipeSteps(t, d, []vstep{
+			vT(100, "k1", "a"),
+			vT(50, "k1", "b"), // out of order: the count's timestamp stays 100
+			vS(99, "k1", "A", "k1 [A,null] 99"),
+			vS(100, "k1", "B", "k1 [B,2] 100"),
+			vT(1000, "k2", "c"),
+			vT(200, "k3", "d"), // a new key's count at 200 < 1000 - 300: not put
+			vT(600, "k1", "e"), // k1's count at 600 < 700: not put either
+			vS(650, "k1", "C", "k1 [C,2] 650"),
+			vS(650, "k3", "D", "k3 [D,null] 650"),
+			vT(800, "k1", "f"), // 3 at 800
+			vS(750, "k1", "E", "k1 [E,2] 750"),
+			vS(800, "k1", "F", "k1 [F,3] 800"),
+		}, "out")
+		rs, err := d.Output("counts-out", ss, serde.Int64()).ReadRecords()
+		require.NoError(t, err)
+		var got []string
+		for _, r := range rs {
+			got = append(got, fmt.Sprintf("%s=%d@%d", r.Key, r.Value, r.Timestamp.UnixMilli()))
+		}
+		assert.Equal(t, []string{"k1=1@100", "k1=2@100", "k2=1@1000", "k1=3@800"}, got)
+		assert.Equal(t, int64(2), d.Dropped()["expired"], "the two aggregates not put")
+	})
+}
+
+// A grouped table's aggregation, a materialized TransformValues and a
+// Materialize after a table–table join each accept a versioned store, and
+// stream–table joins read them as of each record's timestamp.
+func TestVersionedDerivedStores(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		ss := serde.String()
+		b := stream.NewBuilder()
+		tb := b.Table("table", ss, ss)
+		other := b.Table("other", ss, ss)
+		s := b.Stream("stream", ss, ss)
+		hist := table.Versioned(time.Second)
+		join := func(name string, tt stream.Table[string, string]) {
+			s.LeftJoinTable(tt, func(v, row string, ok bool) string { return joined(v, row, ok) }).To(name, nil, nil)
+		}
+		join("tv", tb.TransformValues(func() processor.ValueTransformer[string, string, string] { return upperTransformer{} },
+			table.As("tv"), hist))
+		join("tj", tb.Join(other, func(a, b string) string { return a + "+" + b }).Materialize(table.As("tj"), hist))
+		join("ta", tb.GroupBy(func(_, v string) (string, string) { return v[:1], v }, ss, ss).
+			Reduce(func(agg, v string) string { return agg + v }, func(agg, v string) string { return strings.Replace(agg, v, "", 1) },
+				table.As("ta"), hist))
+		topo, err := b.Build()
+		require.NoError(t, err)
+		d, err := New(topo, backend)
+		require.NoError(t, err)
+		defer d.Close()
+		in := map[string]*InputTopic[string, string]{"table": d.Input("table", ss, ss), "other": d.Input("other", ss, ss), "stream": d.Input("stream", ss, ss)}
+		pipe := func(topic, k, v string, ts int64) {
+			require.NoError(t, in[topic].PipeRecord(Record[string, string]{Key: k, Value: v, Timestamp: time.UnixMilli(ts)}))
+		}
+		pipe("other", "k", "o", 5)
+		pipe("table", "k", "a1", 10)
+		pipe("table", "k", "a2", 20)
+		pipe("table", "k", "b1", 30) // moves k from group a to group b
+		for _, ts := range []int64{9, 10, 15, 25, 35} {
+			pipe("stream", "k", fmt.Sprint("s", ts), ts)
+			pipe("stream", "a", fmt.Sprint("g", ts), ts)
+		}
+		read := func(topic string) []string {
+			rs, err := d.Output(topic, ss, ss).ReadRecords()
+			require.NoError(t, err)
+			var got []string
+			for _, r := range rs {
+				got = append(got, r.Key+"="+r.Value)
+			}
+			return got
+		}
+		assert.Equal(t, []string{"k=[s9,null]", "a=[g9,null]", "k=[s10,A1]", "a=[g10,null]", "k=[s15,A1]", "a=[g15,null]",
+			"k=[s25,A2]", "a=[g25,null]", "k=[s35,B1]", "a=[g35,null]"}, read("tv"))
+		assert.Equal(t, []string{"k=[s9,null]", "a=[g9,null]", "k=[s10,a1+o]", "a=[g10,null]", "k=[s15,a1+o]", "a=[g15,null]",
+			"k=[s25,a2+o]", "a=[g25,null]", "k=[s35,b1+o]", "a=[g35,null]"}, read("tj"))
+		// Group a: a1 at 10, a2 (a1 subtracted, a2 added) at 20, empty at 30.
+		assert.Equal(t, []string{"k=[s9,null]", "a=[g9,null]", "k=[s10,null]", "a=[g10,a1]", "k=[s15,null]", "a=[g15,a1]",
+			"k=[s25,null]", "a=[g25,a2]", "k=[s35,null]", "a=[g35,]"}, read("ta"))
+	})
+}
+
+// A table–table join ignores the out-of-order updates of a Filter or
+// MapValues of a versioned table, as of the versioned table itself (Kafka
+// Streams' KTableKTableJoin skips changes that are not the latest when
+// the table is versioned upstream), and reads the derived table's latest
+// rows.
+func TestTableJoinWithDerivedVersionedTable(t *testing.T) {
+	ss := serde.String()
+	b := stream.NewBuilder()
+	vt := b.Table("table", ss, ss, table.Versioned(time.Minute))
+	other := b.Table("other", ss, ss)
+	vt.Filter(keepNoX).MapValues(strings.ToUpper).WithValueSerde(ss).
+		Join(other, func(v, o string) string { return v + "+" + o }).ToStream().To("out", nil, nil)
 	topo, err := b.Build()
 	require.NoError(t, err)
 	d, err := New(topo)
 	require.NoError(t, err)
 	defer d.Close()
+	require.NoError(t, d.Input("other", ss, ss).PipeRecord(Record[string, string]{Key: "k", Value: "o", Timestamp: time.UnixMilli(1)}))
 	pipeSteps(t, d, []vstep{
-		vT(10, "k", "a"),
-		vS(7, "k", "A", "k A|a 7"),
-		vT(5, "k", "old"),
-		vS(8, "k", "A", "k A|old 8"),
-		vT(20, "k", "x"),
-		vS(21, "k", "B"),
+		vT(10, "k", "a", "k A+o 10"),
+		vT(5, "k", "b"), // out of order: ignored
+		vT(20, "k", "c", "k C+o 20"),
+		vT(15, "k", "x"), // out of order, and filtered: ignored
+		vT(30, "k", "x", "k null 30"),
 	}, "out")
+	require.NoError(t, d.Input("other", ss, ss).PipeRecord(Record[string, string]{Key: "k", Value: "p", Timestamp: time.UnixMilli(40)}))
+	rs, err := d.Output("out", ss, ss).ReadRecords()
+	require.NoError(t, err)
+	assert.Empty(t, rs, "the derived table's latest row is filtered out")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/state"
 )
 
 // Aggregate folds a grouped stream into a table: Count, Reduce and
@@ -18,23 +19,31 @@ import (
 // is null: it deletes the key, logs a tombstone and forwards the deletion,
 // and the key's next record starts again with Initial (Kafka Streams'
 // KStreamAggregate and KStreamReduce put the null, which deletes).
+//
+// With Versioned the store is a versioned one (Kafka Streams accepts a
+// versioned store for aggregations): each aggregate is put as a version at
+// its timestamp, and one older than the store's history retention (a key
+// whose aggregate is older than the largest timestamp put minus the
+// retention) is not put, not forwarded and counted as expired, as Kafka
+// Streams drops what its versioned store does not take.
 type Aggregate[K, V, A any] struct {
 	engine.Forwarder[K, engine.Change[A]]
-	Node     string
-	drops    dropLog // null keys and values dropped, logged
-	Store    string
-	KeySerde serde.Serde[K]
-	AggSerde serde.Serde[A]
-	Initial  func(key K, value V) A
-	Add      func(key K, value V, agg A) A
-	store    *engine.KVStore
-	t        *engine.Task
-	topic    string
-	isNil    engine.NilCheck[A]
-	// keyApp and aggApp are the serdes' Appenders, if they implement it:
-	// the store key and the aggregate are serialized into kbuf and abuf,
-	// reused from record to record (the store and its changelog copy what
-	// they keep).
+	Node      string
+	drops     dropLog // null keys and values dropped, logged
+	Store     string
+	KeySerde  serde.Serde[K]
+	AggSerde  serde.Serde[A]
+	Initial   func(key K, value V) A
+	Add       func(key K, value V, agg A) A
+	Versioned bool
+	store     tableStore
+	t         *engine.Task
+	topic     string
+	isNil     engine.NilCheck[A]
+	// keyApp and aggApp are the serdes' Appenders, if they implement it
+	// and the store is not versioned: the store key and the aggregate are
+	// serialized into kbuf and abuf, reused from record to record (the
+	// key-value store, its cache and its changelog copy what they keep).
 	keyApp     serde.Appender[K]
 	aggApp     serde.Appender[A]
 	kbuf, abuf []byte
@@ -42,16 +51,18 @@ type Aggregate[K, V, A any] struct {
 
 // Init implements engine.Initializer.
 func (p *Aggregate[K, V, A]) Init(t *engine.Task) error {
-	s, err := t.KeyValue(p.Store)
+	s, err := openTableStore(t, p.Store, p.Versioned)
 	if err != nil {
 		return err
 	}
 	p.store, p.t = s, t
-	p.keyApp, _ = p.KeySerde.(serde.Appender[K])
-	p.aggApp, _ = p.AggSerde.(serde.Appender[A])
-	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
-	if s.Cached() {
-		s.OnFlush(p.flushed)
+	if s.kv != nil {
+		p.keyApp, _ = p.KeySerde.(serde.Appender[K])
+		p.aggApp, _ = p.AggSerde.(serde.Appender[A])
+	}
+	p.topic = storeTopic(s.changelogTopic(), p.Store)
+	if s.cached() {
+		s.kv.OnFlush(p.flushed)
 	}
 	return nil
 }
@@ -86,7 +97,7 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
 	}
-	old, oldTs, found, err := p.store.GetTimestamped(kb)
+	old, oldTs, found, err := p.store.get(kb)
 	if err != nil {
 		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 	}
@@ -111,15 +122,20 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 			return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
 		}
 	}
-	if err := p.store.PutTimestamped(kb, nb, ts); err != nil {
+	to, err := p.store.put(kb, nb, ts)
+	if err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 	}
-	if p.store.Cached() {
+	if to == state.VersionNotPut {
+		p.drops.drop(p.t, p.Node, engine.DropExpired)
+		return nil
+	}
+	if p.store.cached() {
 		return nil // forwarded when the cache writes it out (flushed)
 	}
 	return p.Forward(engine.Record[K, engine.Change[A]]{
 		Key:       r.Key,
-		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: found},
+		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: found, NotLatest: to != state.VersionIsLatest},
 		Timestamp: ts,
 		Headers:   r.Headers,
 	})

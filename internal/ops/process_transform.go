@@ -10,6 +10,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/processor"
 	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/state"
 )
 
 // TableTransformValues runs a user ValueTransformer on a table's changes
@@ -27,13 +28,15 @@ import (
 type TableTransformValues[K, V, V2 any] struct {
 	engine.Forwarder[K, engine.Change[V2]]
 	Node        string
+	drops       dropLog
 	Transformer processor.ValueTransformer[K, V, V2]
 	Access      StoreAccess
 	Store       string
+	Versioned   bool // the store is a versioned one
 	SendOld     bool
 	KeySerde    serde.Serde[K]
 	ValueSerde  serde.Serde[V2]
-	store       *engine.KVStore
+	store       *tableStore
 	topic       string
 	ctx         *transformContext
 	inited      bool
@@ -56,11 +59,11 @@ func (c *transformContext) Timestamp() time.Time {
 // Init implements engine.Initializer.
 func (p *TableTransformValues[K, V, V2]) Init(t *engine.Task) error {
 	if p.Store != "" {
-		s, err := t.KeyValue(p.Store)
+		s, err := openTableStore(t, p.Store, p.Versioned)
 		if err != nil {
 			return err
 		}
-		p.store, p.topic = s, storeTopic(s.ChangelogTopic(), p.Store)
+		p.store, p.topic = &s, storeTopic(s.changelogTopic(), p.Store)
 	}
 	p.ctx = &transformContext{procBase: procBase{node: p.Node, access: p.Access, t: t}}
 	if err := p.Transformer.Init(p.ctx); err != nil {
@@ -106,7 +109,7 @@ func (p *TableTransformValues[K, V, V2]) Process(r engine.Record[K, engine.Chang
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
 	}
-	old, _, found, err := p.store.GetTimestamped(kb)
+	old, _, found, err := p.store.get(kb)
 	if err != nil {
 		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 	}
@@ -125,9 +128,19 @@ func (p *TableTransformValues[K, V, V2]) Process(r engine.Record[K, engine.Chang
 			nb = []byte{}
 		}
 	}
-	if err := p.store.PutTimestamped(kb, nb, r.Timestamp); err != nil {
+	to, err := p.store.put(kb, nb, r.Timestamp)
+	if err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 	}
+	// As Kafka Streams' materialized KTableTransformValues: a change the
+	// (versioned) store does not take is not forwarded; the change is
+	// marked as not the latest if it is not its key's latest version in
+	// this store (never, for a key-value store).
+	if to == state.VersionNotPut {
+		p.drops.drop(p.ctx.t, p.Node, engine.DropExpired)
+		return nil
+	}
+	out.NotLatest = to != state.VersionIsLatest
 	return p.Forward(engine.Record[K, engine.Change[V2]]{Key: r.Key, Value: out, Timestamp: r.Timestamp, Headers: r.Headers})
 }
 

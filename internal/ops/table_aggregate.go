@@ -13,6 +13,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/partition"
 	"github.com/eddy-streams/eddy/serde"
+	"github.com/eddy-streams/eddy/state"
 )
 
 // Flags ending a table-grouping repartition value, in the layout of Kafka
@@ -206,37 +207,39 @@ func (s *TableGroupSource[K, V]) ProcessRaw(raw *engine.RawRecord) error {
 // aggregate (left). An aggregate that is a nil pointer, map, slice or
 // interface deletes the key; the next addition re-initializes it. The
 // result's timestamp is the largest of the record's and the previous
-// aggregate's.
+// aggregate's. With Versioned the store is a versioned one, as for
+// Aggregate.
 type TableAggregate[K, V, A any] struct {
 	engine.Forwarder[K, engine.Change[A]]
-	Node     string
-	drops    dropLog // null keys and values dropped, logged
-	Store    string
-	KeySerde serde.Serde[K]
-	AggSerde serde.Serde[A]
-	Initial  func(key K, value V) A
-	Add      func(key K, value V, agg A) A
-	Sub      func(key K, value V, agg A) A
-	store    *engine.KVStore
-	t        *engine.Task
-	topic    string
-	nillable bool
+	Node      string
+	drops     dropLog // null keys and values dropped, logged
+	Store     string
+	KeySerde  serde.Serde[K]
+	AggSerde  serde.Serde[A]
+	Initial   func(key K, value V) A
+	Add       func(key K, value V, agg A) A
+	Sub       func(key K, value V, agg A) A
+	Versioned bool
+	store     tableStore
+	t         *engine.Task
+	topic     string
+	nillable  bool
 }
 
 // Init implements engine.Initializer.
 func (p *TableAggregate[K, V, A]) Init(t *engine.Task) error {
-	s, err := t.KeyValue(p.Store)
+	s, err := openTableStore(t, p.Store, p.Versioned)
 	if err != nil {
 		return err
 	}
 	p.store, p.t = s, t
-	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
+	p.topic = storeTopic(s.changelogTopic(), p.Store)
 	switch reflect.TypeFor[A]().Kind() {
 	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface, reflect.Func, reflect.Chan:
 		p.nillable = true
 	}
-	if s.Cached() {
-		s.OnFlush(p.flushed)
+	if s.cached() {
+		s.kv.OnFlush(p.flushed)
 	}
 	return nil
 }
@@ -268,7 +271,7 @@ func (p *TableAggregate[K, V, A]) Process(r engine.Record[K, engine.Change[V]]) 
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
 	}
-	old, oldTs, found, err := p.store.GetTimestamped(kb)
+	old, oldTs, found, err := p.store.get(kb)
 	if err != nil {
 		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
 	}
@@ -296,7 +299,7 @@ func (p *TableAggregate[K, V, A]) Process(r engine.Record[K, engine.Change[V]]) 
 		ts = max(ts, oldTs)
 	}
 	if !have {
-		if !found && p.store.Cached() {
+		if !found && p.store.cached() {
 			// Nothing was there and nothing is: Kafka Streams' caching
 			// store forwards nothing for a null replacing a null.
 			return nil
@@ -306,25 +309,37 @@ func (p *TableAggregate[K, V, A]) Process(r engine.Record[K, engine.Change[V]]) 
 		// the key held nothing (a subtraction from a key without an
 		// aggregate, or an adder returning nil for a new key): a
 		// tombstone downstream and in the changelog.
-		if err := p.store.PutTimestamped(kb, nil, ts); err != nil {
+		to, err := p.store.put(kb, nil, ts)
+		if err != nil {
 			return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 		}
-		if p.store.Cached() {
+		if to == state.VersionNotPut {
+			p.drops.drop(p.t, p.Node, engine.DropExpired)
+			return nil
+		}
+		if p.store.cached() {
 			return nil // forwarded when the cache writes it out (flushed)
 		}
-		return p.Forward(engine.Record[K, engine.Change[A]]{Key: r.Key, Value: engine.Change[A]{Old: oldAgg, HasOld: found}, Timestamp: ts, Headers: r.Headers})
+		return p.Forward(engine.Record[K, engine.Change[A]]{Key: r.Key, Value: engine.Change[A]{Old: oldAgg, HasOld: found, NotLatest: to != state.VersionIsLatest},
+			Timestamp: ts, Headers: r.Headers})
 	}
 	nb, err := p.AggSerde.Serialize(p.topic, agg)
 	if err != nil {
 		return fmt.Errorf("%s: serialize aggregate for store %s: %w", p.Node, p.Store, err)
 	}
-	if err := p.store.PutTimestamped(kb, nb, ts); err != nil {
+	to, err := p.store.put(kb, nb, ts)
+	if err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 	}
-	if p.store.Cached() {
+	if to == state.VersionNotPut {
+		p.drops.drop(p.t, p.Node, engine.DropExpired)
+		return nil
+	}
+	if p.store.cached() {
 		return nil // forwarded when the cache writes it out (flushed)
 	}
 	return p.Forward(engine.Record[K, engine.Change[A]]{
-		Key: r.Key, Value: engine.Change[A]{New: agg, Old: oldAgg, HasNew: true, HasOld: found}, Timestamp: ts, Headers: r.Headers,
+		Key: r.Key, Value: engine.Change[A]{New: agg, Old: oldAgg, HasNew: true, HasOld: found, NotLatest: to != state.VersionIsLatest},
+		Timestamp: ts, Headers: r.Headers,
 	})
 }

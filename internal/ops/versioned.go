@@ -97,6 +97,10 @@ func (p *VersionedMaterialize[K, V]) Process(r engine.Record[K, V]) error {
 // an older timestamp are seen by later stream records, and a stream record
 // older than the table's history retention finds no row (unless the key's
 // latest version was already valid then). Otherwise as StreamTableJoin.
+// The table is read through Table: the versioned store's lookup, or that
+// of a Filter or MapValues of a versioned table that is not materialized
+// (Kafka Streams joins through the derived table's value getter, which
+// filters or maps the parent's version valid at the record's timestamp).
 //
 // With HasGrace (Kafka Streams' Joined.withGracePeriod, KIP-923) stream
 // records wait in the key-value store BufferStore until stream time (the
@@ -111,22 +115,20 @@ func (p *VersionedMaterialize[K, V]) Process(r engine.Record[K, V]) error {
 // and headers.
 type StreamVersionedTableJoin[K, V, VT, R any] struct {
 	engine.Forwarder[K, R]
-	Node       string
-	drops      dropLog
-	Store      string
-	KeySerde   serde.Serde[K]
-	TableSerde serde.Serde[VT]
-	Left       bool
-	Joiner     func(value V, row VT, found bool) R
-	// HasGrace, Grace (ms), BufferStore and ValueSerde (the stream's
-	// values, for the buffer) configure the grace period.
+	Node   string
+	drops  dropLog
+	Table  func(t *engine.Task) (AsOf[K, VT], error)
+	Left   bool
+	Joiner func(value V, row VT, found bool) R
+	// HasGrace, Grace (ms), BufferStore, KeySerde and ValueSerde (the
+	// stream's keys and values, for the buffer) configure the grace period.
 	HasGrace    bool
 	Grace       int64
 	BufferStore string
+	KeySerde    serde.Serde[K]
 	ValueSerde  serde.Serde[V]
-	store       *engine.VersionedStore
+	get         AsOf[K, VT]
 	t           *engine.Task
-	topic       string
 	buffer      *engine.KVStore
 	bufTopic    string
 	observed    int64 // stream time of the buffer; state.MinTime before the first record
@@ -135,12 +137,11 @@ type StreamVersionedTableJoin[K, V, VT, R any] struct {
 
 // Init implements engine.Initializer.
 func (p *StreamVersionedTableJoin[K, V, VT, R]) Init(t *engine.Task) error {
-	s, err := t.Versioned(p.Store)
+	get, err := p.Table(t)
 	if err != nil {
 		return err
 	}
-	p.store, p.t = s, t
-	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
+	p.get, p.t = get, t
 	if !p.HasGrace {
 		return nil
 	}
@@ -267,21 +268,76 @@ func (p *StreamVersionedTableJoin[K, V, VT, R]) evict() error {
 
 // join looks up the row valid at r's timestamp and forwards the result.
 func (p *StreamVersionedTableJoin[K, V, VT, R]) join(r engine.Record[K, V]) error {
-	var row VT
-	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
+	row, found, err := p.get(r.Key, r.Timestamp)
 	if err != nil {
-		return fmt.Errorf("%s: store %s: serialize key: %w", p.Node, p.Store, err)
+		return err
 	}
-	rec, found, err := p.store.Store.GetAsOf(kb, r.Timestamp)
-	if err != nil {
-		return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
-	}
-	if found {
-		if row, err = p.TableSerde.Deserialize(p.topic, rec.Value); err != nil {
-			return fmt.Errorf("%s: store %s: decode value: %w", p.Node, p.Store, err)
-		}
-	} else if !p.Left {
+	if !found && !p.Left {
 		return nil
 	}
 	return p.Forward(engine.Record[K, R]{Key: r.Key, Value: p.Joiner(r.Value, row, found), Timestamp: r.Timestamp, Headers: r.Headers})
+}
+
+// VersionedTableMaterialize keeps a derived table (a Filter, MapValues,
+// TransformValues or table–table join result) in a versioned store (Kafka
+// Streams' Materialized.as(Stores.persistentVersionedKeyValueStore(…)) on
+// those operators): each change is put as its key's version at the
+// change's timestamp (no new value: a tombstone version), whether or not
+// it was its parent's latest version. A change older than the store's
+// history retention is dropped (counted as expired) and not forwarded; any
+// other is forwarded, marked NotLatest unless it became its key's latest
+// version in this store, so that joins and aggregations downstream ignore
+// it as in Kafka Streams.
+type VersionedTableMaterialize[K, V any] struct {
+	engine.Forwarder[K, engine.Change[V]]
+	Node       string
+	drops      dropLog
+	Store      string
+	KeySerde   serde.Serde[K]
+	ValueSerde serde.Serde[V]
+	store      *engine.VersionedStore
+	t          *engine.Task
+	topic      string
+}
+
+// Init implements engine.Initializer.
+func (p *VersionedTableMaterialize[K, V]) Init(t *engine.Task) error {
+	s, err := t.Versioned(p.Store)
+	if err != nil {
+		return err
+	}
+	p.store, p.t = s, t
+	p.topic = storeTopic(s.ChangelogTopic(), p.Store)
+	return nil
+}
+
+// Process implements engine.Processor.
+func (p *VersionedTableMaterialize[K, V]) Process(r engine.Record[K, engine.Change[V]]) error {
+	if r.KeyNull {
+		p.drops.drop(p.t, p.Node, engine.DropNullKey)
+		return nil
+	}
+	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
+	if err != nil {
+		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
+	}
+	var vb []byte
+	if r.Value.HasNew {
+		if vb, err = p.ValueSerde.Serialize(p.topic, r.Value.New); err != nil {
+			return fmt.Errorf("%s: serialize value for store %s: %w", p.Node, p.Store, err)
+		}
+		if vb == nil {
+			vb = []byte{}
+		}
+	}
+	to, err := p.store.Put(kb, vb, r.Timestamp)
+	if err != nil {
+		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
+	}
+	if to == state.VersionNotPut {
+		p.drops.drop(p.t, p.Node, engine.DropExpired)
+		return nil
+	}
+	r.Value.NotLatest = to != state.VersionIsLatest
+	return p.Forward(r)
 }

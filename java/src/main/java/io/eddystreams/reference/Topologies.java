@@ -135,6 +135,10 @@ public final class Topologies {
                 List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN, VersionedTopologies.VS_CHANGES), VersionedTopologies::versionedJoin));
         add(Spec.composable("versioned-join-grace", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
                 List.of(VersionedTopologies.VS_JOIN, VersionedTopologies.VS_LEFT_JOIN, VersionedTopologies.VS_CHANGES), VersionedTopologies::versionedJoinGrace));
+        add(Spec.composable("versioned-derived", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
+                List.of(VersionedTopologies.VS_DJOIN, VersionedTopologies.VS_DLEFT_JOIN, VersionedTopologies.VS_DGRACE,
+                        VersionedTopologies.VS_MLEFT_JOIN, VersionedTopologies.VS_FCHANGES, VersionedTopologies.VS_VCOUNT,
+                        VersionedTopologies.VS_CJOIN, VersionedTopologies.VS_SCOUNT), VersionedTopologies::versionedDerived));
     }
 
     private static void add(Spec s) {

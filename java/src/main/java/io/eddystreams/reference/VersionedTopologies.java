@@ -30,6 +30,21 @@ import org.apache.kafka.streams.state.Stores;
  * ({@code Joined.withGracePeriod}, KIP-923): stream records wait in a buffer until stream time has
  * passed them by the grace, then join in timestamp order.
  *
+ * <p>{@code versioned-derived}: stream–table joins with tables derived from the versioned vs-table
+ * (KIP-914 through value getters): vs-stream joined, inner → vs-djoin and left → vs-dleftjoin, with
+ * {@code filter(keep).mapValues(toUpperCase)} of the table, not materialized, so each record joins
+ * the filter and mapping of the version valid at its timestamp (a version the filter drops is no
+ * row); left with the same derived table and a grace period of {@value #GRACE_MS} ms → vs-dgrace;
+ * left with {@code filter(keep)} materialized in a versioned store {@code vs-filtered} (history
+ * {@value #HISTORY_MS} ms), then mapped → vs-mleftjoin; that filter's toStream() → vs-fchanges.
+ * {@code keep} drops values ending in x, 3, 6 or 9. The table's updates are also counted per key
+ * ({@code toStream().groupByKey().count()}) into a versioned store {@code vs-counts} (history
+ * {@value #HISTORY_MS} ms): its toStream() → vs-vcount, and vs-stream left-joined with the counts
+ * (as Strings, mapValues) → vs-cjoin, each record with the count valid at its timestamp; the
+ * stream's records are counted per key into a versioned store {@code vs-scounts} too, whose
+ * toStream() → vs-scount: an out-of-order record older than the history behind the store's latest
+ * count is neither stored nor forwarded.
+ *
  * <p>A versioned store needs a name. To keep store names independent of the topic prefix (see
  * TopicPrefixTest) and still add the topology to one builder several times, the store of the n-th
  * addition to a builder is {@code vs-rows-n} (n &gt; 1).
@@ -44,6 +59,16 @@ public final class VersionedTopologies {
     public static final String VS_JOIN = "vs-join";
     public static final String VS_LEFT_JOIN = "vs-leftjoin";
     public static final String VS_CHANGES = "vs-changes";
+    public static final String VS_DJOIN = "vs-djoin";
+    public static final String VS_DLEFT_JOIN = "vs-dleftjoin";
+    public static final String VS_DGRACE = "vs-dgrace";
+    public static final String VS_MLEFT_JOIN = "vs-mleftjoin";
+    public static final String VS_FCHANGES = "vs-fchanges";
+    public static final String VS_VCOUNT = "vs-vcount";
+    public static final String VS_CJOIN = "vs-cjoin";
+    public static final String VS_SCOUNT = "vs-scount";
+    /** The materialized filter's store (versioned-derived; suffixed like {@link #VS_STORE}). */
+    public static final String VS_FILTERED_STORE = "vs-filtered";
     /** The store's name (of the first addition to a builder). */
     public static final String VS_STORE = "vs-rows";
     /** History retention of the versioned store, in milliseconds. */
@@ -59,6 +84,49 @@ public final class VersionedTopologies {
     private static synchronized String storeName(StreamsBuilder b) {
         int n = ADDED.merge(b, 1, Integer::sum);
         return n == 1 ? VS_STORE : VS_STORE + "-" + n;
+    }
+
+    /** The filter of versioned-derived: drops values ending in x, 3, 6 or 9. */
+    static boolean keep(String key, String value) {
+        return "x369".indexOf(value.charAt(value.length() - 1)) < 0;
+    }
+
+    /**
+     * versioned-derived: vs-stream ⋈ filter/mapValues of the versioned vs-table, through value
+     * getters and through a versioned materialization of the filter.
+     */
+    public static void versionedDerived(StreamsBuilder b, String prefix) {
+        Consumed<String, String> strings = Consumed.with(Serdes.String(), Serdes.String());
+        KStream<String, String> s = b.stream(prefix + VS_STREAM, strings);
+        String store = storeName(b);
+        KTable<String, String> t = b.table(prefix + VS_TABLE, strings,
+                Materialized.<String, String>as(
+                        Stores.persistentVersionedKeyValueStore(store, Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+        Produced<String, String> out = Produced.with(Serdes.String(), Serdes.String());
+        KTable<String, String> derived = t.filter(VersionedTopologies::keep).mapValues(v -> v.toUpperCase());
+        s.join(derived, VersionedTopologies::joined).to(prefix + VS_DJOIN, out);
+        s.leftJoin(derived, VersionedTopologies::joined).to(prefix + VS_DLEFT_JOIN, out);
+        s.leftJoin(derived, VersionedTopologies::joined,
+                Joined.with(Serdes.String(), Serdes.String(), Serdes.String()).withGracePeriod(Duration.ofMillis(GRACE_MS)))
+                .to(prefix + VS_DGRACE, out);
+        KTable<String, String> filtered = t.filter(VersionedTopologies::keep,
+                Materialized.<String, String>as(Stores.persistentVersionedKeyValueStore(
+                                store.replace(VS_STORE, VS_FILTERED_STORE), Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+        filtered.toStream().to(prefix + VS_FCHANGES, out);
+        s.leftJoin(filtered.mapValues(v -> v.toUpperCase()), VersionedTopologies::joined).to(prefix + VS_MLEFT_JOIN, out);
+        KTable<String, Long> counts = t.toStream().groupByKey().count(
+                Materialized.<String, Long>as(Stores.persistentVersionedKeyValueStore(
+                                store.replace(VS_STORE, "vs-counts"), Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()));
+        counts.toStream().mapValues(n -> String.valueOf(n)).to(prefix + VS_VCOUNT, out);
+        s.leftJoin(counts.mapValues(n -> String.valueOf(n)), VersionedTopologies::joined).to(prefix + VS_CJOIN, out);
+        s.groupByKey().count(
+                Materialized.<String, Long>as(Stores.persistentVersionedKeyValueStore(
+                                store.replace(VS_STORE, "vs-scounts"), Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
+                .toStream().mapValues(n -> String.valueOf(n)).to(prefix + VS_SCOUNT, out);
     }
 
     private static String joined(String v, String row) {
