@@ -131,6 +131,23 @@ func TestConformanceWithKafkaStreams(t *testing.T) {
 // size.
 const defaultCacheBytes = 10 << 20
 
+// newestFile returns the most recently modified file under dir and its
+// modification time (zero if there is none).
+func newestFile(dir string) (string, time.Time) {
+	var path string
+	var at time.Time
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil && info.ModTime().After(at) {
+			path, at = p, info.ModTime()
+		}
+		return nil
+	})
+	return path, at
+}
+
 func needJavaReference(t *testing.T) {
 	t.Helper()
 	skipWithoutKafka(t)
@@ -138,9 +155,14 @@ func needJavaReference(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(jar); err != nil {
+	st, err := os.Stat(jar)
+	if err != nil {
 		t.Fatalf("%s=%s is set but the Java Kafka Streams reference jar is missing (%v): build it with\n"+
 			"    (cd java && mvn -B -q package)\nthen run this test again", brokersEnv, strings.Join(brokers, ","), err)
+	}
+	if src, at := newestFile(filepath.Join(javaReferenceRoot, "src", "main")); at.After(st.ModTime()) {
+		t.Fatalf("the Java Kafka Streams reference jar %s is older than its source %s (a topology it lacks would fail as "+
+			"\"unknown topology\"): rebuild it with\n    (cd java && mvn -B -q package)\nthen run this test again", jar, src)
 	}
 	if _, err := exec.LookPath("java"); err != nil {
 		t.Fatalf("the conformance test needs java (17+) on PATH: %v", err)
