@@ -46,11 +46,35 @@ type collector struct {
 	// (handler_produce.go). Nil: rejections fail the cycle.
 	errs *collectorErrors
 
-	// slab holds records not handed out yet (see newRecord). Like the
-	// tasks that send, it is used by one goroutine at a time: the
-	// worker's, or a rebalance callback while the worker waits in a poll.
-	slab []kgo.Record
+	// slab holds records not handed out yet (see newRecord), and pooled
+	// the recycled records of the current producer generation that Send
+	// hands out next (see pooledRecord). Like the tasks that send, they
+	// are used by one goroutine at a time: the worker's, or a rebalance
+	// callback while the worker waits in a poll.
+	slab   []kgo.Record
+	pooled *recordPool
 }
+
+// recordPool is recordSlab records that go back to their producer
+// generation's free list (produceGen.free) once franz-go ran the promise
+// of each of them without an error: franz-go no longer refers to a record
+// once its promise ran, and Send then writes it afresh. A record that
+// failed may be kept (rejections, handler_produce.go): its pool is left
+// to the garbage collector.
+type recordPool struct {
+	recs    [recordSlab]kgo.Record
+	next    int // the first record not handed out (Send's goroutine)
+	g       *produceGen
+	promise func(*kgo.Record, error) // g.done, then counts the record settled
+	_       [64]byte                 // settled and failed on a cache line of their own: the promises write them
+	settled atomic.Int32
+	failed  atomic.Bool
+}
+
+// maxFreePools bounds a generation's free list: 256 pools of 64 records
+// are 16384 records (2.6 MiB), more than a poll's output usually has in
+// flight; pools beyond it are left to the garbage collector.
+const maxFreePools = 256
 
 // recordSlab is how many records the collector allocates at once: 64 of
 // franz-go's 160-byte records make a 10 KiB size class.
@@ -70,6 +94,9 @@ type produceGen struct {
 	// partition (the engine always gives one): it finds its slot once the
 	// partitioner chose.
 	logPromise func(*kgo.Record, error)
+
+	freeMu sync.Mutex
+	free   []*recordPool // pools whose records all settled, for Send to reuse
 }
 
 func (c *collector) newGen(p producer) *produceGen {
@@ -101,34 +128,91 @@ func (c *collector) Send(r *engine.RawRecord) error {
 			return err
 		}
 	}
-	promise := g.promise
+	var kr *kgo.Record
+	var promise func(*kgo.Record, error)
 	if s := g.offsets.slot(r.Topic, r.Partition, g); s != nil {
-		promise = s.promise
+		kr, promise = c.newRecord(), s.promise
 	} else if r.Partition < 0 && c.changelogs[r.Topic] {
-		promise = g.logPromise
+		kr, promise = c.newRecord(), g.logPromise
+	} else {
+		kr, promise = c.pooledRecord(g)
 	}
 	g.inflight.Add(1)
 	g.sent.Add(1)
-	kr := c.newRecord()
-	kr.Topic, kr.Partition, kr.Key, kr.Value = r.Topic, r.Partition, r.Key, r.Value
-	kr.Timestamp = msTime(r.Timestamp)
+	var hs []kgo.RecordHeader
 	if len(r.Headers) > 0 {
-		kr.Headers = make([]kgo.RecordHeader, len(r.Headers))
+		hs = make([]kgo.RecordHeader, len(r.Headers))
 		for i, h := range r.Headers {
-			kr.Headers[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
+			hs[i] = kgo.RecordHeader{Key: h.Key, Value: h.Value}
 		}
 	}
+	*kr = kgo.Record{Topic: r.Topic, Partition: r.Partition, Key: r.Key, Value: r.Value, Timestamp: msTime(r.Timestamp), Headers: hs}
 	g.p.Produce(c.ctx, kr, promise)
 	return nil
 }
 
-// newRecord returns a zero record for Send, from a slab of recordSlab
-// records allocated together: one allocation for many records, each of
-// which franz-go holds until its promise ran. A slab is collected once
-// none of its records is referenced any more. (Recycling records through
-// a pool instead was slower: a record written by the promise goroutine and
-// then by the worker's moves between CPU caches, which cost more than
-// allocating it.)
+// pooledRecord returns a record for Send to fill and its promise, from the
+// current pool of generation g: a recycled pool if g has one, else a new
+// one.
+func (c *collector) pooledRecord(g *produceGen) (*kgo.Record, func(*kgo.Record, error)) {
+	p := c.pooled
+	if p == nil || p.g != g || p.next == recordSlab {
+		p = g.takePool()
+		c.pooled = p
+	}
+	kr := &p.recs[p.next]
+	p.next++
+	return kr, p.promise
+}
+
+// takePool returns a pool of g whose records all settled, or a new one.
+func (g *produceGen) takePool() *recordPool {
+	g.freeMu.Lock()
+	var p *recordPool
+	if n := len(g.free); n > 0 {
+		p = g.free[n-1]
+		g.free[n-1] = nil
+		g.free = g.free[:n-1]
+	}
+	g.freeMu.Unlock()
+	if p != nil {
+		p.next = 0
+		p.settled.Store(0)
+		return p
+	}
+	p = &recordPool{g: g}
+	p.promise = p.done
+	return p
+}
+
+// done is the promise of a pooled record: g.done, then, once all of the
+// pool's records settled and none failed, the pool goes back to g's free
+// list.
+func (p *recordPool) done(kr *kgo.Record, err error) {
+	p.g.done(kr, err)
+	if err != nil {
+		p.failed.Store(true)
+	}
+	if p.settled.Add(1) < recordSlab || p.failed.Load() {
+		return
+	}
+	g := p.g
+	g.freeMu.Lock()
+	if len(g.free) < maxFreePools {
+		g.free = append(g.free, p)
+	}
+	g.freeMu.Unlock()
+}
+
+// newRecord returns a zero record for Send to send with a changelog
+// promise (the other records are pooled: pooledRecord), from a slab of
+// recordSlab records allocated together: one allocation for many records,
+// each of which franz-go holds until its promise ran. A slab is collected
+// once none of its records is referenced any more. (Recycling records
+// one by one was measured slower than allocating them: each moved between
+// the promise's and the worker's CPU caches. A recordPool goes back whole,
+// with one lock for recordSlab records, and is faster than a slab:
+// BenchmarkStatelessPath.)
 func (c *collector) newRecord() *kgo.Record {
 	if len(c.slab) == 0 {
 		c.slab = make([]kgo.Record, recordSlab)

@@ -339,15 +339,25 @@ func (w *worker) buffer(fs kgo.Fetches) error {
 		}
 		last := p.Records[len(p.Records)-1]
 		w.lags.fetched(p.Topic, p.Partition, last.Offset+1)
+		// The task and queue are looked up once per fetched partition:
+		// its records all share topic and partition.
+		var t *activeTask
+		var q *recordQueue
 		for _, r := range p.Records {
 			if r.Attrs.IsControl() {
 				continue
 			}
-			if err = w.bufferRecord(r, limit, &pause); err != nil {
-				return
+			if q == nil {
+				if t, q, err = w.queueOf(r); err != nil {
+					return
+				}
 			}
+			w.bufferRecord(t, q, r, limit, &pause)
 		}
-		if q := w.queueOf(p.Topic, p.Partition); q != nil {
+		if q == nil { // only transaction markers
+			_, q, _ = w.queueOf(last)
+		}
+		if q != nil {
 			q.fetchedTo(last)
 		}
 	})
@@ -357,35 +367,27 @@ func (w *worker) buffer(fs kgo.Fetches) error {
 	return err
 }
 
-// bufferRecord adds r to its task's partition group, and to pause if that
-// takes the partition over limit.
-// queueOf returns the queue of an input partition, or nil if no task of
-// the worker reads it. The caller holds w.mu.
-func (w *worker) queueOf(topic string, partition int32) *recordQueue {
-	sub, ok := w.app.plan.subOf[topic]
-	if !ok {
-		return nil
-	}
-	t, ok := w.tasks[engine.TaskID{Subtopology: sub, Partition: partition}]
-	if !ok {
-		return nil
-	}
-	return t.in.queue(topic)
-}
-
-func (w *worker) bufferRecord(r *kgo.Record, limit int, pause *map[string][]int32) error {
+// queueOf returns the task and the partition queue of r's partition (r
+// may be a transaction marker). The caller holds w.mu.
+func (w *worker) queueOf(r *kgo.Record) (*activeTask, *recordQueue, error) {
 	sub, ok := w.app.plan.subOf[r.Topic]
 	if !ok {
-		return fmt.Errorf("record from unexpected topic %q partition %d offset %d", r.Topic, r.Partition, r.Offset)
+		return nil, nil, fmt.Errorf("record from unexpected topic %q partition %d offset %d", r.Topic, r.Partition, r.Offset)
 	}
 	t, ok := w.tasks[engine.TaskID{Subtopology: sub, Partition: r.Partition}]
 	if !ok {
-		return fmt.Errorf("no task %d_%d for topic %q partition %d offset %d", sub, r.Partition, r.Topic, r.Partition, r.Offset)
+		return nil, nil, fmt.Errorf("no task %d_%d for topic %q partition %d offset %d", sub, r.Partition, r.Topic, r.Partition, r.Offset)
 	}
 	q := t.in.queue(r.Topic)
 	if q == nil {
-		return fmt.Errorf("task %s has no input topic %q (partition %d offset %d)", t.ID(), r.Topic, r.Partition, r.Offset)
+		return nil, nil, fmt.Errorf("task %s has no input topic %q (partition %d offset %d)", t.ID(), r.Topic, r.Partition, r.Offset)
 	}
+	return t, q, nil
+}
+
+// bufferRecord adds r to q, the queue of its partition in task t, and to
+// pause if that takes the partition over limit.
+func (w *worker) bufferRecord(t *activeTask, q *recordQueue, r *kgo.Record, limit int, pause *map[string][]int32) {
 	ts := r.Timestamp.UnixMilli()
 	if q.extracts {
 		w.raw = engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: ts}
@@ -399,7 +401,6 @@ func (w *worker) bufferRecord(r *kgo.Record, limit int, pause *map[string][]int3
 		}
 		(*pause)[q.topic] = append((*pause)[q.topic], q.partition)
 	}
-	return nil
 }
 
 // processBatch bounds the records one task processes before the others get
@@ -410,6 +411,7 @@ const processBatch = 100
 // no task is ready (see partitionGroup), then resumes the partitions whose
 // buffers drained to the bound.
 func (w *worker) processBuffered() error {
+	defer w.clearRaw()
 	tasks := w.snapshotTasks()
 	now := time.Now()
 	for progress := true; progress; {
@@ -459,22 +461,27 @@ func (w *worker) processBuffered() error {
 	return nil
 }
 
-// process runs one input record through task t, as w.raw.
+// process runs one input record through task t, as w.raw. w.raw keeps the
+// record's bytes until processBuffered returns, which clears it: Assign
+// writes only the fields that change, and clearing it once rather than
+// after every record saves write barriers while the garbage collector
+// marks.
 func (w *worker) process(t *activeTask, r *kgo.Record) error {
-	raw := &w.raw
-	*raw = engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli()}
+	var hs []engine.Header
 	if len(r.Headers) > 0 {
 		// A slice of its own: processors may keep a record's headers
 		// (the record cache does).
-		raw.Headers = make([]engine.Header, len(r.Headers))
+		hs = make([]engine.Header, len(r.Headers))
 		for i, h := range r.Headers {
-			raw.Headers[i] = engine.Header{Key: h.Key, Value: h.Value}
+			hs[i] = engine.Header{Key: h.Key, Value: h.Value}
 		}
 	}
-	err := t.Process(raw)
-	*raw = engine.RawRecord{} // holds on to none of the record's bytes
-	return err
+	w.raw.Assign(engine.RawRecord{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Key: r.Key, Value: r.Value, Timestamp: r.Timestamp.UnixMilli(), Headers: hs})
+	return t.Process(&w.raw)
 }
+
+// clearRaw makes w.raw hold on to none of the last record's bytes.
+func (w *worker) clearRaw() { w.raw = engine.RawRecord{} }
 
 func (w *worker) punctuate() error {
 	now := time.Now().UnixMilli()

@@ -129,7 +129,12 @@ func (g *Group[R]) Next(now time.Time) (r R, queue int, ok bool) {
 			missing = true
 			continue
 		}
-		q.idleUntil, q.lagSince = time.Time{}, time.Time{}
+		if !q.idleUntil.IsZero() || !q.lagSince.IsZero() {
+			// Only when set: a time holds a pointer, and writing it for
+			// every record costs a write barrier while the garbage
+			// collector marks.
+			q.idleUntil, q.lagSince = time.Time{}, time.Time{}
+		}
 		if ts := q.ts[q.head]; best < 0 || ts < bestTS {
 			best, bestTS = i, ts
 		}
