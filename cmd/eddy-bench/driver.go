@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 )
@@ -38,6 +39,12 @@ func runDriverBench(pkg string, count int) driverResult {
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkWordCount$", "-benchtime", "1s",
 		"-count", strconv.Itoa(count), "-cpu", "1", pkg)
 	cmd.Env = os.Environ()
+	if os.Getenv("GOTOOLCHAIN") == "" {
+		// The module needs the Go release the harness was built with
+		// (go.mod's go line); a machine pinned to an older local
+		// toolchain would refuse to build it.
+		cmd.Env = append(cmd.Env, "GOTOOLCHAIN="+goruntime.Version())
+	}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		r.Err = fmt.Sprintf("go test -bench in %s: %v: %s", pkg, err, lastLines(out, 5))
