@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eddy-streams/eddy/processor"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
@@ -59,6 +60,7 @@ const (
 	vsFilteredStore                                         = "vs-filtered"
 	vsVCount, vsCJoin, vsCountsStore                        = "vs-vcount", "vs-cjoin", "vs-counts"
 	vsSCount, vsSCountsStore                                = "vs-scount", "vs-scounts"
+	vsTJoin                                                 = "vs-tjoin"
 )
 
 // addVersionedJoins is VersionedTopologies.versionedJoin on topics in+…,
@@ -230,7 +232,7 @@ func versionedGraceModel(tasks [][]crec, outParts int32) map[string][]orec {
 func versionedModelWith(tasks [][]crec, outParts int32, grace bool) map[string][]orec {
 	o := &modelOut{outParts, map[string][]orec{vsJoin: {}, vsLeftJoin: {}, vsChanges: {}}}
 	for _, task := range tasks {
-		versionedRun(task, grace, func(r crec) { o.emit(vsChanges, r.Key, r.Value, r.Time) }, func(r crec, found *string) {
+		versionedRun(task, grace, func(r crec) { o.emit(vsChanges, r.Key, r.Value, r.Time) }, func(r crec, found *string, _ int64) {
 			if found != nil {
 				o.emit(vsJoin, r.Key, str(joined(*r.Value, *found)), r.Time)
 			}
@@ -244,8 +246,8 @@ func versionedModelWith(tasks [][]crec, outParts int32, grace bool) map[string][
 // store (history vsHistory) and the stream–table join over it (with the
 // grace period vsGrace if grace): change is called with each table update
 // the store takes, join with each stream record as it is joined and the
-// row valid at its timestamp (nil: none).
-func versionedRun(task []crec, grace bool, change func(crec), join func(r crec, found *string)) {
+// row valid at its timestamp (nil: none) with that version's timestamp.
+func versionedRun(task []crec, grace bool, change func(crec), join func(r crec, found *string, at int64)) {
 	history := vsHistory.Milliseconds()
 	versions := map[string][]vversion{}
 	observed, seen := int64(0), false
@@ -255,18 +257,19 @@ func versionedRun(task []crec, grace bool, change func(crec), join func(r crec, 
 		cutoff := observed - history
 		vs := versions[r.Key]
 		var found *string
+		at := int64(-1)
 		switch {
 		case len(vs) == 0:
 		case seen && r.Time < cutoff:
 			if latest := vs[len(vs)-1]; latest.ts <= r.Time {
-				found = latest.value
+				found, at = latest.value, latest.ts
 			}
 		default:
 			if i := sort.Search(len(vs), func(i int) bool { return vs[i].ts > r.Time }); i > 0 {
-				found = vs[i-1].value
+				found, at = vs[i-1].value, vs[i-1].ts
 			}
 		}
-		join(r, found)
+		join(r, found, at)
 	}
 	for _, r := range task {
 		cutoff := observed - history
@@ -320,10 +323,15 @@ func versionedRun(task []crec, grace bool, change func(crec), join func(r crec, 
 // stream joins as of each record's time (vs-cjoin), and the stream's
 // records per key into another (vs-scount), where a count older than the
 // history retention behind the store's largest timestamp is not stored.
+// Last, the stream is joined (inner) with a TransformValues of the table,
+// not materialized (vs-tjoin): each record with the transform of the
+// version valid at its timestamp, by a transformer instance of the join's
+// own that sees no row too (Kafka Streams' KTableTransformValuesGetter),
+// and whose context has the version's timestamp and no record metadata.
 func versionedDerivedFamily() orderFamily {
 	return orderFamily{
 		name: "versioned-derived", inputs: []string{vsStream, vsTable},
-		outputs: []string{vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges, vsVCount, vsCJoin, vsSCount},
+		outputs: []string{vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges, vsVCount, vsCJoin, vsSCount, vsTJoin},
 		model:   versionedDerivedModel,
 		cases: []orderCase{{
 			name: "small", java: "versioned-derived", add: addVersionedDerived, parts: 1, outParts: 2,
@@ -356,6 +364,12 @@ func versionedDerivedFamily() orderFamily {
 				// store's 2100 minus the history: not stored, not forwarded.
 				vsSCount: {"k1=1@1030", "k1=2@1030", "k1=3@1040", "k1=4@1160", "k1=5@1160", "k1=6@1250", "k2=1@1300", "k1=7@1500",
 					"k1=8@1500", "k1=9@1500", "k1=10@1500", "k1=11@1500", "k2=2@1650", "k2=3@2100", "k2=4@2100", "k2=5@2250", "k2=6@2250"},
+				// No row is "none", a row for the inner join; s14, s15 and
+				// s17 find a value the transformer drops.
+				vsTJoin: {"k1=s1|A/1000@1030", "k1=s2|A/1000@1010", "k1=s4|A/1000@1040", "k1=s5|C/1150@1160",
+					"k1=s6|none@990", "k1=s7|none@1250", "k2=s8|none@1300", "k1=s3|none@1500", "k1=s9|C/1150@1161",
+					"k1=s16|B/1100@1102", "k2=s10|none@1650", "k2=s11|Z/2000@2100", "k1=s12|none@1170",
+					"k2=s13|none@1900", "k2=s18|Z/2000@2150"},
 			}),
 		}, {
 			name: "random", java: "versioned-derived", add: addVersionedDerived, parts: 3, outParts: 4,
@@ -392,6 +406,46 @@ func addVersionedDerived(b *stream.Builder, in, out string) {
 	s.LeftJoinTable(counts.MapValues(itoa), left).To(out+vsCJoin, serde.String(), serde.String())
 	s.GroupByKey().Count(table.As(in+vsSCountsStore), table.Versioned(vsHistory)).ToStream().MapValues(itoa).
 		To(out+vsSCount, serde.String(), serde.String())
+	s.JoinTable(t.TransformValues(func() processor.ValueTransformer[string, string, string] { return &marker{} }), joined).
+		To(out+vsTJoin, serde.String(), serde.String())
+}
+
+// marker is the transformer of versioned-derived's vs-tjoin
+// (VersionedTopologies.Marker): no row is "none", a value keepDerived
+// drops no row, any other its upper case with the context's timestamp and
+// topic (if it has one).
+type marker struct {
+	ctx processor.ValueTransformerContext
+}
+
+func (m *marker) Init(ctx processor.ValueTransformerContext) error { m.ctx = ctx; return nil }
+
+func (m *marker) Transform(key, v string, found bool) (string, bool, error) {
+	switch {
+	case !found:
+		return "none", true, nil
+	case !keepDerived(key, v):
+		return "", false, nil
+	}
+	out := strings.ToUpper(v) + "/" + strconv.FormatInt(m.ctx.Timestamp().UnixMilli(), 10)
+	if md, ok := m.ctx.RecordMetadata(); ok {
+		out += "/" + md.Topic
+	}
+	return out, true, nil
+}
+
+func (m *marker) Close() error { return nil }
+
+// markerRow is marker's result for the row found, valid from at: nil for
+// no row.
+func markerRow(found *string, at int64) *string {
+	switch {
+	case found == nil:
+		return str("none")
+	case !keepDerived("", *found):
+		return nil
+	}
+	return str(strings.ToUpper(*found) + "/" + strconv.FormatInt(at, 10))
 }
 
 // derivedSmall is versionedSmall with table values the filter drops: y3
@@ -424,7 +478,7 @@ func derivedSmall() []crec {
 // agree.
 func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 	o := &modelOut{outParts, map[string][]orec{vsDJoin: {}, vsDLeftJoin: {}, vsDGrace: {}, vsMLeftJoin: {}, vsFChanges: {},
-		vsVCount: {}, vsCJoin: {}, vsSCount: {}}}
+		vsVCount: {}, vsCJoin: {}, vsSCount: {}, vsTJoin: {}}}
 	derive := func(found *string) *string {
 		if found == nil || !keepDerived("", *found) {
 			return nil
@@ -449,8 +503,11 @@ func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 				return // the count drops null values
 			}
 			counts.count(o, vsVCount, r)
-		}, func(r crec, found *string) {
+		}, func(r crec, found *string, at int64) {
 			o.emit(vsCJoin, r.Key, left(r, counts.get(r.Key, r.Time)), r.Time)
+			if row := markerRow(found, at); row != nil {
+				o.emit(vsTJoin, r.Key, str(joined(*r.Value, *row)), r.Time)
+			}
 			row := derive(found)
 			if row != nil {
 				o.emit(vsDJoin, r.Key, str(joined(*r.Value, *row)), r.Time)
@@ -458,7 +515,7 @@ func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 			o.emit(vsDLeftJoin, r.Key, left(r, row), r.Time)
 			o.emit(vsMLeftJoin, r.Key, left(r, row), r.Time)
 		})
-		versionedRun(task, true, func(crec) {}, func(r crec, found *string) {
+		versionedRun(task, true, func(crec) {}, func(r crec, found *string, _ int64) {
 			o.emit(vsDGrace, r.Key, left(r, derive(found)), r.Time)
 		})
 	}

@@ -26,13 +26,13 @@ import (
 // later records, and a record older than the table's history retention
 // finds no row unless the key's latest row was already valid then.
 // stream.WithGracePeriod lets records wait for late table updates. A
-// Filter or MapValues of a versioned table (not materialized) is joined
-// the same way, as in Kafka Streams: each record joins the filtered or
-// mapped version valid at its timestamp, read from the versioned table's
-// store, so a version the filter drops is no row even if an older one
-// passes. A TransformValues of a versioned table must be materialized
-// first (Materialize, with table.Versioned to keep joining as of the
-// record's time).
+// Filter, MapValues or TransformValues of a versioned table (not
+// materialized) is joined the same way, as in Kafka Streams: each record
+// joins the filtered, mapped or transformed version valid at its
+// timestamp, read from the versioned table's store, so a version the
+// filter drops is no row even if an older one passes. For a
+// TransformValues the join calls a transformer instance of its own (see
+// Table.TransformValues).
 //
 // The join reads any other t from its store: a table from Builder.Table,
 // ToTable or an aggregation already has one; other tables (e.g. after
@@ -71,9 +71,8 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	}
 	view := t.asOf
 	if view == nil && t.store == nil && versionedUpstream(t.node) {
-		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is a TransformValues of a versioned table, "+
-			"which Kafka Streams joins as of each stream record's time and Eddy cannot yet: join the versioned table, a Filter or MapValues of it, "+
-			"or Materialize the derived table (with table.Versioned to keep its history)"))
+		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is derived from a versioned table through a table materialized in a key-value store, "+
+			"which Eddy cannot join yet: Materialize the derived table with table.Versioned, or materialize the intermediate table with table.Versioned"))
 	}
 	tm := t
 	if view == nil {
@@ -104,7 +103,7 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	n.New = func(*engine.Task) (any, error) {
 		if view != nil {
 			j := &ops.StreamVersionedTableJoin[K, V, VT, R]{Node: n.Name, Left: left, Joiner: joiner,
-				Table: func(t *engine.Task) (ops.AsOf[K, VT], error) { return view.open(t, n.Name) }}
+				Table: func(t *engine.Task) (ops.AsOf[K, VT], func() error, error) { return view.open(t, n.Name) }}
 			if buffer != nil {
 				j.HasGrace, j.Grace, j.BufferStore, j.KeySerde, j.ValueSerde = true, c.grace.Milliseconds(), buffer.Name, ks, svs
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/processor"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
@@ -668,18 +669,109 @@ func TestMaterializeVersionedDerivedTable(t *testing.T) {
 	})
 }
 
+// asOfTransformer renders what it sees: "none" for no row, no row for a
+// value with an x, else the upper-cased value with the context's
+// timestamp, record metadata and headers. Its supplier counts the
+// instances made, initialized and closed.
+type asOfTransformer struct {
+	ctx      processor.ValueTransformerContext
+	counts   *transformerCounts
+	openFrom string // a store to open in Init, if set
+}
+
+type transformerCounts struct{ made, inited, closed int }
+
+func (a *asOfTransformer) Init(ctx processor.ValueTransformerContext) error {
+	a.ctx = ctx
+	a.counts.inited++
+	if a.openFrom != "" {
+		_, err := ctx.StateStore(a.openFrom)
+		return err
+	}
+	return nil
+}
+
+func (a *asOfTransformer) Transform(_, v string, found bool) (string, bool, error) {
+	switch {
+	case !found:
+		return "none", true, nil
+	case strings.Contains(v, "x"):
+		return "", false, nil
+	}
+	out := fmt.Sprintf("%s/%d", strings.ToUpper(v), a.ctx.Timestamp().UnixMilli())
+	if md, ok := a.ctx.RecordMetadata(); ok {
+		out += "/" + md.Topic
+	}
+	return out + fmt.Sprintf("/h%d", len(a.ctx.Headers())), true, nil
+}
+
+func (a *asOfTransformer) Close() error { a.counts.closed++; return nil }
+
 // A stream–table join with a TransformValues of a versioned table that is
-// not materialized is rejected: Kafka Streams joins it as of each record's
-// time through the transformer, which Eddy does not do.
+// not materialized joins each record with the transform of the version
+// valid at its timestamp, as Kafka Streams' KTableTransformValuesGetter
+// (get(key, asOfTimestamp)): the join has a transformer instance of its
+// own, initialized and closed with it, which is also called for no row
+// (a result then is a row), and whose context has the version's
+// timestamp, no record metadata and no headers during the lookup.
 func TestJoinWithTransformedVersionedTable(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		ss := serde.String()
+		counts := &transformerCounts{}
+		b := stream.NewBuilder()
+		vt := b.Table("table", ss, ss, table.As("rows"), table.Versioned(100*time.Millisecond))
+		tr := vt.TransformValues(func() processor.ValueTransformer[string, string, string] {
+			counts.made++
+			return &asOfTransformer{counts: counts}
+		})
+		b.Stream("stream", ss, ss).JoinTable(tr, func(v, row string) string { return joined(v, row, true) }).To("out", nil, nil)
+		topo, err := b.Build()
+		require.NoError(t, err)
+		d, err := New(topo, backend, AppID("app"))
+		require.NoError(t, err)
+		assert.Equal(t, transformerCounts{2, 2, 0}, *counts, "the TransformValues processor's and the join's instances")
+		require.NoError(t, d.Input("table", ss, ss).PipeRecord(Record[string, string]{Key: "k", Value: "a", Timestamp: time.UnixMilli(10),
+			Headers: []record.Header{{Key: "h", Value: []byte("v")}}}))
+		pipeSteps(t, d, []vstep{
+			vS(5, "k", "A", "k [A,none] 5"),
+			vS(15, "k", "B", "k [B,A/10/h0] 15"),
+			vT(20, "k", "bx"),
+			vS(25, "k", "C"), // the version valid at 25 is dropped by the transformer
+			vT(12, "k", "c"), // out of order: in the history
+			vS(13, "k", "D", "k [D,C/12/h0] 13"),
+			vS(11, "k", "E", "k [E,A/10/h0] 11"),
+			vT(30, "k", "null"),
+			vS(35, "k", "F", "k [F,none] 35"),
+		}, "out")
+		var changelogs []string
+		for _, topic := range d.ProducedTopics() {
+			if strings.HasSuffix(topic, "-changelog") {
+				changelogs = append(changelogs, topic)
+			}
+		}
+		assert.Equal(t, []string{"app-rows-changelog"}, changelogs, "the join adds no store of its own")
+		require.NoError(t, d.Close())
+		assert.Equal(t, transformerCounts{2, 2, 2}, *counts)
+	})
+}
+
+// The join's transformer instance has no stores connected, as in Kafka
+// Streams, where the getter's transformer runs in the join processor,
+// which is connected to the versioned table's store only.
+func TestJoinWithTransformedVersionedTableStores(t *testing.T) {
 	ss := serde.String()
 	b := stream.NewBuilder()
+	counter := stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "counter"}, ss, serde.Int64())
 	vt := b.Table("table", ss, ss, table.Versioned(time.Minute))
-	tr := vt.TransformValues(func() processor.ValueTransformer[string, string, string] { return upperTransformer{} })
-	b.Stream("stream", ss, ss).JoinTable(tr, func(v, r string) string { return v + r }).To("out", nil, nil)
-	_, err := b.Build()
+	tr := vt.TransformValues(func() processor.ValueTransformer[string, string, string] {
+		return &asOfTransformer{counts: &transformerCounts{}, openFrom: "counter"}
+	}, counter)
+	b.Stream("stream", ss, ss).JoinTable(tr, func(v, row string) string { return v + row }).To("out", nil, nil)
+	topo, err := b.Build()
+	require.NoError(t, err)
+	_, err = New(topo)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "JoinTable: the table is a TransformValues of a versioned table")
+	assert.Contains(t, err.Error(), `store "counter" is not connected to this processor`)
 }
 
 // An aggregation into a versioned store (Kafka Streams accepts one for

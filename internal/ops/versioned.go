@@ -115,9 +115,10 @@ func (p *VersionedMaterialize[K, V]) Process(r engine.Record[K, V]) error {
 // and headers.
 type StreamVersionedTableJoin[K, V, VT, R any] struct {
 	engine.Forwarder[K, R]
-	Node   string
-	drops  dropLog
-	Table  func(t *engine.Task) (AsOf[K, VT], error)
+	Node  string
+	drops dropLog
+	// Table opens the table's lookup in a task, and what closes it.
+	Table  func(t *engine.Task) (AsOf[K, VT], func() error, error)
 	Left   bool
 	Joiner func(value V, row VT, found bool) R
 	// HasGrace, Grace (ms), BufferStore, KeySerde and ValueSerde (the
@@ -128,6 +129,7 @@ type StreamVersionedTableJoin[K, V, VT, R any] struct {
 	KeySerde    serde.Serde[K]
 	ValueSerde  serde.Serde[V]
 	get         AsOf[K, VT]
+	closeTable  func() error
 	t           *engine.Task
 	buffer      *engine.KVStore
 	bufTopic    string
@@ -137,11 +139,11 @@ type StreamVersionedTableJoin[K, V, VT, R any] struct {
 
 // Init implements engine.Initializer.
 func (p *StreamVersionedTableJoin[K, V, VT, R]) Init(t *engine.Task) error {
-	get, err := p.Table(t)
+	get, closeTable, err := p.Table(t)
 	if err != nil {
 		return err
 	}
-	p.get, p.t = get, t
+	p.get, p.closeTable, p.t = get, closeTable, t
 	if !p.HasGrace {
 		return nil
 	}
@@ -266,9 +268,19 @@ func (p *StreamVersionedTableJoin[K, V, VT, R]) evict() error {
 	return nil
 }
 
+// Close implements engine.Closer: it closes the table's lookup.
+func (p *StreamVersionedTableJoin[K, V, VT, R]) Close() error {
+	closeTable := p.closeTable
+	p.closeTable = nil
+	if closeTable == nil {
+		return nil
+	}
+	return closeTable()
+}
+
 // join looks up the row valid at r's timestamp and forwards the result.
 func (p *StreamVersionedTableJoin[K, V, VT, R]) join(r engine.Record[K, V]) error {
-	row, found, err := p.get(r.Key, r.Timestamp)
+	row, _, found, err := p.get(r.Key, r.Timestamp)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,8 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKey;
+import org.apache.kafka.streams.processor.ProcessorContext;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -43,7 +45,11 @@ import org.apache.kafka.streams.state.Stores;
  * (as Strings, mapValues) → vs-cjoin, each record with the count valid at its timestamp; the
  * stream's records are counted per key into a versioned store {@code vs-scounts} too, whose
  * toStream() → vs-scount: an out-of-order record older than the history behind the store's latest
- * count is neither stored nor forwarded.
+ * count is neither stored nor forwarded. Last, vs-stream joined (inner) with a transformValues of the
+ * table, not materialized → vs-tjoin: the join reads the transform of the version valid at each
+ * record's timestamp (KTableTransformValuesGetter.get(key, asOfTimestamp), with a transformer of its
+ * own): no row becomes {@code none}, a value {@code keep} drops no row, any other its upper case
+ * with the context's timestamp (the version's) and topic (none, in the getter).
  *
  * <p>A versioned store needs a name. To keep store names independent of the topic prefix (see
  * TopicPrefixTest) and still add the topology to one builder several times, the store of the n-th
@@ -67,6 +73,7 @@ public final class VersionedTopologies {
     public static final String VS_VCOUNT = "vs-vcount";
     public static final String VS_CJOIN = "vs-cjoin";
     public static final String VS_SCOUNT = "vs-scount";
+    public static final String VS_TJOIN = "vs-tjoin";
     /** The materialized filter's store (versioned-derived; suffixed like {@link #VS_STORE}). */
     public static final String VS_FILTERED_STORE = "vs-filtered";
     /** The store's name (of the first addition to a builder). */
@@ -127,6 +134,31 @@ public final class VersionedTopologies {
                                 store.replace(VS_STORE, "vs-scounts"), Duration.ofMillis(HISTORY_MS)))
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
                 .toStream().mapValues(n -> String.valueOf(n)).to(prefix + VS_SCOUNT, out);
+        s.join(t.transformValues(Marker::new), VersionedTopologies::joined).to(prefix + VS_TJOIN, out);
+    }
+
+    /** The transformer of versioned-derived's vs-tjoin. */
+    private static final class Marker implements ValueTransformerWithKey<String, String, String> {
+        private ProcessorContext context;
+
+        @Override
+        public void init(ProcessorContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public String transform(String key, String value) {
+            if (value == null) {
+                return "none";
+            }
+            if (!keep(key, value)) {
+                return null;
+            }
+            return value.toUpperCase() + "/" + context.timestamp() + (context.topic() == null ? "" : "/" + context.topic());
+        }
+
+        @Override
+        public void close() {}
     }
 
     private static String joined(String v, String row) {

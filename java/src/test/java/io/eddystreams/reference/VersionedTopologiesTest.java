@@ -133,6 +133,12 @@ class VersionedTopologiesTest {
             assertEquals(List.of("k1=1@1030", "k1=2@1030", "k1=3@1040", "k1=4@1160", "k1=5@1160", "k1=6@1250",
                     "k2=1@1300", "k1=7@1500", "k1=8@1500", "k1=9@1500", "k1=10@1500", "k1=11@1500", "k2=2@1650",
                     "k2=3@2100", "k2=4@2100", "k2=5@2250", "k2=6@2250"), read(d, VS_SCOUNT));
+            // Through transformValues' getter: no row is "none" (a row for the inner join), a value the
+            // transformer drops no row (s14, s15, s17); the context has the version's timestamp, no topic.
+            assertEquals(List.of("k1=s1|A/1000@1030", "k1=s2|A/1000@1010", "k1=s4|A/1000@1040", "k1=s5|C/1150@1160",
+                    "k1=s6|none@990", "k1=s7|none@1250", "k2=s8|none@1300", "k1=s3|none@1500", "k1=s9|C/1150@1161",
+                    "k1=s16|B/1100@1102", "k2=s10|none@1650", "k2=s11|Z/2000@2100", "k1=s12|none@1170",
+                    "k2=s13|none@1900", "k2=s18|Z/2000@2150"), read(d, VS_TJOIN));
         }
     }
 
