@@ -60,7 +60,7 @@ const (
 	vsFilteredStore                                         = "vs-filtered"
 	vsVCount, vsCJoin, vsCountsStore                        = "vs-vcount", "vs-cjoin", "vs-counts"
 	vsSCount, vsSCountsStore                                = "vs-scount", "vs-scounts"
-	vsTJoin                                                 = "vs-tjoin"
+	vsTJoin, vsSelfJoin                                     = "vs-tjoin", "vs-selfjoin"
 )
 
 // addVersionedJoins is VersionedTopologies.versionedJoin on topics in+…,
@@ -328,10 +328,13 @@ func versionedRun(task []crec, grace bool, change func(crec), join func(r crec, 
 // version valid at its timestamp, by a transformer instance of the join's
 // own that sees no row too (Kafka Streams' KTableTransformValuesGetter),
 // and whose context has the version's timestamp and no record metadata.
+// And the table's Filter, not materialized, joined (table–table, inner)
+// with the table itself (vs-selfjoin): both join processors read the other
+// side's latest row through the versioned store, after the update.
 func versionedDerivedFamily() orderFamily {
 	return orderFamily{
 		name: "versioned-derived", inputs: []string{vsStream, vsTable},
-		outputs: []string{vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges, vsVCount, vsCJoin, vsSCount, vsTJoin},
+		outputs: []string{vsDJoin, vsDLeftJoin, vsDGrace, vsMLeftJoin, vsFChanges, vsVCount, vsCJoin, vsSCount, vsTJoin, vsSelfJoin},
 		model:   versionedDerivedModel,
 		cases: []orderCase{{
 			name: "small", java: "versioned-derived", add: addVersionedDerived, parts: 1, outParts: 2,
@@ -370,6 +373,11 @@ func versionedDerivedFamily() orderFamily {
 					"k1=s6|none@990", "k1=s7|none@1250", "k2=s8|none@1300", "k1=s3|none@1500", "k1=s9|C/1150@1161",
 					"k1=s16|B/1100@1102", "k2=s10|none@1650", "k2=s11|Z/2000@2100", "k1=s12|none@1170",
 					"k2=s13|none@1900", "k2=s18|Z/2000@2150"},
+				// Each update joined from both sides; out-of-order ones
+				// ignored; q9, which the filter drops, is a deletion from
+				// the filter's side.
+				vsSelfJoin: {"k1=a+a@1000", "k1=a+a@1000", "k1=b+b@1100", "k1=b+b@1100", "k1=c+c@1150", "k1=c+c@1150",
+					"k2=z+z@2000", "k2=z+z@2000", "k2=<null>@2200"},
 			}),
 		}, {
 			name: "random", java: "versioned-derived", add: addVersionedDerived, parts: 3, outParts: 4,
@@ -408,6 +416,8 @@ func addVersionedDerived(b *stream.Builder, in, out string) {
 		To(out+vsSCount, serde.String(), serde.String())
 	s.JoinTable(t.TransformValues(func() processor.ValueTransformer[string, string, string] { return &marker{} }), joined).
 		To(out+vsTJoin, serde.String(), serde.String())
+	t.Filter(keepDerived).Join(t, func(f, v string) string { return f + "+" + v }).ToStream().
+		To(out+vsSelfJoin, serde.String(), serde.String())
 }
 
 // marker is the transformer of versioned-derived's vs-tjoin
@@ -478,7 +488,7 @@ func derivedSmall() []crec {
 // agree.
 func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 	o := &modelOut{outParts, map[string][]orec{vsDJoin: {}, vsDLeftJoin: {}, vsDGrace: {}, vsMLeftJoin: {}, vsFChanges: {},
-		vsVCount: {}, vsCJoin: {}, vsSCount: {}, vsTJoin: {}}}
+		vsVCount: {}, vsCJoin: {}, vsSCount: {}, vsTJoin: {}, vsSelfJoin: {}}}
 	derive := func(found *string) *string {
 		if found == nil || !keepDerived("", *found) {
 			return nil
@@ -488,6 +498,7 @@ func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 	left := func(r crec, row *string) *string { return str(joined(*r.Value, orNull(deref(row), row != nil))) }
 	for _, task := range tasks {
 		counts, scounts := &vstoreModel{versions: map[string][]vversion{}}, &vstoreModel{versions: map[string][]vversion{}}
+		latest := map[string]vversion{} // the table's latest versions
 		for _, r := range task {
 			if r.Topic == vsStream && r.Value != nil {
 				scounts.count(o, vsSCount, r)
@@ -499,6 +510,7 @@ func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 				v = nil
 			}
 			o.emit(vsFChanges, r.Key, v, r.Time)
+			selfJoin(o, latest, r)
 			if r.Value == nil {
 				return // the count drops null values
 			}
@@ -520,6 +532,39 @@ func versionedDerivedModel(tasks [][]crec, outParts int32) map[string][]orec {
 		})
 	}
 	return o.m
+}
+
+// selfJoin emits vs-selfjoin's output for table update r, which the
+// store took: an update older than the key's latest version is ignored;
+// otherwise the filter's change joins the table's new row, and the table's
+// change joins the filter of its new row (each side skipped if the other
+// has no row, as Kafka Streams' inner KTableKTableJoin). With a versioned
+// parent the filter forwards a change whose new and old rows it both
+// drops (KTableFilter with versioned semantics), so the join forwards it
+// as a deletion.
+func selfJoin(o *modelOut, latest map[string]vversion, r crec) {
+	prev, had := latest[r.Key]
+	if had && r.Time < prev.ts {
+		return
+	}
+	latest[r.Key] = vversion{r.Time, r.Value}
+	filter := func(v *string) *string {
+		if v == nil || !keepDerived("", *v) {
+			return nil
+		}
+		return v
+	}
+	fNew := filter(r.Value)
+	if r.Value != nil {
+		var out *string
+		if fNew != nil {
+			out = str(*fNew + "+" + *r.Value)
+		}
+		o.emit(vsSelfJoin, r.Key, out, r.Time)
+	}
+	if fNew != nil {
+		o.emit(vsSelfJoin, r.Key, str(*fNew+"+"+*r.Value), r.Time)
+	}
 }
 
 // vstoreModel is a versioned store with the history vsHistory (Kafka

@@ -49,7 +49,10 @@ import org.apache.kafka.streams.state.Stores;
  * table, not materialized → vs-tjoin: the join reads the transform of the version valid at each
  * record's timestamp (KTableTransformValuesGetter.get(key, asOfTimestamp), with a transformer of its
  * own): no row becomes {@code none}, a value {@code keep} drops no row, any other its upper case
- * with the context's timestamp (the version's) and topic (none, in the getter).
+ * with the context's timestamp (the version's) and topic (none, in the getter). And the table's
+ * {@code filter(keep)}, not materialized, joined (table–table, inner) with the table itself, the
+ * joiner writing {@code filtered+row} → vs-selfjoin: both join processors read the other side
+ * through value getters of the versioned store (its latest version), after the update.
  *
  * <p>A versioned store needs a name. To keep store names independent of the topic prefix (see
  * TopicPrefixTest) and still add the topology to one builder several times, the store of the n-th
@@ -74,6 +77,7 @@ public final class VersionedTopologies {
     public static final String VS_CJOIN = "vs-cjoin";
     public static final String VS_SCOUNT = "vs-scount";
     public static final String VS_TJOIN = "vs-tjoin";
+    public static final String VS_SELFJOIN = "vs-selfjoin";
     /** The materialized filter's store (versioned-derived; suffixed like {@link #VS_STORE}). */
     public static final String VS_FILTERED_STORE = "vs-filtered";
     /** The store's name (of the first addition to a builder). */
@@ -135,6 +139,7 @@ public final class VersionedTopologies {
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
                 .toStream().mapValues(n -> String.valueOf(n)).to(prefix + VS_SCOUNT, out);
         s.join(t.transformValues(Marker::new), VersionedTopologies::joined).to(prefix + VS_TJOIN, out);
+        t.filter(VersionedTopologies::keep).join(t, (f, v) -> f + "+" + v).toStream().to(prefix + VS_SELFJOIN, out);
     }
 
     /** The transformer of versioned-derived's vs-tjoin. */
