@@ -56,8 +56,18 @@ func (t Table[K, V]) materializeVersioned(m table.Materialized, optErr error) Ta
 			need(ks == nil, missingSerde[K]("key", "Materialize keeps this table in a versioned store")),
 			need(vs == nil, missingSerde[V]("value", "Materialize keeps this table in a versioned store; set one with Table.WithValueSerde")))
 	}
+	// Kafka Streams' materialized filter and mapValues (and transformValues)
+	// forward the store's latest row as the old value; a join's merger the
+	// incoming one.
+	// A filter of a table that is not versioned drops a change whose new
+	// and old rows are both absent (KTableFilter without versioned
+	// semantics).
+	storeOld := t.node.Op == "KTABLE-FILTER" || t.node.Op == "KTABLE-MAPVALUES" || t.node.Op == "KTABLE-TRANSFORMVALUES"
+	dropEmpty := t.node.Op == "KTABLE-FILTER" && len(t.node.Parents) == 1 && !versionedUpstream(t.node.Parents[0])
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.VersionedTableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs}, nil
+		old := storeOld && needsOldValues(n)
+		return &ops.VersionedTableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs,
+			StoreOld: old, DropEmpty: old && dropEmpty}, nil
 	}
 	t.b.g.AddNode(n, t.node)
 	t.b.g.AddStore(store, n)

@@ -300,11 +300,23 @@ func (p *StreamVersionedTableJoin[K, V, VT, R]) join(r engine.Record[K, V]) erro
 // other is forwarded, marked NotLatest unless it became its key's latest
 // version in this store, so that joins and aggregations downstream ignore
 // it as in Kafka Streams.
+//
+// With StoreOld (a materialized Filter, MapValues or TransformValues whose
+// old values are used downstream) the old value forwarded is the store's
+// latest row before the change, as Kafka Streams' materialized KTableFilter
+// and KTableMapValues read it with old values enabled; without, the
+// incoming change's (as its KTableKTableJoinMerger forwards). With
+// DropEmpty too (a Filter of a table that is not versioned) a change
+// without a new row is dropped, neither put nor forwarded, when the store
+// has no row for the key either, as Kafka Streams' KTableFilter without
+// versioned semantics returns when both its new and old values are null.
 type VersionedTableMaterialize[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
 	Node       string
 	drops      dropLog
 	Store      string
+	StoreOld   bool
+	DropEmpty  bool
 	KeySerde   serde.Serde[K]
 	ValueSerde serde.Serde[V]
 	store      *engine.VersionedStore
@@ -332,6 +344,22 @@ func (p *VersionedTableMaterialize[K, V]) Process(r engine.Record[K, engine.Chan
 	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
+	}
+	if p.StoreOld {
+		old, found, err := p.store.Store.Get(kb)
+		if err != nil {
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
+		}
+		if !found && !r.Value.HasNew && p.DropEmpty {
+			return nil
+		}
+		var zero V
+		r.Value.Old, r.Value.HasOld = zero, found
+		if found {
+			if r.Value.Old, err = p.ValueSerde.Deserialize(p.topic, old.Value); err != nil {
+				return fmt.Errorf("%s: decode value from store %s: %w", p.Node, p.Store, err)
+			}
+		}
 	}
 	var vb []byte
 	if r.Value.HasNew {
