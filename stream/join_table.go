@@ -26,13 +26,13 @@ import (
 // later records, and a record older than the table's history retention
 // finds no row unless the key's latest row was already valid then.
 // stream.WithGracePeriod lets records wait for late table updates. A
-// Filter or MapValues of a versioned table (not materialized) is joined
-// the same way, as in Kafka Streams: each record joins the filtered or
-// mapped version valid at its timestamp, read from the versioned table's
-// store, so a version the filter drops is no row even if an older one
-// passes. A TransformValues of a versioned table must be materialized
-// first (Materialize, with table.Versioned to keep joining as of the
-// record's time).
+// Filter, MapValues or TransformValues of a versioned table (not
+// materialized) is joined the same way, as in Kafka Streams: each record
+// joins the filtered, mapped or transformed version valid at its
+// timestamp, read from the versioned table's store, so a version the
+// filter drops is no row even if an older one passes. For a
+// TransformValues the join calls a transformer instance of its own (see
+// Table.TransformValues).
 //
 // The join reads any other t from its store: a table from Builder.Table,
 // ToTable or an aggregation already has one; other tables (e.g. after
@@ -71,9 +71,8 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	}
 	view := t.asOf
 	if view == nil && t.store == nil && versionedUpstream(t.node) {
-		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is a TransformValues of a versioned table, "+
-			"which Kafka Streams joins as of each stream record's time and Eddy cannot yet: join the versioned table, a Filter or MapValues of it, "+
-			"or Materialize the derived table (with table.Versioned to keep its history)"))
+		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is derived from a versioned table through a table materialized in a key-value store, "+
+			"which Eddy cannot join yet: Materialize the derived table with table.Versioned, or materialize the intermediate table with table.Versioned"))
 	}
 	tm := t
 	if view == nil {
@@ -104,7 +103,7 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	n.New = func(*engine.Task) (any, error) {
 		if view != nil {
 			j := &ops.StreamVersionedTableJoin[K, V, VT, R]{Node: n.Name, Left: left, Joiner: joiner,
-				Table: func(t *engine.Task) (ops.AsOf[K, VT], error) { return view.open(t, n.Name) }}
+				Table: func(t *engine.Task) (ops.AsOf[K, VT], func() error, error) { return view.open(t, n.Name) }}
 			if buffer != nil {
 				j.HasGrace, j.Grace, j.BufferStore, j.KeySerde, j.ValueSerde = true, c.grace.Milliseconds(), buffer.Name, ks, svs
 			}
@@ -137,7 +136,13 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 // row carries the larger of the two rows' timestamps.
 //
 // Both tables are read from their stores (tables that are not materialized
-// are materialized first, see JoinTable). As(name) names the processors
+// are materialized first, see JoinTable). A versioned table, and a Filter,
+// MapValues or TransformValues of one that is not materialized, is read
+// from its versioned store instead, its latest rows as Kafka Streams' value
+// getters read them, without a store of the join's own; so in a join of a
+// table with a table derived from it, both sides see the update being
+// processed. Updates that are not their key's latest version are ignored.
+// As(name) names the processors
 // <name>-join-this, <name>-join-other and <name> (the result).
 //
 // The joiner may also be called with a row's previous value, to tell
@@ -176,7 +181,7 @@ func tableJoin[K, V, V2, R any](l Table[K, V], r Table[K, V2], kind joinKind, jo
 		}
 		return c.name + suffix
 	}
-	lm, rm := l.materialized(method), r.materialized(method)
+	lm, rm := l.joinable(method), r.joinable(method)
 	modeL, modeR := ops.TableInner, ops.TableInner
 	switch kind {
 	case leftJoin:
@@ -192,11 +197,11 @@ func tableJoin[K, V, V2, R any](l Table[K, V], r Table[K, V2], kind joinKind, jo
 		ln.Check = func() error { return c.err } // the tables' own nodes check their serdes
 	}
 	ln.New = func(*engine.Task) (any, error) {
-		return &ops.TableJoinSide[K, V, V2, R]{Node: ln.Name, OtherStore: rm.store.Name, Mode: modeL,
+		return &ops.TableJoinSide[K, V, V2, R]{Node: ln.Name, OtherStore: rm.readStore().Name, Other: rm.latest(ln), Mode: modeL,
 			KeySerde: rm.ks, OtherSerde: rm.vs, Joiner: joiner}, nil
 	}
 	rn.New = func(*engine.Task) (any, error) {
-		return &ops.TableJoinSide[K, V2, V, R]{Node: rn.Name, OtherStore: lm.store.Name, Mode: modeR,
+		return &ops.TableJoinSide[K, V2, V, R]{Node: rn.Name, OtherStore: lm.readStore().Name, Other: lm.latest(rn), Mode: modeR,
 			KeySerde: lm.ks, OtherSerde: lm.vs,
 			Joiner: func(rv V2, rok bool, lv V, lok bool) R { return joiner(lv, lok, rv, rok) }}, nil
 	}
@@ -205,8 +210,8 @@ func tableJoin[K, V, V2, R any](l Table[K, V], r Table[K, V2], kind joinKind, jo
 	g.AddNode(ln, lm.node)
 	g.AddNode(rn, rm.node)
 	g.AddNode(mn, ln, rn)
-	ln.Stores = append(ln.Stores, rm.store)
-	rn.Stores = append(rn.Stores, lm.store)
+	ln.Stores = append(ln.Stores, rm.readStore())
+	rn.Stores = append(rn.Stores, lm.readStore())
 	link[K, engine.Change[V]](lm.node, ln)
 	link[K, engine.Change[V2]](rm.node, rn)
 	link[K, engine.Change[R]](ln, mn)
@@ -233,13 +238,47 @@ func (t Table[K, V]) WithValueSerde(vs serde.Serde[V]) Table[K, V] {
 	return t
 }
 
+// joinable returns how a table–table join reads t: a versioned table, or
+// a Filter, MapValues or TransformValues of one that is not materialized,
+// as it is, its latest rows read through its versioned store (Kafka
+// Streams' value getter get(key), which reads the store's latest version,
+// so that both sides of a join of t with a table derived from it see t's
+// update); any other table from a key-value store (see materialized).
+func (t Table[K, V]) joinable(method string) Table[K, V] {
+	if t.asOf != nil {
+		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)
+		return t
+	}
+	return t.materialized(method)
+}
+
+// readStore is the store a join reads t from (see joinable).
+func (t Table[K, V]) readStore() *topology.Store {
+	if t.asOf != nil {
+		return t.asOf.store
+	}
+	return t.store
+}
+
+// latest returns the lookup of t's latest rows that join side node opens
+// in its task, if t is read through its versioned store (see joinable),
+// else nil.
+func (t Table[K, V]) latest(node *topology.Node) func(*engine.Task) (ops.AsOf[K, V], func() error, error) {
+	if t.asOf == nil {
+		return nil
+	}
+	view := t.asOf
+	return func(tk *engine.Task) (ops.AsOf[K, V], func() error, error) { return view.open(tk, node.Name) }
+}
+
 // materialized returns t if it has a key-value store, else t materialized
 // in a new key-value store (KSTREAM-MATERIALIZE-STATE-STORE-…), for joins
 // that read its current rows. A versioned table, or a Filter, MapValues or
-// TransformValues of one, forwards only the updates that become a key's
-// latest version, so the new store holds its latest rows and the join
-// ignores out-of-order updates (as Kafka Streams' table–table joins do
-// with versioned semantics).
+// TransformValues of one (for joins that do not read it through its
+// versioned store, see joinable), forwards only the updates that become a
+// key's latest version, so the new store holds its latest rows and the
+// join ignores out-of-order updates (as Kafka Streams' table–table joins
+// do with versioned semantics).
 func (t Table[K, V]) materialized(method string) Table[K, V] {
 	if t.store != nil && !t.versioned() {
 		t.ks, t.vs = orDefault(t.ks), orDefault(t.vs)

@@ -35,7 +35,13 @@ import (
 // row as a tombstone version) for historyRetention, stream–table joins read
 // the row valid at each stream record's timestamp, and a change that does
 // not become its key's latest version is forwarded marked as such, so that
-// only ToStream, Filter and MapValues pass it on (see table.Versioned):
+// only ToStream, Filter and MapValues pass it on (see table.Versioned).
+// On a Filter, MapValues or TransformValues the old value each change
+// carries downstream (to GroupBy, joins) is the store's latest row before
+// it, as Kafka Streams' materialized filter and mapValues read it, and a
+// Filter of a table that is not versioned drops a change whose new row it
+// drops when the store has no row for the key either (nothing is put);
+// on a join result it is the join's old value:
 //
 //	active := users.Filter(isActive).Materialize(table.As("active-users"), table.Versioned(time.Hour))
 func (t Table[K, V]) Materialize(opts ...table.Option) Table[K, V] {

@@ -46,6 +46,17 @@ import (
 // Streams calls it when old values are enabled. A stateful transformer
 // (one counting updates, say) should therefore be materialized, or only
 // followed by ToStream.
+//
+// A stream–table join with an unmaterialized result of a versioned table
+// reads, for each stream record, the transform of the version valid at
+// the record's timestamp, as Kafka Streams' value getter does: the join
+// calls supplier for an instance of its own (initialized and closed with
+// the join), which is also called with found false when there is no such
+// version (a value it returns then is a row). During that call its
+// Timestamp is the version's (the zero time for none), and it has no
+// record metadata, no headers and no stores: in Kafka Streams it runs in
+// the join's processor, which is connected to the versioned table's
+// store only.
 func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTransformer[K, V, V2], opts ...table.Option) Table[K, V2] {
 	var refs []*storeRef
 	var vs serde.Serde[V2]
@@ -114,8 +125,12 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 	out := Table[K, V2]{b: b, node: n, ks: t.ks, vs: orDefault(carry[V, V2](t.vs)), store: store}
 	if store != nil {
 		out.ks, out.vs = ks, vs
+		return out.withAsOf()
 	}
-	return out.withAsOf()
+	if supplier != nil {
+		out.asOf = transformValuesAsOf(t, supplier, fresh)
+	}
+	return out
 }
 
 // needsOldValues reports whether an operator downstream of table node n

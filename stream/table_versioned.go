@@ -9,6 +9,7 @@ import (
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/internal/ops"
 	"github.com/eddy-streams/eddy/internal/topology"
+	"github.com/eddy-streams/eddy/processor"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/table"
@@ -55,8 +56,18 @@ func (t Table[K, V]) materializeVersioned(m table.Materialized, optErr error) Ta
 			need(ks == nil, missingSerde[K]("key", "Materialize keeps this table in a versioned store")),
 			need(vs == nil, missingSerde[V]("value", "Materialize keeps this table in a versioned store; set one with Table.WithValueSerde")))
 	}
+	// Kafka Streams' materialized filter and mapValues (and transformValues)
+	// forward the store's latest row as the old value; a join's merger the
+	// incoming one.
+	// A filter of a table that is not versioned drops a change whose new
+	// and old rows are both absent (KTableFilter without versioned
+	// semantics).
+	storeOld := t.node.Op == "KTABLE-FILTER" || t.node.Op == "KTABLE-MAPVALUES" || t.node.Op == "KTABLE-TRANSFORMVALUES"
+	dropEmpty := t.node.Op == "KTABLE-FILTER" && len(t.node.Parents) == 1 && !versionedUpstream(t.node.Parents[0])
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.VersionedTableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs}, nil
+		old := storeOld && needsOldValues(n)
+		return &ops.VersionedTableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs,
+			StoreOld: old, DropEmpty: old && dropEmpty}, nil
 	}
 	t.b.g.AddNode(n, t.node)
 	t.b.g.AddStore(store, n)
@@ -115,48 +126,75 @@ func versionedUpstream(node *topology.Node) bool {
 }
 
 // asOfView is how a stream–table join reads a versioned table, or a
-// Filter or MapValues of one that is not materialized, as of a time (Kafka
-// Streams' value getter with get(key, asOfTimestamp)): store is the
-// versioned store the rows come from, open the lookup a join processor
-// (named node) opens in its task.
+// Filter, MapValues or TransformValues of one that is not materialized,
+// as of a time (Kafka Streams' value getter with get(key,
+// asOfTimestamp)): store is the versioned store the rows come from, open
+// the lookup a join processor (named node) opens in its task, with what
+// closes it.
 type asOfView[K, V any] struct {
 	store *topology.Store
-	open  func(t *engine.Task, node string) (ops.AsOf[K, V], error)
+	open  func(t *engine.Task, node string) (ops.AsOf[K, V], func() error, error)
 }
+
+// noClose closes a lookup that holds nothing.
+func noClose() error { return nil }
 
 // storeAsOf is the view of a table kept in the versioned store.
 func storeAsOf[K, V any](store *topology.Store, ks serde.Serde[K], vs serde.Serde[V]) *asOfView[K, V] {
-	return &asOfView[K, V]{store: store, open: func(t *engine.Task, node string) (ops.AsOf[K, V], error) {
-		return ops.OpenVersionedAsOf(t, node, store.Name, ks, vs)
+	return &asOfView[K, V]{store: store, open: func(t *engine.Task, node string) (ops.AsOf[K, V], func() error, error) {
+		get, err := ops.OpenVersionedAsOf(t, node, store.Name, ks, vs)
+		return get, noClose, err
+	}}
+}
+
+// derivedAsOf is the view of a table derived from t's rows by wrap, if t
+// has a view.
+func derivedAsOf[K, V, V2 any](t Table[K, V], wrap func(tk *engine.Task, node string, get ops.AsOf[K, V]) (ops.AsOf[K, V2], func() error, error)) *asOfView[K, V2] {
+	if t.asOf == nil {
+		return nil
+	}
+	parent := t.asOf
+	return &asOfView[K, V2]{store: parent.store, open: func(tk *engine.Task, node string) (ops.AsOf[K, V2], func() error, error) {
+		get, closeParent, err := parent.open(tk, node)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, closeOwn, err := wrap(tk, node, get)
+		if err != nil {
+			return nil, nil, errors.Join(err, closeParent())
+		}
+		// As Kafka Streams' getters: the parent's lookup closes first.
+		return out, func() error { return errors.Join(closeParent(), closeOwn()) }, nil
 	}}
 }
 
 // filterAsOf is the view of t.Filter(keep), if t has one.
 func filterAsOf[K, V any](t Table[K, V], keep func(K, V) bool) *asOfView[K, V] {
-	if t.asOf == nil {
-		return nil
-	}
-	parent := t.asOf
-	return &asOfView[K, V]{store: parent.store, open: func(tk *engine.Task, node string) (ops.AsOf[K, V], error) {
-		get, err := parent.open(tk, node)
-		if err != nil {
-			return nil, err
-		}
-		return ops.FilterAsOf(get, keep), nil
-	}}
+	return derivedAsOf(t, func(_ *engine.Task, _ string, get ops.AsOf[K, V]) (ops.AsOf[K, V], func() error, error) {
+		return ops.FilterAsOf(get, keep), noClose, nil
+	})
 }
 
 // mapValuesAsOf is filterAsOf for t.MapValues(fn).
 func mapValuesAsOf[K, V, V2 any](t Table[K, V], fn func(K, V) V2) *asOfView[K, V2] {
-	if t.asOf == nil {
-		return nil
-	}
-	parent := t.asOf
-	return &asOfView[K, V2]{store: parent.store, open: func(tk *engine.Task, node string) (ops.AsOf[K, V2], error) {
-		get, err := parent.open(tk, node)
-		if err != nil {
-			return nil, err
+	return derivedAsOf(t, func(_ *engine.Task, _ string, get ops.AsOf[K, V]) (ops.AsOf[K, V2], func() error, error) {
+		return ops.MapValuesAsOf(get, fn), noClose, nil
+	})
+}
+
+// transformValuesAsOf is filterAsOf for an unmaterialized
+// t.TransformValues(supplier): each lookup opened calls supplier for a
+// transformer instance of its own (fresh checks that it is new), as Kafka
+// Streams' KTableTransformValuesGetter does.
+func transformValuesAsOf[K, V, V2 any](t Table[K, V], supplier func() processor.ValueTransformer[K, V, V2], fresh func(any) error) *asOfView[K, V2] {
+	return derivedAsOf(t, func(tk *engine.Task, node string, get ops.AsOf[K, V]) (ops.AsOf[K, V2], func() error, error) {
+		tr := supplier()
+		if tr == nil {
+			return nil, nil, errors.New("transformer supplier returned nil")
 		}
-		return ops.MapValuesAsOf(get, fn), nil
-	}}
+		if err := fresh(tr); err != nil {
+			return nil, nil, err
+		}
+		return ops.TransformValuesAsOf(tk, node, get, tr)
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/eddy-streams/eddy/processor"
+	"github.com/eddy-streams/eddy/record"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/state"
 	"github.com/eddy-streams/eddy/state/memory"
@@ -668,18 +669,109 @@ func TestMaterializeVersionedDerivedTable(t *testing.T) {
 	})
 }
 
+// asOfTransformer renders what it sees: "none" for no row, no row for a
+// value with an x, else the upper-cased value with the context's
+// timestamp, record metadata and headers. Its supplier counts the
+// instances made, initialized and closed.
+type asOfTransformer struct {
+	ctx      processor.ValueTransformerContext
+	counts   *transformerCounts
+	openFrom string // a store to open in Init, if set
+}
+
+type transformerCounts struct{ made, inited, closed int }
+
+func (a *asOfTransformer) Init(ctx processor.ValueTransformerContext) error {
+	a.ctx = ctx
+	a.counts.inited++
+	if a.openFrom != "" {
+		_, err := ctx.StateStore(a.openFrom)
+		return err
+	}
+	return nil
+}
+
+func (a *asOfTransformer) Transform(_, v string, found bool) (string, bool, error) {
+	switch {
+	case !found:
+		return "none", true, nil
+	case strings.Contains(v, "x"):
+		return "", false, nil
+	}
+	out := fmt.Sprintf("%s/%d", strings.ToUpper(v), a.ctx.Timestamp().UnixMilli())
+	if md, ok := a.ctx.RecordMetadata(); ok {
+		out += "/" + md.Topic
+	}
+	return out + fmt.Sprintf("/h%d", len(a.ctx.Headers())), true, nil
+}
+
+func (a *asOfTransformer) Close() error { a.counts.closed++; return nil }
+
 // A stream–table join with a TransformValues of a versioned table that is
-// not materialized is rejected: Kafka Streams joins it as of each record's
-// time through the transformer, which Eddy does not do.
+// not materialized joins each record with the transform of the version
+// valid at its timestamp, as Kafka Streams' KTableTransformValuesGetter
+// (get(key, asOfTimestamp)): the join has a transformer instance of its
+// own, initialized and closed with it, which is also called for no row
+// (a result then is a row), and whose context has the version's
+// timestamp, no record metadata and no headers during the lookup.
 func TestJoinWithTransformedVersionedTable(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		ss := serde.String()
+		counts := &transformerCounts{}
+		b := stream.NewBuilder()
+		vt := b.Table("table", ss, ss, table.As("rows"), table.Versioned(100*time.Millisecond))
+		tr := vt.TransformValues(func() processor.ValueTransformer[string, string, string] {
+			counts.made++
+			return &asOfTransformer{counts: counts}
+		})
+		b.Stream("stream", ss, ss).JoinTable(tr, func(v, row string) string { return joined(v, row, true) }).To("out", nil, nil)
+		topo, err := b.Build()
+		require.NoError(t, err)
+		d, err := New(topo, backend, AppID("app"))
+		require.NoError(t, err)
+		assert.Equal(t, transformerCounts{2, 2, 0}, *counts, "the TransformValues processor's and the join's instances")
+		require.NoError(t, d.Input("table", ss, ss).PipeRecord(Record[string, string]{Key: "k", Value: "a", Timestamp: time.UnixMilli(10),
+			Headers: []record.Header{{Key: "h", Value: []byte("v")}}}))
+		pipeSteps(t, d, []vstep{
+			vS(5, "k", "A", "k [A,none] 5"),
+			vS(15, "k", "B", "k [B,A/10/h0] 15"),
+			vT(20, "k", "bx"),
+			vS(25, "k", "C"), // the version valid at 25 is dropped by the transformer
+			vT(12, "k", "c"), // out of order: in the history
+			vS(13, "k", "D", "k [D,C/12/h0] 13"),
+			vS(11, "k", "E", "k [E,A/10/h0] 11"),
+			vT(30, "k", "null"),
+			vS(35, "k", "F", "k [F,none] 35"),
+		}, "out")
+		var changelogs []string
+		for _, topic := range d.ProducedTopics() {
+			if strings.HasSuffix(topic, "-changelog") {
+				changelogs = append(changelogs, topic)
+			}
+		}
+		assert.Equal(t, []string{"app-rows-changelog"}, changelogs, "the join adds no store of its own")
+		require.NoError(t, d.Close())
+		assert.Equal(t, transformerCounts{2, 2, 2}, *counts)
+	})
+}
+
+// The join's transformer instance has no stores connected, as in Kafka
+// Streams, where the getter's transformer runs in the join processor,
+// which is connected to the versioned table's store only.
+func TestJoinWithTransformedVersionedTableStores(t *testing.T) {
 	ss := serde.String()
 	b := stream.NewBuilder()
+	counter := stream.NewKeyValueStore(stream.KeyValueStoreSpec{Name: "counter"}, ss, serde.Int64())
 	vt := b.Table("table", ss, ss, table.Versioned(time.Minute))
-	tr := vt.TransformValues(func() processor.ValueTransformer[string, string, string] { return upperTransformer{} })
-	b.Stream("stream", ss, ss).JoinTable(tr, func(v, r string) string { return v + r }).To("out", nil, nil)
-	_, err := b.Build()
+	tr := vt.TransformValues(func() processor.ValueTransformer[string, string, string] {
+		return &asOfTransformer{counts: &transformerCounts{}, openFrom: "counter"}
+	}, counter)
+	b.Stream("stream", ss, ss).JoinTable(tr, func(v, row string) string { return v + row }).To("out", nil, nil)
+	topo, err := b.Build()
+	require.NoError(t, err)
+	_, err = New(topo)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "JoinTable: the table is a TransformValues of a versioned table")
+	assert.Contains(t, err.Error(), `store "counter" is not connected to this processor`)
 }
 
 // An aggregation into a versioned store (Kafka Streams accepts one for
@@ -811,4 +903,103 @@ func TestTableJoinWithDerivedVersionedTable(t *testing.T) {
 	rs, err := d.Output("out", ss, ss).ReadRecords()
 	require.NoError(t, err)
 	assert.Empty(t, rs, "the derived table's latest row is filtered out")
+}
+
+// A table–table join of a versioned table with a Filter of itself reads
+// both sides' latest rows through the versioned store, as Kafka Streams'
+// value getters do (get(key) on the versioned store), so both join
+// processors see the update being processed: each update is joined once
+// from each side, with the new row on both. Out-of-order updates are
+// ignored by both sides, and the join keeps no store of its own.
+func TestTableSelfJoinVersioned(t *testing.T) {
+	versionedBackends(t, func(t *testing.T, backend Option) {
+		ss := serde.String()
+		b := stream.NewBuilder()
+		vt := b.Table("table", ss, ss, table.As("rows"), table.Versioned(time.Minute))
+		vt.Filter(keepNoX).Join(vt, func(f, v string) string { return f + "+" + v }).ToStream().To("out", nil, nil)
+		topo, err := b.Build()
+		require.NoError(t, err)
+		d, err := New(topo, backend, AppID("app"))
+		require.NoError(t, err)
+		defer d.Close()
+		pipeSteps(t, d, []vstep{
+			vT(10, "k", "a", "k a+a 10", "k a+a 10"),
+			vT(20, "k", "b", "k b+b 20", "k b+b 20"),
+			// The filter drops x: the join row is deleted; the other side
+			// finds no filtered row.
+			vT(30, "k", "x", "k null 30"),
+			vT(25, "k", "c"), // out of order: ignored
+			vT(40, "k", "d", "k d+d 40", "k d+d 40"),
+			// A deletion: each side finds no row on the other (both read the
+			// store after the update), so neither forwards anything, as
+			// Kafka Streams' inner join returns when the other row is null.
+			vT(50, "k", "null"),
+		}, "out")
+		var changelogs []string
+		for _, topic := range d.ProducedTopics() {
+			if strings.HasSuffix(topic, "-changelog") {
+				changelogs = append(changelogs, topic)
+			}
+		}
+		assert.Equal(t, []string{"app-rows-changelog"}, changelogs, "the join adds no store of its own")
+	})
+}
+
+// A Filter or MapValues materialized in a versioned store forwards as old
+// value its store's latest row before the change, as Kafka Streams'
+// materialized KTableFilter and KTableMapValues do with old values enabled
+// (store.get(key)), not the incoming change's: after an update of a plain
+// table with an older timestamp (not the latest version in the versioned
+// store, so the aggregation ignores it), the next update's old value is
+// the store's latest row, which the aggregation subtracts.
+// (versioned-oldvalue in the conformance suite checks these on real Kafka.)
+func TestMaterializeVersionedOldValueFromStore(t *testing.T) {
+	for _, op := range []string{"filter", "mapValues"} {
+		t.Run(op, func(t *testing.T) {
+			versionedBackends(t, func(t *testing.T, backend Option) {
+				ss := serde.String()
+				b := stream.NewBuilder()
+				tb := b.Table("table", ss, ss)
+				derived := tb.MapValues(strings.ToUpper)
+				if op == "filter" {
+					derived = tb.Filter(keepNoX)
+				}
+				derived.Materialize(table.As("derived"), table.Versioned(time.Minute)).
+					GroupBy(func(_, v string) (string, string) { return "all", v }, nil, nil).
+					Aggregate(func() string { return "" },
+						func(_, v, agg string) string { return agg + "+" + v },
+						func(_, v, agg string) string { return agg + "-" + v }, ss).
+					ToStream().To("out", nil, nil)
+				topo, err := b.Build()
+				require.NoError(t, err)
+				d, err := New(topo, backend)
+				require.NoError(t, err)
+				defer d.Close()
+				a, c := "a", "c"
+				if op == "mapValues" {
+					a, c = "A", "C"
+				}
+				pipeSteps(t, d, []vstep{
+					vT(10, "k", "a", "all +"+a+" 10"),
+					vT(5, "k", "b"), // older than a: not the latest version, ignored
+					// The old value is a, the store's latest row, not b.
+					vT(20, "k", "c", "all +"+a+"-"+a+"+"+c+" 20"),
+				}, "out")
+				// The filter of a plain table drops a change whose new row it
+				// drops when its store has no row either (Kafka Streams'
+				// KTableFilter without versioned semantics): x2 is not put,
+				// so d, older, is the filter's latest version; the mapping
+				// puts X2, so D is not its latest.
+				want := [][]string{{"all +a-a+c-c 30"}, nil, {"all +a-a+c-c+d 35"}}
+				if op == "mapValues" {
+					want = [][]string{{"all +A-A+C-C+X1 30"}, {"all +A-A+C-C+X1-X1+X2 40"}, nil}
+				}
+				pipeSteps(t, d, []vstep{
+					vT(30, "k", "x1", want[0]...),
+					vT(40, "k", "x2", want[1]...),
+					vT(35, "k", "d", want[2]...),
+				}, "out")
+			})
+		})
+	}
 }

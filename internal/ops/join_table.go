@@ -5,6 +5,7 @@ package ops
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/serde"
@@ -128,11 +129,19 @@ type TableJoinSide[K, VThis, VOther, R any] struct {
 	Node       string
 	drops      dropLog // null keys and values dropped, logged
 	OtherStore string
+	// Other, if set, reads the other table's latest rows through a lookup
+	// instead of OtherStore: a versioned table's store, or a Filter,
+	// MapValues or TransformValues of one read through its store (Kafka
+	// Streams' value getter get(key) on a versioned table); it returns
+	// the lookup and what closes it.
+	Other      func(t *engine.Task) (AsOf[K, VOther], func() error, error)
 	Mode       TableJoinMode
 	KeySerde   serde.Serde[K]
 	OtherSerde serde.Serde[VOther]
 	Joiner     func(this VThis, thisOK bool, other VOther, otherOK bool) R
 	store      *engine.KVStore
+	get        AsOf[K, VOther]
+	closeOther func() error
 	t          *engine.Task
 	topic      string
 	isNil      engine.NilCheck[R]
@@ -140,6 +149,14 @@ type TableJoinSide[K, VThis, VOther, R any] struct {
 
 // Init implements engine.Initializer.
 func (p *TableJoinSide[K, VThis, VOther, R]) Init(t *engine.Task) error {
+	if p.Other != nil {
+		get, closeOther, err := p.Other(t)
+		if err != nil {
+			return err
+		}
+		p.get, p.closeOther, p.t = get, closeOther, t
+		return nil
+	}
 	s, err := t.KeyValue(p.OtherStore)
 	if err != nil {
 		return err
@@ -158,9 +175,9 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, engine.C
 		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
 	}
-	other, ots, found, err := lookup(p.store, p.KeySerde, p.OtherSerde, p.topic, r.Key)
+	other, ots, found, err := p.other(r.Key)
 	if err != nil {
-		return fmt.Errorf("%s: store %s: %w", p.Node, p.OtherStore, err)
+		return err
 	}
 	ch := r.Value
 	var out engine.Change[R]
@@ -211,6 +228,28 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Process(r engine.Record[K, engine.C
 		ts = max(ts, ots)
 	}
 	return p.Forward(engine.Record[K, engine.Change[R]]{Key: r.Key, Value: out, Timestamp: ts, Headers: r.Headers})
+}
+
+// other reads the other table's current row of key.
+func (p *TableJoinSide[K, VThis, VOther, R]) other(key K) (VOther, int64, bool, error) {
+	if p.get != nil {
+		return p.get(key, math.MaxInt64) // the latest version
+	}
+	other, ots, found, err := lookup(p.store, p.KeySerde, p.OtherSerde, p.topic, key)
+	if err != nil {
+		err = fmt.Errorf("%s: store %s: %w", p.Node, p.OtherStore, err)
+	}
+	return other, ots, found, err
+}
+
+// Close implements engine.Closer: it closes the other table's lookup.
+func (p *TableJoinSide[K, VThis, VOther, R]) Close() error {
+	closeOther := p.closeOther
+	p.closeOther = nil
+	if closeOther == nil {
+		return nil
+	}
+	return closeOther()
 }
 
 // TableMaterialize stores a table's changes in a key-value store and

@@ -115,9 +115,10 @@ func (p *VersionedMaterialize[K, V]) Process(r engine.Record[K, V]) error {
 // and headers.
 type StreamVersionedTableJoin[K, V, VT, R any] struct {
 	engine.Forwarder[K, R]
-	Node   string
-	drops  dropLog
-	Table  func(t *engine.Task) (AsOf[K, VT], error)
+	Node  string
+	drops dropLog
+	// Table opens the table's lookup in a task, and what closes it.
+	Table  func(t *engine.Task) (AsOf[K, VT], func() error, error)
 	Left   bool
 	Joiner func(value V, row VT, found bool) R
 	// HasGrace, Grace (ms), BufferStore, KeySerde and ValueSerde (the
@@ -128,6 +129,7 @@ type StreamVersionedTableJoin[K, V, VT, R any] struct {
 	KeySerde    serde.Serde[K]
 	ValueSerde  serde.Serde[V]
 	get         AsOf[K, VT]
+	closeTable  func() error
 	t           *engine.Task
 	buffer      *engine.KVStore
 	bufTopic    string
@@ -137,11 +139,11 @@ type StreamVersionedTableJoin[K, V, VT, R any] struct {
 
 // Init implements engine.Initializer.
 func (p *StreamVersionedTableJoin[K, V, VT, R]) Init(t *engine.Task) error {
-	get, err := p.Table(t)
+	get, closeTable, err := p.Table(t)
 	if err != nil {
 		return err
 	}
-	p.get, p.t = get, t
+	p.get, p.closeTable, p.t = get, closeTable, t
 	if !p.HasGrace {
 		return nil
 	}
@@ -266,9 +268,19 @@ func (p *StreamVersionedTableJoin[K, V, VT, R]) evict() error {
 	return nil
 }
 
+// Close implements engine.Closer: it closes the table's lookup.
+func (p *StreamVersionedTableJoin[K, V, VT, R]) Close() error {
+	closeTable := p.closeTable
+	p.closeTable = nil
+	if closeTable == nil {
+		return nil
+	}
+	return closeTable()
+}
+
 // join looks up the row valid at r's timestamp and forwards the result.
 func (p *StreamVersionedTableJoin[K, V, VT, R]) join(r engine.Record[K, V]) error {
-	row, found, err := p.get(r.Key, r.Timestamp)
+	row, _, found, err := p.get(r.Key, r.Timestamp)
 	if err != nil {
 		return err
 	}
@@ -288,11 +300,23 @@ func (p *StreamVersionedTableJoin[K, V, VT, R]) join(r engine.Record[K, V]) erro
 // other is forwarded, marked NotLatest unless it became its key's latest
 // version in this store, so that joins and aggregations downstream ignore
 // it as in Kafka Streams.
+//
+// With StoreOld (a materialized Filter, MapValues or TransformValues whose
+// old values are used downstream) the old value forwarded is the store's
+// latest row before the change, as Kafka Streams' materialized KTableFilter
+// and KTableMapValues read it with old values enabled; without, the
+// incoming change's (as its KTableKTableJoinMerger forwards). With
+// DropEmpty too (a Filter of a table that is not versioned) a change
+// without a new row is dropped, neither put nor forwarded, when the store
+// has no row for the key either, as Kafka Streams' KTableFilter without
+// versioned semantics returns when both its new and old values are null.
 type VersionedTableMaterialize[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
 	Node       string
 	drops      dropLog
 	Store      string
+	StoreOld   bool
+	DropEmpty  bool
 	KeySerde   serde.Serde[K]
 	ValueSerde serde.Serde[V]
 	store      *engine.VersionedStore
@@ -320,6 +344,22 @@ func (p *VersionedTableMaterialize[K, V]) Process(r engine.Record[K, engine.Chan
 	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
+	}
+	if p.StoreOld {
+		old, found, err := p.store.Store.Get(kb)
+		if err != nil {
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
+		}
+		if !found && !r.Value.HasNew && p.DropEmpty {
+			return nil
+		}
+		var zero V
+		r.Value.Old, r.Value.HasOld = zero, found
+		if found {
+			if r.Value.Old, err = p.ValueSerde.Deserialize(p.topic, old.Value); err != nil {
+				return fmt.Errorf("%s: decode value from store %s: %w", p.Node, p.Store, err)
+			}
+		}
 	}
 	var vb []byte
 	if r.Value.HasNew {

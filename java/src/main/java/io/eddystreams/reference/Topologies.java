@@ -138,7 +138,10 @@ public final class Topologies {
         add(Spec.composable("versioned-derived", List.of(VersionedTopologies.VS_STREAM, VersionedTopologies.VS_TABLE),
                 List.of(VersionedTopologies.VS_DJOIN, VersionedTopologies.VS_DLEFT_JOIN, VersionedTopologies.VS_DGRACE,
                         VersionedTopologies.VS_MLEFT_JOIN, VersionedTopologies.VS_FCHANGES, VersionedTopologies.VS_VCOUNT,
-                        VersionedTopologies.VS_CJOIN, VersionedTopologies.VS_SCOUNT), VersionedTopologies::versionedDerived));
+                        VersionedTopologies.VS_CJOIN, VersionedTopologies.VS_SCOUNT, VersionedTopologies.VS_TJOIN,
+                        VersionedTopologies.VS_SELFJOIN), VersionedTopologies::versionedDerived));
+        add(Spec.composable("versioned-oldvalue", List.of(VersionedTopologies.VS_TABLE),
+                List.of(VersionedTopologies.VO_FAGG, VersionedTopologies.VO_MAGG), VersionedTopologies::versionedOldValue));
     }
 
     private static void add(Spec s) {

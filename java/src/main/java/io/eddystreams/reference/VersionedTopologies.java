@@ -4,13 +4,17 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.WeakHashMap;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKey;
+import org.apache.kafka.streams.processor.ProcessorContext;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -43,7 +47,22 @@ import org.apache.kafka.streams.state.Stores;
  * (as Strings, mapValues) → vs-cjoin, each record with the count valid at its timestamp; the
  * stream's records are counted per key into a versioned store {@code vs-scounts} too, whose
  * toStream() → vs-scount: an out-of-order record older than the history behind the store's latest
- * count is neither stored nor forwarded.
+ * count is neither stored nor forwarded. Last, vs-stream joined (inner) with a transformValues of the
+ * table, not materialized → vs-tjoin: the join reads the transform of the version valid at each
+ * record's timestamp (KTableTransformValuesGetter.get(key, asOfTimestamp), with a transformer of its
+ * own): no row becomes {@code none}, a value {@code keep} drops no row, any other its upper case
+ * with the context's timestamp (the version's) and topic (none, in the getter). And the table's
+ * {@code filter(keep)}, not materialized, joined (table–table, inner) with the table itself, the
+ * joiner writing {@code filtered+row} → vs-selfjoin: both join processors read the other side
+ * through value getters of the versioned store (its latest version), after the update.
+ *
+ * <p>{@code versioned-oldvalue}: vs-table read as a plain table (not versioned), its {@code filter(keep)}
+ * and its {@code mapValues(toUpperCase)} each materialized in a versioned store (history
+ * {@value #HISTORY_MS} ms), then grouped by their own key and aggregated into a string of {@code +v}
+ * (adder) and {@code -v} (subtractor) → vo-fagg and vo-magg. An update older than its key's latest
+ * version in the versioned store is forwarded as not the latest, so the aggregation ignores it; the
+ * old value the materialized filter and mapValues forward is their store's latest row
+ * ({@code store.get(key)}), which is what the next update subtracts.
  *
  * <p>A versioned store needs a name. To keep store names independent of the topic prefix (see
  * TopicPrefixTest) and still add the topology to one builder several times, the store of the n-th
@@ -67,6 +86,10 @@ public final class VersionedTopologies {
     public static final String VS_VCOUNT = "vs-vcount";
     public static final String VS_CJOIN = "vs-cjoin";
     public static final String VS_SCOUNT = "vs-scount";
+    public static final String VS_TJOIN = "vs-tjoin";
+    public static final String VS_SELFJOIN = "vs-selfjoin";
+    public static final String VO_FAGG = "vo-fagg";
+    public static final String VO_MAGG = "vo-magg";
     /** The materialized filter's store (versioned-derived; suffixed like {@link #VS_STORE}). */
     public static final String VS_FILTERED_STORE = "vs-filtered";
     /** The store's name (of the first addition to a builder). */
@@ -127,6 +150,56 @@ public final class VersionedTopologies {
                                 store.replace(VS_STORE, "vs-scounts"), Duration.ofMillis(HISTORY_MS)))
                         .withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
                 .toStream().mapValues(n -> String.valueOf(n)).to(prefix + VS_SCOUNT, out);
+        s.join(t.transformValues(Marker::new), VersionedTopologies::joined).to(prefix + VS_TJOIN, out);
+        t.filter(VersionedTopologies::keep).join(t, (f, v) -> f + "+" + v).toStream().to(prefix + VS_SELFJOIN, out);
+    }
+
+    /** versioned-oldvalue: aggregations over a filter and a mapValues materialized in versioned stores. */
+    public static void versionedOldValue(StreamsBuilder b, String prefix) {
+        Consumed<String, String> strings = Consumed.with(Serdes.String(), Serdes.String());
+        String store = storeName(b);
+        KTable<String, String> t = b.table(prefix + VS_TABLE, strings);
+        Produced<String, String> out = Produced.with(Serdes.String(), Serdes.String());
+        KTable<String, String> filtered = t.filter(VersionedTopologies::keep,
+                Materialized.<String, String>as(Stores.persistentVersionedKeyValueStore(
+                                store.replace(VS_STORE, "vo-filtered"), Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+        KTable<String, String> mapped = t.mapValues(v -> v.toUpperCase(),
+                Materialized.<String, String>as(Stores.persistentVersionedKeyValueStore(
+                                store.replace(VS_STORE, "vo-mapped"), Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+        signs(filtered).toStream().to(prefix + VO_FAGG, out);
+        signs(mapped).toStream().to(prefix + VO_MAGG, out);
+    }
+
+    private static KTable<String, String> signs(KTable<String, String> t) {
+        return t.groupBy(KeyValue::pair, Grouped.with(Serdes.String(), Serdes.String()))
+                .aggregate(() -> "", (k, v, agg) -> agg + "+" + v, (k, v, agg) -> agg + "-" + v,
+                        Materialized.with(Serdes.String(), Serdes.String()));
+    }
+
+    /** The transformer of versioned-derived's vs-tjoin. */
+    private static final class Marker implements ValueTransformerWithKey<String, String, String> {
+        private ProcessorContext context;
+
+        @Override
+        public void init(ProcessorContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public String transform(String key, String value) {
+            if (value == null) {
+                return "none";
+            }
+            if (!keep(key, value)) {
+                return null;
+            }
+            return value.toUpperCase() + "/" + context.timestamp() + (context.topic() == null ? "" : "/" + context.topic());
+        }
+
+        @Override
+        public void close() {}
     }
 
     private static String joined(String v, String row) {
