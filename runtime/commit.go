@@ -53,6 +53,9 @@ func (w *worker) commit(ctx context.Context) error {
 		}
 	}
 	took := time.Since(start)
+	if w.purge.due() {
+		w.purge.committed(w.cl, w.positions())
+	}
 	w.app.metrics.commits.Add(1)
 	w.app.metrics.commitDur.Add(int64(took))
 	w.stats.commit.Observe(int64(took))

@@ -179,6 +179,14 @@ type Config struct {
 	// CommitInterval is the commit cadence: default 30 s under
 	// at-least-once, 100 ms under exactly-once, as in Kafka Streams.
 	CommitInterval time.Duration
+	// RepartitionPurgeInterval is how often a worker deletes the records
+	// of repartition topics that its commits covered (Kafka Streams'
+	// repartition.purge.interval.ms): repartition topics keep records
+	// until purged, never by time, so a backfill with old timestamps loses
+	// nothing. The deletion follows a commit once the interval passed and
+	// runs in the background. Default 30 s; shorter purges keep less on
+	// the brokers' disks for more DeleteRecords requests.
+	RepartitionPurgeInterval time.Duration
 	// StandbyReplicas is how many other instances keep a warm copy of each
 	// task's state by tailing its changelog (Kafka Streams'
 	// num.standby.replicas). The balancer prefers them when the active
@@ -314,6 +322,7 @@ const (
 	defaultBufferedRecordsPerPartition = 1000
 	defaultCommitIntervalALOS          = 30 * time.Second
 	defaultCommitIntervalEOS           = 100 * time.Millisecond
+	defaultRepartitionPurgeInterval    = 30 * time.Second
 )
 
 // maxTopicNameLen is the longest topic name Kafka accepts; it bounds group
@@ -409,6 +418,9 @@ func (c Config) Validate() error {
 		bad("CommitInterval", c.CommitInterval, "must not be negative; 0 takes the default (%v, or %v under ExactlyOnce)",
 			defaultCommitIntervalALOS, defaultCommitIntervalEOS)
 	}
+	if c.RepartitionPurgeInterval < 0 {
+		bad("RepartitionPurgeInterval", c.RepartitionPurgeInterval, "must not be negative; 0 takes the default (%v)", defaultRepartitionPurgeInterval)
+	}
 	if c.StandbyReplicas < 0 {
 		bad("StandbyReplicas", c.StandbyReplicas, "must not be negative; 0 keeps no standby replicas")
 	}
@@ -492,6 +504,9 @@ func (c *Config) applyDefaults() {
 		if c.Guarantee == ExactlyOnce {
 			c.CommitInterval = defaultCommitIntervalEOS
 		}
+	}
+	if c.RepartitionPurgeInterval == 0 {
+		c.RepartitionPurgeInterval = defaultRepartitionPurgeInterval
 	}
 	if c.StateDir == "" {
 		c.StateDir = filepath.Join(os.TempDir(), "eddy")

@@ -19,7 +19,7 @@ func TestApplyDefaults(t *testing.T) {
 	c := Config{AppID: "wc"}
 	c.applyDefaults()
 	assert.Equal(t, Config{AppID: "wc", Workers: 1, MaxPollRecords: 1000, BufferedRecordsPerPartition: 1000, CacheMaxBytes: 10 << 20,
-		CommitInterval: 30 * time.Second, StateDir: filepath.Join(os.TempDir(), "eddy"), Logger: slog.Default()}, c)
+		CommitInterval: 30 * time.Second, RepartitionPurgeInterval: 30 * time.Second, StateDir: filepath.Join(os.TempDir(), "eddy"), Logger: slog.Default()}, c)
 	assert.Empty(t, c.InstanceID, "the instance id is loaded under the state directory's lock, not here")
 	assert.Zero(t, c.MaxTaskIdle, "0 is Kafka Streams' default")
 
@@ -31,7 +31,7 @@ func TestApplyDefaults(t *testing.T) {
 	// Set fields are kept.
 	log := slog.New(slog.DiscardHandler)
 	c = Config{AppID: "wc", Brokers: []string{"k:9092"}, Workers: 3, MaxPollRecords: 7, BufferedRecordsPerPartition: 9, CommitInterval: time.Second,
-		StateDir: "d", Logger: log, OnError: DeadLetter, DeadLetterTopic: "dlq", MaxTaskIdle: NoTaskIdle, CacheMaxBytes: NoCache}
+		RepartitionPurgeInterval: time.Minute, StateDir: "d", Logger: log, OnError: DeadLetter, DeadLetterTopic: "dlq", MaxTaskIdle: NoTaskIdle, CacheMaxBytes: NoCache}
 	want := c
 	c.applyDefaults()
 	assert.Equal(t, want, c)

@@ -50,6 +50,7 @@ func TestConfigValidate(t *testing.T) {
 		{"negative workers", func(c *runtime.Config) { c.Workers = -1 }, "Workers", []string{"Config.Workers = -1", "default (1)"}},
 		{"unknown guarantee", func(c *runtime.Config) { c.Guarantee = 7 }, "Guarantee", []string{"Config.Guarantee = 7", "runtime.ExactlyOnce"}},
 		{"negative commit interval", func(c *runtime.Config) { c.CommitInterval = -time.Second }, "CommitInterval", []string{"Config.CommitInterval = -1s"}},
+		{"negative repartition purge interval", func(c *runtime.Config) { c.RepartitionPurgeInterval = -time.Second }, "RepartitionPurgeInterval", []string{"Config.RepartitionPurgeInterval = -1s"}},
 		{"negative standbys", func(c *runtime.Config) { c.StandbyReplicas = -2 }, "StandbyReplicas", []string{"= -2"}},
 		{"unknown error policy", func(c *runtime.Config) { c.OnError = 3 }, "OnError", []string{"Config.OnError = 3", "runtime.DeadLetter"}},
 		{"dead letter topic without the policy", func(c *runtime.Config) { c.DeadLetterTopic = "dlq" }, "DeadLetterTopic",

@@ -37,7 +37,12 @@ type topicPlan struct {
 	groups       [][]string       // per sub-topology, its source topics (co-partitioned)
 	stateful     []int            // sub-topologies with changelogged stores
 	changelogSub map[string]int   // changelog topic → sub-topology
+	internal     []string         // repartition topics (full names), purged after commits
 }
+
+// repartitionSegmentBytes is the segment size of repartition topics (Kafka
+// Streams' 50 MB): purging deletes whole segments only.
+const repartitionSegmentBytes = "52428800"
 
 // setupTopics checks that user source topics exist, derives partition counts
 // and creates (or validates) repartition and changelog topics.
@@ -82,9 +87,16 @@ func setupTopics(ctx context.Context, cl *kgo.Client, adm *kadm.Client, topo *to
 	want := map[string]topicSpec{}
 	for _, it := range topo.InternalTopics() {
 		full := it.FullName(app)
+		// As Kafka Streams' repartition topics: kept until purged
+		// (repartitionPurger), never by time — the records carry their
+		// event timestamps, and under a time retention the broker deletes
+		// a backfill's records (timestamps older than retention.ms) before
+		// they are read.
 		want[full] = topicSpec{partitions: parts[full], configs: map[string]string{
 			"cleanup.policy": "delete", "message.timestamp.type": "CreateTime",
+			"retention.ms": "-1", "segment.bytes": repartitionSegmentBytes,
 		}}
+		plan.internal = append(plan.internal, full)
 	}
 	for _, st := range topo.Subtopologies() {
 		for _, s := range st.Stores {
@@ -288,7 +300,19 @@ func checkTopicConfigs(ctx context.Context, adm *kadm.Client, want map[string]to
 			errs = append(errs, fmt.Errorf("internal topic %q has cleanup.policy=%q, the application needs %q: "+
 				"change it with kafka-configs.sh or delete the topic (and reset the application)", rc.Name, got["cleanup.policy"], need))
 		}
-		if need, ok := spec.configs["retention.ms"]; ok {
+		if spec.configs["retention.ms"] == "-1" {
+			// A repartition topic: time or size retention deletes records
+			// before they are read (Kafka Streams rejects it too).
+			if have := got["retention.ms"]; have != "" && have != "-1" {
+				errs = append(errs, fmt.Errorf("internal topic %q has retention.ms=%s, a repartition topic needs -1 (its records keep "+
+					"their event time, so the broker would delete old records before the application reads them; Eddy purges "+
+					"what it committed): set it with kafka-configs.sh --alter --add-config retention.ms=-1", rc.Name, have))
+			}
+			if have := got["retention.bytes"]; have != "" && have != "-1" {
+				errs = append(errs, fmt.Errorf("internal topic %q has retention.bytes=%s, a repartition topic needs -1: "+
+					"set it with kafka-configs.sh --alter --add-config retention.bytes=-1", rc.Name, have))
+			}
+		} else if need, ok := spec.configs["retention.ms"]; ok {
 			n, _ := strconv.ParseInt(need, 10, 64)
 			have, err := strconv.ParseInt(got["retention.ms"], 10, 64)
 			if err == nil && have >= 0 && have < n {

@@ -32,6 +32,9 @@ type worker struct {
 	cl   *kgo.Client
 	sess *kgo.GroupTransactSession // exactly-once only
 	coll *collector
+	// purge deletes committed repartition records (nil: no repartition
+	// topics).
+	purge *repartitionPurger
 
 	lags  *inputLag     // input partitions' consumer lag, for the partition groups
 	su    *stateUpdater // restores the tasks' state
@@ -152,6 +155,7 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 		}
 		w.coll.reset(w.cl)
 	}
+	w.purge = newRepartitionPurger(a.plan.internal, a.cfg.RepartitionPurgeInterval, w.log)
 	return w, nil
 }
 
@@ -533,5 +537,6 @@ func (w *worker) shutdown(clean bool) error {
 	} else {
 		w.cl.CloseAllowingRebalance()
 	}
+	w.purge.wait() // the closed client ended a running deletion
 	return err
 }

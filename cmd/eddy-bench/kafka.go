@@ -16,8 +16,9 @@ import (
 
 // broker wraps the harness's own admin and producer clients.
 type broker struct {
-	cl  *kgo.Client
-	adm *kadm.Client
+	cl    *kgo.Client
+	adm   *kadm.Client
+	seeds []string
 }
 
 func newBroker(brokers []string) (*broker, error) {
@@ -34,14 +35,18 @@ func newBroker(brokers []string) (*broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &broker{cl: cl, adm: kadm.NewClient(cl)}, nil
+	return &broker{cl: cl, adm: kadm.NewClient(cl), seeds: brokers}, nil
 }
 
 func (b *broker) close() { b.cl.Close() }
 
 // createTopics creates the user topics of a run with the given partitions.
+// They keep their records whatever their timestamps: the input's are from
+// 2023 (baseTime), and under the broker's default retention.ms (7 days) its
+// next retention check (every 5 minutes) would delete a run's input and
+// output while the systems read them — a run then never drains.
 func (b *broker) createTopics(ctx context.Context, partitions int32, topics ...string) error {
-	resp, err := b.adm.CreateTopics(ctx, partitions, 1, nil, topics...)
+	resp, err := b.adm.CreateTopics(ctx, partitions, 1, map[string]*string{"retention.ms": kadm.StringPtr("-1")}, topics...)
 	if err != nil {
 		return err
 	}

@@ -272,7 +272,10 @@ func (l *ksLoop) setupTopics(ctx context.Context) error {
 	}
 	want := map[string]map[string]*string{}
 	if l.topics.repartition != "" {
-		want[l.topics.repartition] = map[string]*string{"cleanup.policy": kadm.StringPtr("delete")}
+		// As Kafka Streams' and Eddy's: no time retention (the records
+		// carry their old event times), 50 MB segments.
+		want[l.topics.repartition] = map[string]*string{"cleanup.policy": kadm.StringPtr("delete"),
+			"retention.ms": kadm.StringPtr("-1"), "segment.bytes": kadm.StringPtr("52428800")}
 	}
 	cfg := map[string]*string{"cleanup.policy": kadm.StringPtr("compact")}
 	if l.f.scenario == scenWindow {
