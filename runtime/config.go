@@ -235,7 +235,10 @@ type Config struct {
 	// partition of a task starts, progresses and ends (Kafka Streams'
 	// StateRestoreListener).
 	RestoreListener RestoreListener
-	// MaxPollRecords bounds the records processed per cycle. Default 1000.
+	// MaxPollRecords is how many fetched records a poll takes from the
+	// client (Kafka's max.poll.records); when at most eight times as many
+	// are left of a fetch response, the poll takes them all, so the next
+	// fetch request travels while the worker processes them. Default 1000.
 	MaxPollRecords int
 	// MaxTaskIdle is how long a task with several input partitions (a
 	// join, a merge) waits for one of them that has nothing buffered
@@ -268,8 +271,10 @@ type Config struct {
 	MaxTaskIdle time.Duration
 	// BufferedRecordsPerPartition bounds the fetched records buffered for
 	// one input partition of a task (Kafka Streams'
-	// buffered.records.per.partition): a partition whose buffer holds more
-	// is paused (not fetched) until the task drains it below the bound.
+	// buffered.records.per.partition): a partition whose buffer still holds
+	// more once the worker processed what it could (a join waiting for its
+	// other input, see MaxTaskIdle) is paused (not fetched) until the task
+	// drains it below the bound.
 	// Larger buffers ride out bursts better; memory grows with partitions
 	// × bound × record size. Default 1000.
 	BufferedRecordsPerPartition int
