@@ -11,10 +11,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/eddy-streams/eddy/processor"
 	"github.com/eddy-streams/eddy/serde"
 	"github.com/eddy-streams/eddy/stream"
 	"github.com/eddy-streams/eddy/table"
 	"github.com/eddy-streams/eddy/topologytest"
+	"github.com/eddy-streams/eddy/window"
 )
 
 // The cases of Kafka Streams' sendOldValues rules for table filters; each
@@ -75,6 +77,7 @@ func TestOldValuesFilter(t *testing.T) {
 		name   string
 		build  func(b *stream.Builder)
 		before func(t *testing.T, d *topologytest.Driver)
+		after  func(t *testing.T, d *topologytest.Driver)
 		want   map[string][]string
 	}{{
 		// A filter of a table materialized with a name sends old values.
@@ -153,6 +156,28 @@ func TestOldValuesFilter(t *testing.T) {
 			f.Filter(func(string, string) bool { return true }).ToStream().To("out2", nil, nil)
 		},
 		want: map[string][]string{"out1": oldValuesDropped, "out2": oldValuesDropped},
+	}, {
+		// An inner join asks for no old values: the transformer is called
+		// once per update (not a second time for the old value).
+		name: "transformValues inner join",
+		build: func(b *stream.Builder) {
+			o := b.Table("other", ss, ss)
+			b.Table("in", ss, ss).TransformValues(func() processor.ValueTransformer[string, string, string] { return &oldValuesCounter{} }).
+				Join(o, joined).ToStream().To("out", nil, nil)
+		},
+		before: pipeOther,
+		want:   map[string][]string{"out": {"k1=n1#1|o1@1", "k1=n2#2|o1@2", "k1=y1#3|o1@3", "k1=n3#4|o1@4", "k1=<null>@5", "k2=<null>@6"}},
+	}, {
+		// Suppression asks for old values: the filter drops before the
+		// buffer (k9 only moves stream time on).
+		name: "suppress",
+		build: func(b *stream.Builder) {
+			b.Table("in", ss, ss).Filter(yes).SuppressUntilTimeLimit(10*time.Millisecond).ToStream().To("out", nil, nil)
+		},
+		after: func(t *testing.T, d *topologytest.Driver) {
+			require.NoError(t, d.Input("in", ss, ss).PipeAt("k9", "y9", time.UnixMilli(100)))
+		},
+		want: map[string][]string{"out": {"k1=<null>@4"}},
 	}}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -163,9 +188,80 @@ func TestOldValuesFilter(t *testing.T) {
 				c.before(t, d)
 			}
 			pipeOldValuesIn(t, d)
+			if c.after != nil {
+				c.after(t, d)
+			}
 			for topic, want := range c.want {
 				require.Equal(t, want, readOldValuesOut(t, d, topic), topic)
 			}
+		})
+	}
+}
+
+// oldValuesCounter numbers the values it transforms (OldValuesTest's
+// Counter): every call counts, a deletion stays one.
+type oldValuesCounter struct{ n int }
+
+func (c *oldValuesCounter) Init(processor.ValueTransformerContext) error { return nil }
+
+func (c *oldValuesCounter) Transform(_ string, v string, found bool) (string, bool, error) {
+	c.n++
+	if !found {
+		return "", false, nil
+	}
+	return fmt.Sprintf("%s#%d", v, c.n), true, nil
+}
+
+func (c *oldValuesCounter) Close() error { return nil }
+
+// TestOldValuesWindowedFilter: an aggregation always sends old values, so
+// a Filter of a windowed or session count drops a change neither of whose
+// rows passes (OldValuesTest.windowedFilter, sessionFilter).
+func TestOldValuesWindowedFilter(t *testing.T) {
+	ss := serde.String()
+	less2 := func(_ window.Windowed[string], c int64) bool { return c < 2 }
+	for _, c := range []struct {
+		name  string
+		build func(g stream.Grouped[string, string])
+		ks    serde.Serde[window.Windowed[string]]
+		want  []string
+	}{{
+		name: "time windows",
+		build: func(g stream.Grouped[string, string]) {
+			g.WindowedBy(window.Tumbling(100*time.Millisecond)).Count().Filter(less2).ToStream().
+				To("out", serde.TimeWindowed(ss, 100*time.Millisecond), serde.Int64())
+		},
+		ks:   serde.TimeWindowed(ss, 100*time.Millisecond),
+		want: []string{"k1@0-100=1@1", "k1@0-100=<null>@2", "k2@0-100=1@4"},
+	}, {
+		name: "session windows",
+		build: func(g stream.Grouped[string, string]) {
+			g.SessionWindowedBy(window.Session(10*time.Millisecond)).Count().Filter(less2).ToStream().
+				To("out", serde.SessionWindowed(ss), serde.Int64())
+		},
+		ks:   serde.SessionWindowed(ss),
+		want: []string{"k1@1-1=1@1", "k1@1-1=<null>@1", "k2@4-4=1@4"},
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			b := stream.NewBuilder()
+			c.build(b.Stream("w", ss, ss).GroupByKey())
+			d := driver(t, b)
+			w := d.Input("w", ss, ss)
+			for i, kv := range [][2]string{{"k1", "a"}, {"k1", "b"}, {"k1", "c"}, {"k2", "d"}} {
+				require.NoError(t, w.PipeAt(kv[0], kv[1], time.UnixMilli(int64(i+1))))
+			}
+			rs, err := d.Output("out", c.ks, serde.Int64()).ReadRecords()
+			require.NoError(t, err)
+			got := []string{}
+			for _, r := range rs {
+				v := fmt.Sprint(r.Value)
+				if r.ValueNull {
+					v = "<null>"
+				}
+				got = append(got, fmt.Sprintf("%s@%d-%d=%s@%d", r.Key.Key, r.Key.Window.Start().UnixMilli(),
+					r.Key.Window.End().UnixMilli(), v, r.Timestamp.UnixMilli()))
+			}
+			require.Equal(t, c.want, got)
 		})
 	}
 }

@@ -18,6 +18,12 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Predicate;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.Suppressed;
+import org.apache.kafka.streams.kstream.TimeWindows;
+import org.apache.kafka.streams.kstream.ValueTransformerWithKey;
+import org.apache.kafka.streams.kstream.Windowed;
+import org.apache.kafka.streams.processor.ProcessorContext;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.test.TestRecord;
@@ -191,6 +197,81 @@ class OldValuesTest {
                 out.add(r.key() + "=" + r.value());
             }
             assertEquals(List.of("a=2", "a=null", "c=10"), out);
+        }
+    }
+
+    private static void pipeWindowed(TopologyTestDriver d) {
+        TestInputTopic<String, String> w = d.createInputTopic("w", Serdes.String().serializer(), Serdes.String().serializer());
+        w.pipeInput("k1", "a", 1L);
+        w.pipeInput("k1", "b", 2L);
+        w.pipeInput("k1", "c", 3L);
+        w.pipeInput("k2", "d", 4L);
+    }
+
+    private static KeyValue<String, String> windowed(Windowed<String> wk, Long c) {
+        return KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(), c == null ? null : String.valueOf(c));
+    }
+
+    /** An aggregation always sends old values: a windowed count's filter drops. */
+    @Test
+    void windowedFilter() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.<String, String>stream("w").groupByKey().windowedBy(TimeWindows.ofSizeWithNoGrace(Duration.ofMillis(100)))
+                .count().filter((wk, c) -> c < 2).toStream().map(OldValuesTest::windowed).to("out");
+        try (TopologyTestDriver d = Drivers.driver(b.build(), "oldvalues-windowed")) {
+            pipeWindowed(d);
+            assertEquals(List.of("k1@0-100=1@1", "k1@0-100=<null>@2", "k2@0-100=1@4"), read(d, "out"));
+        }
+    }
+
+    /** The same for a session count: merged-away sessions are deletions of rows that passed. */
+    @Test
+    void sessionFilter() {
+        StreamsBuilder b = new StreamsBuilder();
+        b.<String, String>stream("w").groupByKey().windowedBy(SessionWindows.ofInactivityGapWithNoGrace(Duration.ofMillis(10)))
+                .count().filter((wk, c) -> c < 2).toStream().map(OldValuesTest::windowed).to("out");
+        try (TopologyTestDriver d = Drivers.driver(b.build(), "oldvalues-session")) {
+            pipeWindowed(d);
+            assertEquals(List.of("k1@1-1=1@1", "k1@1-1=<null>@1", "k2@4-4=1@4"), read(d, "out"));
+        }
+    }
+
+    /** Numbers the values it transforms: an inner join asks for no old values, so one call per update. */
+    private static final class Counter implements ValueTransformerWithKey<String, String, String> {
+        private int n;
+
+        @Override
+        public void init(ProcessorContext context) {}
+
+        @Override
+        public String transform(String key, String value) {
+            n++;
+            return value == null ? null : value + "#" + n;
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    @Test
+    void transformValuesInnerJoin() {
+        try (TopologyTestDriver d = run(b -> {
+            KTable<String, String> o = b.table("other");
+            b.<String, String>table("in").transformValues(Counter::new).join(o, (v, w) -> v + "|" + w).toStream().to("out");
+        }, OldValuesTest::pipeOther)) {
+            assertEquals(List.of("k1=n1#1|o1@1", "k1=n2#2|o1@2", "k1=y1#3|o1@3", "k1=n3#4|o1@4", "k1=<null>@5", "k2=<null>@6"),
+                    read(d, "out"));
+        }
+    }
+
+    /** suppress asks for old values (with force): the filter drops before the buffer. */
+    @Test
+    void suppressTimeLimit() {
+        try (TopologyTestDriver d = run(b -> b.<String, String>table("in").filter(YES)
+                .suppress(Suppressed.untilTimeLimit(Duration.ofMillis(10), Suppressed.BufferConfig.unbounded()))
+                .toStream().to("out"), d0 -> {})) {
+            d.createInputTopic("in", Serdes.String().serializer(), Serdes.String().serializer()).pipeInput("k9", "y9", 100L);
+            assertEquals(List.of("k1=<null>@4"), read(d, "out"));
         }
     }
 }
