@@ -102,9 +102,10 @@ func (t Table[K, V]) versioned() bool {
 
 // versionedUpstream reports whether the table whose changes node forwards
 // is versioned: node keeps a versioned store, or is a filter or value
-// mapping of such a table, which inherits its versioned semantics (as in
-// Kafka Streams, where suppress is rejected on them too), or a cogroup's
-// merge of aggregations into a versioned store.
+// mapping (not materialized in a key-value store) of such a table, which
+// inherits its versioned semantics (as in Kafka Streams, where suppress is
+// rejected on them too), or a cogroup's merge of aggregations into a
+// versioned store.
 func versionedUpstream(node *topology.Node) bool {
 	for node != nil {
 		for _, s := range node.Stores {
@@ -113,6 +114,11 @@ func versionedUpstream(node *topology.Node) bool {
 			}
 		}
 		switch {
+		case node.Op == "KTABLE-TRANSFORMVALUES" && ownsStore(node):
+			// Materialized in a key-value store: not versioned, as Kafka
+			// Streams marks a materialized operator's output versioned
+			// only if its store is.
+			return false
 		case node.Op == "COGROUPKSTREAM-MERGE" && len(node.Parents) > 0:
 			node = node.Parents[0] // the aggregations share one store
 		case len(node.Parents) != 1:
@@ -121,6 +127,16 @@ func versionedUpstream(node *topology.Node) bool {
 			node = node.Parents[0]
 		default:
 			return false
+		}
+	}
+	return false
+}
+
+// ownsStore reports whether node created one of its stores.
+func ownsStore(node *topology.Node) bool {
+	for _, s := range node.Stores {
+		if s.Owner == node {
+			return true
 		}
 	}
 	return false

@@ -157,6 +157,16 @@ func TestOldValuesFilter(t *testing.T) {
 		},
 		want: map[string][]string{"out1": oldValuesDropped, "out2": oldValuesDropped},
 	}, {
+		// A TransformValues of a versioned table materialized in a
+		// key-value store is not versioned: its filter drops.
+		name: "versioned through key-value TransformValues",
+		build: func(b *stream.Builder) {
+			b.Table("in", ss, ss, table.As("v"), table.Versioned(5*time.Minute)).
+				TransformValues(func() processor.ValueTransformer[string, string, string] { return identityTransformer{} }, table.As("tv")).
+				Filter(yes).ToStream().To("out", nil, nil)
+		},
+		want: map[string][]string{"out": oldValuesDropped},
+	}, {
 		// An inner join asks for no old values: the transformer is called
 		// once per update (not a second time for the old value).
 		name: "transformValues inner join",
@@ -265,3 +275,14 @@ func TestOldValuesWindowedFilter(t *testing.T) {
 		})
 	}
 }
+
+// identityTransformer returns its input.
+type identityTransformer struct{}
+
+func (identityTransformer) Init(processor.ValueTransformerContext) error { return nil }
+
+func (identityTransformer) Transform(_ string, v string, found bool) (string, bool, error) {
+	return v, found, nil
+}
+
+func (identityTransformer) Close() error { return nil }

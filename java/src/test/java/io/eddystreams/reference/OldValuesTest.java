@@ -274,4 +274,29 @@ class OldValuesTest {
             assertEquals(List.of("k1=<null>@4"), read(d, "out"));
         }
     }
+
+    /**
+     * A transformValues of a versioned table materialized in a key-value store is not versioned:
+     * its filter drops (and sends old values: the transformValues is materialized).
+     */
+    @Test
+    void versionedThroughKeyValueTransformValues() {
+        try (TopologyTestDriver d = run(b -> b.table("in",
+                        Materialized.<String, String>as(Stores.persistentVersionedKeyValueStore("v", Duration.ofMinutes(5))))
+                .transformValues(() -> new ValueTransformerWithKey<String, String, String>() {
+                    @Override
+                    public void init(ProcessorContext context) {}
+
+                    @Override
+                    public String transform(String key, String value) {
+                        return value;
+                    }
+
+                    @Override
+                    public void close() {}
+                }, Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("tv"))
+                .filter(YES).toStream().to("out"), d0 -> {})) {
+            assertEquals(DROPPED, read(d, "out"));
+        }
+    }
 }
