@@ -29,15 +29,26 @@ import "github.com/eddy-streams/eddy/internal/topology"
 //
 // A Filter whose flag is set drops a change when neither its new nor its
 // old row passes (KTableFilter: "unnecessary to forward"), unless its
-// parent is versioned (versioned semantics, which never drop). Since
-// Filter records the answer when it is created, construction order
-// matters: a Filter created before a join materialized its source table
-// forwards such changes (as deletions), one created after drops them. A
-// materialized Filter (Materialize, KV or versioned) decides on its store:
-// with the flag set, a change without a new row is dropped — not written,
-// not forwarded — when its store has no row for the key; and a
-// materialized Filter, MapValues or TransformValues forwards as old value
-// its store's row.
+// parent is versioned (versioned semantics, which never drop): a versioned
+// store, or a Filter, MapValues or TransformValues of a versioned table
+// that is not materialized in a key-value store. Filter records its
+// parent's answer when it is created, so construction order matters: a
+// Filter created before a join materialized its source table forwards such
+// changes (as deletions), one created after drops them. Later requests set
+// the flags of the operators they pass; as Kafka Streams' processors read
+// the flags when they run, so Eddy's read them when the topology is
+// instantiated, and a request also changes what the children created
+// before it see. A Filter of a windowed or session table (always an
+// aggregation's) always drops.
+//
+// A materialized Filter (Materialize, key-value or versioned) decides on
+// its store: with its flag set (or its Materialize node's, set by a
+// request through it), a change without a new row is dropped — not
+// written, not forwarded — when its store has no row for the key; and a
+// materialized Filter, MapValues or TransformValues that sends old values
+// forwards as old value its store's row. Eddy's Filter node then leaves
+// the decision to its Materialize node, also for other children of the
+// Filter node (a topology Kafka Streams cannot express).
 //
 // Eddy keeps every source table in a store, so Eddy's tables send old
 // values where Kafka Streams' do not; the flags below only decide what is
@@ -210,10 +221,12 @@ func (b *Builder) materializedOld(n *topology.Node) (storeOld, dropEmpty bool) {
 }
 
 // registerMaterialize records the Materialize node n of table node parent:
-// a Filter, MapValues or TransformValues parent becomes a materialized one.
+// a Filter, MapValues or TransformValues parent becomes a materialized one,
+// and so does a foreign-key join's result (Kafka Streams' join with
+// Materialized.as names its result's source table).
 func (b *Builder) registerMaterialize(n, parent *topology.Node) {
 	b.registerTable(n, tkMaterialize, true, parent)
-	if p := b.tables[parent]; p != nil && (p.kind == tkFilter || p.kind == tkMapValues || p.kind == tkTransformValues) {
+	if p := b.tables[parent]; p != nil && p.kind != tkMerge && p.kind != tkSuppress && p.kind != tkStoreView && p.kind != tkMaterialize {
 		p.materialized = true
 	}
 }

@@ -286,3 +286,36 @@ func (identityTransformer) Transform(_ string, v string, found bool) (string, bo
 }
 
 func (identityTransformer) Close() error { return nil }
+
+// TestOldValuesForeignKeyJoinResult: a foreign-key join's result is a
+// source table in Kafka Streams, materialized only when named (Materialize
+// here): its Filter drops only then (OldValuesTest.foreignKeyJoinResult).
+func TestOldValuesForeignKeyJoinResult(t *testing.T) {
+	ss := serde.String()
+	for _, c := range []struct {
+		name        string
+		materialize bool
+		want        []string
+	}{
+		{"unmaterialized", false, []string{"o1=<null>@2", "o1=y1@3", "o1=<null>@4", "o1=<null>@5"}},
+		{"materialized", true, []string{"o1=y1@3", "o1=<null>@4"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := stream.NewBuilder()
+			orders, products := b.Table("orders", ss, ss), b.Table("products", ss, ss)
+			fk := orders.JoinForeignKey(products, func(v string) (string, bool) { return v, true }, func(_, p string) string { return p })
+			if c.materialize {
+				fk = fk.Materialize(table.As("fk"))
+			}
+			fk.Filter(yes).ToStream().To("out", nil, nil)
+			d := driver(t, b)
+			o, p := d.Input("orders", ss, ss), d.Input("products", ss, ss)
+			require.NoError(t, p.PipeAt("p1", "n1", time.UnixMilli(1)))
+			require.NoError(t, o.PipeAt("o1", "p1", time.UnixMilli(2)))
+			require.NoError(t, p.PipeAt("p1", "y1", time.UnixMilli(3)))
+			require.NoError(t, p.PipeAt("p1", "n2", time.UnixMilli(4)))
+			require.NoError(t, p.PipeAt("p1", "n3", time.UnixMilli(5)))
+			require.Equal(t, c.want, readOldValuesOut(t, d, "out"))
+		})
+	}
+}

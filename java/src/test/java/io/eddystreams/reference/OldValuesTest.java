@@ -299,4 +299,31 @@ class OldValuesTest {
             assertEquals(DROPPED, read(d, "out"));
         }
     }
+
+    private static List<String> fkJoin(boolean materialized) {
+        StreamsBuilder b = new StreamsBuilder();
+        KTable<String, String> orders = b.table("orders");
+        KTable<String, String> products = b.table("products");
+        KTable<String, String> fk = materialized
+                ? orders.join(products, v -> v, (o, p) -> p, Materialized.<String, String, KeyValueStore<Bytes, byte[]>>as("fk"))
+                : orders.join(products, v -> v, (o, p) -> p);
+        fk.filter(YES).toStream().to("out");
+        try (TopologyTestDriver d = Drivers.driver(b.build(), "oldvalues-fk")) {
+            TestInputTopic<String, String> o = d.createInputTopic("orders", Serdes.String().serializer(), Serdes.String().serializer());
+            TestInputTopic<String, String> p = d.createInputTopic("products", Serdes.String().serializer(), Serdes.String().serializer());
+            p.pipeInput("p1", "n1", 1L);
+            o.pipeInput("o1", "p1", 2L);
+            p.pipeInput("p1", "y1", 3L);
+            p.pipeInput("p1", "n2", 4L);
+            p.pipeInput("p1", "n3", 5L);
+            return read(d, "out");
+        }
+    }
+
+    /** A foreign-key join's result is a source table: materialized only when named. */
+    @Test
+    void foreignKeyJoinResult() {
+        assertEquals(List.of("o1=<null>@2", "o1=y1@3", "o1=<null>@4", "o1=<null>@5"), fkJoin(false));
+        assertEquals(List.of("o1=y1@3", "o1=<null>@4"), fkJoin(true));
+    }
 }
