@@ -141,7 +141,7 @@ func newCogroupProcessor[K, V, A any](node string, agg *cogroupAgg[K, A], adder 
 	switch agg.kind {
 	case cogroupTime:
 		return &ops.WindowAggregate[K, V, A]{Node: node, Store: agg.store.Name, Windows: agg.windows,
-			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder}
+			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder, Start: agg.init}
 	case cogroupSession:
 		return &ops.SessionAggregate[K, V, A]{Node: node, Store: agg.store.Name, Gap: agg.gap, Grace: agg.grace,
 			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder,

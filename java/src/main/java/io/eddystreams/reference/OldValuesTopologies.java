@@ -9,7 +9,10 @@ import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.KeyValueStore;
@@ -32,6 +35,7 @@ public final class OldValuesTopologies {
             OV_AGG = "ov-agg", OV_VERSIONED = "ov-versioned", OV_MAT = "ov-mat", OV_MAT2 = "ov-mat2",
             OV_MAT2_FILTER = "ov-mat2-filter";
     static final long HISTORY_MS = 300;
+    public static final String OV_W = "ov-w", OV_WCOUNT = "ov-wcount", OV_SCOUNT = "ov-scount";
 
     private static final Map<StreamsBuilder, Integer> ADDED = new WeakHashMap<>();
 
@@ -96,5 +100,24 @@ public final class OldValuesTopologies {
         KTable<String, String> g = b.table(p + OV_G, strings).filter(OldValuesTopologies::keep, kv("ov-g" + sfx));
         g.toStream().to(p + OV_MAT2, out);
         g.filter((k, v) -> !v.isEmpty()).toStream().to(p + OV_MAT2_FILTER, out);
+    }
+
+    /**
+     * table-oldvalues-windowed: filters of a windowed and a session count (aggregations always
+     * send old values, so both drop); keys written as key@start (key@start-end for sessions).
+     */
+    public static void windowed(StreamsBuilder b, String p) {
+        Produced<String, String> out = Produced.with(Serdes.String(), Serdes.String());
+        KGroupedStream<String, String> g = b.stream(p + OV_W, Consumed.with(Serdes.String(), Serdes.String()))
+                .groupByKey(Grouped.with(Serdes.String(), Serdes.String()));
+        g.windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(100), Duration.ofMillis(50))).count()
+                .filter((wk, c) -> c % 3 == 0).toStream()
+                .map((wk, c) -> KeyValue.pair(wk.key() + "@" + wk.window().start(), c == null ? null : String.valueOf(c)))
+                .to(p + OV_WCOUNT, out);
+        g.windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ofMillis(30), Duration.ofMillis(50))).count()
+                .filter((wk, c) -> c % 3 == 0).toStream()
+                .map((wk, c) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(),
+                        c == null ? null : String.valueOf(c)))
+                .to(p + OV_SCOUNT, out);
     }
 }

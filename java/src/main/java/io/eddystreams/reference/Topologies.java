@@ -151,6 +151,8 @@ public final class Topologies {
                         OldValuesTopologies.OV_OUTER, OldValuesTopologies.OV_AGG, OldValuesTopologies.OV_VERSIONED,
                         OldValuesTopologies.OV_MAT, OldValuesTopologies.OV_MAT2, OldValuesTopologies.OV_MAT2_FILTER),
                 OldValuesTopologies::oldValues));
+        add(Spec.composable("table-oldvalues-windowed", List.of(OldValuesTopologies.OV_W),
+                List.of(OldValuesTopologies.OV_WCOUNT, OldValuesTopologies.OV_SCOUNT), OldValuesTopologies::windowed));
     }
 
     private static void add(Spec s) {
