@@ -35,8 +35,8 @@ import (
 //   - ov-g's too, and filtered again, which asks it for old values: it
 //     reads them from its store, and both drop.
 //
-// table-oldvalues-windowed: a filter (count divisible by 3) of a windowed
-// and of a session count of ov-w, with records out of order within and
+// table-oldvalues-windowed: a filter (count divisible by 3) of a windowed,
+// a session and a sliding count of ov-w, with records out of order within and
 // beyond the grace period; aggregations always send old values, so both
 // drop.
 //
@@ -56,7 +56,7 @@ const (
 	ovInner, ovLeft, ovOuter, ovAgg, ovVersioned         = "ov-inner", "ov-left", "ov-outer", "ov-agg", "ov-versioned"
 	ovMat, ovMat2, ovMat2Filter                          = "ov-mat", "ov-mat2", "ov-mat2-filter"
 	ovHistory                                            = 300 * time.Millisecond
-	ovW, ovWCount, ovSCount                              = "ov-w", "ov-wcount", "ov-scount"
+	ovW, ovWCount, ovSCount, ovSlCount                   = "ov-w", "ov-wcount", "ov-scount", "ov-slcount"
 )
 
 // keepOV is OldValuesTopologies.keep: values ending in an even digit.
@@ -176,7 +176,7 @@ func addOldValues(b *stream.Builder, in, out string) {
 
 func oldValuesWindowedFamily() orderFamily {
 	return orderFamily{
-		name: "table-oldvalues-windowed", inputs: []string{ovW}, outputs: []string{ovWCount, ovSCount},
+		name: "table-oldvalues-windowed", inputs: []string{ovW}, outputs: []string{ovWCount, ovSCount, ovSlCount},
 		cases: []orderCase{{
 			name: "small", java: "table-oldvalues-windowed", add: addOldValuesWindowed, parts: 1, outParts: 2,
 			in: []crec{
@@ -227,6 +227,10 @@ func addOldValuesWindowed(b *stream.Builder, in, out string) {
 		Map(func(wk window.Windowed[string], c int64) (string, *string) {
 			return fmt.Sprintf("%s@%d-%d", wk.Key, wk.Window.Start().UnixMilli(), wk.Window.End().UnixMilli()), count(c)
 		}).To(out+ovSCount, ss, nullableString{})
+	g.SlidingWindowedBy(window.Sliding(40*time.Millisecond).Grace(50*time.Millisecond)).Count().Filter(div3).ToStream().
+		Map(func(wk window.Windowed[string], c int64) (string, *string) {
+			return fmt.Sprintf("%s@%d-%d", wk.Key, wk.Window.Start().UnixMilli(), wk.Window.End().UnixMilli()), count(c)
+		}).To(out+ovSlCount, ss, nullableString{})
 }
 
 // nullableString is the UTF-8 serde of *string, nil a null.

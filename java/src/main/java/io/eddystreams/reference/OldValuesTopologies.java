@@ -12,6 +12,7 @@ import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
@@ -35,7 +36,7 @@ public final class OldValuesTopologies {
             OV_AGG = "ov-agg", OV_VERSIONED = "ov-versioned", OV_MAT = "ov-mat", OV_MAT2 = "ov-mat2",
             OV_MAT2_FILTER = "ov-mat2-filter";
     static final long HISTORY_MS = 300;
-    public static final String OV_W = "ov-w", OV_WCOUNT = "ov-wcount", OV_SCOUNT = "ov-scount";
+    public static final String OV_W = "ov-w", OV_WCOUNT = "ov-wcount", OV_SCOUNT = "ov-scount", OV_SLCOUNT = "ov-slcount";
 
     private static final Map<StreamsBuilder, Integer> ADDED = new WeakHashMap<>();
 
@@ -103,7 +104,7 @@ public final class OldValuesTopologies {
     }
 
     /**
-     * table-oldvalues-windowed: filters of a windowed and a session count (aggregations always
+     * table-oldvalues-windowed: filters of a windowed, a session and a sliding count (aggregations always
      * send old values, so both drop); keys written as key@start (key@start-end for sessions).
      */
     public static void windowed(StreamsBuilder b, String p) {
@@ -119,5 +120,10 @@ public final class OldValuesTopologies {
                 .map((wk, c) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(),
                         c == null ? null : String.valueOf(c)))
                 .to(p + OV_SCOUNT, out);
+        g.windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(Duration.ofMillis(40), Duration.ofMillis(50))).count()
+                .filter((wk, c) -> c % 3 == 0).toStream()
+                .map((wk, c) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(),
+                        c == null ? null : String.valueOf(c)))
+                .to(p + OV_SLCOUNT, out);
     }
 }

@@ -152,7 +152,8 @@ public final class Topologies {
                         OldValuesTopologies.OV_MAT, OldValuesTopologies.OV_MAT2, OldValuesTopologies.OV_MAT2_FILTER),
                 OldValuesTopologies::oldValues));
         add(Spec.composable("table-oldvalues-windowed", List.of(OldValuesTopologies.OV_W),
-                List.of(OldValuesTopologies.OV_WCOUNT, OldValuesTopologies.OV_SCOUNT), OldValuesTopologies::windowed));
+                List.of(OldValuesTopologies.OV_WCOUNT, OldValuesTopologies.OV_SCOUNT,
+                        OldValuesTopologies.OV_SLCOUNT), OldValuesTopologies::windowed));
     }
 
     private static void add(Spec s) {
