@@ -36,9 +36,10 @@ import (
 //     reads them from its store, and both drop.
 //
 // table-oldvalues-windowed: a filter (count divisible by 3) of a windowed,
-// a session and a sliding count of ov-w, with records out of order within and
-// beyond the grace period; aggregations always send old values, so both
-// drop.
+// a session, a sliding and a plain count of ov-w, with records out of order within and
+// beyond the grace period; aggregations always send old values, so the
+// filters drop, and a window's or key's first update carries the
+// initializer's aggregate (0) as its old value, which the filter passes.
 //
 // Every input is written before either application starts, on 1 and 3
 // partitions; Eddy's output must be the same bytes as Java's
@@ -56,7 +57,7 @@ const (
 	ovInner, ovLeft, ovOuter, ovAgg, ovVersioned         = "ov-inner", "ov-left", "ov-outer", "ov-agg", "ov-versioned"
 	ovMat, ovMat2, ovMat2Filter                          = "ov-mat", "ov-mat2", "ov-mat2-filter"
 	ovHistory                                            = 300 * time.Millisecond
-	ovW, ovWCount, ovSCount, ovSlCount                   = "ov-w", "ov-wcount", "ov-scount", "ov-slcount"
+	ovW, ovWCount, ovSCount, ovSlCount, ovKVCount        = "ov-w", "ov-wcount", "ov-scount", "ov-slcount", "ov-kvcount"
 )
 
 // keepOV is OldValuesTopologies.keep: values ending in an even digit.
@@ -176,7 +177,7 @@ func addOldValues(b *stream.Builder, in, out string) {
 
 func oldValuesWindowedFamily() orderFamily {
 	return orderFamily{
-		name: "table-oldvalues-windowed", inputs: []string{ovW}, outputs: []string{ovWCount, ovSCount, ovSlCount},
+		name: "table-oldvalues-windowed", inputs: []string{ovW}, outputs: []string{ovWCount, ovSCount, ovSlCount, ovKVCount},
 		cases: []orderCase{{
 			name: "small", java: "table-oldvalues-windowed", add: addOldValuesWindowed, parts: 1, outParts: 2,
 			in: []crec{
@@ -231,6 +232,7 @@ func addOldValuesWindowed(b *stream.Builder, in, out string) {
 		Map(func(wk window.Windowed[string], c int64) (string, *string) {
 			return fmt.Sprintf("%s@%d-%d", wk.Key, wk.Window.Start().UnixMilli(), wk.Window.End().UnixMilli()), count(c)
 		}).To(out+ovSlCount, ss, nullableString{})
+	g.Count().Filter(func(_ string, c int64) bool { return c%3 == 0 }).ToStream().MapValues(count).To(out+ovKVCount, ss, nullableString{})
 }
 
 // nullableString is the UTF-8 serde of *string, nil a null.

@@ -151,7 +151,7 @@ func newCogroupProcessor[K, V, A any](node string, agg *cogroupAgg[K, A], adder 
 			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder, Start: agg.init}
 	default:
 		return &ops.Aggregate[K, V, A]{Node: node, Store: agg.store.Name, KeySerde: agg.ks, AggSerde: agg.as,
-			Initial: initial, Add: adder, Versioned: agg.store.Spec.Kind == engine.VersionedKind}
+			Initial: initial, Add: adder, Start: agg.init, Versioned: agg.store.Spec.Kind == engine.VersionedKind}
 	}
 }
 

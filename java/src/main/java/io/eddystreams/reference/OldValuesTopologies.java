@@ -36,7 +36,7 @@ public final class OldValuesTopologies {
             OV_AGG = "ov-agg", OV_VERSIONED = "ov-versioned", OV_MAT = "ov-mat", OV_MAT2 = "ov-mat2",
             OV_MAT2_FILTER = "ov-mat2-filter";
     static final long HISTORY_MS = 300;
-    public static final String OV_W = "ov-w", OV_WCOUNT = "ov-wcount", OV_SCOUNT = "ov-scount", OV_SLCOUNT = "ov-slcount";
+    public static final String OV_W = "ov-w", OV_WCOUNT = "ov-wcount", OV_SCOUNT = "ov-scount", OV_SLCOUNT = "ov-slcount", OV_KVCOUNT = "ov-kvcount";
 
     private static final Map<StreamsBuilder, Integer> ADDED = new WeakHashMap<>();
 
@@ -104,7 +104,7 @@ public final class OldValuesTopologies {
     }
 
     /**
-     * table-oldvalues-windowed: filters of a windowed, a session and a sliding count (aggregations always
+     * table-oldvalues-windowed: filters of a windowed, a session, a sliding and a plain count (aggregations always
      * send old values, so both drop); keys written as key@start (key@start-end for sessions).
      */
     public static void windowed(StreamsBuilder b, String p) {
@@ -125,5 +125,7 @@ public final class OldValuesTopologies {
                 .map((wk, c) -> KeyValue.pair(wk.key() + "@" + wk.window().start() + "-" + wk.window().end(),
                         c == null ? null : String.valueOf(c)))
                 .to(p + OV_SLCOUNT, out);
+        g.count().filter((k, c) -> c % 3 == 0).toStream().mapValues(c -> c == null ? null : String.valueOf(c))
+                .to(p + OV_KVCOUNT, out);
     }
 }

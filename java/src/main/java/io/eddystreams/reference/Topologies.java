@@ -153,7 +153,7 @@ public final class Topologies {
                 OldValuesTopologies::oldValues));
         add(Spec.composable("table-oldvalues-windowed", List.of(OldValuesTopologies.OV_W),
                 List.of(OldValuesTopologies.OV_WCOUNT, OldValuesTopologies.OV_SCOUNT,
-                        OldValuesTopologies.OV_SLCOUNT), OldValuesTopologies::windowed));
+                        OldValuesTopologies.OV_SLCOUNT, OldValuesTopologies.OV_KVCOUNT), OldValuesTopologies::windowed));
     }
 
     private static void add(Spec s) {
