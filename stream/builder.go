@@ -76,6 +76,9 @@ import (
 type Builder struct {
 	g     topology.Graph
 	built bool
+	// tables is how each table node takes part in sending old values
+	// (see table_oldvalues.go).
+	tables map[*topology.Node]*tableState
 }
 
 // NewBuilder returns an empty builder.

@@ -141,17 +141,17 @@ func newCogroupProcessor[K, V, A any](node string, agg *cogroupAgg[K, A], adder 
 	switch agg.kind {
 	case cogroupTime:
 		return &ops.WindowAggregate[K, V, A]{Node: node, Store: agg.store.Name, Windows: agg.windows,
-			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder}
+			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder, Start: agg.init}
 	case cogroupSession:
 		return &ops.SessionAggregate[K, V, A]{Node: node, Store: agg.store.Name, Gap: agg.gap, Grace: agg.grace,
 			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder,
 			First: func(k K, a A) A { return agg.merger(k, agg.init(), a) }, Merge: agg.merger}
 	case cogroupSliding:
 		return &ops.SlidingAggregate[K, V, A]{Node: node, Store: agg.store.Name, Diff: agg.diff, Grace: agg.grace,
-			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder}
+			KeySerde: agg.ks, AggSerde: agg.as, Initial: initial, Add: adder, Start: agg.init}
 	default:
 		return &ops.Aggregate[K, V, A]{Node: node, Store: agg.store.Name, KeySerde: agg.ks, AggSerde: agg.as,
-			Initial: initial, Add: adder, Versioned: agg.store.Spec.Kind == engine.VersionedKind}
+			Initial: initial, Add: adder, Start: agg.init, Versioned: agg.store.Spec.Kind == engine.VersionedKind}
 	}
 }
 

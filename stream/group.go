@@ -58,7 +58,7 @@ func (s Stream[K, V]) GroupBy[K2 any](fn func(key K, value V) K2, ks serde.Serde
 // (and its changelog topic and, if the grouping did not name it, the
 // repartition topic), stream.As the aggregation's processor.
 func (g Grouped[K, V]) Count(opts ...table.Option) Table[K, int64] {
-	return aggregate(g, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, serde.Int64(), opts)
+	return aggregate(g, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, func() int64 { return 0 }, serde.Int64(), opts)
 }
 
 // Reduce combines the values of each key: the first value is the initial
@@ -68,7 +68,7 @@ func (g Grouped[K, V]) Count(opts ...table.Option) Table[K, int64] {
 // tombstone in its changelog), the table forwards the deletion, and the
 // key's next value starts a new aggregate.
 func (g Grouped[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) Table[K, V] {
-	return aggregate(g, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, orDefault(g.s.vs), opts)
+	return aggregate(g, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, nil, orDefault(g.s.vs), opts)
 }
 
 // Aggregate folds the values of each key into an aggregate of type A,
@@ -78,7 +78,7 @@ func (g Grouped[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) Tab
 // is deleted (a tombstone in the changelog, a deletion forwarded by the
 // table), and the key's next record starts again from init().
 func (g Grouped[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) Table[K, A] {
-	return aggregate(g, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, orDefault(as), opts)
+	return aggregate(g, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, init, orDefault(as), opts)
 }
 
 // WindowedBy groups the records further by time window.
@@ -97,7 +97,9 @@ func (g Grouped[K, V]) prepare(store *topology.Store, op string) Stream[K, V] {
 	return repartition(g.s, it, true, op)
 }
 
-func aggregate[K, V, A any](g Grouped[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) Table[K, A] {
+// aggregate adds an aggregation of g; start (nil for Reduce) is the
+// aggregate before a key's first record, forwarded as its old value.
+func aggregate[K, V, A any](g Grouped[K, V], op string, initial func(K, V) A, add func(K, V, A) A, start func() A, as serde.Serde[A], opts []table.Option) Table[K, A] {
 	m, mErr := table.ResolveVersioned(opts...)
 	store := &topology.Store{UserName: m.Name, Op: "AGGREGATE", Naming: aggNaming(op), Spec: kvSpec(m)}
 	in := g.prepare(store, op)
@@ -113,7 +115,7 @@ func aggregate[K, V, A any](g Grouped[K, V], op string, initial func(K, V) A, ad
 			need(as == nil, missingSerde[A]("aggregate", op+" stores the aggregate; pass a serde")))
 	}
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.Aggregate[K, V, A]{Node: n.Name, Store: store.Name, KeySerde: ks, AggSerde: as, Initial: initial, Add: add, Versioned: m.Versioned}, nil
+		return &ops.Aggregate[K, V, A]{Node: n.Name, Store: store.Name, KeySerde: ks, AggSerde: as, Initial: initial, Add: add, Start: start, Versioned: m.Versioned}, nil
 	}
 	in.b.g.AddNode(n, in.node)
 	in.b.g.AddStore(store, n)

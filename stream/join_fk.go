@@ -120,6 +120,11 @@ func fkJoin[K, V, KO, VO, VR any](l Table[K, V], r Table[KO, VO], foreignKey fun
 		return c.name + suffix
 	}
 	naming := topology.Naming{Method: method, Hint: "pass stream.As(name) to " + method}
+	// As Kafka Streams' doJoinOnForeignKey: both tables send old values,
+	// and the left one is read through its value getter.
+	l.b.enableSendingOldValues(r.node, true)
+	l.b.enableSendingOldValues(l.node, true)
+	l.b.materializeForGetter(l.node)
 	lm, rm := l.materialized(method), r.materialized(method)
 	pks, vs, fks, vos := lm.ks, lm.vs, rm.ks, rm.vs
 	g := &l.b.g
@@ -241,5 +246,8 @@ func fkJoin[K, V, KO, VO, VR any](l Table[K, V], r Table[KO, VO], foreignKey fun
 	result.New = func(*engine.Task) (any, error) { return &ops.Pass[K, engine.Change[VR]]{}, nil }
 	g.AddNode(result, resolver)
 	link[K, engine.Change[VR]](resolver, result)
+	// Kafka Streams' result is a source table, not materialized without
+	// Materialized.as (which Eddy's foreign-key joins do not take).
+	l.b.registerTable(result, tkSource, false)
 	return Table[K, VR]{b: l.b, node: result, ks: pks, vs: defaultSerde[VR]()}
 }

@@ -69,6 +69,9 @@ func streamTableJoin[K, V, VT, R any](s Stream[K, V], t Table[K, VT], left bool,
 	if in.keyChanged {
 		in = repartition(in, &topology.InternalTopic{UserName: c.name, Naming: opNaming(method)}, !left, method)
 	}
+	// Kafka Streams reads t through its value getter, which materializes a
+	// source table it reads.
+	s.b.materializeForGetter(t.node)
 	view := t.asOf
 	if view == nil && t.store == nil && versionedUpstream(t.node) {
 		s.b.g.Errs = append(s.b.g.Errs, errors.New(method+": the table is derived from a versioned table through a table materialized in a key-value store, "+
@@ -181,6 +184,19 @@ func tableJoin[K, V, V2, R any](l Table[K, V], r Table[K, V2], kind joinKind, jo
 		}
 		return c.name + suffix
 	}
+	// As Kafka Streams' KTableImpl.doJoin: a left join needs the left
+	// table's old values, an outer join both tables'; both are read
+	// through their value getters.
+	b := l.b
+	switch kind {
+	case leftJoin:
+		b.enableSendingOldValues(l.node, true)
+	case outerJoin:
+		b.enableSendingOldValues(l.node, true)
+		b.enableSendingOldValues(r.node, true)
+	}
+	b.materializeForGetter(l.node)
+	b.materializeForGetter(r.node)
 	lm, rm := l.joinable(method), r.joinable(method)
 	modeL, modeR := ops.TableInner, ops.TableInner
 	switch kind {
@@ -216,6 +232,7 @@ func tableJoin[K, V, V2, R any](l Table[K, V], r Table[K, V2], kind joinKind, jo
 	link[K, engine.Change[V2]](rm.node, rn)
 	link[K, engine.Change[R]](ln, mn)
 	link[K, engine.Change[R]](rn, mn)
+	b.registerTable(mn, tkMerge, false, lm.node, rm.node)
 	ks := lm.ks
 	if ks == nil {
 		ks = rm.ks
@@ -286,19 +303,21 @@ func (t Table[K, V]) materialized(method string) Table[K, V] {
 	}
 	naming := topology.Naming{Method: method,
 		Hint: "materialize the table before " + method + " with Materialize(table.As(name))"}
-	return t.materializeInFor(method, naming, table.Materialized{Logging: true}, nil, t.versioned() || versionedUpstream(t.node))
+	return t.materializeInFor(method, naming, table.Materialized{Logging: true}, nil, t.versioned() || versionedUpstream(t.node), false)
 }
 
 // materializeIn adds a KTABLE-MATERIALIZE node that keeps t in a new
 // key-value store configured by m (names, logging); naming says how the
 // store is named; optErr is reported by Build.
 func (t Table[K, V]) materializeIn(method string, naming topology.Naming, m table.Materialized, optErr error) Table[K, V] {
-	return t.materializeInFor(method, naming, m, optErr, false)
+	return t.materializeInFor(method, naming, m, optErr, false, true)
 }
 
 // materializeInFor is materializeIn; latestOnly makes the store ignore
 // out-of-order updates of a versioned table, keeping its latest rows.
-func (t Table[K, V]) materializeInFor(method string, naming topology.Naming, m table.Materialized, optErr error, latestOnly bool) Table[K, V] {
+// explicit marks Table.Materialize's store (Kafka Streams' Materialized.as
+// on t's operator), else it is the store a join reads t from.
+func (t Table[K, V]) materializeInFor(method string, naming topology.Naming, m table.Materialized, optErr error, latestOnly, explicit bool) Table[K, V] {
 	ks, vs := orDefault(t.ks), orDefault(t.vs)
 	store := &topology.Store{UserName: m.Name, Op: "MATERIALIZE", Naming: naming,
 		Spec: engine.StoreSpec{Kind: engine.KeyValueKind, Logged: m.Logging}}
@@ -308,11 +327,21 @@ func (t Table[K, V]) materializeInFor(method string, naming topology.Naming, m t
 			need(ks == nil, missingSerde[K]("key", method+" materializes this table in a store to read it")),
 			need(vs == nil, missingSerde[V]("value", method+" materializes this table in a store to read it; set one with Table.WithValueSerde")))
 	}
+	b := t.b
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.TableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs, SkipNotLatest: latestOnly}, nil
+		op := &ops.TableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs, SkipNotLatest: latestOnly}
+		if explicit {
+			op.StoreOld, op.DropEmpty = b.materializedOld(n)
+		}
+		return op, nil
 	}
 	t.b.g.AddNode(n, t.node)
 	t.b.g.AddStore(store, n)
 	link[K, engine.Change[V]](t.node, n)
+	if explicit {
+		b.registerMaterialize(n, t.node)
+	} else {
+		b.registerTable(n, tkStoreView, false, t.node)
+	}
 	return Table[K, V]{b: t.b, node: n, ks: ks, vs: vs, store: store}
 }

@@ -35,22 +35,25 @@ func (g Grouped[K, V]) SlidingWindowedBy(w window.SlidingWindows) SlidingWindowe
 // Count counts records per key and sliding window. As in Kafka Streams,
 // records with a null key or a null value are dropped.
 func (w SlidingWindowedStream[K, V]) Count(opts ...table.Option) WindowedTable[K, int64] {
-	return slidingAggregate(w, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, serde.Int64(), opts)
+	return slidingAggregate(w, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, func() int64 { return 0 }, serde.Int64(), opts)
 }
 
 // Reduce combines the values of each key and sliding window.
 func (w SlidingWindowedStream[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) WindowedTable[K, V] {
-	return slidingAggregate(w, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, orDefault(w.g.s.vs), opts)
+	return slidingAggregate(w, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, nil, orDefault(w.g.s.vs), opts)
 }
 
 // Aggregate folds the values of each key and sliding window into an
 // aggregate, starting from init() in every window that does not start from
 // another window's aggregate.
 func (w SlidingWindowedStream[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) WindowedTable[K, A] {
-	return slidingAggregate(w, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, orDefault(as), opts)
+	return slidingAggregate(w, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, init, orDefault(as), opts)
 }
 
-func slidingAggregate[K, V, A any](w SlidingWindowedStream[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
+// slidingAggregate adds a sliding-window aggregation; start (nil for
+// Reduce) is the aggregate a new window starts from, forwarded as its old
+// value (see windowAggregate).
+func slidingAggregate[K, V, A any](w SlidingWindowedStream[K, V], op string, initial func(K, V) A, add func(K, V, A) A, start func() A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
 	m, mErr := table.Resolve(opts...)
 	spec := w.w
 	minRetention := 2*spec.TimeDifference() + spec.GracePeriod()
@@ -80,7 +83,7 @@ func slidingAggregate[K, V, A any](w SlidingWindowedStream[K, V], op string, ini
 	n.New = func(*engine.Task) (any, error) {
 		return &ops.SlidingAggregate[K, V, A]{
 			Node: n.Name, Store: store.Name, Diff: spec.TimeDifference().Milliseconds(), Grace: spec.GracePeriod().Milliseconds(),
-			KeySerde: ks, AggSerde: as, Initial: initial, Add: add,
+			KeySerde: ks, AggSerde: as, Initial: initial, Add: add, Start: start,
 		}, nil
 	}
 	in.b.g.AddNode(n, in.node)

@@ -323,7 +323,11 @@ func (t Table[K, V]) SuppressUntilTimeLimit(d time.Duration, opts ...SuppressOpt
 		t.b.g.Errs = append(t.b.g.Errs, errors.New("SuppressUntilTimeLimit: suppress is not supported on a versioned table (table.Versioned), as in Kafka Streams"))
 		return t
 	}
+	// Kafka Streams' suppression asks its table for old values (its
+	// buffer keeps the prior value) and passes requests on to it.
+	t.b.enableSendingOldValues(t.node, true)
 	n := addSuppress(t.b, t.node, t.ks, t.vs, resolveSuppress(opts), timeLimit[K]("SuppressUntilTimeLimit", d))
+	t.b.registerTable(n, tkSuppress, false, t.node)
 	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
 }
 

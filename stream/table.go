@@ -72,6 +72,8 @@ func (s Stream[K, V]) toTable(op, method string, opts []table.Option) Table[K, V
 	s.b.g.AddNode(n, s.node)
 	s.b.g.AddStore(store, n)
 	link[K, V](s.node, n)
+	// Kafka Streams materializes a source table given a store name.
+	s.b.registerTable(n, tkSource, m.Name != "")
 	return Table[K, V]{b: s.b, node: n, ks: ks, vs: vs, store: store}
 }
 
@@ -92,23 +94,44 @@ func (t Table[K, V]) ToStream(opts ...Option) Stream[K, V] {
 }
 
 // Filter keeps rows matching pred; rows that do not match are forwarded as
-// deletions, so a row that stops matching disappears downstream.
+// deletions, so a row that stops matching disappears downstream. As in
+// Kafka Streams, a change neither of whose rows matches (a row that did not
+// match is updated to one that does not either, or deleted) is dropped
+// instead when the table sends old values: when t was materialized with
+// table.As (or read by a join) before Filter was called, or an operator
+// downstream uses old values (GroupBy, LeftJoin, OuterJoin, the
+// foreign-key joins, SuppressUntilTimeLimit). A Filter of a versioned
+// table never drops them.
 func (t Table[K, V]) Filter(pred func(key K, value V) bool, opts ...Option) Table[K, V] {
-	n := addTableProcessor(t, "FILTER", opts, func() any { return &ops.TableFilter[K, V]{Keep: pred} })
+	n := t.addFilter(pred, opts)
 	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs, asOf: filterAsOf(t, pred)}
 }
 
-// FilterNot drops rows matching pred (as deletions).
+// FilterNot drops rows matching pred (as deletions); see Filter.
 func (t Table[K, V]) FilterNot(pred func(key K, value V) bool, opts ...Option) Table[K, V] {
 	keep := func(k K, v V) bool { return !pred(k, v) }
-	n := addTableProcessor(t, "FILTER", opts, func() any { return &ops.TableFilter[K, V]{Keep: keep} })
+	n := t.addFilter(keep, opts)
 	return Table[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs, asOf: filterAsOf(t, keep)}
+}
+
+// addFilter adds a KTABLE-FILTER node keeping the rows matching keep; it
+// asks t to send old values, as Kafka Streams' KTableFilter does when it
+// is created (see table_oldvalues.go).
+func (t Table[K, V]) addFilter(keep func(K, V) bool, opts []Option) *topology.Node {
+	b := t.b
+	n := addNode[K, engine.Change[V]](b, t.node, "KTABLE-FILTER", opts, func(n *topology.Node) any {
+		return &ops.TableFilter[K, V]{Keep: keep, DropUnchanged: b.filterDrops(n)}
+	})
+	st := b.registerTable(n, tkFilter, false, t.node)
+	st.sendOld = b.enableSendingOldValues(t.node, false)
+	return n
 }
 
 // MapValues maps each row's value.
 func (t Table[K, V]) MapValues[V2 any](fn func(value V) V2, opts ...Option) Table[K, V2] {
 	f := func(_ K, v V) V2 { return fn(v) }
 	n := addTableProcessor(t, "MAPVALUES", opts, func() any { return &ops.TableMapValues[K, V, V2]{Fn: f} })
+	t.b.registerTable(n, tkMapValues, false, t.node)
 	return Table[K, V2]{b: t.b, node: n, ks: t.ks, vs: orDefault(carry[V, V2](t.vs)), asOf: mapValuesAsOf(t, f)}
 }
 

@@ -43,6 +43,9 @@ type GroupedTable[K, V any] struct {
 func (t Table[K, V]) GroupBy[K2, V2 any](fn func(key K, value V) (K2, V2), ks serde.Serde[K2], vs serde.Serde[V2], opts ...Option) GroupedTable[K2, V2] {
 	c := resolve(opts)
 	ks, vs = orDefault(ks), orDefault(vs)
+	// The aggregation subtracts old rows: t sends old values (Kafka
+	// Streams' groupBy asks for them when it is called).
+	t.b.enableSendingOldValues(t.node, true)
 	g := GroupedTable[K2, V2]{b: t.b, ks: ks, vs: vs}
 	g.prepare = func(store *topology.Store) *topology.Node {
 		it := &topology.InternalTopic{UserName: c.name, NameFrom: store, Partitions: c.partitions,

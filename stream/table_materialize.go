@@ -36,12 +36,15 @@ import (
 // the row valid at each stream record's timestamp, and a change that does
 // not become its key's latest version is forwarded marked as such, so that
 // only ToStream, Filter and MapValues pass it on (see table.Versioned).
-// On a Filter, MapValues or TransformValues the old value each change
-// carries downstream (to GroupBy, joins) is the store's latest row before
-// it, as Kafka Streams' materialized filter and mapValues read it, and a
-// Filter of a table that is not versioned drops a change whose new row it
-// drops when the store has no row for the key either (nothing is put);
-// on a join result it is the join's old value:
+// The store in either kind is the operator's own, as in Kafka Streams: on
+// a Filter, MapValues or TransformValues that sends old values (see
+// Filter: downstream operators ask for them, and a Filter asks its parent
+// when it is created) the old value each change carries downstream (to
+// GroupBy, joins) is the store's latest row before it, as Kafka Streams'
+// materialized filter and mapValues read it, and a Filter of a table that
+// is not versioned drops a change whose new row it drops when the store
+// has no row for the key either (nothing is put, nothing forwarded); on a
+// join result it is the join's old value:
 //
 //	active := users.Filter(isActive).Materialize(table.As("active-users"), table.Versioned(time.Hour))
 func (t Table[K, V]) Materialize(opts ...table.Option) Table[K, V] {

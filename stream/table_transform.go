@@ -38,14 +38,17 @@ import (
 //     Materialized.as(Stores.persistentVersionedKeyValueStore(…)): see
 //     Table.Materialize.
 //
-// An unmaterialized result whose downstream operators may use old values
-// (anything but ToStream, directly or after Filter or MapValues: e.g.
-// GroupBy, joins, Suppress) forwards as old value the transform of t's old
-// value (found false when there is none): the transformer is then called a
-// second time per update, after the call for the new value, as Kafka
-// Streams calls it when old values are enabled. A stateful transformer
-// (one counting updates, say) should therefore be materialized, or only
-// followed by ToStream.
+// An unmaterialized result that sends old values forwards as old value
+// the transform of t's old value (found false when there is none): the
+// transformer is then called a second time per update, after the call for
+// the new value, as Kafka Streams calls it when old values are enabled.
+// It sends them, as in Kafka Streams, when an operator downstream asks for
+// them (GroupBy, LeftJoin on its left, OuterJoin, the foreign-key joins,
+// SuppressUntilTimeLimit, a Filter of it if t is materialized, directly or
+// through Filter, MapValues and TransformValues that are not
+// materialized); ToStream, JoinTable and an inner Join do not ask. A
+// stateful transformer (one counting updates, say) should therefore be
+// materialized, or only followed by operators that do not ask.
 //
 // A stream–table join with an unmaterialized result of a versioned table
 // reads, for each stream record, the transform of the version valid at
@@ -113,7 +116,7 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 		if store != nil {
 			op.Store, op.Versioned = store.Name, m.Versioned
 		} else {
-			op.SendOld = needsOldValues(n)
+			op.SendOld = b.sendsOldValues(n)
 		}
 		return op, nil
 	}
@@ -122,6 +125,7 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 		b.g.AddStore(store, n)
 	}
 	link[K, engine.Change[V]](t.node, n)
+	b.registerTable(n, tkTransformValues, store != nil, t.node)
 	out := Table[K, V2]{b: b, node: n, ks: t.ks, vs: orDefault(carry[V, V2](t.vs)), store: store}
 	if store != nil {
 		out.ks, out.vs = ks, vs
@@ -131,25 +135,6 @@ func (t Table[K, V]) TransformValues[V2 any](supplier func() processor.ValueTran
 		out.asOf = transformValuesAsOf(t, supplier, fresh)
 	}
 	return out
-}
-
-// needsOldValues reports whether an operator downstream of table node n
-// may use the old values of its changes (Kafka Streams'
-// enableSendingOldValues): every operator but ToStream may, directly or,
-// for Filter and MapValues, through their own children.
-func needsOldValues(n *topology.Node) bool {
-	for _, ch := range n.Children {
-		switch ch.Op {
-		case "KTABLE-TOSTREAM":
-		case "KTABLE-FILTER", "KTABLE-MAPVALUES":
-			if needsOldValues(ch) {
-				return true
-			}
-		default:
-			return true
-		}
-	}
-	return false
 }
 
 // StoreValueSerde gives the value serde of the store Table.TransformValues

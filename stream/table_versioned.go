@@ -40,6 +40,7 @@ func (s Stream[K, V]) toVersionedTable(op, method string, m table.Materialized, 
 	s.b.g.AddNode(n, s.node)
 	s.b.g.AddStore(store, n)
 	link[K, V](s.node, n)
+	s.b.registerTable(n, tkSource, true) // a versioned store has a name in Kafka Streams
 	return Table[K, V]{b: s.b, node: n, ks: ks, vs: vs, store: store, asOf: storeAsOf(store, ks, vs)}
 }
 
@@ -57,21 +58,21 @@ func (t Table[K, V]) materializeVersioned(m table.Materialized, optErr error) Ta
 			need(vs == nil, missingSerde[V]("value", "Materialize keeps this table in a versioned store; set one with Table.WithValueSerde")))
 	}
 	// Kafka Streams' materialized filter and mapValues (and transformValues)
-	// forward the store's latest row as the old value; a join's merger the
-	// incoming one.
-	// A filter of a table that is not versioned drops a change whose new
-	// and old rows are both absent (KTableFilter without versioned
-	// semantics).
-	storeOld := t.node.Op == "KTABLE-FILTER" || t.node.Op == "KTABLE-MAPVALUES" || t.node.Op == "KTABLE-TRANSFORMVALUES"
-	dropEmpty := t.node.Op == "KTABLE-FILTER" && len(t.node.Parents) == 1 && !versionedUpstream(t.node.Parents[0])
+	// forward the store's latest row as the old value when they send old
+	// values; a join's merger the incoming one. A filter of a table that
+	// is not versioned drops a change whose new and old rows are both
+	// absent (KTableFilter without versioned semantics); see
+	// table_oldvalues.go.
+	b := t.b
 	n.New = func(*engine.Task) (any, error) {
-		old := storeOld && needsOldValues(n)
+		old, dropEmpty := b.materializedOld(n)
 		return &ops.VersionedTableMaterialize[K, V]{Node: n.Name, Store: store.Name, KeySerde: ks, ValueSerde: vs,
-			StoreOld: old, DropEmpty: old && dropEmpty}, nil
+			StoreOld: old, DropEmpty: dropEmpty}, nil
 	}
 	t.b.g.AddNode(n, t.node)
 	t.b.g.AddStore(store, n)
 	link[K, engine.Change[V]](t.node, n)
+	b.registerMaterialize(n, t.node)
 	return Table[K, V]{b: t.b, node: n, ks: ks, vs: vs, store: store, asOf: storeAsOf(store, ks, vs)}
 }
 
@@ -101,9 +102,10 @@ func (t Table[K, V]) versioned() bool {
 
 // versionedUpstream reports whether the table whose changes node forwards
 // is versioned: node keeps a versioned store, or is a filter or value
-// mapping of such a table, which inherits its versioned semantics (as in
-// Kafka Streams, where suppress is rejected on them too), or a cogroup's
-// merge of aggregations into a versioned store.
+// mapping (not materialized in a key-value store) of such a table, which
+// inherits its versioned semantics (as in Kafka Streams, where suppress is
+// rejected on them too), or a cogroup's merge of aggregations into a
+// versioned store.
 func versionedUpstream(node *topology.Node) bool {
 	for node != nil {
 		for _, s := range node.Stores {
@@ -112,6 +114,11 @@ func versionedUpstream(node *topology.Node) bool {
 			}
 		}
 		switch {
+		case node.Op == "KTABLE-TRANSFORMVALUES" && ownsStore(node):
+			// Materialized in a key-value store: not versioned, as Kafka
+			// Streams marks a materialized operator's output versioned
+			// only if its store is.
+			return false
 		case node.Op == "COGROUPKSTREAM-MERGE" && len(node.Parents) > 0:
 			node = node.Parents[0] // the aggregations share one store
 		case len(node.Parents) != 1:
@@ -120,6 +127,16 @@ func versionedUpstream(node *topology.Node) bool {
 			node = node.Parents[0]
 		default:
 			return false
+		}
+	}
+	return false
+}
+
+// ownsStore reports whether node created one of its stores.
+func ownsStore(node *topology.Node) bool {
+	for _, s := range node.Stores {
+		if s.Owner == node {
+			return true
 		}
 	}
 	return false

@@ -28,12 +28,12 @@ type TimeWindowedStream[K, V any] struct {
 // Count counts records per key and window. As in Kafka Streams, only
 // records with a null key are dropped.
 func (w TimeWindowedStream[K, V]) Count(opts ...table.Option) WindowedTable[K, int64] {
-	return windowAggregate(w, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, serde.Int64(), opts)
+	return windowAggregate(w, "COUNT", func(K, V) int64 { return 1 }, func(_ K, _ V, n int64) int64 { return n + 1 }, func() int64 { return 0 }, serde.Int64(), opts)
 }
 
 // Reduce combines the values of each key and window.
 func (w TimeWindowedStream[K, V]) Reduce(fn func(agg, value V) V, opts ...table.Option) WindowedTable[K, V] {
-	return windowAggregate(w, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, orDefault(w.g.s.vs), opts)
+	return windowAggregate(w, "REDUCE", func(_ K, v V) V { return v }, func(_ K, v V, agg V) V { return fn(agg, v) }, nil, orDefault(w.g.s.vs), opts)
 }
 
 // Aggregate folds the values of each key and window into an aggregate,
@@ -41,10 +41,13 @@ func (w TimeWindowedStream[K, V]) Reduce(fn func(agg, value V) V, opts ...table.
 // (or Reduce's fn) that returns nil deletes the window's aggregate and
 // forwards the deletion.
 func (w TimeWindowedStream[K, V]) Aggregate[A any](init func() A, adder func(key K, value V, agg A) A, as serde.Serde[A], opts ...table.Option) WindowedTable[K, A] {
-	return windowAggregate(w, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, orDefault(as), opts)
+	return windowAggregate(w, "AGGREGATE", func(k K, v V) A { return adder(k, v, init()) }, adder, init, orDefault(as), opts)
 }
 
-func windowAggregate[K, V, A any](w TimeWindowedStream[K, V], op string, initial func(K, V) A, add func(K, V, A) A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
+// windowAggregate adds a windowed aggregation: initial computes a window's
+// first aggregate, add the others, start (nil for Reduce) is the
+// aggregate before a window's first record, forwarded as its old value.
+func windowAggregate[K, V, A any](w TimeWindowedStream[K, V], op string, initial func(K, V) A, add func(K, V, A) A, start func() A, as serde.Serde[A], opts []table.Option) WindowedTable[K, A] {
 	m, mErr := table.Resolve(opts...)
 	spec := w.w
 	retention := spec.Size() + spec.GracePeriod()
@@ -71,7 +74,7 @@ func windowAggregate[K, V, A any](w TimeWindowedStream[K, V], op string, initial
 			need(as == nil, missingSerde[A]("aggregate", op+" stores the aggregate; pass a serde")))
 	}
 	n.New = func(*engine.Task) (any, error) {
-		return &ops.WindowAggregate[K, V, A]{Node: n.Name, Store: store.Name, Windows: spec, KeySerde: ks, AggSerde: as, Initial: initial, Add: add}, nil
+		return &ops.WindowAggregate[K, V, A]{Node: n.Name, Store: store.Name, Windows: spec, KeySerde: ks, AggSerde: as, Initial: initial, Add: add, Start: start}, nil
 	}
 	in.b.g.AddNode(n, in.node)
 	in.b.g.AddStore(store, n)

@@ -43,9 +43,13 @@ func (t WindowedTable[K, V]) ToStream(opts ...Option) WindowedKeyStream[K, V] {
 }
 
 // Filter keeps rows matching pred; other rows are forwarded as deletions.
+// A change neither of whose rows matches is dropped, as in Kafka Streams
+// (an aggregation sends old values).
 func (t WindowedTable[K, V]) Filter(pred func(key window.Windowed[K], value V) bool, opts ...Option) WindowedTable[K, V] {
 	n := addNode[window.Windowed[K], engine.Change[V]](t.b, t.node, "KTABLE-FILTER", opts, func(*topology.Node) any {
-		return &ops.TableFilter[window.Windowed[K], V]{Keep: pred}
+		// An aggregation always sends old values (Kafka Streams), so a
+		// change neither of whose rows passes is dropped.
+		return &ops.TableFilter[window.Windowed[K], V]{Keep: pred, DropUnchanged: true}
 	})
 	return WindowedTable[K, V]{b: t.b, node: n, ks: t.ks, vs: t.vs}
 }

@@ -223,7 +223,10 @@ func TestTableFilterMapValuesToStream(t *testing.T) {
 	d := driver(t, b)
 	in := d.Input("prices", serde.String(), serde.Int64())
 	require.NoError(t, in.Pipe("a", 250))
-	require.NoError(t, in.Pipe("b", 50)) // never matched: forwarded as a tombstone, as Kafka Streams does
+	// prices is materialized (table.As), so the filter sends old values and,
+	// as Kafka Streams' (java OldValuesTest.pricesFilterMapValues), drops
+	// the changes of b, which never matched.
+	require.NoError(t, in.Pipe("b", 50))
 	require.NoError(t, in.Pipe("a", 30)) // stops matching: tombstone
 	require.NoError(t, in.PipeTombstone("b"))
 	require.NoError(t, in.Pipe("c", 1000))
@@ -239,7 +242,7 @@ func TestTableFilterMapValuesToStream(t *testing.T) {
 	for _, r := range rs {
 		got = append(got, row{r.Key, r.Value, r.ValueNull})
 	}
-	assert.Equal(t, []row{{"a", 2, false}, {"b", 0, true}, {"a", 0, true}, {"b", 0, true}, {"c", 10, false}}, got)
+	assert.Equal(t, []row{{"a", 2, false}, {"a", 0, true}, {"c", 10, false}}, got)
 	store, err := d.KeyValueStore("prices", serde.String(), serde.Int64())
 	require.NoError(t, err)
 	all, err := store.All()

@@ -26,6 +26,11 @@ import (
 // whose aggregate is older than the largest timestamp put minus the
 // retention) is not put, not forwarded and counted as expired, as Kafka
 // Streams drops what its versioned store does not take.
+//
+// A key's first update carries as old value Start(), the aggregate before
+// the record (Kafka Streams' KStreamAggregate forwards its initializer's
+// aggregate as the old value, which a Filter or a GroupBy downstream
+// uses), unless Start is nil (Reduce: none) or returns nil.
 type Aggregate[K, V, A any] struct {
 	engine.Forwarder[K, engine.Change[A]]
 	Node      string
@@ -35,6 +40,7 @@ type Aggregate[K, V, A any] struct {
 	AggSerde  serde.Serde[A]
 	Initial   func(key K, value V) A
 	Add       func(key K, value V, agg A) A
+	Start     func() A
 	Versioned bool
 	store     tableStore
 	t         *engine.Task
@@ -112,6 +118,11 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	} else {
 		newAgg = p.Initial(r.Key, r.Value)
 	}
+	hasOld := found
+	if !found && p.Start != nil {
+		oldAgg = p.Start()
+		hasOld = !p.isNil.IsNil(&oldAgg)
+	}
 	// A nil aggregate is null: as Kafka Streams puts a null aggregate in
 	// the store, the key is deleted (a tombstone in the changelog) and the
 	// deletion forwarded.
@@ -135,7 +146,7 @@ func (p *Aggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 	}
 	return p.Forward(engine.Record[K, engine.Change[A]]{
 		Key:       r.Key,
-		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: found, NotLatest: to != state.VersionIsLatest},
+		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: hasOld, NotLatest: to != state.VersionIsLatest},
 		Timestamp: ts,
 		Headers:   r.Headers,
 	})

@@ -253,14 +253,23 @@ func (p *TableJoinSide[K, VThis, VOther, R]) Close() error {
 }
 
 // TableMaterialize stores a table's changes in a key-value store and
-// forwards them unchanged, so that joins can read a table that was not
-// materialized (e.g. the result of Filter or MapValues).
+// forwards them, so that joins can read a table that was not materialized
+// (e.g. the result of Filter or MapValues), or to keep a table the user
+// materialized.
 //
 // An out-of-order update of a versioned table (Change.NotLatest) is, as in
 // Kafka Streams' materialized KTableFilter and KTableMapValues, written and
 // forwarded as the new current row, unless SkipNotLatest: then it is
 // ignored, for the store that keeps a versioned table's latest rows for the
 // joins that read it.
+//
+// With StoreOld (a materialized Filter, MapValues or TransformValues that
+// sends old values) the old value forwarded is the store's row before the
+// change, as Kafka Streams' materialized KTableFilter and KTableMapValues
+// read it; else the incoming change's. With DropEmpty too (a Filter of a
+// table that is not versioned) a change without a new row is dropped,
+// neither written nor forwarded, when the store has no row for the key
+// either (KTableFilter: both new and old values null).
 type TableMaterialize[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
 	Node          string
@@ -269,6 +278,8 @@ type TableMaterialize[K, V any] struct {
 	KeySerde      serde.Serde[K]
 	ValueSerde    serde.Serde[V]
 	SkipNotLatest bool
+	StoreOld      bool
+	DropEmpty     bool
 	store         *engine.KVStore
 	t             *engine.Task
 	topic         string
@@ -300,6 +311,22 @@ func (p *TableMaterialize[K, V]) Process(r engine.Record[K, engine.Change[V]]) e
 	kb, err := p.KeySerde.Serialize(p.topic, r.Key)
 	if err != nil {
 		return fmt.Errorf("%s: serialize key for store %s: %w", p.Node, p.Store, err)
+	}
+	if p.StoreOld {
+		old, _, found, err := p.store.GetTimestamped(kb)
+		if err != nil {
+			return engine.Fatal(fmt.Errorf("%s: read store %s: %w", p.Node, p.Store, err))
+		}
+		if !found && !r.Value.HasNew && p.DropEmpty {
+			return nil
+		}
+		var zero V
+		r.Value.Old, r.Value.HasOld = zero, found
+		if found {
+			if r.Value.Old, err = p.ValueSerde.Deserialize(p.topic, old); err != nil {
+				return fmt.Errorf("%s: decode value from store %s: %w", p.Node, p.Store, err)
+			}
+		}
 	}
 	var vb []byte
 	if r.Value.HasNew {

@@ -47,7 +47,12 @@ type SlidingAggregate[K, V, A any] struct {
 	// Initial aggregates a record into an empty window.
 	Initial func(key K, value V) A
 	// Add aggregates a record into a window's aggregate.
-	Add      func(key K, value V, agg A) A
+	Add func(key K, value V, agg A) A
+	// Start, if set, is the aggregate a new window starts from (nil:
+	// Reduce, none): as Kafka Streams' KStreamSlidingWindowAggregate, an
+	// update forwards as old value the aggregate it started from — the
+	// window's, the one a new window is seeded with, or Start().
+	Start    func() A
 	store    *engine.WindowStore
 	t        *engine.Task
 	topic    string
@@ -306,12 +311,17 @@ func (p *SlidingAggregate[K, V, A]) update(r engine.Record[K, V], kb []byte, sta
 	if err := p.store.PutTimestamped(kb, start, nb, ts); err != nil {
 		return fmt.Errorf("%s: write store %s: %w", p.Node, p.Store, err)
 	}
-	// Old is the window's previous aggregate; a window seeded from the
-	// previous record's (the left window) has none.
-	existed := b.valid && p.starts[start]
+	// Old is the aggregate the update started from (Kafka Streams'
+	// updateWindowAndForward): the window's, the one a new window is
+	// seeded with, or Start().
+	hasOld := b.valid
+	if !b.valid && p.Start != nil {
+		oldAgg = p.Start()
+		hasOld = !p.isNil.IsNil(&oldAgg)
+	}
 	return p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
 		Key:       windowOf(r.Key, start, end),
-		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: existed},
+		Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: hasOld},
 		Timestamp: ts,
 		Headers:   r.Headers,
 	})

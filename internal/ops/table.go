@@ -103,10 +103,14 @@ func (p *ToStream[K, V]) Process(r engine.Record[K, engine.Change[V]]) error {
 
 // TableFilter keeps table rows matching Keep. A row that does not match is
 // forwarded as a deletion, as Kafka Streams does, so downstream consumers
-// drop rows that stop matching.
+// drop rows that stop matching. With DropUnchanged (Kafka Streams'
+// KTableFilter with sendOldValues, without versioned semantics) a change
+// whose new and old rows both fail to match, or are absent, is dropped
+// instead of being forwarded as a change with neither.
 type TableFilter[K, V any] struct {
 	engine.Forwarder[K, engine.Change[V]]
-	Keep func(K, V) bool
+	Keep          func(K, V) bool
+	DropUnchanged bool
 }
 
 // Process implements engine.Processor.
@@ -117,6 +121,9 @@ func (p *TableFilter[K, V]) Process(r engine.Record[K, engine.Change[V]]) error 
 	}
 	if r.Value.HasOld && p.Keep(r.Key, r.Value.Old) {
 		out.Old, out.HasOld = r.Value.Old, true
+	}
+	if p.DropUnchanged && !out.HasNew && !out.HasOld {
+		return nil
 	}
 	out.NotLatest = r.Value.NotLatest
 	r2 := engine.Record[K, engine.Change[V]]{Key: r.Key, Value: out, Timestamp: r.Timestamp, Headers: r.Headers}

@@ -19,6 +19,11 @@ import (
 // a record is dropped for a window, counted as late, once
 // window end <= observed stream time - grace. A nil aggregate deletes the
 // window's entry and forwards the deletion, as in Aggregate.
+//
+// A window's first update carries as old value Start(), the aggregate
+// before the record (Kafka Streams' KStreamWindowAggregate forwards its
+// initializer's aggregate as the old value, which a Filter downstream
+// tests), unless Start is nil (Reduce: none) or returns nil.
 type WindowAggregate[K, V, A any] struct {
 	engine.Forwarder[window.Windowed[K], engine.Change[A]]
 	Node     string
@@ -29,6 +34,7 @@ type WindowAggregate[K, V, A any] struct {
 	AggSerde serde.Serde[A]
 	Initial  func(key K, value V) A
 	Add      func(key K, value V, agg A) A
+	Start    func() A
 	store    *engine.WindowStore
 	t        *engine.Task
 	topic    string
@@ -102,6 +108,11 @@ func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		} else {
 			newAgg = p.Initial(r.Key, r.Value)
 		}
+		hasOld := found
+		if !found && p.Start != nil {
+			oldAgg = p.Start()
+			hasOld = !p.isNil.IsNil(&oldAgg)
+		}
 		// A nil aggregate is null: the window's entry is deleted, as Kafka
 		// Streams puts the null (see Aggregate).
 		isNull := p.isNil.IsNil(&newAgg)
@@ -119,7 +130,7 @@ func (p *WindowAggregate[K, V, A]) Process(r engine.Record[K, V]) error {
 		}
 		err = p.Forward(engine.Record[window.Windowed[K], engine.Change[A]]{
 			Key:       window.Windowed[K]{Key: r.Key, Window: w},
-			Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: found},
+			Value:     engine.Change[A]{New: newAgg, Old: oldAgg, HasNew: !isNull, HasOld: hasOld},
 			Timestamp: ts,
 			Headers:   r.Headers,
 		})

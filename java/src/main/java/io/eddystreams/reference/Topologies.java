@@ -142,6 +142,18 @@ public final class Topologies {
                         VersionedTopologies.VS_SELFJOIN), VersionedTopologies::versionedDerived));
         add(Spec.composable("versioned-oldvalue", List.of(VersionedTopologies.VS_TABLE),
                 List.of(VersionedTopologies.VO_FAGG, VersionedTopologies.VO_MAGG), VersionedTopologies::versionedOldValue));
+        // sendOldValues of table filters, see OldValuesTopologies
+        add(Spec.composable("table-oldvalues", List.of(OldValuesTopologies.OV_A, OldValuesTopologies.OV_B,
+                        OldValuesTopologies.OV_C, OldValuesTopologies.OV_D, OldValuesTopologies.OV_E, OldValuesTopologies.OV_F,
+                        OldValuesTopologies.OV_G, OldValuesTopologies.OV_OTHER, OldValuesTopologies.OV_STREAM),
+                List.of(OldValuesTopologies.OV_NAMED, OldValuesTopologies.OV_BEFORE, OldValuesTopologies.OV_SJOIN,
+                        OldValuesTopologies.OV_AFTER, OldValuesTopologies.OV_INNER, OldValuesTopologies.OV_LEFT,
+                        OldValuesTopologies.OV_OUTER, OldValuesTopologies.OV_AGG, OldValuesTopologies.OV_VERSIONED,
+                        OldValuesTopologies.OV_MAT, OldValuesTopologies.OV_MAT2, OldValuesTopologies.OV_MAT2_FILTER),
+                OldValuesTopologies::oldValues));
+        add(Spec.composable("table-oldvalues-windowed", List.of(OldValuesTopologies.OV_W),
+                List.of(OldValuesTopologies.OV_WCOUNT, OldValuesTopologies.OV_SCOUNT,
+                        OldValuesTopologies.OV_SLCOUNT, OldValuesTopologies.OV_KVCOUNT), OldValuesTopologies::windowed));
     }
 
     private static void add(Spec s) {
