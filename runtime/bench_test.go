@@ -380,7 +380,7 @@ func newRawWordCount(addrs []string, round int, eos bool) (*rawWordCount, error)
 		l.counts[i] = map[string]*rawCount{}
 	}
 	opts := []kgo.Opt{
-		kgo.SeedBrokers(addrs...), kgo.TransactionTimeout(10 * time.Second), kgo.FetchMaxPartitionBytes(256 << 10),
+		kgo.SeedBrokers(addrs...), kgo.TransactionTimeout(10 * time.Second), kgo.FetchMaxPartitionBytes(128 << 10),
 		kgo.FetchMaxWait(500 * time.Millisecond), kgo.MaxBufferedRecords(1_000_000),
 		kgo.ConsumerGroup(group), kgo.ConsumeTopics("lines", l.repartition),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.RecordPartitioner(kgo.ManualPartitioner()),

@@ -104,16 +104,19 @@ func newWorker(ctx context.Context, a *App, id int) (*worker, error) {
 	w.coll = newCollector(context.WithoutCancel(ctx), nil, a.parts, changelogs)
 	w.coll.errs = newCollectorErrors(a, w.log)
 	// Defaults that ClientOptions may override: Kafka Streams' 10 s
-	// transaction timeout, and 256 KiB fetched per partition (franz-go's
+	// transaction timeout, and 128 KiB fetched per partition (franz-go's
 	// default is 1 MiB). Fetched records are decoded structs on the Go
 	// heap; with a 1 MiB cap they made up two thirds of the live heap at
-	// peak in the word count benchmark, and the smaller cap halved peak
-	// RSS at the same throughput (BENCHMARKS.md). Fetches wait at most
+	// peak in the word count benchmark, and 256 KiB halved peak RSS at the
+	// same throughput (BENCHMARKS.md). 128 KiB took word count's peak RSS
+	// down another 10 MB (medians of 2 × 3 runs) at the same throughput
+	// once polls take the tail of a fetch at once (pollSize), which hides
+	// the extra round trips. Fetches wait at most
 	// 500 ms for data (Kafka's fetch.max.wait.ms; franz-go's default is
 	// 5 s): a resumed or newly assigned partition joins the next fetch
 	// only after the one in flight returns, and a task may be waiting for
 	// it (see partitionGroup).
-	defaults := []kgo.Opt{kgo.TransactionTimeout(10 * time.Second), kgo.FetchMaxPartitionBytes(256 << 10), kgo.FetchMaxWait(500 * time.Millisecond)}
+	defaults := []kgo.Opt{kgo.TransactionTimeout(10 * time.Second), kgo.FetchMaxPartitionBytes(128 << 10), kgo.FetchMaxWait(500 * time.Millisecond)}
 	opts := append(append(defaults, a.baseOpts()...),
 		kgo.ConsumerGroup(a.cfg.AppID),
 	)

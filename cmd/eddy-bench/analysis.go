@@ -306,7 +306,7 @@ func remedies(c config, rs []result, ratios []ratio, prof *profileReport) string
 			"peak (%.0f MB as of the last GC), **%.0f MB (%.0f %%) are franz-go's decoded fetch buffers**: franz-go decodes each "+
 			"fetched batch at once into `kgo.Record` structs (the `ensureLen` slabs of its fetch path, ~200 bytes per record on top of "+
 			"the record's bytes), while Kafka's Java consumer keeps fetched batches as bytes and decodes `max.poll.records` at a time. "+
-			"Word count fetches 8 partitions (4 input, 4 repartition) of short records, up to 256 KiB per partition (the runtime's "+
+			"Word count fetches 8 partitions (4 input, 4 repartition) of short records, up to 128 KiB per partition (the runtime's "+
 			"default; franz-go's own is 1 MiB), and the worker takes 1000 records per poll, so most of it waits decoded. Go's default "+
 			"GOGC=100 then lets the heap grow to about twice the live heap before collecting.",
 			mb(weddy.Mem["peak_heap_inuse"]), mb(weddy.Mem["peak_heap_sys"]), rss, rss-mb(weddy.Mem["peak_heap_sys"]),
@@ -315,7 +315,7 @@ func remedies(c config, rs []result, ratios []ratio, prof *profileReport) string
 			p(" (The raw loop, same client and defaults, peaks at %.0f MB RSS with %.0f MB of fetch buffers: it reads only the 4 input partitions.)",
 				mb(float64(raw.Result.PeakRSS)), mb(raw.Heap.buckets(heapBucket)["franz-go fetch buffers, records, other"]))
 		}
-		p("\n\n- *Already in the runtime:* fetches are bounded with `kgo.FetchMaxPartitionBytes(256 << 10)` among the runtime's " +
+		p("\n\n- *Already in the runtime:* fetches are bounded with `kgo.FetchMaxPartitionBytes(128 << 10)` among the runtime's " +
 			"own client defaults, placed before `Config.ClientOptions` so users can override it. The variants below measure settings " +
 			"a user can add.")
 		for _, v := range c.variants {
@@ -398,14 +398,15 @@ func remedies(c config, rs []result, ratios []ratio, prof *profileReport) string
 			eb["Eddy engine and operators"], eb["Eddy runtime (worker, collector)"], rb["scenario code, the loops (main)"],
 			eb["franz-go client"], rb["franz-go client"])
 		p("- waiting for fetches: franz-go sends a broker its next fetch request only once the buffered response has been taken " +
-			"whole, and Eddy caps fetches at 256 KiB per partition (for the word count's peak memory, above) where the loop uses " +
-			"franz-go's 1 MiB: four times as many round trips. Timers in the worker loop (a measurement, not kept) put 30–37 %% of " +
+			"whole, and Eddy caps fetches at 128 KiB per partition (for the word count's peak memory, above) where the loop uses " +
+			"franz-go's 1 MiB: eight times as many round trips. Timers in the worker loop (a measurement at 256 KiB, not kept) put 30–37 %% of " +
 			"its wall time in `PollRecords`. The worker now takes the rest of a response at once when at most eight polls' worth " +
 			"is left, so the next request travels while it processes, and pauses a partition over `BufferedRecordsPerPartition` " +
 			"only after processing: a partition paused and resumed within one cycle came back only with the next fetch, which " +
 			"waits up to 500 ms (`fetch.max.wait`) when the other partitions have no data. In an A/B (2 × 3 runs, same broker) " +
-			"stateless Eddy/raw went from 0.70–0.85 to 0.79–1.09 and Eddy's stateless peak RSS up by 10 MB; word count " +
-			"throughput and RSS did not move beyond the noise. Taking every response whole cut the wait to 5–7 %% but, with the " +
+			"at the former 256 KiB cap, stateless Eddy/raw went from 0.70–0.85 to 0.79–1.09 and Eddy's stateless peak RSS up " +
+			"by 10 MB, word count throughput and RSS did not move beyond the noise; with that, 128 KiB took word count's peak " +
+			"RSS down by about 10 MB at the same throughput (2 × 3 runs). Taking every response whole cut the wait to 5–7 %% but, with the " +
 			"pause at buffering, halved word count's throughput.\n\n")
 		p("No single item closes the gap. Workers: 2 would, but the raw loop has one thread too, so that would not be the same comparison.\n")
 	}

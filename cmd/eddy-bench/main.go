@@ -717,7 +717,7 @@ func (c config) recordsOf(scenario string) int {
 
 // defaultTuned are the settings the report's analysis recommends: a bounded
 // franz-go fetch per partition, and that plus a lower GOGC.
-const defaultTuned = "GOGC=50;-fetch-max-partition-bytes 131072 GOGC=50"
+const defaultTuned = "GOGC=50;-fetch-max-partition-bytes 65536 GOGC=50"
 
 // variant is a tuned Eddy run of the profiling pass.
 type variant struct {

@@ -55,7 +55,7 @@ import (
 // Both commit the offsets of every polled record, so a commit waits while
 // the join holds records it has not processed yet.
 // Internal topics are created as Eddy creates them. Client settings follow
-// Eddy's runtime defaults (256 KiB fetched per partition, 500 ms fetch
+// Eddy's runtime defaults (128 KiB fetched per partition, 500 ms fetch
 // wait, 10 s transaction timeout, up to 1M buffered records); the -fetch-*
 // flags override them as for the other Go systems.
 //
@@ -189,7 +189,7 @@ func rawKS(ctx context.Context, f workerFlags, running func()) error {
 	var once sync.Once
 	opts := []kgo.Opt{
 		kgo.TransactionTimeout(10 * time.Second),
-		kgo.FetchMaxPartitionBytes(256 << 10),
+		kgo.FetchMaxPartitionBytes(128 << 10),
 		kgo.FetchMaxWait(500 * time.Millisecond),
 		kgo.SeedBrokers(strings.Split(f.brokers, ",")...),
 		kgo.MetadataMinAge(time.Second),

@@ -386,7 +386,7 @@ func methodSection(b *strings.Builder, c config) {
 			"on the same input on the embedded broker in every stateful scenario and guarantee and checks that both write exactly " +
 			"the output, repartition and changelog records computed from the input. Internal topics are created with Eddy's settings; " +
 			"same guarantee, commit interval, one group member and one (transactional) producer as Eddy, and Eddy's franz-go defaults " +
-			"(256 KiB fetched per partition, 500 ms fetch wait, 10 s transaction timeout, 1M buffered records). What it leaves out: a " +
+			"(128 KiB fetched per partition, 500 ms fetch wait, 10 s transaction timeout, 1M buffered records). What it leaves out: a " +
 			"local store (maps only), checkpoints and changelog-offset bookkeeping, restore, and rebalance handling beyond the transact " +
 			"session's. Not in the wordcount-cached variant (it has no record cache). No restore measurement.\n")
 	}
