@@ -96,7 +96,7 @@ func TestWordCount(t *testing.T) {
 			c := newCorpus(1)
 			k.produceLines(in, c.lines(500, 80)...)
 			app := k.start("i1", topo(), runtime.Config{AppID: k.name("app"), Guarantee: g,
-				CommitInterval: 100 * time.Millisecond, Workers: 2})
+				CommitInterval: 100 * time.Millisecond, Workers: 2, RepartitionPurgeInterval: 200 * time.Millisecond})
 			app.waitRunning(outputTimeout)
 			tl := k.tail(out)
 			k.waitCounts(tl, c.counts(), outputTimeout)
@@ -107,6 +107,13 @@ func TestWordCount(t *testing.T) {
 			if m := app.app.Metrics(); m.Commits == 0 {
 				t.Errorf("no commits: %+v", m)
 			}
+			// The repartition topic keeps records until purged, and the
+			// worker purges what it committed.
+			repart := k.name("app") + "-" + wordCountsStore + "-repartition"
+			if _, cfg := k.topicInfo(repart, "retention.ms", "segment.bytes"); cfg["retention.ms"] != "-1" || cfg["segment.bytes"] != "52428800" {
+				t.Errorf("repartition topic %s configs %v, want retention.ms=-1, segment.bytes=52428800", repart, cfg)
+			}
+			k.waitPurged(repart, outputTimeout)
 			app.mustStop()
 
 			rs := k.readAll(out, readTimeout)
@@ -469,4 +476,34 @@ func newPageViewInput(seed uint64, partitions int32) *pageViewInput {
 	pv.phases = append(pv.phases, p3)
 	snapshot()
 	return pv
+}
+
+// waitPurged waits until every partition of topic with records starts past
+// its first record (the application purged what it committed), failing the
+// test at timeout.
+func (k *kafka) waitPurged(topic string, timeout time.Duration) {
+	k.t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for time.Now().Before(deadline) {
+		ctx, cancel := ctxFor(10 * time.Second)
+		starts, err1 := k.adm.ListStartOffsets(ctx, topic)
+		ends, err2 := k.adm.ListEndOffsets(ctx, topic)
+		cancel()
+		if err := errors.Join(err1, err2); err != nil {
+			last = err.Error()
+		} else {
+			last = ""
+			for p, e := range ends[topic] {
+				if s := starts[topic][p].Offset; e.Offset > 0 && s == 0 {
+					last += fmt.Sprintf(" partition %d: start 0, end %d;", p, e.Offset)
+				}
+			}
+			if last == "" && len(ends[topic]) > 0 {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	k.t.Fatalf("repartition topic %s not purged in %v:%s", topic, timeout, last)
 }
