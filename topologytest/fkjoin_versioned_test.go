@@ -4,7 +4,9 @@
 package topologytest_test
 
 import (
+	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,34 +23,10 @@ import (
 // Foreign-key joins of versioned tables (KIP-914) read them through their
 // versioned stores, their latest rows, as Kafka Streams' value getters do:
 // no store of their own is added, and updates that are not their key's
-// latest version (out of order) trigger nothing, on either side.
+// latest version (out of order) trigger nothing, on either side. The
+// expected records are Kafka Streams 4.4's (FkJoinTopologiesTest replays
+// fkVersionedScenariosFile).
 func TestForeignKeyJoinVersionedTables(t *testing.T) {
-	steps := func(left bool, mapped bool) []fkStep {
-		p := func(s string) string {
-			if mapped {
-				return strings.ToUpper(s)
-			}
-			return s
-		}
-		// Deleting the product: the left join keeps the order alone.
-		deleted := "o1 null@50"
-		if left {
-			deleted = "o1 p2:b+null@50"
-		}
-		return []fkStep{
-			fkR(10, "p1", "apple"),
-			fkL(20, "o1", "p1:a", "o1 p1:a+"+p("apple")+"@20"),
-			fkR(5, "p1", "old"),   // out of order: history only
-			fkL(15, "o1", "p2:x"), // out of order: no change of foreign key
-			fkR(30, "p1", "banana", "o1 p1:a+"+p("banana")+"@30"),
-			fkR(35, "p2", "pear"), // o1 never subscribed to p2
-			fkL(40, "o1", "p2:b", "o1 p2:b+"+p("pear")+"@40"),
-			fkL(25, "o1", "null"), // an out-of-order tombstone
-			fkR(32, "p2", "null"), // an out-of-order tombstone
-			fkR(50, "p2", "null", deleted),
-			fkL(60, "o1", "null", "o1 null@60"),
-		}
-	}
 	for _, left := range []bool{false, true} {
 		for _, mapped := range []bool{false, true} {
 			t.Run(fmt.Sprintf("left=%v/mapped=%v", left, mapped), func(t *testing.T) {
@@ -86,7 +64,7 @@ func TestForeignKeyJoinVersionedTables(t *testing.T) {
 						"R": d.Input("products", ss, ss),
 					}
 					outTopic := d.Output("out", ss, ss)
-					for i, st := range steps(left, mapped) {
+					for i, st := range fkVersionedSteps(left, mapped) {
 						rec := topologytest.Record[string, string]{Key: st.key, Value: st.value, Timestamp: time.UnixMilli(st.ts),
 							ValueNull: st.value == "null"}
 						require.NoError(t, ins[st.side].PipeRecord(rec))
@@ -98,4 +76,62 @@ func TestForeignKeyJoinVersionedTables(t *testing.T) {
 			})
 		}
 	}
+}
+
+// fkVersionedSteps is TestForeignKeyJoinVersionedTables' input and the
+// records expected after each step, products mapped to upper case or not.
+func fkVersionedSteps(left, mapped bool) []fkStep {
+	p := func(s string) string {
+		if mapped {
+			return strings.ToUpper(s)
+		}
+		return s
+	}
+	// Deleting the product: the left join keeps the order alone.
+	deleted := "o1 null@50"
+	if left {
+		deleted = "o1 p2:b+null@50"
+	}
+	return []fkStep{
+		fkR(10, "p1", "apple"),
+		fkL(20, "o1", "p1:a", "o1 p1:a+"+p("apple")+"@20"),
+		fkR(5, "p1", "old"),   // out of order: history only
+		fkL(15, "o1", "p2:x"), // out of order: no change of foreign key
+		fkR(30, "p1", "banana", "o1 p1:a+"+p("banana")+"@30"),
+		fkR(35, "p2", "pear"), // o1 never subscribed to p2
+		fkL(40, "o1", "p2:b", "o1 p2:b+"+p("pear")+"@40"),
+		fkL(25, "o1", "null"), // an out-of-order tombstone
+		fkR(32, "p2", "null"), // an out-of-order tombstone
+		fkR(50, "p2", "null", deleted),
+		fkL(60, "o1", "null", "o1 null@60"),
+	}
+}
+
+// fkVersionedScenariosFile holds fkVersionedSteps (products not mapped) for
+// the Java reference's FkJoinTopologiesTest, which replays them on
+// FkJoinTopologies.fkJoinVersioned; the format is fkScenariosFile's.
+const fkVersionedScenariosFile = "../java/src/test/resources/fk-join-versioned-scenarios.txt"
+
+func TestForeignKeyJoinVersionedScenariosFile(t *testing.T) {
+	var b strings.Builder
+	for _, left := range []bool{false, true} {
+		kind := "inner"
+		if left {
+			kind = "left"
+		}
+		fmt.Fprintf(&b, "scenario versioned %s\n", kind)
+		for _, st := range fkVersionedSteps(left, false) {
+			fmt.Fprintf(&b, "step %s %d %s %s\n", st.side, st.ts, st.key, st.value)
+			for _, w := range st.want {
+				fmt.Fprintf(&b, "want %s\n", w)
+			}
+		}
+		b.WriteString("end\n")
+	}
+	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
+		require.NoError(t, os.WriteFile(fkVersionedScenariosFile, []byte(b.String()), 0o644))
+	}
+	want, err := os.ReadFile(fkVersionedScenariosFile)
+	require.NoError(t, err, "run go test ./topologytest -run ScenariosFile -update to write it")
+	assert.Equal(t, string(want), b.String(), "%s is out of date: go test ./topologytest -run ScenariosFile -update", fkVersionedScenariosFile)
 }
