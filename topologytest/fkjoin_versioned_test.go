@@ -35,7 +35,10 @@ func TestForeignKeyJoinVersionedTables(t *testing.T) {
 				orders := b.Table("orders", ss, ss, table.As("orders-store"), table.Versioned(time.Minute))
 				products := b.Table("products", ss, ss, table.As("products-store"), table.Versioned(time.Minute))
 				if mapped {
+					// Derived tables, not materialized, read through the
+					// versioned stores too.
 					products = products.MapValues(strings.ToUpper)
+					orders = orders.Filter(func(_, v string) bool { return !strings.HasPrefix(v, "drop") })
 				}
 				var out stream.Table[string, string]
 				if left {
