@@ -43,7 +43,11 @@ import (
 // it they are generated (KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-…-topic).
 // Both tables are read from their stores (tables that are not materialized
 // are materialized first, see JoinTable): the key serde of other
-// serializes the foreign key, the value serde of t hashes t's values.
+// serializes the foreign key, the value serde of t hashes t's values. A
+// versioned table, and a Filter, MapValues or TransformValues of one that
+// is not materialized, is read from its versioned store, its latest rows,
+// as Table.Join reads it; its updates that are not their key's latest
+// version (out of order) trigger nothing.
 //
 // The result keeps, in the store <name>-result-store (changelogged), the
 // values each result row was joined from, to give downstream operators the
@@ -125,7 +129,7 @@ func fkJoin[K, V, KO, VO, VR any](l Table[K, V], r Table[KO, VO], foreignKey fun
 	l.b.enableSendingOldValues(r.node, true)
 	l.b.enableSendingOldValues(l.node, true)
 	l.b.materializeForGetter(l.node)
-	lm, rm := l.materialized(method), r.materialized(method)
+	lm, rm := l.joinable(method), r.joinable(method)
 	pks, vs, fks, vos := lm.ks, lm.vs, rm.ks, rm.vs
 	g := &l.b.g
 
@@ -191,10 +195,11 @@ func fkJoin[K, V, KO, VO, VR any](l Table[K, V], r Table[KO, VO], foreignKey fun
 
 	subJoin := &topology.Node{Kind: topology.Processor, Op: "KTABLE-FK-JOIN-SUBSCRIPTION-JOIN-FOREIGN", UserName: named("-subscription-join-foreign")}
 	subJoin.New = func(*engine.Task) (any, error) {
-		return &ops.FKSubscriptionJoin[KO, K, VO]{Node: subJoin.Name, Store: rm.store.Name, KeySerde: fks, ValueSerde: vos}, nil
+		return &ops.FKSubscriptionJoin[KO, K, VO]{Node: subJoin.Name, Store: rm.readStore().Name, Rows: rm.latest(subJoin),
+			KeySerde: fks, ValueSerde: vos}, nil
 	}
 	g.AddNode(subJoin, receive)
-	subJoin.Stores = append(subJoin.Stores, rm.store)
+	subJoin.Stores = append(subJoin.Stores, rm.readStore())
 	link[ops.FKCombinedKey[KO, K], ops.FKSubscription[K]](receive, subJoin)
 
 	foreignJoin := &topology.Node{Kind: topology.Processor, Op: "KTABLE-FK-JOIN-FOREIGN-JOIN-SUBSCRIPTION", UserName: named("-foreign-join-subscription")}
@@ -234,11 +239,11 @@ func fkJoin[K, V, KO, VO, VR any](l Table[K, V], r Table[KO, VO], foreignKey fun
 	resolver := &topology.Node{Kind: topology.Processor, Op: "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER",
 		UserName: named("-subscription-response-resolver")}
 	resolver.New = func(t *engine.Task) (any, error) {
-		return &ops.FKResponseJoin[K, V, VO, VR]{Node: resolver.Name, Left: left, LeftStore: lm.store.Name, KeySerde: pks,
+		return &ops.FKResponseJoin[K, V, VO, VR]{Node: resolver.Name, Left: left, LeftStore: lm.readStore().Name, LeftRows: lm.latest(resolver), KeySerde: pks,
 			ValueSerde: vs, HashTopic: pseudo(t, "vh"), Foreign: vos, ResultStore: resultStore.Name, Joiner: joiner}, nil
 	}
 	g.AddNode(resolver, respSource)
-	resolver.Stores = append(resolver.Stores, lm.store)
+	resolver.Stores = append(resolver.Stores, lm.readStore())
 	g.AddStore(resultStore, resolver)
 	link[K, ops.FKResponse[VO]](respSource, resolver)
 

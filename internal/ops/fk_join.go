@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/eddy-streams/eddy/internal/engine"
 	"github.com/eddy-streams/eddy/serde"
@@ -36,7 +37,8 @@ const DropStaleResponse = engine.DropStaleResponse
 // tombstone. A left join also subscribes for deletions and rows without a
 // foreign key, with a null key, to get the response that emits the left
 // row alone (or a tombstone). An inner join drops rows without a foreign
-// key.
+// key. An out-of-order update of a versioned left table (Change.NotLatest)
+// sends nothing (Kafka Streams' versioned semantics, KIP-914).
 type FKSubscriptionSend[K, V, KO any] struct {
 	engine.Forwarder[KO, FKSubscription[K]]
 	Node       string
@@ -57,6 +59,9 @@ func (p *FKSubscriptionSend[K, V, KO]) Init(t *engine.Task) error { p.t = t; ret
 
 // Process implements engine.Processor.
 func (p *FKSubscriptionSend[K, V, KO]) Process(r engine.Record[K, engine.Change[V]]) error {
+	if r.Value.NotLatest {
+		return nil // an out-of-order update of a versioned table: history only
+	}
 	if r.KeyNull {
 		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
@@ -229,16 +234,32 @@ func (p *FKSubscriptionReceive[KO, K]) Process(r engine.Record[KO, FKSubscriptio
 // only if the row exists, FKDeleteNoPropagate never.
 type FKSubscriptionJoin[KO, K, VO any] struct {
 	engine.Forwarder[K, FKResponse[VO]]
-	Node       string
-	Store      string
+	Node  string
+	Store string
+	// Rows, if set, reads the right table's latest rows through a lookup
+	// instead of Store: a versioned table's store, or a Filter, MapValues
+	// or TransformValues of one read through its store (Kafka Streams'
+	// value getter get(key) on a versioned table); it returns the lookup
+	// and what closes it.
+	Rows       func(t *engine.Task) (AsOf[KO, VO], func() error, error)
 	KeySerde   serde.Serde[KO]
 	ValueSerde serde.Serde[VO]
 	store      *engine.KVStore
+	get        AsOf[KO, VO]
+	closeRows  func() error
 	topic      string
 }
 
 // Init implements engine.Initializer.
 func (p *FKSubscriptionJoin[KO, K, VO]) Init(t *engine.Task) error {
+	if p.Rows != nil {
+		get, closeRows, err := p.Rows(t)
+		if err != nil {
+			return err
+		}
+		p.get, p.closeRows = get, closeRows
+		return nil
+	}
 	s, err := t.KeyValue(p.Store)
 	if err != nil {
 		return err
@@ -256,7 +277,11 @@ func (p *FKSubscriptionJoin[KO, K, VO]) Process(r engine.Record[FKCombinedKey[KO
 	found := false
 	if !r.Key.FKNull {
 		var err error
-		if row, rowTS, found, err = lookup(p.store, p.KeySerde, p.ValueSerde, p.topic, r.Key.FK); err != nil {
+		if p.get != nil {
+			if row, rowTS, found, err = p.get(r.Key.FK, math.MaxInt64); err != nil { // the latest version
+				return err
+			}
+		} else if row, rowTS, found, err = lookup(p.store, p.KeySerde, p.ValueSerde, p.topic, r.Key.FK); err != nil {
 			return fmt.Errorf("%s: store %s: %w", p.Node, p.Store, err)
 		}
 	}
@@ -282,11 +307,23 @@ func (p *FKSubscriptionJoin[KO, K, VO]) Process(r engine.Record[FKCombinedKey[KO
 	return p.Forward(engine.Record[K, FKResponse[VO]]{Key: sub.PK, Value: resp, Timestamp: ts, Headers: r.Headers})
 }
 
+// Close implements engine.Closer: it closes the right table's lookup.
+func (p *FKSubscriptionJoin[KO, K, VO]) Close() error {
+	closeRows := p.closeRows
+	p.closeRows = nil
+	if closeRows == nil {
+		return nil
+	}
+	return closeRows()
+}
+
 // FKForeignJoin answers every subscriber of a right row when the row
 // changes (Kafka Streams' ForeignTableJoinProcessorSupplier): it scans the
 // subscription store for the row's foreign key and sends each subscribed
 // left key the new row (none if deleted), with the subscription's hash, to
-// the left row's partition, at the right record's timestamp.
+// the left row's partition, at the right record's timestamp. An
+// out-of-order update of a versioned right table (Change.NotLatest)
+// answers nobody (Kafka Streams' versioned semantics, KIP-914).
 type FKForeignJoin[KO, K, VO any] struct {
 	engine.Forwarder[K, FKResponse[VO]]
 	Node         string
@@ -315,6 +352,9 @@ func (p *FKForeignJoin[KO, K, VO]) Init(t *engine.Task) error {
 
 // Process implements engine.Processor.
 func (p *FKForeignJoin[KO, K, VO]) Process(r engine.Record[KO, engine.Change[VO]]) error {
+	if r.Value.NotLatest {
+		return nil // an out-of-order update of a versioned table: history only
+	}
 	if r.KeyNull {
 		p.drops.drop(p.t, p.Node, engine.DropNullKey)
 		return nil
@@ -359,9 +399,12 @@ func (p *FKForeignJoin[KO, K, VO]) Process(r engine.Record[KO, engine.Change[VO]
 // The result is forwarded as a table change at the response's timestamp.
 type FKResponseJoin[K, V, VO, VR any] struct {
 	engine.Forwarder[K, engine.Change[VR]]
-	Node        string
-	Left        bool
-	LeftStore   string
+	Node      string
+	Left      bool
+	LeftStore string
+	// LeftRows, if set, reads the left table's latest rows through a
+	// lookup instead of LeftStore (see FKSubscriptionJoin.Rows).
+	LeftRows    func(t *engine.Task) (AsOf[K, V], func() error, error)
 	KeySerde    serde.Serde[K]
 	ValueSerde  serde.Serde[V]
 	HashTopic   string
@@ -369,6 +412,8 @@ type FKResponseJoin[K, V, VO, VR any] struct {
 	ResultStore string
 	Joiner      func(v V, other VO, found bool) VR
 	left        *engine.KVStore
+	get         AsOf[K, V]
+	closeLeft   func() error
 	result      *engine.KVStore
 	leftTopic   string
 	resultTopic string
@@ -378,18 +423,39 @@ type FKResponseJoin[K, V, VO, VR any] struct {
 
 // Init implements engine.Initializer.
 func (p *FKResponseJoin[K, V, VO, VR]) Init(t *engine.Task) error {
-	l, err := t.KeyValue(p.LeftStore)
-	if err != nil {
-		return err
-	}
 	res, err := t.KeyValue(p.ResultStore)
 	if err != nil {
 		return err
 	}
-	p.left, p.result, p.t = l, res, t
-	p.leftTopic = storeTopic(l.ChangelogTopic(), p.LeftStore)
+	p.result, p.t = res, t
 	p.resultTopic = storeTopic(res.ChangelogTopic(), p.ResultStore)
+	if p.LeftRows != nil {
+		get, closeLeft, err := p.LeftRows(t)
+		if err != nil {
+			return err
+		}
+		// The left values the result store keeps are serialized as
+		// for the hash.
+		p.get, p.closeLeft, p.leftTopic = get, closeLeft, p.HashTopic
+		return nil
+	}
+	l, err := t.KeyValue(p.LeftStore)
+	if err != nil {
+		return err
+	}
+	p.left = l
+	p.leftTopic = storeTopic(l.ChangelogTopic(), p.LeftStore)
 	return nil
+}
+
+// Close implements engine.Closer: it closes the left table's lookup.
+func (p *FKResponseJoin[K, V, VO, VR]) Close() error {
+	closeLeft := p.closeLeft
+	p.closeLeft = nil
+	if closeLeft == nil {
+		return nil
+	}
+	return closeLeft()
 }
 
 // Process implements engine.Processor.
@@ -402,22 +468,34 @@ func (p *FKResponseJoin[K, V, VO, VR]) Process(r engine.Record[K, FKResponse[VO]
 	if err != nil {
 		return fmt.Errorf("%s: serialize key: %w", p.Node, err)
 	}
-	lb, _, found, err := p.left.GetTimestamped(kb)
-	if err != nil {
-		return fmt.Errorf("%s: store %s: %w", p.Node, p.LeftStore, err)
-	}
 	var cur V
+	var lb []byte
+	var found bool
+	if p.get != nil {
+		if cur, _, found, err = p.get(r.Key, math.MaxInt64); err != nil { // the latest version
+			return err
+		}
+	} else {
+		if lb, _, found, err = p.left.GetTimestamped(kb); err != nil {
+			return fmt.Errorf("%s: store %s: %w", p.Node, p.LeftStore, err)
+		}
+		if found {
+			lb = bytes.Clone(lb)
+			if cur, err = p.ValueSerde.Deserialize(p.leftTopic, lb); err != nil {
+				return fmt.Errorf("%s: decode value from store %s: %w", p.Node, p.LeftStore, err)
+			}
+		}
+	}
 	current := FKHash{Null: true}
 	if found {
-		lb = bytes.Clone(lb)
-		if cur, err = p.ValueSerde.Deserialize(p.leftTopic, lb); err != nil {
-			return fmt.Errorf("%s: decode value from store %s: %w", p.Node, p.LeftStore, err)
-		}
 		hb, err := p.ValueSerde.Serialize(p.HashTopic, cur)
 		if err != nil {
 			return fmt.Errorf("%s: serialize value to hash: %w", p.Node, err)
 		}
 		current = HashValue(hb)
+		if p.get != nil {
+			lb = bytes.Clone(hb)
+		}
 	}
 	resp := r.Value
 	if resp.Hash != current {

@@ -1,10 +1,15 @@
 package io.eddystreams.reference;
 
+import java.time.Duration;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.state.Stores;
 
 /**
  * The foreign-key table–table joins (KIP-213) of the conformance test integration/fkjoin_test.go
@@ -16,6 +21,13 @@ import org.apache.kafka.streams.kstream.Produced;
  * left join the same to fk-leftjoin, an absent product printed as {@code null} (Java's string
  * concatenation); deletions come out as tombstones. Stores and internal topics have generated
  * names, so the topology can be added to one builder several times with different topic prefixes.
+ *
+ * <p>{@code fk-join-versioned}: the same joins with both tables read into versioned stores
+ * ({@code fkv-orders}, {@code fkv-products}, history {@value #HISTORY_MS} ms, KIP-914): the joins
+ * read their latest rows through the stores' value getters, and updates older than a key's latest
+ * version (out of order) trigger nothing. {@code fk-join-versioned-left}: only fk-orders is
+ * versioned ({@code fkv-orders}), fk-products a plain table. Versioned stores need names: the
+ * n-th addition to a builder suffixes them with {@code -n} (n &gt; 1), as VersionedTopologies does.
  */
 public final class FkJoinTopologies {
     public static final String FK_ORDERS = "fk-orders";
@@ -23,7 +35,48 @@ public final class FkJoinTopologies {
     public static final String FK_JOIN = "fk-join";
     public static final String FK_LEFT_JOIN = "fk-leftjoin";
 
+    /** The versioned stores of fk-join-versioned (of the first addition to a builder). */
+    public static final String FKV_ORDERS_STORE = "fkv-orders";
+    public static final String FKV_PRODUCTS_STORE = "fkv-products";
+    /** History retention of the versioned stores, in milliseconds. */
+    public static final long HISTORY_MS = 300;
+
     private FkJoinTopologies() {}
+
+    /** How many times the versioned topologies were added to each builder. */
+    private static final Map<StreamsBuilder, Integer> ADDED = new WeakHashMap<>();
+
+    private static synchronized String suffix(StreamsBuilder b) {
+        int n = ADDED.merge(b, 1, Integer::sum);
+        return n == 1 ? "" : "-" + n;
+    }
+
+    private static KTable<String, String> versioned(StreamsBuilder b, String topic, String store) {
+        return b.table(topic, Consumed.with(Serdes.String(), Serdes.String()),
+                Materialized.<String, String>as(Stores.persistentVersionedKeyValueStore(store, Duration.ofMillis(HISTORY_MS)))
+                        .withKeySerde(Serdes.String()).withValueSerde(Serdes.String()));
+    }
+
+    /** fk-join-versioned: fkJoin with both tables versioned. */
+    public static void fkJoinVersioned(StreamsBuilder b, String prefix) {
+        String sfx = suffix(b);
+        joins(versioned(b, prefix + FK_ORDERS, FKV_ORDERS_STORE + sfx),
+                versioned(b, prefix + FK_PRODUCTS, FKV_PRODUCTS_STORE + sfx), prefix);
+    }
+
+    /** fk-join-versioned-left: fkJoin with the orders versioned, the products a plain table. */
+    public static void fkJoinVersionedLeft(StreamsBuilder b, String prefix) {
+        String sfx = suffix(b);
+        joins(versioned(b, prefix + FK_ORDERS, FKV_ORDERS_STORE + sfx),
+                b.table(prefix + FK_PRODUCTS, Consumed.with(Serdes.String(), Serdes.String())), prefix);
+    }
+
+    private static void joins(KTable<String, String> orders, KTable<String, String> products, String prefix) {
+        Produced<String, String> out = Produced.with(Serdes.String(), Serdes.String());
+        orders.join(products, FkJoinTopologies::foreignKey, FkJoinTopologies::joined).toStream().to(prefix + FK_JOIN, out);
+        orders.leftJoin(products, FkJoinTopologies::foreignKey, FkJoinTopologies::joined).toStream()
+                .to(prefix + FK_LEFT_JOIN, out);
+    }
 
     /** The foreign key of an order: the text before the first ':', null if there is none or it is empty. */
     static String foreignKey(String order) {

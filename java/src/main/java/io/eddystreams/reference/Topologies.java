@@ -117,6 +117,10 @@ public final class Topologies {
         // foreign-key table–table joins (KIP-213), see FkJoinTopologies
         add(Spec.composable("fk-join", List.of(FkJoinTopologies.FK_ORDERS, FkJoinTopologies.FK_PRODUCTS),
                 List.of(FkJoinTopologies.FK_JOIN, FkJoinTopologies.FK_LEFT_JOIN), FkJoinTopologies::fkJoin));
+        add(Spec.composable("fk-join-versioned", List.of(FkJoinTopologies.FK_ORDERS, FkJoinTopologies.FK_PRODUCTS),
+                List.of(FkJoinTopologies.FK_JOIN, FkJoinTopologies.FK_LEFT_JOIN), FkJoinTopologies::fkJoinVersioned));
+        add(Spec.composable("fk-join-versioned-left", List.of(FkJoinTopologies.FK_ORDERS, FkJoinTopologies.FK_PRODUCTS),
+                List.of(FkJoinTopologies.FK_JOIN, FkJoinTopologies.FK_LEFT_JOIN), FkJoinTopologies::fkJoinVersionedLeft));
         // cogrouped aggregations (KIP-150), see CogroupTopologies
         add(Spec.composable("cogroup", List.of(CogroupTopologies.CG_A, CogroupTopologies.CG_B, CogroupTopologies.CG_C),
                 List.of(CogroupTopologies.CG_AGG, CogroupTopologies.CG_WINDOWED, CogroupTopologies.CG_SESSION,

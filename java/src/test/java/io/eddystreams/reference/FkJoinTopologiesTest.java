@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.TestInputTopic;
@@ -28,10 +29,10 @@ class FkJoinTopologiesTest {
 
     record Scenario(String name, boolean left, List<Step> steps) {}
 
-    static List<Scenario> scenarios() throws IOException {
+    static List<Scenario> scenarios(String file) throws IOException {
         List<Scenario> out = new ArrayList<>();
         Scenario sc = null;
-        for (String line : Files.readAllLines(Drivers.moduleDir().resolve("src/test/resources/fk-join-scenarios.txt"))) {
+        for (String line : Files.readAllLines(Drivers.moduleDir().resolve("src/test/resources/" + file))) {
             String[] f = line.split(" ", 2);
             switch (f[0]) {
                 case "scenario" -> {
@@ -52,11 +53,23 @@ class FkJoinTopologiesTest {
 
     @Test
     void scenariosMatchEddy() throws IOException {
-        List<Scenario> all = scenarios();
+        replay(scenarios("fk-join-scenarios.txt"), FkJoinTopologies::fkJoin);
+    }
+
+    /**
+     * The scenarios of topologytest/fkjoin_versioned_test.go (fk-join-versioned-scenarios.txt, written by its
+     * TestForeignKeyJoinVersionedScenariosFile) on fkJoinVersioned: both tables versioned.
+     */
+    @Test
+    void versionedScenariosMatchEddy() throws IOException {
+        replay(scenarios("fk-join-versioned-scenarios.txt"), FkJoinTopologies::fkJoinVersioned);
+    }
+
+    private static void replay(List<Scenario> all, BiConsumer<StreamsBuilder, String> topology) {
         assertFalse(all.isEmpty());
         for (Scenario sc : all) {
             StreamsBuilder b = new StreamsBuilder();
-            fkJoin(b, "");
+            topology.accept(b, "");
             try (TopologyTestDriver d = Drivers.driver(b.build(), "fk-join-test")) {
                 TestInputTopic<String, String> orders = d.createInputTopic(FK_ORDERS, Serdes.String().serializer(),
                         Serdes.String().serializer());
