@@ -6,6 +6,7 @@ package integration
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -167,12 +168,7 @@ func fkOf(v string) (string, bool) {
 
 func addFKJoins(b *stream.Builder, in, out string) {
 	ss := serde.String()
-	orders := b.Table(in+fkOrders, ss, ss)
-	products := b.Table(in+fkProducts, ss, ss)
-	orders.JoinForeignKey(products, fkOf, func(o, p string) string { return o + "+" + p }).
-		ToStream().To(out+fkJoin, ss, ss)
-	orders.LeftJoinForeignKey(products, fkOf, func(o, p string, ok bool) string { return o + "+" + orNull(p, ok) }).
-		ToStream().To(out+fkLeftJoin, ss, ss)
+	addFKJoinsOf(b.Table(in+fkOrders, ss, ss), b.Table(in+fkProducts, ss, ss), out)
 }
 
 // randomFKJoinInput: 700 records, a third of them product updates (10
@@ -182,12 +178,21 @@ func addFKJoins(b *stream.Builder, in, out string) {
 // that no two subscriptions of one order carry the same hash. 5% of the
 // records are 15–55 ms out of order.
 func randomFKJoinInput(seed uint64) []crec {
+	return fkInput(seed, func(rng *rand.Rand, ts int64) int64 {
+		if rng.IntN(100) < 5 {
+			ts -= int64(10*(1+rng.IntN(5)) + 5)
+		}
+		return ts
+	})
+}
+
+// fkInput generates the foreign-key join input described at
+// randomFKJoinInput; skew moves the i-th record's timestamp (base + 10 ms
+// per record) out of order.
+func fkInput(seed uint64, skew func(rng *rand.Rand, ts int64) int64) []crec {
 	tl := newTimeline(seed)
 	for i := range 700 {
-		ts := orderRandomBase + int64(i)*10
-		if tl.rng.IntN(100) < 5 {
-			ts -= int64(10*(1+tl.rng.IntN(5)) + 5)
-		}
+		ts := skew(tl.rng, orderRandomBase+int64(i)*10)
 		if tl.rng.IntN(3) == 0 {
 			key := fmt.Sprintf("p%02d", tl.rng.IntN(10))
 			var v *string

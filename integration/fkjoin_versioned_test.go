@@ -5,6 +5,7 @@ package integration
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -83,36 +84,15 @@ func addFKJoinsOf(orders, products stream.Table[string, string], out string) {
 // order: 15% 20–195 ms (within the history), 4% 500–900 ms (beyond it,
 // dropped by a versioned table).
 func randomFKVersionedInput(seed uint64) []crec {
-	tl := newTimeline(seed)
-	for i := range 700 {
-		ts := orderRandomBase + int64(i)*10
-		switch p := tl.rng.IntN(100); {
+	return fkInput(seed, func(rng *rand.Rand, ts int64) int64 {
+		switch p := rng.IntN(100); {
 		case p < 15:
-			ts -= 20 + tl.rng.Int64N(176)
+			ts -= 20 + rng.Int64N(176)
 		case p < 19:
-			ts -= 500 + tl.rng.Int64N(401)
+			ts -= 500 + rng.Int64N(401)
 		}
-		if tl.rng.IntN(3) == 0 {
-			key := fmt.Sprintf("p%02d", tl.rng.IntN(10))
-			var v *string
-			if tl.rng.IntN(100) >= 12 {
-				v = str(fmt.Sprintf("name%03d", i))
-			}
-			tl.add(fkProducts, key, v, ts)
-			continue
-		}
-		key := fmt.Sprintf("o%02d", tl.rng.IntN(30))
-		var v *string
-		switch p := tl.rng.IntN(100); {
-		case p < 8:
-		case p < 16:
-			v = str(fmt.Sprintf("nofk%03d", i))
-		default:
-			v = str(fmt.Sprintf("p%02d:v%03d", tl.rng.IntN(12), i))
-		}
-		tl.add(fkOrders, key, v, ts)
-	}
-	return tl.recs
+		return ts
+	})
 }
 
 // fkVersionedModel is fkFinalModel where the tables named in versioned are
